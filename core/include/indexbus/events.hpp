@@ -1,0 +1,347 @@
+// The Events lane: one producer, one consumer, a bounded FIFO of fixed-size slots in shared
+// memory. Every entry carries a 64-bit sequence number and its payload length.
+//
+// Memory ordering, argued once
+// ----------------------------
+// Each side owns one cursor and reads the other's. The producer owns write_seq, the consumer
+// owns read_seq. Each side keeps a private cached copy of the peer's cursor and loads the shared
+// one (acquire) only when the cached copy says full (producer) or empty (consumer).
+//
+// Publish. The producer fills slot[w % capacity] (payload, then payload_bytes), stores the slot
+// stamp 2w+2 with release, then stores write_seq = w+1 with release. A consumer that loads
+// write_seq > w with acquire therefore sees the whole entry w: everything the producer wrote
+// before publishing entry w is visible to a consumer after try_read returns entry w (EV-5).
+//
+// Release (Block). The consumer copies entry r out, then stores read_seq = r+1 with release. A
+// producer that loads read_seq > r with acquire may reuse slot r % capacity: the consumer's copy
+// happened before, so the producer never overwrites bytes still being read (EV-7).
+//
+// Overwrite (Drop). The producer never looks at read_seq; it overwrites the oldest slot. Each slot
+// is a seqlock: the producer stores the odd stamp 2w+1 (relaxed), issues a release fence, writes
+// the payload with relaxed word stores, then stores 2w+2 with release. The consumer loads the
+// stamp with acquire and proceeds only if it is exactly 2r+2; it copies the payload with relaxed
+// word loads, issues an acquire fence and reloads the stamp. If the payload copy observed any
+// store of a later write, the fence pair makes the reload observe that write's odd stamp or a
+// later one, so an unchanged stamp proves the copy is entry r, untorn (EV-9). A changed or larger
+// stamp means entry r was overwritten: the consumer loads write_seq w (acquire) and, since every
+// entry below w - capacity has certainly been overwritten and r itself has been, jumps to
+// max(r + 1, w - capacity) and reports the difference as Lost (EV-8). No entry is delivered twice:
+// read_seq only grows.
+//
+// Close. The producer stores closed = 1 with release after its last publish. The consumer loads
+// closed (acquire) before write_seq, so once it has seen closed it also sees the final
+// write_seq, and reports Closed only when it has drained everything (EV-10).
+//
+// Waiting. A side that must wait (producer on a full Block lane, consumer on an empty lane) sets
+// its *_waiting flag, issues a seq_cst fence, reads its wake epoch, and re-checks the peer's
+// cursor before it waits on the epoch. The peer, after moving its own cursor, issues a seq_cst
+// fence and reads the flag; if set, it bumps the epoch (release) and, for a futex sleeper, wakes
+// it. The two fences form a Dekker pair: either the waiter sees the new cursor, or the peer sees
+// the flag and changes the epoch, so no wake is ever lost. Every wait is bounded by a deadline.
+#pragma once
+
+#include <algorithm>
+#include <cassert>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "indexbus/layout.hpp"
+#include "indexbus/platform.hpp"
+#include "indexbus/vocabulary.hpp"
+
+namespace indexbus {
+
+// Where an Events lane lives in a mapped region. The lane code never touches memory outside it.
+struct EventsLaneRef {
+  EventsLaneHeader* header = nullptr;
+  std::byte* slots = nullptr;  // capacity_slots slots of events_slot_stride_bytes each
+  std::uint32_t capacity_slots = 0;
+  std::uint32_t slot_payload_bytes = 0;
+  OnFull on_full = OnFull::Block;
+};
+
+inline EventsLaneRef events_lane_ref(std::byte* block, const LaneDescriptor& lane) noexcept {
+  assert(lane.kind == static_cast<std::uint32_t>(LaneKind::Events));
+  assert(reinterpret_cast<std::uintptr_t>(block) % kCacheLineBytes == 0);
+  return EventsLaneRef{reinterpret_cast<EventsLaneHeader*>(block), block + sizeof(EventsLaneHeader),
+                       lane.capacity_slots, lane.slot_payload_bytes,
+                       static_cast<OnFull>(lane.on_full)};
+}
+
+struct ReadResult {
+  ReadStatus status = ReadStatus::Empty;
+  std::uint64_t seq = 0;            // Entry: its sequence number
+  std::uint32_t payload_bytes = 0;  // Entry: its length; the bytes are in the caller's buffer
+  std::uint64_t lost_count = 0;     // Lost: how many entries were overwritten unread
+
+  friend bool operator==(const ReadResult&, const ReadResult&) = default;
+};
+
+// Values of the *_waiting flags.
+inline constexpr std::uint32_t kWaiterPolling = 1;  // re-checks on its own; bump the epoch
+inline constexpr std::uint32_t kWaiterParked = 3;   // sleeps in the kernel; bump and wake
+
+namespace events_detail {
+
+inline EventsSlotHeader& slot_at(const EventsLaneRef& lane, std::uint64_t seq) noexcept {
+  const std::uint64_t index = seq & (lane.capacity_slots - 1);
+  return *reinterpret_cast<EventsSlotHeader*>(
+      lane.slots + index * events_slot_stride_bytes(lane.slot_payload_bytes));
+}
+
+inline std::byte* payload_of(EventsSlotHeader& slot) noexcept {
+  return reinterpret_cast<std::byte*>(&slot) + sizeof(EventsSlotHeader);
+}
+
+// The peer's side of the waiting protocol: after moving our own cursor, wake a waiting peer.
+template <Platform P>
+inline void wake_peer(const P& platform, std::uint32_t& waiting, std::uint32_t& epoch) noexcept {
+  platform.fence(std::memory_order_seq_cst);
+  const std::uint32_t flag = platform.load(waiting, std::memory_order_relaxed);
+  if (flag == 0) [[likely]] return;
+  platform.fetch_add(epoch, std::uint32_t{1}, std::memory_order_release);
+  if (flag == kWaiterParked) platform.wake_all(epoch);
+}
+
+// The waiter's side: wait until ready() or the deadline. ready() loads the peer's cursor.
+// Returns ready()'s final answer. Bounded by deadline_ns; each pass either returns or waits.
+template <Platform P, typename Ready>
+[[gnu::cold]] bool wait_until(const P& platform, std::uint32_t& waiting, std::uint32_t& epoch,
+                              std::uint64_t deadline_ns, Ready ready) {
+  const std::uint32_t flag = platform.waiter_needs_wake() ? kWaiterParked : kWaiterPolling;
+  for (;;) {
+    if (ready()) return true;
+    if (platform.now_ns() >= deadline_ns) return false;
+    platform.store(waiting, flag, std::memory_order_relaxed);
+    platform.fence(std::memory_order_seq_cst);
+    const std::uint32_t seen_epoch = platform.load(epoch, std::memory_order_acquire);
+    if (ready()) {
+      platform.store(waiting, std::uint32_t{0}, std::memory_order_relaxed);
+      return true;
+    }
+    platform.wait(epoch, seen_epoch, deadline_ns);
+    platform.store(waiting, std::uint32_t{0}, std::memory_order_relaxed);
+  }
+}
+
+}  // namespace events_detail
+
+// The producer side. Only one producer may be attached to a lane; all calls from one thread.
+template <Platform P>
+class EventsProducer {
+ public:
+  EventsProducer(const P& platform, EventsLaneRef lane) noexcept
+      : platform_(&platform), lane_(lane) {
+    assert(lane_.header != nullptr);
+    assert(is_power_of_two(lane_.capacity_slots));
+    write_seq_ = platform_->load(lane_.header->write_seq, std::memory_order_relaxed);
+    cached_read_seq_ = platform_->load(lane_.header->read_seq, std::memory_order_acquire);
+    closed_ = platform_->load(lane_.header->closed, std::memory_order_relaxed) != 0;
+  }
+
+  // Producer. Never waits. Block: Ok or Full. Drop: overwrites the oldest entry when full, Ok.
+  [[nodiscard]] WriteStatus try_write(std::span<const std::byte> payload) noexcept {
+    if (auto rejected = precheck(payload)) return *rejected;
+    if (!has_space()) return WriteStatus::Full;
+    publish(payload);
+    return WriteStatus::Ok;
+  }
+
+  // Producer. Block: waits for space until deadline_ns (platform clock), then Timeout.
+  // Drop: never waits; same as try_write.
+  [[nodiscard]] WriteStatus write(std::span<const std::byte> payload,
+                                  std::uint64_t deadline_ns) noexcept {
+    if (auto rejected = precheck(payload)) return *rejected;
+    if (!has_space()) {
+      auto& h = *lane_.header;
+      if (!events_detail::wait_until(*platform_, h.producer_waiting, h.producer_wake_epoch,
+                                     deadline_ns, [this] { return has_space(); })) {
+        return WriteStatus::Timeout;
+      }
+    }
+    publish(payload);
+    return WriteStatus::Ok;
+  }
+
+  // Producer. Later writes return Closed; the consumer drains, then reads Closed. Idempotent.
+  void close() noexcept {
+    closed_ = true;
+    auto& h = *lane_.header;
+    platform_->store(h.closed, std::uint32_t{1}, std::memory_order_release);
+    events_detail::wake_peer(*platform_, h.consumer_waiting, h.consumer_wake_epoch);
+  }
+
+  std::uint64_t written() const noexcept { return write_seq_; }
+
+ private:
+  std::optional<WriteStatus> precheck(std::span<const std::byte> payload) const noexcept {
+    if (closed_) return WriteStatus::Closed;
+    if (payload.size() > lane_.slot_payload_bytes) return WriteStatus::TooLarge;
+    return std::nullopt;
+  }
+
+  bool has_space() noexcept {
+    if (lane_.on_full == OnFull::Drop) return true;
+    if (write_seq_ - cached_read_seq_ < lane_.capacity_slots) return true;
+    cached_read_seq_ = platform_->load(lane_.header->read_seq, std::memory_order_acquire);
+    assert(cached_read_seq_ <= write_seq_);
+    return write_seq_ - cached_read_seq_ < lane_.capacity_slots;
+  }
+
+  void publish(std::span<const std::byte> payload) noexcept {
+    auto& slot = events_detail::slot_at(lane_, write_seq_);
+    std::byte* bytes = events_detail::payload_of(slot);
+    const auto length = static_cast<std::uint32_t>(payload.size());
+    assert(length <= lane_.slot_payload_bytes);
+    if (lane_.on_full == OnFull::Drop) {
+      platform_->store(slot.stamp, events_stamp_writing(write_seq_), std::memory_order_relaxed);
+      platform_->fence(std::memory_order_release);
+      platform_->copy_to_shared_racy(bytes, payload.data(), length);
+    } else {
+      platform_->copy_to_shared(bytes, payload.data(), length);
+    }
+    platform_->store(slot.payload_bytes, length, std::memory_order_relaxed);
+    platform_->store(slot.stamp, events_stamp_complete(write_seq_), std::memory_order_release);
+    ++write_seq_;
+    auto& h = *lane_.header;
+    platform_->store(h.write_seq, write_seq_, std::memory_order_release);
+    events_detail::wake_peer(*platform_, h.consumer_waiting, h.consumer_wake_epoch);
+  }
+
+  const P* platform_;
+  EventsLaneRef lane_;
+  std::uint64_t write_seq_ = 0;
+  std::uint64_t cached_read_seq_ = 0;
+  bool closed_ = false;
+};
+
+// The consumer side. Only one consumer may be attached to a lane; all calls from one thread.
+// `out` must hold at least slot_payload_bytes.
+template <Platform P>
+class EventsConsumer {
+ public:
+  EventsConsumer(const P& platform, EventsLaneRef lane) noexcept
+      : platform_(&platform), lane_(lane) {
+    assert(lane_.header != nullptr);
+    assert(is_power_of_two(lane_.capacity_slots));
+    read_seq_ = platform_->load(lane_.header->read_seq, std::memory_order_relaxed);
+    cached_write_seq_ = read_seq_;
+  }
+
+  // Consumer. Never waits: Entry, Empty, Lost{count} or Closed (after draining).
+  [[nodiscard]] ReadResult try_read(std::span<std::byte> out) noexcept {
+    assert(out.size() >= lane_.slot_payload_bytes);
+    if (read_seq_ == cached_write_seq_) {
+      auto& h = *lane_.header;
+      // closed before write_seq: see "Close" at the top of this file.
+      const bool closed = platform_->load(h.closed, std::memory_order_acquire) != 0;
+      cached_write_seq_ = platform_->load(h.write_seq, std::memory_order_acquire);
+      if (read_seq_ == cached_write_seq_) {
+        return ReadResult{closed ? ReadStatus::Closed : ReadStatus::Empty, 0, 0, 0};
+      }
+    }
+    return lane_.on_full == OnFull::Drop ? read_drop(out) : read_block(out);
+  }
+
+  // Consumer. Waits until there is something to report or deadline_ns passes (then Timeout).
+  [[nodiscard]] ReadResult read(std::span<std::byte> out, std::uint64_t deadline_ns) noexcept {
+    ReadResult result = try_read(out);
+    if (result.status != ReadStatus::Empty) return result;
+    auto& h = *lane_.header;
+    const bool ready = events_detail::wait_until(
+        *platform_, h.consumer_waiting, h.consumer_wake_epoch, deadline_ns, [&] {
+          result = try_read(out);
+          return result.status != ReadStatus::Empty;
+        });
+    if (!ready) return ReadResult{ReadStatus::Timeout, 0, 0, 0};
+    return result;
+  }
+
+  std::uint64_t next_seq() const noexcept { return read_seq_; }
+
+ private:
+  ReadResult read_block(std::span<std::byte> out) noexcept {
+    auto& slot = events_detail::slot_at(lane_, read_seq_);
+    const std::uint32_t length = std::min(
+        platform_->load(slot.payload_bytes, std::memory_order_relaxed), lane_.slot_payload_bytes);
+    platform_->copy_from_shared(out.data(), events_detail::payload_of(slot), length);
+    return deliver(length);
+  }
+
+  ReadResult read_drop(std::span<std::byte> out) noexcept {
+    if (cached_write_seq_ - read_seq_ > lane_.capacity_slots) return report_lost();
+    auto& slot = events_detail::slot_at(lane_, read_seq_);
+    const std::uint64_t expected = events_stamp_complete(read_seq_);
+    const std::uint64_t before = platform_->load(slot.stamp, std::memory_order_acquire);
+    if (before != expected) {
+      // A smaller stamp cannot happen once write_seq said the entry is published; treat a
+      // region that says so as an overwrite rather than trusting the slot.
+      return report_lost();
+    }
+    const std::uint32_t length = std::min(
+        platform_->load(slot.payload_bytes, std::memory_order_relaxed), lane_.slot_payload_bytes);
+    platform_->copy_from_shared_racy(out.data(), events_detail::payload_of(slot), length);
+    platform_->fence(std::memory_order_acquire);
+    const std::uint64_t after = platform_->load(slot.stamp, std::memory_order_relaxed);
+    if (after != before) return report_lost();
+    return deliver(length);
+  }
+
+  ReadResult deliver(std::uint32_t length) noexcept {
+    auto& h = *lane_.header;
+    const std::uint64_t seq = read_seq_;
+    ++read_seq_;
+    platform_->store(h.read_count, platform_->load(h.read_count, std::memory_order_relaxed) + 1,
+                     std::memory_order_relaxed);
+    platform_->store(h.read_seq, read_seq_, std::memory_order_release);
+    if (lane_.on_full == OnFull::Block) {
+      events_detail::wake_peer(*platform_, h.producer_waiting, h.producer_wake_epoch);
+    }
+    return ReadResult{ReadStatus::Entry, seq, length, 0};
+  }
+
+  [[gnu::cold]] ReadResult report_lost() noexcept {
+    auto& h = *lane_.header;
+    cached_write_seq_ = platform_->load(h.write_seq, std::memory_order_acquire);
+    const std::uint64_t oldest_retained =
+        cached_write_seq_ > lane_.capacity_slots ? cached_write_seq_ - lane_.capacity_slots : 0;
+    const std::uint64_t next = std::max(read_seq_ + 1, oldest_retained);
+    const std::uint64_t lost = next - read_seq_;
+    read_seq_ = next;
+    platform_->store(h.lost_count, platform_->load(h.lost_count, std::memory_order_relaxed) + lost,
+                     std::memory_order_relaxed);
+    platform_->store(h.read_seq, read_seq_, std::memory_order_release);
+    return ReadResult{ReadStatus::Lost, 0, 0, lost};
+  }
+
+  const P* platform_;
+  EventsLaneRef lane_;
+  std::uint64_t read_seq_ = 0;
+  std::uint64_t cached_write_seq_ = 0;
+};
+
+}  // namespace indexbus
+
+namespace indexbus {
+
+// Claims a role word (EventsLaneHeader::producer_pid or consumer_pid) for this process: it
+// succeeds if the word is free, or if it names a process that no longer exists (a crashed holder).
+// One producer and one consumer is the lane's contract; this makes a second one an error.
+template <Platform P>
+[[nodiscard]] bool claim_role(const P& platform, std::uint32_t& role_pid) noexcept {
+  const std::uint32_t self = platform.current_pid();
+  std::uint32_t holder = platform.load(role_pid, std::memory_order_acquire);
+  if (holder == self) return true;
+  if (holder != 0 && platform.process_alive(holder)) return false;
+  return platform.compare_exchange(role_pid, holder, self, std::memory_order_acq_rel);
+}
+
+template <Platform P>
+void release_role(const P& platform, std::uint32_t& role_pid) noexcept {
+  std::uint32_t self = platform.current_pid();
+  (void)platform.compare_exchange(role_pid, self, std::uint32_t{0}, std::memory_order_acq_rel);
+}
+
+}  // namespace indexbus

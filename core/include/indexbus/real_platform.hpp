@@ -1,0 +1,105 @@
+// RealPlatform: the lanes on real shared memory. Atomics are std::atomic_ref on the mapping;
+// waiting is a configurable strategy: spin, backoff (spin, then yield, then sleep) or park on a
+// futex, always bounded by the caller's deadline.
+#pragma once
+
+#include <atomic>
+#include <cassert>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <ctime>
+
+#include "indexbus/platform.hpp"
+
+namespace indexbus {
+
+enum class WaitStrategy : std::uint8_t { Spin, Backoff, Park };
+
+class RealPlatform {
+ public:
+  explicit RealPlatform(WaitStrategy strategy = WaitStrategy::Backoff) noexcept
+      : strategy_(strategy) {}
+
+  WaitStrategy strategy() const noexcept { return strategy_; }
+
+  template <typename T>
+  T load(T& word, std::memory_order order) const noexcept {
+    return std::atomic_ref<T>(word).load(order);
+  }
+  template <typename T>
+  void store(T& word, T value, std::memory_order order) const noexcept {
+    std::atomic_ref<T>(word).store(value, order);
+  }
+  template <typename T>
+  T fetch_add(T& word, T delta, std::memory_order order) const noexcept {
+    return std::atomic_ref<T>(word).fetch_add(delta, order);
+  }
+  template <typename T>
+  bool compare_exchange(T& word, T& expected, T desired, std::memory_order order) const noexcept {
+    return std::atomic_ref<T>(word).compare_exchange_strong(expected, desired, order);
+  }
+  void fence(std::memory_order order) const noexcept { std::atomic_thread_fence(order); }
+
+  void copy_to_shared(std::byte* dst, const std::byte* src, std::size_t bytes) const noexcept {
+    std::memcpy(dst, src, bytes);
+  }
+  void copy_from_shared(std::byte* dst, const std::byte* src, std::size_t bytes) const noexcept {
+    std::memcpy(dst, src, bytes);
+  }
+  // dst is 8-byte aligned shared memory; the tail word is zero-padded.
+  void copy_to_shared_racy(std::byte* dst, const std::byte* src, std::size_t bytes) const noexcept {
+    assert(reinterpret_cast<std::uintptr_t>(dst) % 8 == 0);
+    auto* words = reinterpret_cast<std::uint64_t*>(dst);
+    const std::size_t full_words = bytes / 8;
+    for (std::size_t i = 0; i < full_words; ++i) {
+      std::uint64_t word;
+      std::memcpy(&word, src + i * 8, 8);
+      std::atomic_ref<std::uint64_t>(words[i]).store(word, std::memory_order_relaxed);
+    }
+    if (const std::size_t tail = bytes % 8; tail != 0) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, src + full_words * 8, tail);
+      std::atomic_ref<std::uint64_t>(words[full_words]).store(word, std::memory_order_relaxed);
+    }
+  }
+  // src is 8-byte aligned shared memory that may hold whole words past `bytes`.
+  void copy_from_shared_racy(std::byte* dst, const std::byte* src, std::size_t bytes) const noexcept {
+    assert(reinterpret_cast<std::uintptr_t>(src) % 8 == 0);
+    auto* words = reinterpret_cast<std::uint64_t*>(const_cast<std::byte*>(src));
+    const std::size_t full_words = bytes / 8;
+    for (std::size_t i = 0; i < full_words; ++i) {
+      const std::uint64_t word =
+          std::atomic_ref<std::uint64_t>(words[i]).load(std::memory_order_relaxed);
+      std::memcpy(dst + i * 8, &word, 8);
+    }
+    if (const std::size_t tail = bytes % 8; tail != 0) {
+      const std::uint64_t word =
+          std::atomic_ref<std::uint64_t>(words[full_words]).load(std::memory_order_relaxed);
+      std::memcpy(dst + full_words * 8, &word, tail);
+    }
+  }
+
+  std::uint64_t now_ns() const noexcept {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull +
+           static_cast<std::uint64_t>(ts.tv_nsec);
+  }
+
+  bool waiter_needs_wake() const noexcept { return strategy_ == WaitStrategy::Park; }
+
+  // Cold: the slow path of every lane.
+  [[gnu::cold]] void wait(std::uint32_t& word, std::uint32_t expected,
+                          std::uint64_t deadline_ns) const noexcept;
+  [[gnu::cold]] void wake_all(std::uint32_t& word) const noexcept;
+
+  bool process_alive(std::uint32_t pid) const noexcept;
+  std::uint32_t current_pid() const noexcept;
+
+ private:
+  WaitStrategy strategy_;
+};
+static_assert(Platform<RealPlatform>);
+
+}  // namespace indexbus

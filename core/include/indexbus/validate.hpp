@@ -1,0 +1,66 @@
+// Validation of a region image. Every field is checked before any offset in it is trusted, so no
+// input, however corrupt, makes the validator read outside the image (fuzz/region_header).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "indexbus/error.hpp"
+#include "indexbus/layout.hpp"
+
+namespace indexbus {
+
+// What a creator asks for; also the shape a descriptor must have (REG-5).
+struct LaneSpec {
+  LaneKind kind = LaneKind::Events;
+  OnFull on_full = OnFull::Block;
+  std::uint32_t capacity_slots = 1024;
+  std::uint32_t slot_payload_bytes = 64;
+  std::uint32_t reader_count = 1;
+
+  friend bool operator==(const LaneSpec&, const LaneSpec&) = default;
+};
+
+// Kinds this build implements (the others are valid vocabulary but UnsupportedLaneKind here).
+constexpr bool lane_kind_supported(LaneKind kind) noexcept { return kind == LaneKind::Events; }
+
+// Range checks of one lane's parameters, with the raw 32-bit values as found in a descriptor.
+std::optional<Error> check_lane_fields(std::uint32_t lane_index, std::uint32_t kind,
+                                       std::uint32_t on_full, std::uint32_t capacity_slots,
+                                       std::uint32_t slot_payload_bytes, std::uint32_t reader_count);
+inline std::optional<Error> check_lane_spec(std::uint32_t lane_index, const LaneSpec& spec) {
+  return check_lane_fields(lane_index, static_cast<std::uint32_t>(spec.kind),
+                           static_cast<std::uint32_t>(spec.on_full), spec.capacity_slots,
+                           spec.slot_payload_bytes, spec.reader_count);
+}
+
+// CRC32C of header bytes [0, 60) followed by the lane table. Precondition: the table lies
+// inside the image (validate_region_image checks that first).
+std::uint32_t region_checksum(std::span<const std::byte> image, std::uint32_t lane_table_offset,
+                              std::uint32_t lane_count);
+
+// Checks the whole immutable part of an image: header, lane table, every descriptor, block
+// bounds and overlap, and the checksum. Returns the first failure. The header is read with plain
+// copies: once init_state is Ready it never changes.
+std::optional<Error> validate_region_image(std::span<const std::byte> image);
+
+// A consistent-enough copy of an Events lane's mutable words, read with relaxed atomic loads.
+struct EventsLaneSnapshot {
+  std::uint64_t write_seq = 0;
+  std::uint32_t closed = 0;
+  std::uint64_t read_seq = 0;
+  std::uint64_t read_count = 0;
+  std::uint64_t lost_count = 0;
+  std::uint32_t producer_pid = 0;
+  std::uint32_t consumer_pid = 0;
+};
+EventsLaneSnapshot snapshot_events_lane(const std::byte* block);
+
+// Invariants of an Events lane at quiescence (EV-11): read_seq <= write_seq,
+// read_seq = read_count + lost_count, under Block write_seq - read_seq <= capacity, closed in {0,1}.
+std::optional<Error> check_events_lane_state(std::uint32_t lane_index, const LaneDescriptor& lane,
+                                             const EventsLaneSnapshot& state);
+
+}  // namespace indexbus

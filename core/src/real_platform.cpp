@@ -1,0 +1,95 @@
+#include "indexbus/real_platform.hpp"
+
+#include <linux/futex.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace indexbus {
+namespace {
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+constexpr std::uint32_t kSpinsPerClockRead = 64;
+constexpr std::uint32_t kBackoffSpins = 256;
+constexpr std::uint32_t kBackoffYields = 64;
+constexpr std::uint64_t kBackoffSleepMaxNs = 1'000'000;  // 1 ms
+// A futex sleep never exceeds this slice, so even a wake lost to a process dying mid-wake costs
+// at most one slice before the caller re-checks its condition.
+constexpr std::uint64_t kParkSliceMaxNs = 50'000'000;  // 50 ms
+
+void sleep_ns(std::uint64_t ns) noexcept {
+  timespec ts{static_cast<time_t>(ns / 1'000'000'000ull), static_cast<long>(ns % 1'000'000'000ull)};
+  nanosleep(&ts, nullptr);
+}
+
+}  // namespace
+
+void RealPlatform::wait(std::uint32_t& word, std::uint32_t expected,
+                        std::uint64_t deadline_ns) const noexcept {
+  auto changed = [&] { return load(word, std::memory_order_acquire) != expected; };
+  switch (strategy_) {
+    case WaitStrategy::Spin:
+      for (;;) {
+        for (std::uint32_t i = 0; i < kSpinsPerClockRead; ++i) {
+          if (changed()) return;
+          cpu_relax();
+        }
+        if (now_ns() >= deadline_ns) return;
+      }
+    case WaitStrategy::Backoff: {
+      for (std::uint32_t i = 0; i < kBackoffSpins; ++i) {
+        if (changed()) return;
+        cpu_relax();
+      }
+      for (std::uint32_t i = 0; i < kBackoffYields; ++i) {
+        if (changed() || now_ns() >= deadline_ns) return;
+        sched_yield();
+      }
+      std::uint64_t sleep = 1'000;
+      for (;;) {
+        if (changed()) return;
+        const std::uint64_t now = now_ns();
+        if (now >= deadline_ns) return;
+        sleep_ns(std::min(sleep, deadline_ns - now));
+        sleep = std::min(sleep * 2, kBackoffSleepMaxNs);
+      }
+    }
+    case WaitStrategy::Park: {
+      const std::uint64_t now = now_ns();
+      if (now >= deadline_ns) return;
+      const std::uint64_t slice = std::min(deadline_ns - now, kParkSliceMaxNs);
+      timespec timeout{static_cast<time_t>(slice / 1'000'000'000ull),
+                       static_cast<long>(slice % 1'000'000'000ull)};
+      // Not FUTEX_PRIVATE_FLAG: the word is shared between processes. EAGAIN (the word already
+      // changed), EINTR and ETIMEDOUT all mean "re-check", which the caller does.
+      syscall(SYS_futex, &word, FUTEX_WAIT, expected, &timeout, nullptr, 0);
+      return;
+    }
+  }
+}
+
+void RealPlatform::wake_all(std::uint32_t& word) const noexcept {
+  syscall(SYS_futex, &word, FUTEX_WAKE, INT32_MAX, nullptr, nullptr, 0);
+}
+
+bool RealPlatform::process_alive(std::uint32_t pid) const noexcept {
+  if (pid == 0) return false;
+  return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+std::uint32_t RealPlatform::current_pid() const noexcept {
+  return static_cast<std::uint32_t>(getpid());
+}
+
+}  // namespace indexbus

@@ -1,0 +1,257 @@
+#include "indexbus/validate.hpp"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <boost/crc.hpp>
+#include <cstring>
+#include <string>
+
+namespace indexbus {
+namespace {
+
+using Crc32c = boost::crc_optimal<32, 0x1EDC6F41, 0xFFFFFFFF, 0xFFFFFFFF, true, true>;
+
+std::string where(std::int64_t lane_index) {
+  return lane_index < 0 ? std::string("region header") : "lane " + std::to_string(lane_index);
+}
+
+Error fail(ErrorCode code, std::int64_t lane_index, std::string_view field, std::uint64_t found,
+           std::string_view expected) {
+  std::string message = where(lane_index);
+  message += ": ";
+  message += field;
+  message += ' ';
+  message += std::to_string(found);
+  message += ' ';
+  message += expected;
+  return Error{code, std::move(message)};
+}
+
+std::string range(std::uint64_t low, std::uint64_t high) {
+  return "[" + std::to_string(low) + ", " + std::to_string(high) + "]";
+}
+
+template <typename T>
+T read_plain(std::span<const std::byte> image, std::uint64_t offset) {
+  T value;
+  std::memcpy(&value, image.data() + offset, sizeof(T));
+  return value;
+}
+
+bool all_zero(const void* bytes, std::size_t size) {
+  const auto* p = static_cast<const unsigned char*>(bytes);
+  return std::all_of(p, p + size, [](unsigned char b) { return b == 0; });
+}
+
+template <typename T>
+T load_relaxed(const std::byte* block, std::size_t offset) {
+  // The block is live shared memory; a relaxed atomic load is the only race-free way to look.
+  T* word = reinterpret_cast<T*>(const_cast<std::byte*>(block) + offset);
+  return std::atomic_ref<T>(*word).load(std::memory_order_relaxed);
+}
+
+}  // namespace
+
+std::optional<Error> check_lane_fields(std::uint32_t lane_index, std::uint32_t kind,
+                                       std::uint32_t on_full, std::uint32_t capacity_slots,
+                                       std::uint32_t slot_payload_bytes, std::uint32_t reader_count) {
+  if (kind < static_cast<std::uint32_t>(LaneKind::Events) ||
+      kind > static_cast<std::uint32_t>(LaneKind::FanoutBroadcast)) {
+    return fail(ErrorCode::BadLaneKind, lane_index, "kind", kind,
+                "is not a lane kind (1 events, 2 journal, 3 sequenced_slots, 4 fanout_broadcast)");
+  }
+  if (!lane_kind_supported(static_cast<LaneKind>(kind))) {
+    return fail(ErrorCode::UnsupportedLaneKind, lane_index, "kind", kind,
+                "is a v1 lane kind this build does not implement (supported: 1 events)");
+  }
+  if (on_full != static_cast<std::uint32_t>(OnFull::Block) &&
+      on_full != static_cast<std::uint32_t>(OnFull::Drop)) {
+    return fail(ErrorCode::BadOnFull, lane_index, "on_full", on_full, "is not 1 (block) or 2 (drop)");
+  }
+  if (!is_power_of_two(capacity_slots) || capacity_slots > kCapacitySlotsMax) {
+    return fail(ErrorCode::BadCapacity, lane_index, "capacity_slots", capacity_slots,
+                "is not a power of two in " + range(kCapacitySlotsMin, kCapacitySlotsMax));
+  }
+  if (slot_payload_bytes < kSlotPayloadBytesMin || slot_payload_bytes > kSlotPayloadBytesMax ||
+      slot_payload_bytes % kSlotPayloadBytesAlign != 0) {
+    return fail(ErrorCode::BadSlotBytes, lane_index, "slot_payload_bytes", slot_payload_bytes,
+                "is not a multiple of 8 in " + range(kSlotPayloadBytesMin, kSlotPayloadBytesMax));
+  }
+  if (reader_count != 1) {
+    return fail(ErrorCode::BadReaderCount, lane_index, "reader_count", reader_count,
+                "is not 1 (an events lane has exactly one consumer)");
+  }
+  return std::nullopt;
+}
+
+std::uint32_t region_checksum(std::span<const std::byte> image, std::uint32_t lane_table_offset,
+                              std::uint32_t lane_count) {
+  const std::uint64_t table_bytes = std::uint64_t{lane_count} * sizeof(LaneDescriptor);
+  assert(kChecksumCoveredHeaderBytes <= image.size());
+  assert(lane_table_offset + table_bytes <= image.size());
+  Crc32c crc;
+  crc.process_bytes(image.data(), kChecksumCoveredHeaderBytes);
+  crc.process_bytes(image.data() + lane_table_offset, table_bytes);
+  return crc.checksum();
+}
+
+std::optional<Error> validate_region_image(std::span<const std::byte> image) {
+  constexpr std::int64_t kHeader = -1;
+  if (image.size() < sizeof(RegionHeader)) {
+    return fail(ErrorCode::TooSmall, kHeader, "file size", image.size(),
+                "is smaller than the " + std::to_string(sizeof(RegionHeader)) + "-byte region header");
+  }
+  const auto header = read_plain<RegionHeader>(image, 0);
+  if (header.magic != kRegionMagic) {
+    return fail(ErrorCode::BadMagic, kHeader, "magic", header.magic,
+                "is not " + std::to_string(kRegionMagic) + " (\"INDEXBUS\")");
+  }
+  if (header.version_major != kLayoutVersionMajor) {
+    return fail(ErrorCode::VersionMismatch, kHeader, "version_major", header.version_major,
+                "is not " + std::to_string(kLayoutVersionMajor) + " (this build reads layout v1.x)");
+  }
+  if (header.init_state != kInitStateReady) {
+    if (header.init_state == kInitStateCreating) {
+      return fail(ErrorCode::NotReady, kHeader, "init_state", header.init_state,
+                  "is 0 (creating): the creator has not finished; expected 1 (ready)");
+    }
+    return fail(ErrorCode::NotReady, kHeader, "init_state", header.init_state,
+                "is not 0 (creating) or 1 (ready)");
+  }
+  if (header.header_bytes != sizeof(RegionHeader)) {
+    return fail(ErrorCode::BadHeaderBytes, kHeader, "header_bytes", header.header_bytes,
+                "is not " + std::to_string(sizeof(RegionHeader)));
+  }
+  if (header.region_bytes != image.size()) {
+    return fail(ErrorCode::RegionSizeMismatch, kHeader, "region_bytes", header.region_bytes,
+                "does not match the file size " + std::to_string(image.size()));
+  }
+  if (header.lane_count < 1 || header.lane_count > kLaneCountMax) {
+    return fail(ErrorCode::BadLaneCount, kHeader, "lane_count", header.lane_count,
+                "is not in " + range(1, kLaneCountMax));
+  }
+  if (header.lane_descriptor_bytes != sizeof(LaneDescriptor)) {
+    return fail(ErrorCode::BadDescriptorBytes, kHeader, "lane_descriptor_bytes",
+                header.lane_descriptor_bytes, "is not " + std::to_string(sizeof(LaneDescriptor)));
+  }
+  const std::uint64_t table_end =
+      std::uint64_t{header.lane_table_offset} + lane_table_bytes(header.lane_count);
+  if (header.lane_table_offset < sizeof(RegionHeader) ||
+      header.lane_table_offset % kCacheLineBytes != 0 || table_end > image.size()) {
+    return fail(ErrorCode::BadLaneTableOffset, kHeader, "lane_table_offset",
+                header.lane_table_offset,
+                "is not a 64-aligned offset >= 128 with room for " +
+                    std::to_string(header.lane_count) + " descriptors in the region");
+  }
+  if (header.reserved0 != 0) {
+    return fail(ErrorCode::ReservedNotZero, kHeader, "reserved0", header.reserved0, "is not 0");
+  }
+  if (!all_zero(header.reserved1, sizeof(header.reserved1))) {
+    return fail(ErrorCode::ReservedNotZero, kHeader, "reserved1 (bytes 68..127)", 1,
+                "non-zero byte found; expected all 0");
+  }
+  if (header.flags != 0) {
+    return fail(ErrorCode::BadFlags, kHeader, "flags", header.flags, "is not 0 (no flags in v1.0)");
+  }
+
+  // The table is inside the image now, so every descriptor can be read.
+  std::array<std::pair<std::uint64_t, std::uint64_t>, kLaneCountMax> blocks{};
+  for (std::uint32_t i = 0; i < header.lane_count; ++i) {
+    const auto lane = read_plain<LaneDescriptor>(
+        image, header.lane_table_offset + std::uint64_t{i} * sizeof(LaneDescriptor));
+    if (auto error = check_lane_fields(i, lane.kind, lane.on_full, lane.capacity_slots,
+                                       lane.slot_payload_bytes, lane.reader_count)) {
+      return error;
+    }
+    if (lane.reserved0 != 0) {
+      return fail(ErrorCode::ReservedNotZero, i, "reserved0", lane.reserved0, "is not 0");
+    }
+    if (!all_zero(lane.reserved1, sizeof(lane.reserved1))) {
+      return fail(ErrorCode::ReservedNotZero, i, "reserved1 (bytes 40..63)", 1,
+                  "non-zero byte found; expected all 0");
+    }
+    if (lane.block_offset % kCacheLineBytes != 0) {
+      return fail(ErrorCode::BlockMisaligned, i, "block_offset", lane.block_offset,
+                  "is not a multiple of 64");
+    }
+    const std::uint64_t expected_bytes =
+        lane_block_bytes(static_cast<LaneKind>(lane.kind), lane.capacity_slots,
+                         lane.slot_payload_bytes, lane.reader_count);
+    if (lane.block_bytes != expected_bytes) {
+      return fail(ErrorCode::BadBlockBytes, i, "block_bytes", lane.block_bytes,
+                  "is not " + std::to_string(expected_bytes) + " (what kind, capacity and slot size need)");
+    }
+    // Subtraction form: block_offset + block_bytes could overflow.
+    if (lane.block_offset < table_end || lane.block_offset > image.size() ||
+        lane.block_bytes > image.size() - lane.block_offset) {
+      return fail(ErrorCode::BlockOutOfBounds, i, "block_offset", lane.block_offset,
+                  "with block_bytes " + std::to_string(lane.block_bytes) +
+                      " is not inside [" + std::to_string(table_end) + ", " +
+                      std::to_string(image.size()) + ") (after the lane table, within the region)");
+    }
+    blocks[i] = {lane.block_offset, lane.block_bytes};
+  }
+  for (std::uint32_t i = 0; i < header.lane_count; ++i) {
+    for (std::uint32_t j = i + 1; j < header.lane_count; ++j) {
+      const auto [a_offset, a_bytes] = blocks[i];
+      const auto [b_offset, b_bytes] = blocks[j];
+      if (a_offset < b_offset + b_bytes && b_offset < a_offset + a_bytes) {
+        return fail(ErrorCode::BlocksOverlap, j, "block_offset", b_offset,
+                    "overlaps the block of lane " + std::to_string(i) + " at [" +
+                        std::to_string(a_offset) + ", " + std::to_string(a_offset + a_bytes) + ")");
+      }
+    }
+  }
+  const std::uint32_t computed = region_checksum(image, header.lane_table_offset, header.lane_count);
+  if (computed != header.checksum) {
+    return fail(ErrorCode::ChecksumMismatch, kHeader, "checksum", header.checksum,
+                "does not match the CRC32C " + std::to_string(computed) +
+                    " of header bytes 0..59 and the lane table");
+  }
+  return std::nullopt;
+}
+
+EventsLaneSnapshot snapshot_events_lane(const std::byte* block) {
+  EventsLaneSnapshot s;
+  // Consumer words first, producer words last: a live lane then never looks as if it had read
+  // ahead of what was written.
+  s.read_seq = load_relaxed<std::uint64_t>(block, offsetof(EventsLaneHeader, read_seq));
+  s.read_count = load_relaxed<std::uint64_t>(block, offsetof(EventsLaneHeader, read_count));
+  s.lost_count = load_relaxed<std::uint64_t>(block, offsetof(EventsLaneHeader, lost_count));
+  s.consumer_pid = load_relaxed<std::uint32_t>(block, offsetof(EventsLaneHeader, consumer_pid));
+  std::atomic_thread_fence(std::memory_order_acquire);
+  s.write_seq = load_relaxed<std::uint64_t>(block, offsetof(EventsLaneHeader, write_seq));
+  s.closed = load_relaxed<std::uint32_t>(block, offsetof(EventsLaneHeader, closed));
+  s.producer_pid = load_relaxed<std::uint32_t>(block, offsetof(EventsLaneHeader, producer_pid));
+  return s;
+}
+
+std::optional<Error> check_events_lane_state(std::uint32_t lane_index, const LaneDescriptor& lane,
+                                             const EventsLaneSnapshot& state) {
+  if (state.closed > 1) {
+    return fail(ErrorCode::LaneStateCorrupt, lane_index, "closed", state.closed, "is not 0 or 1");
+  }
+  if (state.read_seq > state.write_seq) {
+    return fail(ErrorCode::LaneStateCorrupt, lane_index, "read_seq", state.read_seq,
+                "is ahead of write_seq " + std::to_string(state.write_seq));
+  }
+  if (state.read_count + state.lost_count != state.read_seq) {
+    return fail(ErrorCode::LaneStateCorrupt, lane_index, "read_count + lost_count",
+                state.read_count + state.lost_count,
+                "is not read_seq " + std::to_string(state.read_seq));
+  }
+  if (lane.on_full == static_cast<std::uint32_t>(OnFull::Block) &&
+      state.write_seq - state.read_seq > lane.capacity_slots) {
+    return fail(ErrorCode::LaneStateCorrupt, lane_index, "write_seq - read_seq",
+                state.write_seq - state.read_seq,
+                "exceeds capacity_slots " + std::to_string(lane.capacity_slots) + " under block");
+  }
+  if (lane.on_full == static_cast<std::uint32_t>(OnFull::Block) && state.lost_count != 0) {
+    return fail(ErrorCode::LaneStateCorrupt, lane_index, "lost_count", state.lost_count,
+                "is not 0 under block (block never loses an entry)");
+  }
+  return std::nullopt;
+}
+
+}  // namespace indexbus

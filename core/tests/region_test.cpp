@@ -1,0 +1,174 @@
+// Region files: exclusive creation, explicit permissions, no symlinks, ownership and
+// writability checks, bounded wait for Ready, stale detection, and cleanup on failure.
+#include "indexbus/region.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "region_images.hpp"
+#include "temp_region_path.hpp"
+
+namespace indexbus {
+namespace {
+
+const std::vector<LaneSpec> kOneLane{{LaneKind::Events, OnFull::Block, 16, 64, 1}};
+
+mode_t mode_of(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0);
+  return st.st_mode & 0777;
+}
+
+TEST(Region, CreateThenOpen) {  // REG-1, REG-2
+  testing::TempRegionPath path;
+  auto created = Region::create(path.str(), kOneLane);
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  EXPECT_EQ(mode_of(path.str()), 0600u);
+  auto opened = Region::open(path.str());
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  EXPECT_EQ(opened->lane_count(), 1u);
+  EXPECT_EQ(opened->lane(0).capacity_slots, 16u);
+  EXPECT_EQ(opened->header().creation_id, created->header().creation_id);
+  EXPECT_NE(opened->header().creation_id, 0u);
+  EXPECT_EQ(opened->header().creator_pid, static_cast<std::uint32_t>(::getpid()));
+  EXPECT_EQ(opened->lane(0).block_offset % 64, 0u);
+}
+
+TEST(Region, GroupModeIsExplicitNotUmask) {
+  testing::TempRegionPath path;
+  const mode_t old = ::umask(0077);
+  auto created = Region::create(path.str(), kOneLane, CreateOptions{0660});
+  ::umask(old);
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  EXPECT_EQ(mode_of(path.str()), 0660u);
+}
+
+TEST(Region, RejectsOtherModes) {
+  testing::TempRegionPath path;
+  auto created = Region::create(path.str(), kOneLane, CreateOptions{0666});
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.error().code, ErrorCode::BadPermissions);
+  EXPECT_NE(::access(path.str().c_str(), F_OK), 0);
+}
+
+TEST(Region, NeverReusesAnExistingFile) {  // REG-1
+  testing::TempRegionPath path;
+  ASSERT_TRUE(Region::create(path.str(), kOneLane).ok());
+  auto again = Region::create(path.str(), kOneLane);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, ErrorCode::AlreadyExists);
+  EXPECT_TRUE(Region::open(path.str()).ok());  // the original is untouched
+}
+
+TEST(Region, BadSpecLeavesNoFile) {
+  testing::TempRegionPath path;
+  const std::vector<LaneSpec> bad{{LaneKind::Events, OnFull::Block, 3, 64, 1}};
+  auto created = Region::create(path.str(), bad);
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.error().code, ErrorCode::BadCapacity);
+  EXPECT_NE(::access(path.str().c_str(), F_OK), 0);
+}
+
+TEST(Region, RefusesSymlink) {
+  testing::TempRegionPath target, link;
+  ASSERT_TRUE(Region::create(target.str(), kOneLane).ok());
+  ASSERT_EQ(::symlink(target.str().c_str(), link.str().c_str()), 0);
+  auto opened = Region::open(link.str());
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().code, ErrorCode::SymlinkRefused);
+  auto created = Region::create(link.str(), kOneLane);
+  ASSERT_FALSE(created.ok());
+}
+
+TEST(Region, RefusesWorldWritable) {
+  testing::TempRegionPath path;
+  ASSERT_TRUE(Region::create(path.str(), kOneLane).ok());
+  ASSERT_EQ(::chmod(path.str().c_str(), 0666), 0);
+  auto opened = Region::open(path.str());
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().code, ErrorCode::WritableByOthers);
+}
+
+TEST(Region, RefusesOtherOwner) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown";
+  testing::TempRegionPath path;
+  ASSERT_TRUE(Region::create(path.str(), kOneLane).ok());
+  ASSERT_EQ(::chown(path.str().c_str(), 65534, 65534), 0);
+  auto opened = Region::open(path.str());
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().code, ErrorCode::WrongOwner);
+}
+
+TEST(Region, MissingAndDirectory) {
+  auto missing = Region::open("/dev/shm/indexbus-definitely-missing-region");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, ErrorCode::NotFound);
+}
+
+// Writes an image whose init_state is still Creating, as if the creator were mid-way.
+void write_unready(const std::string& path, std::uint32_t creator_pid) {
+  auto image = testing::valid_region_image(kOneLane);
+  const std::uint32_t creating = kInitStateCreating;
+  std::memcpy(image.data() + offsetof(RegionHeader, init_state), &creating, 4);
+  std::memcpy(image.data() + offsetof(RegionHeader, creator_pid), &creator_pid, 4);
+  const int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0600);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::write(fd, image.data(), image.size()), static_cast<ssize_t>(image.size()));
+  ::close(fd);
+}
+
+TEST(Region, CreatorDiedBeforeReadyIsStale) {  // REG-3
+  testing::TempRegionPath path;
+  const pid_t child = ::fork();
+  if (child == 0) _exit(0);
+  ::waitpid(child, nullptr, 0);  // now a pid that no longer exists
+  write_unready(path.str(), static_cast<std::uint32_t>(child));
+  auto opened = Region::open(path.str());
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().code, ErrorCode::Stale) << opened.error().message;
+}
+
+TEST(Region, LiveCreatorNeverReadyTimesOut) {  // REG-3: the wait is bounded
+  testing::TempRegionPath path;
+  write_unready(path.str(), static_cast<std::uint32_t>(::getpid()));
+  auto opened = Region::open(path.str(), OpenOptions{20'000'000});
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().code, ErrorCode::NotReady) << opened.error().message;
+}
+
+TEST(Region, OpenValidatesBeforeUse) {
+  testing::TempRegionPath path;
+  for (const auto& corrupt : testing::corrupt_region_images()) {
+    if (corrupt.name != "lane0_capacity_3") continue;
+    const int fd = ::open(path.str().c_str(), O_CREAT | O_EXCL | O_WRONLY, 0600);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::write(fd, corrupt.bytes.data(), corrupt.bytes.size()),
+              static_cast<ssize_t>(corrupt.bytes.size()));
+    ::close(fd);
+  }
+  auto opened = Region::open(path.str());
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().code, ErrorCode::BadCapacity);
+  EXPECT_NE(opened.error().message.find("lane 0: capacity_slots 3"), std::string::npos);
+}
+
+TEST(Region, PlanLimits) {
+  EXPECT_EQ(plan_region({}).error().code, ErrorCode::BadLaneCount);
+  std::vector<LaneSpec> many(65);
+  EXPECT_EQ(plan_region(many).error().code, ErrorCode::BadLaneCount);
+  std::vector<LaneSpec> max(64);
+  auto plan = plan_region(max);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->region_bytes % 4096, 0u);
+  EXPECT_EQ(Region::remove("/dev/shm/indexbus-definitely-missing-region").value(), false);
+}
+
+}  // namespace
+}  // namespace indexbus

@@ -1,0 +1,24 @@
+// Region images for tests and the fuzz corpus: a valid image and one corrupt variant per
+// validation error, each with the checksum recomputed so that the specific field error (not
+// ChecksumMismatch) is what the validator must report.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "indexbus/error.hpp"
+#include "indexbus/validate.hpp"
+
+namespace indexbus::testing {
+
+std::vector<std::byte> valid_region_image(const std::vector<LaneSpec>& lanes);
+
+struct CorruptImage {
+  std::string name;         // stable, used as the corpus file name
+  ErrorCode expected;       // the error the validator must report
+  std::vector<std::byte> bytes;
+};
+std::vector<CorruptImage> corrupt_region_images();
+
+}  // namespace indexbus::testing

@@ -1,0 +1,82 @@
+// The validator: a valid image passes, and every corrupt image is rejected with its own code and
+// a message naming the field, the value found and what was allowed (REG-4, REG-5, REG-6).
+#include "indexbus/validate.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "region_images.hpp"
+
+namespace indexbus {
+namespace {
+
+TEST(Validate, ValidImagePasses) {
+  const auto image = testing::valid_region_image({{LaneKind::Events, OnFull::Block, 1, 8, 1},
+                                                  {LaneKind::Events, OnFull::Drop, 1u << 10, 1024, 1}});
+  ASSERT_FALSE(image.empty());
+  const auto error = validate_region_image(image);
+  EXPECT_FALSE(error.has_value()) << error->message;
+}
+
+TEST(Validate, EveryCorruptImageGetsItsSpecificError) {
+  const auto images = testing::corrupt_region_images();
+  ASSERT_GE(images.size(), 25u);
+  std::set<ErrorCode> codes_seen;
+  for (const auto& corrupt : images) {
+    const auto error = validate_region_image(corrupt.bytes);
+    ASSERT_TRUE(error.has_value()) << corrupt.name << " was accepted";
+    EXPECT_EQ(error->code, corrupt.expected)
+        << corrupt.name << ": got " << to_string(error->code) << ": " << error->message;
+    EXPECT_FALSE(error->message.empty());
+    codes_seen.insert(error->code);
+  }
+  EXPECT_GE(codes_seen.size(), 20u);
+}
+
+TEST(Validate, MessageNamesFieldValueAndRange) {
+  for (const auto& corrupt : testing::corrupt_region_images()) {
+    if (corrupt.name != "lane0_capacity_3") continue;
+    const auto error = validate_region_image(corrupt.bytes);
+    ASSERT_TRUE(error.has_value());
+    EXPECT_EQ(error->message, "lane 0: capacity_slots 3 is not a power of two in [1, 16777216]");
+    return;
+  }
+  FAIL() << "lane0_capacity_3 missing from the corrupt images";
+}
+
+TEST(Validate, LaneSpecLimits) {
+  EXPECT_FALSE(check_lane_spec(0, {LaneKind::Events, OnFull::Block, 1u << 24, 1u << 20, 1}));
+  EXPECT_EQ(check_lane_spec(0, {LaneKind::Events, OnFull::Block, 0, 8, 1})->code, ErrorCode::BadCapacity);
+  EXPECT_EQ(check_lane_spec(0, {LaneKind::Events, OnFull::Block, 4, (1u << 20) + 8, 1})->code,
+            ErrorCode::BadSlotBytes);
+  EXPECT_EQ(check_lane_spec(3, {LaneKind::Events, static_cast<OnFull>(0), 4, 8, 1})->message,
+            "lane 3: on_full 0 is not 1 (block) or 2 (drop)");
+}
+
+TEST(Validate, EventsLaneStateInvariants) {
+  LaneDescriptor lane{};
+  lane.on_full = static_cast<std::uint32_t>(OnFull::Block);
+  lane.capacity_slots = 4;
+  EventsLaneSnapshot ok{10, 1, 8, 8, 0, 0, 0};
+  EXPECT_FALSE(check_events_lane_state(0, lane, ok));
+  auto ahead = ok;
+  ahead.read_seq = 11;
+  EXPECT_EQ(check_events_lane_state(0, lane, ahead)->code, ErrorCode::LaneStateCorrupt);
+  auto over = ok;
+  over.write_seq = 13;
+  EXPECT_EQ(check_events_lane_state(0, lane, over)->code, ErrorCode::LaneStateCorrupt);
+  auto counts = ok;
+  counts.read_count = 7;
+  EXPECT_EQ(check_events_lane_state(0, lane, counts)->code, ErrorCode::LaneStateCorrupt);
+  auto closed = ok;
+  closed.closed = 2;
+  EXPECT_EQ(check_events_lane_state(0, lane, closed)->code, ErrorCode::LaneStateCorrupt);
+  auto lost = ok;
+  lost.lost_count = 1;
+  lost.read_count = 7;
+  EXPECT_EQ(check_events_lane_state(0, lane, lost)->code, ErrorCode::LaneStateCorrupt);
+}
+
+}  // namespace
+}  // namespace indexbus
