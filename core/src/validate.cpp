@@ -44,11 +44,16 @@ bool all_zero(const void* bytes, std::size_t size) {
   return std::all_of(p, p + size, [](unsigned char b) { return b == 0; });
 }
 
+// The block is live shared memory; atomic loads are the only race-free way to look.
 template <typename T>
 T load_relaxed(const std::byte* block, std::size_t offset) {
-  // The block is live shared memory; a relaxed atomic load is the only race-free way to look.
   T* word = reinterpret_cast<T*>(const_cast<std::byte*>(block) + offset);
   return std::atomic_ref<T>(*word).load(std::memory_order_relaxed);
+}
+template <typename T>
+T load_acquire(const std::byte* block, std::size_t offset) {
+  T* word = reinterpret_cast<T*>(const_cast<std::byte*>(block) + offset);
+  return std::atomic_ref<T>(*word).load(std::memory_order_acquire);
 }
 
 }  // namespace
@@ -216,12 +221,11 @@ EventsLaneSnapshot snapshot_events_lane(const std::byte* block) {
   EventsLaneSnapshot s;
   // Consumer words first, producer words last: a live lane then never looks as if it had read
   // ahead of what was written.
-  s.read_seq = load_relaxed<std::uint64_t>(block, offsetof(EventsLaneHeader, read_seq));
+  s.read_seq = load_acquire<std::uint64_t>(block, offsetof(EventsLaneHeader, read_seq));
   s.read_count = load_relaxed<std::uint64_t>(block, offsetof(EventsLaneHeader, read_count));
   s.lost_count = load_relaxed<std::uint64_t>(block, offsetof(EventsLaneHeader, lost_count));
   s.consumer_pid = load_relaxed<std::uint32_t>(block, offsetof(EventsLaneHeader, consumer_pid));
-  std::atomic_thread_fence(std::memory_order_acquire);
-  s.write_seq = load_relaxed<std::uint64_t>(block, offsetof(EventsLaneHeader, write_seq));
+  s.write_seq = load_acquire<std::uint64_t>(block, offsetof(EventsLaneHeader, write_seq));
   s.closed = load_relaxed<std::uint32_t>(block, offsetof(EventsLaneHeader, closed));
   s.producer_pid = load_relaxed<std::uint32_t>(block, offsetof(EventsLaneHeader, producer_pid));
   return s;

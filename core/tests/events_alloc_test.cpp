@@ -16,6 +16,11 @@ namespace {
 std::atomic<std::uint64_t> g_allocations{0};
 }
 
+// The replacement pair below is malloc/free on purpose; g++ cannot see that both halves are ours.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 void* operator new(std::size_t size) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;

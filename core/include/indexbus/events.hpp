@@ -5,39 +5,43 @@
 // ----------------------------
 // Each side owns one cursor and reads the other's. The producer owns write_seq, the consumer
 // owns read_seq. Each side keeps a private cached copy of the peer's cursor and loads the shared
-// one (acquire) only when the cached copy says full (producer) or empty (consumer).
+// one only when the cached copy says full (producer) or empty (consumer).
 //
 // Publish. The producer fills slot[w % capacity] (payload, then payload_bytes), stores the slot
-// stamp 2w+2 with release, then stores write_seq = w+1 with release. A consumer that loads
-// write_seq > w with acquire therefore sees the whole entry w: everything the producer wrote
-// before publishing entry w is visible to a consumer after try_read returns entry w (EV-5).
+// stamp 2w+2 with release, then stores write_seq = w+1 (seq_cst, which includes release). A
+// consumer that loads write_seq > w (seq_cst, which includes acquire) therefore sees the whole
+// entry w: everything the producer wrote before publishing entry w is visible to a consumer after
+// try_read returns entry w (EV-5).
 //
-// Release (Block). The consumer copies entry r out, then stores read_seq = r+1 with release. A
-// producer that loads read_seq > r with acquire may reuse slot r % capacity: the consumer's copy
-// happened before, so the producer never overwrites bytes still being read (EV-7).
+// Release (Block). The consumer copies entry r out, then stores read_seq = r+1 (seq_cst). A
+// producer that loads read_seq > r may reuse slot r % capacity: the consumer's copy happened
+// before, so the producer never overwrites bytes still being read (EV-7).
 //
 // Overwrite (Drop). The producer never looks at read_seq; it overwrites the oldest slot. Each slot
-// is a seqlock: the producer stores the odd stamp 2w+1 (relaxed), issues a release fence, writes
-// the payload with relaxed word stores, then stores 2w+2 with release. The consumer loads the
-// stamp with acquire and proceeds only if it is exactly 2r+2; it copies the payload with relaxed
-// word loads, issues an acquire fence and reloads the stamp. If the payload copy observed any
-// store of a later write, the fence pair makes the reload observe that write's odd stamp or a
-// later one, so an unchanged stamp proves the copy is entry r, untorn (EV-9). A changed or larger
-// stamp means entry r was overwritten: the consumer loads write_seq w (acquire) and, since every
-// entry below w - capacity has certainly been overwritten and r itself has been, jumps to
-// max(r + 1, w - capacity) and reports the difference as Lost (EV-8). No entry is delivered twice:
-// read_seq only grows.
+// is a seqlock: the producer stores the odd stamp 2w+1 (relaxed), then writes payload words and
+// payload_bytes with release stores, then stores 2w+2 with release. The consumer loads the stamp
+// with acquire and proceeds only if it is exactly 2r+2; it loads payload_bytes and the payload
+// words with acquire loads and then reloads the stamp. If any of those loads read a store of a
+// later write, it synchronizes with that release store, so the odd stamp stored before it is
+// visible and the reload returns it (or a later stamp): an unchanged stamp proves the copy is
+// entry r, untorn (EV-9). No standalone fence is needed, which also keeps ThreadSanitizer exact.
+// A changed or larger stamp means entry r was overwritten: the consumer loads write_seq w and,
+// since every entry below w - capacity has certainly been overwritten and r itself has been,
+// jumps to max(r + 1, w - capacity) and reports the difference as Lost (EV-8). No entry is
+// delivered twice: read_seq only grows.
 //
-// Close. The producer stores closed = 1 with release after its last publish. The consumer loads
-// closed (acquire) before write_seq, so once it has seen closed it also sees the final
-// write_seq, and reports Closed only when it has drained everything (EV-10).
+// Close. The producer stores closed = 1 after its last publish. The consumer loads closed before
+// write_seq, so once it has seen closed it also sees the final write_seq, and reports Closed only
+// when it has drained everything (EV-10).
 //
-// Waiting. A side that must wait (producer on a full Block lane, consumer on an empty lane) sets
-// its *_waiting flag, issues a seq_cst fence, reads its wake epoch, and re-checks the peer's
-// cursor before it waits on the epoch. The peer, after moving its own cursor, issues a seq_cst
-// fence and reads the flag; if set, it bumps the epoch (release) and, for a futex sleeper, wakes
-// it. The two fences form a Dekker pair: either the waiter sees the new cursor, or the peer sees
-// the flag and changes the epoch, so no wake is ever lost. Every wait is bounded by a deadline.
+// Waiting. A side that must wait (producer on a full Block lane, consumer on an empty lane) stores
+// its *_waiting flag, reads its wake epoch, and re-checks the peer's cursor before it waits on the
+// epoch. The peer stores its own cursor, then reads the flag; if set, it bumps the epoch (release)
+// and, for a futex sleeper, wakes it. The flag store, the cursor stores and the loads of both are
+// seq_cst, so in their single total order either the waiter's re-check sees the new cursor or the
+// peer sees the flag and changes the epoch: no wake is ever lost (a Dekker pair). On x86 this costs
+// one locked store per publish and per release, the same as the fence it replaces. Every wait is
+// bounded by a deadline.
 #pragma once
 
 #include <algorithm>
@@ -95,17 +99,17 @@ inline std::byte* payload_of(EventsSlotHeader& slot) noexcept {
   return reinterpret_cast<std::byte*>(&slot) + sizeof(EventsSlotHeader);
 }
 
-// The peer's side of the waiting protocol: after moving our own cursor, wake a waiting peer.
+// The peer's side of the waiting protocol: right after a seq_cst store of our own cursor (or of
+// closed), wake a waiting peer.
 template <Platform P>
 inline void wake_peer(const P& platform, std::uint32_t& waiting, std::uint32_t& epoch) noexcept {
-  platform.fence(std::memory_order_seq_cst);
-  const std::uint32_t flag = platform.load(waiting, std::memory_order_relaxed);
+  const std::uint32_t flag = platform.load(waiting, std::memory_order_seq_cst);
   if (flag == 0) [[likely]] return;
   platform.fetch_add(epoch, std::uint32_t{1}, std::memory_order_release);
   if (flag == kWaiterParked) platform.wake_all(epoch);
 }
 
-// The waiter's side: wait until ready() or the deadline. ready() loads the peer's cursor.
+// The waiter's side: wait until ready() or the deadline. ready() loads the peer's cursor seq_cst.
 // Returns ready()'s final answer. Bounded by deadline_ns; each pass either returns or waits.
 template <Platform P, typename Ready>
 [[gnu::cold]] bool wait_until(const P& platform, std::uint32_t& waiting, std::uint32_t& epoch,
@@ -114,8 +118,7 @@ template <Platform P, typename Ready>
   for (;;) {
     if (ready()) return true;
     if (platform.now_ns() >= deadline_ns) return false;
-    platform.store(waiting, flag, std::memory_order_relaxed);
-    platform.fence(std::memory_order_seq_cst);
+    platform.store(waiting, flag, std::memory_order_seq_cst);
     const std::uint32_t seen_epoch = platform.load(epoch, std::memory_order_acquire);
     if (ready()) {
       platform.store(waiting, std::uint32_t{0}, std::memory_order_relaxed);
@@ -169,7 +172,7 @@ class EventsProducer {
   void close() noexcept {
     closed_ = true;
     auto& h = *lane_.header;
-    platform_->store(h.closed, std::uint32_t{1}, std::memory_order_release);
+    platform_->store(h.closed, std::uint32_t{1}, std::memory_order_seq_cst);
     events_detail::wake_peer(*platform_, h.consumer_waiting, h.consumer_wake_epoch);
   }
 
@@ -185,7 +188,7 @@ class EventsProducer {
   bool has_space() noexcept {
     if (lane_.on_full == OnFull::Drop) return true;
     if (write_seq_ - cached_read_seq_ < lane_.capacity_slots) return true;
-    cached_read_seq_ = platform_->load(lane_.header->read_seq, std::memory_order_acquire);
+    cached_read_seq_ = platform_->load(lane_.header->read_seq, std::memory_order_seq_cst);
     assert(cached_read_seq_ <= write_seq_);
     return write_seq_ - cached_read_seq_ < lane_.capacity_slots;
   }
@@ -197,16 +200,16 @@ class EventsProducer {
     assert(length <= lane_.slot_payload_bytes);
     if (lane_.on_full == OnFull::Drop) {
       platform_->store(slot.stamp, events_stamp_writing(write_seq_), std::memory_order_relaxed);
-      platform_->fence(std::memory_order_release);
       platform_->copy_to_shared_racy(bytes, payload.data(), length);
+      platform_->store(slot.payload_bytes, length, std::memory_order_release);
     } else {
       platform_->copy_to_shared(bytes, payload.data(), length);
+      platform_->store(slot.payload_bytes, length, std::memory_order_relaxed);
     }
-    platform_->store(slot.payload_bytes, length, std::memory_order_relaxed);
     platform_->store(slot.stamp, events_stamp_complete(write_seq_), std::memory_order_release);
     ++write_seq_;
     auto& h = *lane_.header;
-    platform_->store(h.write_seq, write_seq_, std::memory_order_release);
+    platform_->store(h.write_seq, write_seq_, std::memory_order_seq_cst);
     events_detail::wake_peer(*platform_, h.consumer_waiting, h.consumer_wake_epoch);
   }
 
@@ -236,8 +239,8 @@ class EventsConsumer {
     if (read_seq_ == cached_write_seq_) {
       auto& h = *lane_.header;
       // closed before write_seq: see "Close" at the top of this file.
-      const bool closed = platform_->load(h.closed, std::memory_order_acquire) != 0;
-      cached_write_seq_ = platform_->load(h.write_seq, std::memory_order_acquire);
+      const bool closed = platform_->load(h.closed, std::memory_order_seq_cst) != 0;
+      cached_write_seq_ = platform_->load(h.write_seq, std::memory_order_seq_cst);
       if (read_seq_ == cached_write_seq_) {
         return ReadResult{closed ? ReadStatus::Closed : ReadStatus::Empty, 0, 0, 0};
       }
@@ -281,9 +284,8 @@ class EventsConsumer {
       return report_lost();
     }
     const std::uint32_t length = std::min(
-        platform_->load(slot.payload_bytes, std::memory_order_relaxed), lane_.slot_payload_bytes);
+        platform_->load(slot.payload_bytes, std::memory_order_acquire), lane_.slot_payload_bytes);
     platform_->copy_from_shared_racy(out.data(), events_detail::payload_of(slot), length);
-    platform_->fence(std::memory_order_acquire);
     const std::uint64_t after = platform_->load(slot.stamp, std::memory_order_relaxed);
     if (after != before) return report_lost();
     return deliver(length);
@@ -295,16 +297,19 @@ class EventsConsumer {
     ++read_seq_;
     platform_->store(h.read_count, platform_->load(h.read_count, std::memory_order_relaxed) + 1,
                      std::memory_order_relaxed);
-    platform_->store(h.read_seq, read_seq_, std::memory_order_release);
     if (lane_.on_full == OnFull::Block) {
+      platform_->store(h.read_seq, read_seq_, std::memory_order_seq_cst);
       events_detail::wake_peer(*platform_, h.producer_waiting, h.producer_wake_epoch);
+    } else {
+      // Drop: the producer never waits for the consumer, so there is nobody to wake.
+      platform_->store(h.read_seq, read_seq_, std::memory_order_release);
     }
     return ReadResult{ReadStatus::Entry, seq, length, 0};
   }
 
   [[gnu::cold]] ReadResult report_lost() noexcept {
     auto& h = *lane_.header;
-    cached_write_seq_ = platform_->load(h.write_seq, std::memory_order_acquire);
+    cached_write_seq_ = platform_->load(h.write_seq, std::memory_order_seq_cst);
     const std::uint64_t oldest_retained =
         cached_write_seq_ > lane_.capacity_slots ? cached_write_seq_ - lane_.capacity_slots : 0;
     const std::uint64_t next = std::max(read_seq_ + 1, oldest_retained);

@@ -10,14 +10,15 @@
 
 namespace indexbus {
 
-// A Platform supplies atomics on shared words, fences, payload copies, a monotonic clock and
+// A Platform supplies atomics on shared words, payload copies, a monotonic clock and
 // wait/wake on a 32-bit word.
 //
 // Payload copies come in two flavours. copy_*_shared is used where no other party can touch the
 // bytes (Block: the slot belongs to one side until it is published or released). copy_*_racy is
 // the seqlock copy under Drop: the producer may overwrite a slot while the consumer copies it, so
-// both sides move whole 8-byte words with relaxed atomics and the consumer detects the overwrite
-// through the slot stamp; the race is then benign instead of undefined behaviour.
+// both sides move whole 8-byte words atomically (release stores, acquire loads: see the seqlock
+// argument in events.hpp) and the consumer detects the overwrite through the slot stamp; the race
+// is then benign instead of undefined behaviour.
 //
 // wait(word, expected, deadline_ns) returns once the word may differ from expected, or once the
 // platform clock reaches deadline_ns; spurious returns are allowed, callers re-check. A waiter
@@ -31,7 +32,6 @@ concept Platform = requires(P& p, const P& cp, std::uint64_t& u64, std::uint32_t
   cp.store(u32, std::uint32_t{0}, std::memory_order_release);
   { cp.fetch_add(u32, std::uint32_t{1}, std::memory_order_acq_rel) } -> std::same_as<std::uint32_t>;
   { cp.compare_exchange(u32, u32, std::uint32_t{0}, std::memory_order_acq_rel) } -> std::same_as<bool>;
-  cp.fence(std::memory_order_seq_cst);
   cp.copy_to_shared(bytes, cbytes, n);
   cp.copy_from_shared(bytes, cbytes, n);
   cp.copy_to_shared_racy(bytes, cbytes, n);

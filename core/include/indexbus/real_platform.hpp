@@ -39,7 +39,6 @@ class RealPlatform {
   bool compare_exchange(T& word, T& expected, T desired, std::memory_order order) const noexcept {
     return std::atomic_ref<T>(word).compare_exchange_strong(expected, desired, order);
   }
-  void fence(std::memory_order order) const noexcept { std::atomic_thread_fence(order); }
 
   void copy_to_shared(std::byte* dst, const std::byte* src, std::size_t bytes) const noexcept {
     std::memcpy(dst, src, bytes);
@@ -55,12 +54,12 @@ class RealPlatform {
     for (std::size_t i = 0; i < full_words; ++i) {
       std::uint64_t word;
       std::memcpy(&word, src + i * 8, 8);
-      std::atomic_ref<std::uint64_t>(words[i]).store(word, std::memory_order_relaxed);
+      std::atomic_ref<std::uint64_t>(words[i]).store(word, std::memory_order_release);
     }
     if (const std::size_t tail = bytes % 8; tail != 0) {
       std::uint64_t word = 0;
       std::memcpy(&word, src + full_words * 8, tail);
-      std::atomic_ref<std::uint64_t>(words[full_words]).store(word, std::memory_order_relaxed);
+      std::atomic_ref<std::uint64_t>(words[full_words]).store(word, std::memory_order_release);
     }
   }
   // src is 8-byte aligned shared memory that may hold whole words past `bytes`.
@@ -70,12 +69,12 @@ class RealPlatform {
     const std::size_t full_words = bytes / 8;
     for (std::size_t i = 0; i < full_words; ++i) {
       const std::uint64_t word =
-          std::atomic_ref<std::uint64_t>(words[i]).load(std::memory_order_relaxed);
+          std::atomic_ref<std::uint64_t>(words[i]).load(std::memory_order_acquire);
       std::memcpy(dst + i * 8, &word, 8);
     }
     if (const std::size_t tail = bytes % 8; tail != 0) {
       const std::uint64_t word =
-          std::atomic_ref<std::uint64_t>(words[full_words]).load(std::memory_order_relaxed);
+          std::atomic_ref<std::uint64_t>(words[full_words]).load(std::memory_order_acquire);
       std::memcpy(dst + full_words * 8, &word, tail);
     }
   }

@@ -1,0 +1,133 @@
+// The `indexbus` binary as a user runs it: exit codes, one-line errors, text and JSON output.
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "region_images.hpp"
+#include "temp_region_path.hpp"
+
+namespace {
+
+struct Run {
+  int exit_code;
+  std::string output;  // stdout and stderr together
+};
+
+Run run(const std::string& args) {
+  const std::string command = std::string(INDEXBUS_CLI) + " " + args + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  EXPECT_NE(pipe, nullptr);
+  std::string output;
+  std::array<char, 4096> buffer{};
+  while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) output += buffer.data();
+  const int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+TEST(Cli, CreateInspectRemove) {
+  indexbus::testing::TempRegionPath path("cli");
+  auto created = run("create " + path.str() +
+                     " --lane events:capacity=1024,slot=64,on_full=block --lane events:capacity=1,slot=8,on_full=drop");
+  ASSERT_EQ(created.exit_code, 0) << created.output;
+  auto text = run("inspect " + path.str());
+  ASSERT_EQ(text.exit_code, 0) << text.output;
+  EXPECT_NE(text.output.find("lane 0: events, on_full=block, capacity 1024 slots x 64 B"), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("lane 1: events, on_full=drop, capacity 1 slots x 8 B"), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("occupancy 0/1024"), std::string::npos) << text.output;
+  auto json = run("inspect --json " + path.str());
+  ASSERT_EQ(json.exit_code, 0) << json.output;
+  const auto report = nlohmann::json::parse(json.output);
+  EXPECT_TRUE(report["valid"].get<bool>());
+  EXPECT_EQ(report["lanes"].size(), 2u);
+  EXPECT_EQ(report["lanes"][1]["on_full"], "drop");
+  EXPECT_EQ(report["lanes"][0]["counters"]["written"], 0);
+  EXPECT_EQ(report["lanes"][0]["state"]["consistent"], true);
+  EXPECT_EQ(run("remove " + path.str()).exit_code, 0);
+  EXPECT_EQ(run("remove " + path.str()).exit_code, 3);
+}
+
+TEST(Cli, ExistingRegionIsNeverReused) {
+  indexbus::testing::TempRegionPath path("cli");
+  ASSERT_EQ(run("create " + path.str() + " --lane events").exit_code, 0);
+  const auto again = run("create " + path.str() + " --lane events");
+  EXPECT_EQ(again.exit_code, 3);
+  EXPECT_NE(again.output.find("already exists"), std::string::npos) << again.output;
+}
+
+TEST(Cli, BadLaneArgumentsAreUsageErrors) {
+  indexbus::testing::TempRegionPath path("cli");
+  const struct {
+    const char* lane;
+    const char* message;
+  } cases[] = {
+      {"events:capacity=3", "capacity_slots 3 is not a power of two in [1, 16777216]"},
+      {"events:slot=12", "slot_payload_bytes 12 is not a multiple of 8"},
+      {"events:on_full=sometimes", "on_full 'sometimes' is not block or drop"},
+      {"events:colour=red", "unknown key 'colour'"},
+      {"events:capacity=lots", "capacity 'lots' is not an unsigned 32-bit integer"},
+      {"queue", "kind 'queue' is not one of"},
+      {"journal", "this build does not implement"},
+  };
+  for (const auto& c : cases) {
+    const auto result = run("create " + path.str() + " --lane " + c.lane);
+    EXPECT_EQ(result.exit_code, 2) << c.lane << ": " << result.output;
+    EXPECT_NE(result.output.find(c.message), std::string::npos) << c.lane << ": " << result.output;
+    EXPECT_NE(::access(path.str().c_str(), F_OK), 0) << "file left behind by " << c.lane;
+  }
+  EXPECT_EQ(run("create " + path.str() + " --lane events --mode 0777").exit_code, 2);
+  EXPECT_EQ(run("create").exit_code, 2);
+  EXPECT_EQ(run("frobnicate").exit_code, 2);
+  EXPECT_EQ(run("").exit_code, 2);
+}
+
+TEST(Cli, InspectReportsEnvironmentAndValidationErrors) {
+  const auto missing = run("inspect /dev/shm/indexbus-cli-definitely-missing");
+  EXPECT_EQ(missing.exit_code, 3) << missing.output;
+  EXPECT_NE(missing.output.find("no such region file"), std::string::npos) << missing.output;
+  EXPECT_EQ(run("create /nonexistent-dir/region --lane events").exit_code, 3);
+
+  indexbus::testing::TempRegionPath path("cli");
+  for (const auto& corrupt : indexbus::testing::corrupt_region_images()) {
+    if (corrupt.name != "lane0_capacity_3") continue;
+    const int fd = ::open(path.str().c_str(), O_CREAT | O_EXCL | O_WRONLY, 0600);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::write(fd, corrupt.bytes.data(), corrupt.bytes.size()),
+              static_cast<ssize_t>(corrupt.bytes.size()));
+    ::close(fd);
+  }
+  const auto invalid = run("inspect " + path.str());
+  EXPECT_EQ(invalid.exit_code, 1) << invalid.output;
+  EXPECT_NE(invalid.output.find("lane 0: capacity_slots 3 is not a power of two in [1, 16777216]"),
+            std::string::npos)
+      << invalid.output;
+  const auto json = nlohmann::json::parse(run("inspect --json " + path.str()).output);
+  EXPECT_FALSE(json["valid"].get<bool>());
+  EXPECT_EQ(json["error"]["code"], "BadCapacity");
+}
+
+TEST(Cli, HelpOnEveryVerb) {
+  for (const char* verb : {"", "create ", "inspect ", "remove ", "conform "}) {
+    const auto help = run(std::string(verb) + "--help");
+    EXPECT_EQ(help.exit_code, 0) << verb << help.output;
+    EXPECT_NE(help.output.find("Exit codes"), std::string::npos) << verb << help.output;
+  }
+}
+
+TEST(Cli, ConformPrintsRulesSeedAndReplay) {
+  const auto result = run("conform --seed 7 --runs 20");
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("PASS"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("EV-8"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("seed 7; replay: "), std::string::npos) << result.output;
+  EXPECT_EQ(result.output.find("FAIL"), std::string::npos) << result.output;
+  EXPECT_EQ(run("conform --region-dir /nonexistent-dir").exit_code, 3);
+}
+
+}  // namespace

@@ -1,0 +1,51 @@
+#include "indexbus/spec/rules.hpp"
+
+#include <array>
+
+namespace indexbus::spec {
+namespace {
+
+// Titles are the headings of spec/v1-semantics.md (rules_test.cpp compares them).
+constexpr std::array<Rule, 28> kRules{{
+    {"REG-1", "Exclusive creation"},
+    {"REG-2", "Open checks the file before mapping it"},
+    {"REG-3", "Ready last, bounded wait, stale creator"},
+    {"REG-4", "Header validated field by field"},
+    {"REG-5", "Lane descriptor limits"},
+    {"REG-6", "Checksum"},
+    {"REG-7", "Creation permissions"},
+    {"REG-8", "Version compatibility"},
+    {"REG-9", "One error per field"},
+    {"REG-10", "Immutable once Ready"},
+    {"REG-11", "Lane state checked on attach"},
+    {"REG-12", "Lane block placement"},
+    {"EV-1", "One producer, one consumer"},
+    {"EV-2", "Payload size and TooLarge"},
+    {"EV-3", "Sequence numbers and entry length"},
+    {"EV-4", "FIFO order, each entry at most once"},
+    {"EV-5", "Visibility of published entries"},
+    {"EV-6", "Block: Full and Timeout"},
+    {"EV-7", "Block never loses or overwrites unread entries"},
+    {"EV-8", "Drop: Lost with the exact count, then the oldest retained entry"},
+    {"EV-9", "Entries are exact and untorn"},
+    {"EV-10", "Close, drain, Closed"},
+    {"EV-11", "Counters and accounting"},
+    {"EV-12", "Drop never refuses; it overwrites the oldest"},
+    {"EV-13", "Empty and read Timeout"},
+    {"EV-14", "Refusals change nothing"},
+    {"EV-15", "Bounded waits"},
+    {"EV-16", "Reattach resumes the cursors"},
+}};
+
+}  // namespace
+
+std::span<const Rule> all_rules() noexcept { return kRules; }
+
+const Rule* find_rule(std::string_view id) noexcept {
+  for (const Rule& rule : kRules) {
+    if (rule.id == id) return &rule;
+  }
+  return nullptr;
+}
+
+}  // namespace indexbus::spec
