@@ -1,19 +1,15 @@
 #include "inspect.hpp"
 
-#include <signal.h>
-
-#include <cerrno>
 #include <cstdio>
 #include <sstream>
 
+#include "indexbus/real_platform.hpp"
 #include "indexbus/validate.hpp"
 
 namespace indexbus::cli {
 namespace {
 
-bool alive(std::uint32_t pid) {
-  return pid != 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
-}
+bool alive(std::uint32_t pid) { return RealPlatform().process_alive(pid); }
 
 nlohmann::json pid_json(std::uint32_t pid) {
   return {{"pid", pid}, {"alive", alive(pid)}};

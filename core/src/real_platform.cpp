@@ -84,7 +84,10 @@ void RealPlatform::wake_all(std::uint32_t& word) const noexcept {
 }
 
 bool RealPlatform::process_alive(std::uint32_t pid) const noexcept {
-  if (pid == 0) return false;
+  // Linux pids are at most PID_MAX_LIMIT (2^22). Anything larger read from a region is corrupt,
+  // and passed to kill() it would name a process group or, as -1, every process.
+  constexpr std::uint32_t kPidMaxLimit = 1u << 22;
+  if (pid == 0 || pid > kPidMaxLimit) return false;
   return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 

@@ -1,5 +1,7 @@
 #include "indexbus/region.hpp"
 
+#include "indexbus/real_platform.hpp"
+
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <signal.h>
@@ -79,9 +81,7 @@ std::uint64_t monotonic_ns() {
          static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
-bool pid_alive(std::uint32_t pid) {
-  return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
-}
+bool pid_alive(std::uint32_t pid) { return RealPlatform().process_alive(pid); }
 
 }  // namespace
 
@@ -173,6 +173,11 @@ Result<Region> Region::create(const std::string& path, std::span<const LaneSpec>
   }
   try {
     bip::mapped_region mapping(FdMappable(fd), bip::read_write, 0, file_bytes);
+    // The creator's pid goes in first, so that an opener can tell a creator that died at any
+    // later point (REG-3) from one that is still writing.
+    auto* header = static_cast<RegionHeader*>(mapping.get_address());
+    std::atomic_ref<std::uint32_t>(header->creator_pid)
+        .store(static_cast<std::uint32_t>(::getpid()), std::memory_order_relaxed);
     write_region_image({static_cast<std::byte*>(mapping.get_address()), file_bytes}, *plan, lanes,
                        static_cast<std::uint32_t>(::getpid()), random_creation_id());
     return Region(std::move(mapping), path);
@@ -217,6 +222,12 @@ Result<Region> Region::open(const std::string& path, const OpenOptions& options)
       if (state == kInitStateReady) break;
       const std::uint32_t creator =
           std::atomic_ref<std::uint32_t>(header->creator_pid).load(std::memory_order_relaxed);
+      const std::uint64_t magic =
+          std::atomic_ref<std::uint64_t>(header->magic).load(std::memory_order_relaxed);
+      // Only a file that is, or is becoming, a region can be stale; anything else is reported
+      // by validation (BadMagic), never as something to remove.
+      const bool region_or_blank = magic == kRegionMagic || magic == 0;
+      if (!region_or_blank) break;
       if (state == kInitStateCreating && creator != 0 && !pid_alive(creator)) {
         return Error{ErrorCode::Stale, path + ": region header: init_state 0 (creating) but creator pid " +
                                            std::to_string(creator) +

@@ -4,6 +4,7 @@
 #include <array>
 #include <atomic>
 #include <boost/crc.hpp>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -28,6 +29,15 @@ Error fail(ErrorCode code, std::int64_t lane_index, std::string_view field, std:
   return Error{code, std::move(message)};
 }
 
+// Magic numbers and checksums read best in hex, as every byte-level tool shows them.
+Error fail_hex(ErrorCode code, std::int64_t lane_index, std::string_view field, std::uint64_t found,
+               std::string_view expected) {
+  char buffer[24];
+  std::snprintf(buffer, sizeof(buffer), "0x%llx", static_cast<unsigned long long>(found));
+  return Error{code, where(lane_index) + ": " + std::string(field) + " " + buffer + " " +
+                         std::string(expected)};
+}
+
 std::string range(std::uint64_t low, std::uint64_t high) {
   return "[" + std::to_string(low) + ", " + std::to_string(high) + "]";
 }
@@ -39,9 +49,18 @@ T read_plain(std::span<const std::byte> image, std::uint64_t offset) {
   return value;
 }
 
-bool all_zero(const void* bytes, std::size_t size) {
+// Names the first non-zero byte of a reserved range, by its offset in the enclosing struct.
+std::optional<Error> check_reserved_zero(std::int64_t lane_index, std::string_view field,
+                                         const void* bytes, std::size_t size,
+                                         std::size_t struct_offset) {
   const auto* p = static_cast<const unsigned char*>(bytes);
-  return std::all_of(p, p + size, [](unsigned char b) { return b == 0; });
+  const auto* nonzero = std::find_if(p, p + size, [](unsigned char b) { return b != 0; });
+  if (nonzero == p + size) return std::nullopt;
+  char buffer[96];
+  std::snprintf(buffer, sizeof(buffer), " byte %zu is 0x%02x; expected all of bytes %zu..%zu to be 0",
+                struct_offset + static_cast<std::size_t>(nonzero - p), *nonzero, struct_offset,
+                struct_offset + size - 1);
+  return Error{ErrorCode::ReservedNotZero, where(lane_index) + ": " + std::string(field) + buffer};
 }
 
 // The block is live shared memory; atomic loads are the only race-free way to look.
@@ -109,8 +128,8 @@ std::optional<Error> validate_region_image(std::span<const std::byte> image) {
   }
   const auto header = read_plain<RegionHeader>(image, 0);
   if (header.magic != kRegionMagic) {
-    return fail(ErrorCode::BadMagic, kHeader, "magic", header.magic,
-                "is not " + std::to_string(kRegionMagic) + " (\"INDEXBUS\")");
+    return fail_hex(ErrorCode::BadMagic, kHeader, "magic", header.magic,
+                    "is not 0x5355425845444e49 (\"INDEXBUS\" little-endian)");
   }
   if (header.version_major != kLayoutVersionMajor) {
     return fail(ErrorCode::VersionMismatch, kHeader, "version_major", header.version_major,
@@ -152,9 +171,9 @@ std::optional<Error> validate_region_image(std::span<const std::byte> image) {
   if (header.reserved0 != 0) {
     return fail(ErrorCode::ReservedNotZero, kHeader, "reserved0", header.reserved0, "is not 0");
   }
-  if (!all_zero(header.reserved1, sizeof(header.reserved1))) {
-    return fail(ErrorCode::ReservedNotZero, kHeader, "reserved1 (bytes 68..127)", 1,
-                "non-zero byte found; expected all 0");
+  if (auto error = check_reserved_zero(kHeader, "reserved1", header.reserved1,
+                                       sizeof(header.reserved1), offsetof(RegionHeader, reserved1))) {
+    return error;
   }
   if (header.flags != 0) {
     return fail(ErrorCode::BadFlags, kHeader, "flags", header.flags, "is not 0 (no flags in v1.0)");
@@ -172,9 +191,9 @@ std::optional<Error> validate_region_image(std::span<const std::byte> image) {
     if (lane.reserved0 != 0) {
       return fail(ErrorCode::ReservedNotZero, i, "reserved0", lane.reserved0, "is not 0");
     }
-    if (!all_zero(lane.reserved1, sizeof(lane.reserved1))) {
-      return fail(ErrorCode::ReservedNotZero, i, "reserved1 (bytes 40..63)", 1,
-                  "non-zero byte found; expected all 0");
+    if (auto error = check_reserved_zero(i, "reserved1", lane.reserved1, sizeof(lane.reserved1),
+                                         offsetof(LaneDescriptor, reserved1))) {
+      return error;
     }
     if (lane.block_offset % kCacheLineBytes != 0) {
       return fail(ErrorCode::BlockMisaligned, i, "block_offset", lane.block_offset,
@@ -210,9 +229,11 @@ std::optional<Error> validate_region_image(std::span<const std::byte> image) {
   }
   const std::uint32_t computed = region_checksum(image, header.lane_table_offset, header.lane_count);
   if (computed != header.checksum) {
-    return fail(ErrorCode::ChecksumMismatch, kHeader, "checksum", header.checksum,
-                "does not match the CRC32C " + std::to_string(computed) +
-                    " of header bytes 0..59 and the lane table");
+    char computed_hex[16];
+    std::snprintf(computed_hex, sizeof(computed_hex), "0x%08x", computed);
+    return fail_hex(ErrorCode::ChecksumMismatch, kHeader, "checksum", header.checksum,
+                    std::string("does not match the CRC32C ") + computed_hex +
+                        " of header bytes 0..59 and the lane table");
   }
   return std::nullopt;
 }
@@ -240,7 +261,9 @@ std::optional<Error> check_events_lane_state(std::uint32_t lane_index, const Lan
     return fail(ErrorCode::LaneStateCorrupt, lane_index, "read_seq", state.read_seq,
                 "is ahead of write_seq " + std::to_string(state.write_seq));
   }
-  if (state.read_count + state.lost_count != state.read_seq) {
+  // Compared without the sum, which could wrap: read_count + lost_count must equal read_seq as
+  // integers, not modulo 2^64.
+  if (state.read_count > state.read_seq || state.lost_count != state.read_seq - state.read_count) {
     return fail(ErrorCode::LaneStateCorrupt, lane_index, "read_count + lost_count",
                 state.read_count + state.lost_count,
                 "is not read_seq " + std::to_string(state.read_seq));

@@ -62,6 +62,8 @@ TEST(RealPlatform, ProcessAlive) {
   EXPECT_TRUE(platform.process_alive(platform.current_pid()));
   EXPECT_FALSE(platform.process_alive(0));
   EXPECT_FALSE(platform.process_alive(0x7ffffff0));
+  EXPECT_FALSE(platform.process_alive(0xffffffff));  // would be kill(-1, 0): every process
+  EXPECT_FALSE(platform.process_alive(0x80000001));  // would name a process group
 }
 
 }  // namespace

@@ -135,6 +135,22 @@ TEST(Region, CreatorDiedBeforeReadyIsStale) {  // REG-3
   EXPECT_EQ(opened.error().code, ErrorCode::Stale) << opened.error().message;
 }
 
+TEST(Region, NotARegionIsNeverCalledStale) {  // REG-3: only a region can be stale
+  testing::TempRegionPath path;
+  std::vector<std::byte> junk(4096);
+  const std::uint64_t magic = 0x4B4E554A4B4E554Aull;  // "JUNKJUNK"
+  const std::uint32_t dead_pid = 0x7ffffff0;
+  std::memcpy(junk.data(), &magic, 8);
+  std::memcpy(junk.data() + offsetof(RegionHeader, creator_pid), &dead_pid, 4);
+  const int fd = ::open(path.str().c_str(), O_CREAT | O_EXCL | O_WRONLY, 0600);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::write(fd, junk.data(), junk.size()), 4096);
+  ::close(fd);
+  auto opened = Region::open(path.str());
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().code, ErrorCode::BadMagic) << opened.error().message;
+}
+
 TEST(Region, LiveCreatorNeverReadyTimesOut) {  // REG-3: the wait is bounded
   testing::TempRegionPath path;
   write_unready(path.str(), static_cast<std::uint32_t>(::getpid()));

@@ -45,6 +45,20 @@ TEST(Validate, MessageNamesFieldValueAndRange) {
   FAIL() << "lane0_capacity_3 missing from the corrupt images";
 }
 
+TEST(Validate, MessagesShowReservedBytesAndHexMagic) {
+  for (const auto& corrupt : testing::corrupt_region_images()) {
+    const auto error = validate_region_image(corrupt.bytes);
+    ASSERT_TRUE(error.has_value());
+    if (corrupt.name == "reserved1_set") {
+      EXPECT_EQ(error->message, "region header: reserved1 byte 100 is 0x01; expected all of bytes 68..127 to be 0");
+    }
+    if (corrupt.name == "bad_magic") {
+      EXPECT_EQ(error->message,
+                "region header: magic 0x4b4e554a is not 0x5355425845444e49 (\"INDEXBUS\" little-endian)");
+    }
+  }
+}
+
 TEST(Validate, LaneSpecLimits) {
   EXPECT_FALSE(check_lane_spec(0, {LaneKind::Events, OnFull::Block, 1u << 24, 1u << 20, 1}));
   EXPECT_EQ(check_lane_spec(0, {LaneKind::Events, OnFull::Block, 0, 8, 1})->code, ErrorCode::BadCapacity);
@@ -72,6 +86,11 @@ TEST(Validate, EventsLaneStateInvariants) {
   auto closed = ok;
   closed.closed = 2;
   EXPECT_EQ(check_events_lane_state(0, lane, closed)->code, ErrorCode::LaneStateCorrupt);
+  auto wrapped = ok;  // 5 + (2^64 - 1) wraps to 4 = read_seq: must still be rejected
+  wrapped.read_seq = 4;
+  wrapped.read_count = 5;
+  wrapped.lost_count = ~std::uint64_t{0};
+  EXPECT_EQ(check_events_lane_state(0, lane, wrapped)->code, ErrorCode::LaneStateCorrupt);
   auto lost = ok;
   lost.lost_count = 1;
   lost.read_count = 7;
