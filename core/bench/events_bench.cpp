@@ -937,10 +937,10 @@ int run(const Options& options) {
 
   std::printf("\nOne-way latency, payload %u B, ns (best of %d per statistic; half the round trip)\n",
               options.latency_payload_bytes, options.repeats);
-  std::printf("%-22s %9s %9s %9s %9s %9s %16s\n", "", "median", "p99", "p99.9", "mean", "min", "median of medians");
+  std::printf("%-30s %9s %9s %9s %9s %9s %16s\n", "", "median", "p99", "p99.9", "mean", "min", "median of medians");
   for (Impl impl : latency_impls) {
     const LatencyStats b = latency[impl].best();
-    std::printf("%-22s %9.1f %9.1f %9.1f %9.1f %9.1f %16.1f\n", impl_name(impl).c_str(), b.median_ns,
+    std::printf("%-30s %9.1f %9.1f %9.1f %9.1f %9.1f %16.1f\n", impl_name(impl).c_str(), b.median_ns,
                 b.p99_ns, b.p999_ns, b.mean_ns, b.min_ns, latency[impl].median_of_medians());
     nlohmann::json trials = nlohmann::json::array();
     for (const auto& s : latency[impl].samples) {

@@ -96,12 +96,14 @@ class StampPollingConsumer {
     auto& slot = events_detail::slot_at(lane_, read_seq_);
     const std::uint64_t stamp = platform_->load(slot.stamp, std::memory_order_acquire);
     if (stamp != events_stamp_complete(read_seq_)) {
-      // Not published (as far as this load saw). closed before write_seq, as in events.hpp; if
+      // Not published as far as this load saw. closed before write_seq, as in events.hpp; if
       // write_seq says r is published, its stamp store happened before and is visible now.
+      // `<=`, not `==`: the producer stores the stamp before write_seq, so this consumer can
+      // have read entry w through its stamp while write_seq still says w (read_seq = w + 1).
       auto& h = *lane_.header;
       const bool closed = platform_->load(h.closed, std::memory_order_acquire) != 0;
       const std::uint64_t written = platform_->load(h.write_seq, std::memory_order_acquire);
-      if (written == read_seq_) return ReadResult{closed ? ReadStatus::Closed : ReadStatus::Empty, 0, 0, 0};
+      if (written <= read_seq_) return ReadResult{closed ? ReadStatus::Closed : ReadStatus::Empty, 0, 0, 0};
     }
     const std::uint32_t length = std::min(
         platform_->load(slot.payload_bytes, std::memory_order_relaxed), lane_.slot_payload_bytes);

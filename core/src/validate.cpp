@@ -261,12 +261,14 @@ std::optional<Error> check_events_lane_state(std::uint32_t lane_index, const Lan
     return fail(ErrorCode::LaneStateCorrupt, lane_index, "read_seq", state.read_seq,
                 "is ahead of write_seq " + std::to_string(state.write_seq));
   }
-  // Compared without the sum, which could wrap: read_count + lost_count must equal read_seq as
-  // integers, not modulo 2^64.
-  if (state.read_count > state.read_seq || state.lost_count != state.read_seq - state.read_count) {
-    return fail(ErrorCode::LaneStateCorrupt, lane_index, "read_count + lost_count",
-                state.read_count + state.lost_count,
-                "is not read_seq " + std::to_string(state.read_seq));
+  // read_seq = read_count + lost_count as integers, compared without the sum, which could wrap.
+  if (state.read_count > state.read_seq) {
+    return fail(ErrorCode::LaneStateCorrupt, lane_index, "read_count", state.read_count,
+                "is ahead of read_seq " + std::to_string(state.read_seq));
+  }
+  if (state.lost_count != state.read_seq - state.read_count) {
+    return fail(ErrorCode::LaneStateCorrupt, lane_index, "lost_count", state.lost_count,
+                "is not read_seq - read_count = " + std::to_string(state.read_seq - state.read_count));
   }
   if (lane.on_full == static_cast<std::uint32_t>(OnFull::Block) &&
       state.write_seq - state.read_seq > lane.capacity_slots) {

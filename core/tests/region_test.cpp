@@ -135,6 +135,14 @@ TEST(Region, CreatorDiedBeforeReadyIsStale) {  // REG-3
   EXPECT_EQ(opened.error().code, ErrorCode::Stale) << opened.error().message;
 }
 
+TEST(Region, CorruptCreatorPidIsNotAlive) {  // REG-3: 0xffffffff must not read as kill(-1, 0)
+  testing::TempRegionPath path;
+  write_unready(path.str(), 0xffffffffu);
+  auto opened = Region::open(path.str());
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().code, ErrorCode::Stale) << opened.error().message;
+}
+
 TEST(Region, NotARegionIsNeverCalledStale) {  // REG-3: only a region can be stale
   testing::TempRegionPath path;
   std::vector<std::byte> junk(4096);
