@@ -130,7 +130,13 @@ int run_conform(std::uint64_t seed, bool seed_given, std::uint64_t runs, std::ui
   std::printf("indexbus conform: events property suite, seed %llu, %llu runs x %u ops\n",
               static_cast<unsigned long long>(seed), static_cast<unsigned long long>(runs), ops);
   std::fflush(stdout);
-  const auto report = indexbus::conformance::run_events_suite(options);
+  indexbus::conformance::SuiteReport report;
+  try {
+    report = indexbus::conformance::run_events_suite(options);
+  } catch (const indexbus::conformance::SetupError& e) {
+    std::fprintf(stderr, "indexbus conform: cannot set up a lane: %s\n", e.what());
+    return kExitEnvironment;
+  }
   std::size_t passed = 0;
   std::size_t failed = 0;
   for (const auto& rule : report.rules) {

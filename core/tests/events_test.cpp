@@ -38,7 +38,7 @@ struct Lane {
 
 std::vector<std::byte> bytes_of(std::uint64_t value, std::size_t size = 8) {
   std::vector<std::byte> out(size);
-  std::memcpy(out.data(), &value, std::min<std::size_t>(8, size));
+  if (size != 0) std::memcpy(out.data(), &value, std::min<std::size_t>(8, size));
   return out;
 }
 

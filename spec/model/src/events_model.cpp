@@ -1,0 +1,252 @@
+#include "indexbus/spec/events_model.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+#include <ostream>
+#include <sstream>
+#include <type_traits>
+
+namespace indexbus::spec {
+namespace {
+
+template <typename... Fs>
+struct Overloaded : Fs... {
+  using Fs::operator()...;
+};
+template <typename... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;
+
+// The lowest sequence a Drop lane still holds: older entries have been overwritten (EV-12).
+std::uint64_t oldest_retained_seq(const EventsState& s) noexcept {
+  return s.written > s.config.capacity_slots ? s.written - s.config.capacity_slots : 0;
+}
+
+WriteStatus write_into(EventsState& s, const Bytes& payload, bool blocking) {
+  if (s.closed) return WriteStatus::Closed;                                    // EV-10
+  if (payload.size() > s.config.slot_payload_bytes) return WriteStatus::TooLarge;  // EV-2
+  if (is_full(s)) return blocking ? WriteStatus::Timeout : WriteStatus::Full;  // EV-6
+  s.retained.push_back(RetainedEntry{s.written, payload});                    // EV-3
+  ++s.written;
+  if (s.retained.size() > s.config.capacity_slots) {
+    // Only Drop gets here (Block was Full): the oldest entry is overwritten (EV-12).
+    assert(s.config.on_full == OnFull::Drop);
+    s.retained.pop_front();
+  }
+  return WriteStatus::Ok;
+}
+
+ReadOutcome read_from(EventsState& s, bool blocking) {
+  if (would_report_lost(s)) {  // EV-8: the exact count, and the cursor jumps to the oldest kept
+    const std::uint64_t lost = oldest_retained_seq(s) - s.read_seq;
+    s.read_seq += lost;
+    s.lost_count += lost;
+    return ReadOutcome{ReadStatus::Lost, 0, {}, lost};
+  }
+  if (s.read_seq == s.written) {  // EV-10, EV-13
+    if (s.closed) return ReadOutcome{ReadStatus::Closed, 0, {}, 0};
+    return ReadOutcome{blocking ? ReadStatus::Timeout : ReadStatus::Empty, 0, {}, 0};
+  }
+  assert(!s.retained.empty() && s.retained.front().seq == s.read_seq);
+  ReadOutcome out{ReadStatus::Entry, s.read_seq, std::move(s.retained.front().payload), 0};  // EV-4
+  s.retained.pop_front();
+  ++s.read_seq;
+  ++s.read_count;
+  return out;
+}
+
+std::string hex_prefix(const Bytes& bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  constexpr std::size_t kShown = 12;
+  std::string out;
+  for (std::size_t i = 0; i < bytes.size() && i < kShown; ++i) {
+    const auto b = static_cast<unsigned>(bytes[i]);
+    out += kDigits[b >> 4];
+    out += kDigits[b & 0xf];
+  }
+  if (bytes.size() > kShown) out += "..";
+  return out;
+}
+
+std::string describe_payload(const Bytes& bytes) {
+  return std::to_string(bytes.size()) + " B" + (bytes.empty() ? "" : " " + hex_prefix(bytes));
+}
+
+void hash_combine(std::size_t& seed, std::uint64_t value) noexcept {
+  // splitmix64 finaliser: cheap and well mixed, so similar states land far apart.
+  value += 0x9e3779b97f4a7c15ull + seed;
+  value = (value ^ (value >> 30)) * 0xbf58476d1ce4e5b9ull;
+  value = (value ^ (value >> 27)) * 0x94d049bb133111ebull;
+  seed = static_cast<std::size_t>(value ^ (value >> 31));
+}
+
+}  // namespace
+
+EventsState initial_state(const EventsConfig& config) {
+  EventsState state;
+  state.config = config;
+  return state;
+}
+
+std::pair<EventsState, OpResult> step(const EventsState& state, const Op& op) {
+  EventsState next = state;
+  OpResult result = std::visit(
+      Overloaded{
+          [&](const TryWrite& w) -> OpResult { return WriteOutcome{write_into(next, w.payload, false)}; },
+          [&](const Write& w) -> OpResult { return WriteOutcome{write_into(next, w.payload, true)}; },
+          [&](const Close&) -> OpResult {
+            next.closed = true;  // idempotent (EV-10)
+            return CloseOutcome{};
+          },
+          [&](const TryRead&) -> OpResult { return read_from(next, false); },
+          [&](const Read&) -> OpResult { return read_from(next, true); },
+      },
+      op);
+  return {std::move(next), std::move(result)};
+}
+
+std::uint64_t unread_count(const EventsState& state) noexcept { return state.written - state.read_seq; }
+
+bool is_full(const EventsState& state) noexcept {
+  return state.config.on_full == OnFull::Block && unread_count(state) == state.config.capacity_slots;
+}
+
+bool would_report_lost(const EventsState& state) noexcept {
+  return state.config.on_full == OnFull::Drop && unread_count(state) > state.config.capacity_slots;
+}
+
+bool is_drained(const EventsState& state) noexcept {
+  return state.closed && state.read_seq == state.written;
+}
+
+bool is_refusal(const OpResult& result) noexcept {
+  return std::visit(Overloaded{
+                        [](const WriteOutcome& w) { return w.status != WriteStatus::Ok; },
+                        [](const CloseOutcome&) { return false; },
+                        [](const ReadOutcome& r) {
+                          return r.status == ReadStatus::Empty || r.status == ReadStatus::Timeout ||
+                                 r.status == ReadStatus::Closed;
+                        },
+                    },
+                    result);
+}
+
+std::optional<std::string> check_invariants(const EventsState& s) {
+  const auto& c = s.config;
+  if (!is_power_of_two(c.capacity_slots) || c.capacity_slots > kCapacitySlotsMax) {
+    return "capacity_slots " + std::to_string(c.capacity_slots) + " is not a power of two in [1, 2^24]";
+  }
+  if (c.slot_payload_bytes < kSlotPayloadBytesMin || c.slot_payload_bytes > kSlotPayloadBytesMax ||
+      c.slot_payload_bytes % kSlotPayloadBytesAlign != 0) {
+    return "slot_payload_bytes " + std::to_string(c.slot_payload_bytes) +
+           " is not a multiple of 8 in [8, 2^20]";
+  }
+  if (c.on_full != OnFull::Block && c.on_full != OnFull::Drop) return std::string("on_full is not block or drop");
+  if (s.read_seq > s.written) {
+    return "read_seq " + std::to_string(s.read_seq) + " is ahead of written " + std::to_string(s.written);
+  }
+  if (s.read_count + s.lost_count != s.read_seq) {
+    return "read_count + lost_count " + std::to_string(s.read_count + s.lost_count) +
+           " is not read_seq " + std::to_string(s.read_seq);
+  }
+  if (c.on_full == OnFull::Block && s.lost_count != 0) {
+    return "lost_count " + std::to_string(s.lost_count) + " is not 0 under block";
+  }
+  if (c.on_full == OnFull::Block && unread_count(s) > c.capacity_slots) {
+    return "unread " + std::to_string(unread_count(s)) + " exceeds capacity under block";
+  }
+  const std::uint64_t first = std::max(s.read_seq, oldest_retained_seq(s));
+  if (s.retained.size() != s.written - first) {
+    return "retained holds " + std::to_string(s.retained.size()) + " entries, expected " +
+           std::to_string(s.written - first);
+  }
+  for (std::size_t i = 0; i < s.retained.size(); ++i) {
+    if (s.retained[i].seq != first + i) {
+      return "retained entry " + std::to_string(i) + " has seq " + std::to_string(s.retained[i].seq) +
+             ", expected " + std::to_string(first + i);
+    }
+    if (s.retained[i].payload.size() > c.slot_payload_bytes) {
+      return "retained entry " + std::to_string(s.retained[i].seq) + " is longer than a slot";
+    }
+  }
+  return std::nullopt;
+}
+
+std::string describe(const EventsConfig& c) {
+  return std::string(to_string(c.on_full)) + " capacity " + std::to_string(c.capacity_slots) +
+         " slot " + std::to_string(c.slot_payload_bytes) + " B";
+}
+
+std::string describe(const Op& op) {
+  return std::visit(Overloaded{
+                        [](const TryWrite& w) { return "TryWrite(" + describe_payload(w.payload) + ")"; },
+                        [](const Write& w) { return "Write(" + describe_payload(w.payload) + ")"; },
+                        [](const Close&) { return std::string("Close"); },
+                        [](const TryRead&) { return std::string("TryRead"); },
+                        [](const Read&) { return std::string("Read"); },
+                    },
+                    op);
+}
+
+std::string describe(const OpResult& result) {
+  return std::visit(
+      Overloaded{
+          [](const WriteOutcome& w) { return std::string(to_string(w.status)); },
+          [](const CloseOutcome&) { return std::string("closed"); },
+          [](const ReadOutcome& r) {
+            std::string out(to_string(r.status));
+            if (r.status == ReadStatus::Entry) {
+              out += "{seq " + std::to_string(r.seq) + ", " + describe_payload(r.payload) + "}";
+            } else if (r.status == ReadStatus::Lost) {
+              out += "{" + std::to_string(r.lost_count) + "}";
+            }
+            return out;
+          },
+      },
+      result);
+}
+
+std::string describe(const EventsState& s) {
+  std::ostringstream os;
+  os << describe(s.config) << ": written " << s.written << ", read_seq " << s.read_seq << " (read "
+     << s.read_count << " + lost " << s.lost_count << ")" << (s.closed ? ", closed" : "")
+     << ", retained " << s.retained.size();
+  if (!s.retained.empty()) os << " [" << s.retained.front().seq << ".." << s.retained.back().seq << "]";
+  return os.str();
+}
+
+std::ostream& operator<<(std::ostream& os, const EventsConfig& config) { return os << describe(config); }
+std::ostream& operator<<(std::ostream& os, const Op& op) { return os << describe(op); }
+std::ostream& operator<<(std::ostream& os, const OpResult& result) { return os << describe(result); }
+std::ostream& operator<<(std::ostream& os, const EventsState& state) { return os << describe(state); }
+
+std::size_t hash_value(const EventsConfig& c) noexcept {
+  std::size_t seed = 0;
+  hash_combine(seed, c.capacity_slots);
+  hash_combine(seed, c.slot_payload_bytes);
+  hash_combine(seed, static_cast<std::uint64_t>(c.on_full));
+  return seed;
+}
+
+std::size_t hash_value(const EventsState& s) noexcept {
+  std::size_t seed = hash_value(s.config);
+  hash_combine(seed, s.written);
+  hash_combine(seed, s.read_seq);
+  hash_combine(seed, s.read_count);
+  hash_combine(seed, s.lost_count);
+  hash_combine(seed, s.closed ? 1 : 0);
+  for (const RetainedEntry& entry : s.retained) {
+    hash_combine(seed, entry.seq);
+    hash_combine(seed, entry.payload.size());
+    // Eight bytes at a time: payloads reach 1 MiB and a memoizing checker hashes many states.
+    const std::size_t size = entry.payload.size();
+    for (std::size_t i = 0; i < size; i += 8) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, entry.payload.data() + i, std::min<std::size_t>(8, size - i));
+      hash_combine(seed, word);
+    }
+  }
+  return seed;
+}
+
+}  // namespace indexbus::spec
