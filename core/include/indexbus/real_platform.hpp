@@ -40,11 +40,12 @@ class RealPlatform {
     return std::atomic_ref<T>(word).compare_exchange_strong(expected, desired, order);
   }
 
+  // An empty payload may come from an empty span whose data() is null: memcpy must not see it.
   void copy_to_shared(std::byte* dst, const std::byte* src, std::size_t bytes) const noexcept {
-    std::memcpy(dst, src, bytes);
+    if (bytes != 0) std::memcpy(dst, src, bytes);
   }
   void copy_from_shared(std::byte* dst, const std::byte* src, std::size_t bytes) const noexcept {
-    std::memcpy(dst, src, bytes);
+    if (bytes != 0) std::memcpy(dst, src, bytes);
   }
   // dst is 8-byte aligned shared memory; the tail word is zero-padded.
   void copy_to_shared_racy(std::byte* dst, const std::byte* src, std::size_t bytes) const noexcept {
