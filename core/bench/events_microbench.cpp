@@ -1,11 +1,12 @@
 // events_microbench: in-process, single-thread costs behind events_bench's figures (Google
 // Benchmark). One thread writes and reads back, so every line stays in its own cache: this is
-// the instruction and fence cost of a write + read pair, without any cross-CPU transfer.
+// the instruction and barrier cost of a write + read pair, without any cross-CPU transfer.
 //
-//   BM_StoreFenceLoad/<kind>   a store, a seq_cst fence (mfence, lock-or, none), a load: the
-//                              pattern of events_detail::wake_peer
+//   BM_CursorStoreFlagLoad/<k> a seq_cst cursor store (xchg, mov+mfence, or a plain release
+//                              store) and a seq_cst flag load: publish + events_detail::wake_peer
 //   BM_EventsPair/<variant>/N  try_write + try_read of an N-byte payload on a Block lane
-//   BM_RingPair/N              try_push + try_pop on the minimal ring of the same slot size
+//   BM_RingPair/<variant>/N    try_push + try_pop on the minimal ring of the same slot size (and
+//                              on the ring with Events' slot header, or with seq_cst index stores)
 
 #include <benchmark/benchmark.h>
 
@@ -25,20 +26,20 @@ namespace {
 
 constexpr std::uint32_t kCapacitySlots = 1024;
 
-template <FenceKind kKind>
-void BM_StoreFenceLoad(benchmark::State& state) {
-  const FencePlatform<kKind> platform;
+template <StoreKind kKind>
+void BM_CursorStoreFlagLoad(benchmark::State& state) {
+  const StorePlatform<kKind> platform;
   alignas(64) std::uint64_t cursor = 0;
   alignas(64) std::uint32_t flag = 0;
+  std::uint64_t value = 0;
   for (auto _ : state) {
-    platform.store(cursor, cursor + 1, std::memory_order_release);
-    platform.fence(std::memory_order_seq_cst);
-    benchmark::DoNotOptimize(platform.load(flag, std::memory_order_relaxed));
+    platform.store(cursor, ++value, std::memory_order_seq_cst);
+    benchmark::DoNotOptimize(platform.load(flag, std::memory_order_seq_cst));
   }
 }
-BENCHMARK(BM_StoreFenceLoad<FenceKind::Mfence>)->Name("BM_StoreFenceLoad/mfence");
-BENCHMARK(BM_StoreFenceLoad<FenceKind::LockOr>)->Name("BM_StoreFenceLoad/lock_or");
-BENCHMARK(BM_StoreFenceLoad<FenceKind::None>)->Name("BM_StoreFenceLoad/none");
+BENCHMARK(BM_CursorStoreFlagLoad<StoreKind::Xchg>)->Name("BM_CursorStoreFlagLoad/xchg");
+BENCHMARK(BM_CursorStoreFlagLoad<StoreKind::MovMfence>)->Name("BM_CursorStoreFlagLoad/mov_mfence");
+BENCHMARK(BM_CursorStoreFlagLoad<StoreKind::Release>)->Name("BM_CursorStoreFlagLoad/release");
 
 // A Ready region image for one Block lane in a heap buffer (no file: single process).
 class LaneImage {
@@ -89,21 +90,24 @@ void BM_EventsPair(benchmark::State& state) {
 }
 
 using Real = RealPlatform;
-using LockOr = FencePlatform<FenceKind::LockOr>;
-using NoFence = FencePlatform<FenceKind::None>;
-BENCHMARK(BM_EventsPair<Real, EventsConsumer<Real>>)->Name("BM_EventsPair/mfence")->Arg(8)->Arg(64)->Arg(1024);
-BENCHMARK(BM_EventsPair<LockOr, EventsConsumer<LockOr>>)->Name("BM_EventsPair/lock_or")->Arg(8)->Arg(64)->Arg(1024);
-BENCHMARK(BM_EventsPair<NoFence, EventsConsumer<NoFence>>)->Name("BM_EventsPair/no_fence")->Arg(8)->Arg(64)->Arg(1024);
-BENCHMARK(BM_EventsPair<NoFence, StampPollingConsumer<NoFence>>)->Name("BM_EventsPair/stamp_no_fence")->Arg(8)->Arg(64)->Arg(1024);
+using MovMfence = StorePlatform<StoreKind::MovMfence>;
+using ReleaseOnly = StorePlatform<StoreKind::Release>;
+BENCHMARK(BM_EventsPair<Real, EventsConsumer<Real>>)->Name("BM_EventsPair/xchg")->Arg(8)->Arg(64)->Arg(1024);
+BENCHMARK(BM_EventsPair<MovMfence, EventsConsumer<MovMfence>>)->Name("BM_EventsPair/mov_mfence")->Arg(8)->Arg(64)->Arg(1024);
+BENCHMARK(BM_EventsPair<ReleaseOnly, EventsConsumer<ReleaseOnly>>)->Name("BM_EventsPair/release")->Arg(8)->Arg(64)->Arg(1024);
+BENCHMARK(BM_EventsPair<Real, StampPollingConsumer<Real>>)->Name("BM_EventsPair/stamp_xchg")->Arg(8)->Arg(64)->Arg(1024);
+BENCHMARK(BM_EventsPair<ReleaseOnly, StampPollingConsumer<ReleaseOnly>>)->Name("BM_EventsPair/stamp_release")->Arg(8)->Arg(64)->Arg(1024);
 
+template <typename Ring, std::uint32_t kHeaderBytes>
 void BM_RingPair(benchmark::State& state) {
   const auto payload_bytes = static_cast<std::uint32_t>(state.range(0));
-  std::vector<std::byte> storage(MinimalRingShared::bytes_for(kCapacitySlots, payload_bytes) + kLineBytes);
+  std::vector<std::byte> storage(MinimalRingShared::bytes_for(kCapacitySlots, kHeaderBytes + payload_bytes) +
+                                 kLineBytes);
   std::byte* base = storage.data();
   base += (kLineBytes - reinterpret_cast<std::uintptr_t>(base) % kLineBytes) % kLineBytes;
   auto* ring = new (base) MinimalRingShared;
-  MinimalRingProducer producer(*ring, kCapacitySlots, payload_bytes);
-  MinimalRingConsumer consumer(*ring, kCapacitySlots, payload_bytes);
+  typename Ring::Producer producer(*ring, kCapacitySlots, payload_bytes);
+  typename Ring::Consumer consumer(*ring, kCapacitySlots, payload_bytes);
   std::vector<std::byte> in(payload_bytes), out(payload_bytes);
   std::uint64_t i = 0;
   for (auto _ : state) {
@@ -115,7 +119,9 @@ void BM_RingPair(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_RingPair)->Arg(8)->Arg(64)->Arg(1024);
+BENCHMARK(BM_RingPair<MinimalRing<>, 0>)->Name("BM_RingPair/minimal")->Arg(8)->Arg(64)->Arg(1024);
+BENCHMARK(BM_RingPair<MinimalRing<16, false>, 16>)->Name("BM_RingPair/events_slot_header")->Arg(8)->Arg(64)->Arg(1024);
+BENCHMARK(BM_RingPair<MinimalRing<0, true>, 0>)->Name("BM_RingPair/seq_cst_index")->Arg(8)->Arg(64)->Arg(1024);
 
 }  // namespace
 }  // namespace indexbus::bench

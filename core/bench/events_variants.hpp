@@ -1,12 +1,16 @@
 // Experiments for events_bench --variants: what the Events lane's costs are, and what proposed
 // changes would buy, measured without touching core/. Nothing here is used by the lanes.
 //
-// FencePlatform<kind>: RealPlatform with std::atomic_thread_fence(seq_cst) replaced.
-//   LockOr: `lock addl $0,-4(%rsp)` instead of mfence. On x86 every locked instruction is a full
-//           barrier, so this keeps the Dekker argument of events.hpp intact; only the cost differs.
-//   None:   a compiler barrier only. NOT a valid replacement in general: it measures what the
-//           fence costs. It is only run with polling (try_*) loops, where no side ever sets a
-//           *_waiting flag, so no wake can be lost in these runs.
+// events.hpp publishes each cursor (write_seq, read_seq, closed) with
+// Platform::publish_then_load_flag, the hot half of the waiting protocol's Dekker pair.
+// RealPlatform does it with a release store and a compiler fence where membarrier(2) is
+// available (the parking side pays), and with a seq_cst store (on x86 a locked xchg) elsewhere.
+//
+// StorePlatform<kind>: RealPlatform(Spin) with publish_then_load_flag done a fixed way.
+//   Xchg:      seq_cst store and load (RealPlatform without membarrier, e.g. under TSan).
+//   MovMfence: a plain store followed by mfence (the other x86 mapping of a seq_cst store).
+//   Release:   a plain release store, no barrier (RealPlatform with membarrier; only valid
+//              together with its announce_waiter, which this wrapper forwards).
 //
 // StampPollingConsumer<P>: a prototype of a Block consumer that learns that entry r is published
 // from its slot stamp (2r+2, which the producer already stores with release after the payload)
@@ -15,6 +19,7 @@
 // with EventsProducer; Block lanes only.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <span>
@@ -24,17 +29,39 @@
 
 namespace indexbus::bench {
 
-enum class FenceKind { Mfence, LockOr, None };
+enum class StoreKind { Xchg, MovMfence, Release };
 
-template <FenceKind kKind>
-class FencePlatform {
+template <StoreKind kKind>
+class StorePlatform {
  public:
-  FencePlatform() noexcept : real_(WaitStrategy::Spin) {}
+  StorePlatform() noexcept : real_(WaitStrategy::Spin) {}
 
   template <typename T>
   T load(T& word, std::memory_order order) const noexcept { return real_.load(word, order); }
   template <typename T>
   void store(T& word, T value, std::memory_order order) const noexcept { real_.store(word, value, order); }
+  template <typename T>
+  std::uint32_t publish_then_load_flag(T& word, T value, std::uint32_t& flag) const noexcept {
+    if constexpr (kKind == StoreKind::Xchg) {
+      real_.store(word, value, std::memory_order_seq_cst);
+      return real_.load(flag, std::memory_order_seq_cst);
+    } else if constexpr (kKind == StoreKind::MovMfence) {
+      real_.store(word, value, std::memory_order_release);
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      return real_.load(flag, std::memory_order_relaxed);
+    } else {
+      real_.store(word, value, std::memory_order_release);
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+      return real_.load(flag, std::memory_order_relaxed);
+    }
+  }
+  void announce_waiter(std::uint32_t& flag, std::uint32_t value) const noexcept {
+    real_.announce_waiter(flag, value);
+  }
+  bool deadline_passed(std::uint64_t deadline_ns, std::uint32_t round) const noexcept {
+    return real_.deadline_passed(deadline_ns, round);
+  }
+  void pause(std::uint32_t round, std::uint64_t deadline_ns) const noexcept { real_.pause(round, deadline_ns); }
   template <typename T>
   T fetch_add(T& word, T delta, std::memory_order order) const noexcept {
     return real_.fetch_add(word, delta, order);
@@ -42,23 +69,6 @@ class FencePlatform {
   template <typename T>
   bool compare_exchange(T& word, T& expected, T desired, std::memory_order order) const noexcept {
     return real_.compare_exchange(word, expected, desired, order);
-  }
-  void fence(std::memory_order order) const noexcept {
-    if (order != std::memory_order_seq_cst) {
-      std::atomic_thread_fence(order);
-      return;
-    }
-    if constexpr (kKind == FenceKind::Mfence) {
-      std::atomic_thread_fence(std::memory_order_seq_cst);
-    } else if constexpr (kKind == FenceKind::LockOr) {
-#if defined(__x86_64__)
-      asm volatile("lock addl $0, -4(%%rsp)" ::: "memory", "cc");
-#else
-      std::atomic_thread_fence(std::memory_order_seq_cst);
-#endif
-    } else {
-      std::atomic_signal_fence(std::memory_order_seq_cst);
-    }
   }
   void copy_to_shared(std::byte* d, const std::byte* s, std::size_t n) const noexcept { real_.copy_to_shared(d, s, n); }
   void copy_from_shared(std::byte* d, const std::byte* s, std::size_t n) const noexcept { real_.copy_from_shared(d, s, n); }
@@ -80,8 +90,9 @@ class FencePlatform {
  private:
   RealPlatform real_;
 };
-static_assert(Platform<FencePlatform<FenceKind::LockOr>>);
-static_assert(Platform<FencePlatform<FenceKind::None>>);
+static_assert(Platform<StorePlatform<StoreKind::Xchg>>);
+static_assert(Platform<StorePlatform<StoreKind::MovMfence>>);
+static_assert(Platform<StorePlatform<StoreKind::Release>>);
 
 // Same contract as EventsConsumer::try_read for a Block lane (Entry, Empty, Closed).
 template <Platform P>
@@ -101,8 +112,8 @@ class StampPollingConsumer {
       // `<=`, not `==`: the producer stores the stamp before write_seq, so this consumer can
       // have read entry w through its stamp while write_seq still says w (read_seq = w + 1).
       auto& h = *lane_.header;
-      const bool closed = platform_->load(h.closed, std::memory_order_acquire) != 0;
-      const std::uint64_t written = platform_->load(h.write_seq, std::memory_order_acquire);
+      const bool closed = platform_->load(h.closed, std::memory_order_seq_cst) != 0;
+      const std::uint64_t written = platform_->load(h.write_seq, std::memory_order_seq_cst);
       if (written <= read_seq_) return ReadResult{closed ? ReadStatus::Closed : ReadStatus::Empty, 0, 0, 0};
     }
     const std::uint32_t length = std::min(
@@ -113,8 +124,8 @@ class StampPollingConsumer {
     ++read_seq_;
     platform_->store(h.read_count, platform_->load(h.read_count, std::memory_order_relaxed) + 1,
                      std::memory_order_relaxed);
-    platform_->store(h.read_seq, read_seq_, std::memory_order_release);
-    events_detail::wake_peer(*platform_, h.producer_waiting, h.producer_wake_epoch);
+    events_detail::publish_and_wake(*platform_, h.read_seq, read_seq_, h.producer_waiting,
+                                    h.producer_wake_epoch);
     return ReadResult{ReadStatus::Entry, seq, length, 0};
   }
 

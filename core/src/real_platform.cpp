@@ -1,6 +1,8 @@
 #include "indexbus/real_platform.hpp"
 
 #include <linux/futex.h>
+#include <linux/membarrier.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -33,7 +35,73 @@ void sleep_ns(std::uint64_t ns) noexcept {
   nanosleep(&ts, nullptr);
 }
 
+#if defined(__SANITIZE_THREAD__)
+#define INDEXBUS_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define INDEXBUS_TSAN 1
+#endif
+#endif
+
+// Written at start-up and in a forked child (single-threaded then); read on every publish.
+std::atomic<bool> g_asymmetric_barrier{false};
+
+bool register_global_membarrier() noexcept {
+#if defined(INDEXBUS_TSAN)
+  return false;  // ThreadSanitizer cannot see membarrier's ordering: keep seq_cst everywhere.
+#else
+  const long supported = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+  if (supported < 0) return false;
+  const long needed = MEMBARRIER_CMD_GLOBAL_EXPEDITED | MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED;
+  if ((supported & needed) != needed) return false;
+  return syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0) == 0;
+#endif
+}
+
+void reregister_in_child() noexcept {
+  g_asymmetric_barrier.store(register_global_membarrier(), std::memory_order_relaxed);
+}
+
+void register_once() noexcept {
+  static const bool done = [] {
+    g_asymmetric_barrier.store(register_global_membarrier(), std::memory_order_relaxed);
+    pthread_atfork(nullptr, nullptr, reregister_in_child);
+    return true;
+  }();
+  (void)done;
+}
+
 }  // namespace
+
+RealPlatform::RealPlatform(WaitStrategy strategy) noexcept : strategy_(strategy) { register_once(); }
+
+bool RealPlatform::asymmetric_barrier_available() noexcept {
+  return g_asymmetric_barrier.load(std::memory_order_relaxed);
+}
+
+void RealPlatform::announce_waiter(std::uint32_t& flag, std::uint32_t value) const noexcept {
+  if (asymmetric_barrier_available()) {
+    std::atomic_ref<std::uint32_t>(flag).store(value, std::memory_order_relaxed);
+    if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) == 0) return;
+    // Cannot fail once registration succeeded; if it does, a park slice bounds the cost.
+  }
+  std::atomic_ref<std::uint32_t>(flag).store(value, std::memory_order_seq_cst);
+}
+
+void RealPlatform::pause(std::uint32_t round, std::uint64_t deadline_ns) const noexcept {
+  if (strategy_ == WaitStrategy::Spin || round < kBackoffSpins) {
+    cpu_relax();
+    return;
+  }
+  if (round < kBackoffSpins + kBackoffYields) {
+    sched_yield();
+    return;
+  }
+  const std::uint32_t sleeps = std::min<std::uint32_t>(round - kBackoffSpins - kBackoffYields, 10);
+  const std::uint64_t now = now_ns();
+  if (now >= deadline_ns) return;
+  sleep_ns(std::min({std::uint64_t{1'000} << sleeps, kBackoffSleepMaxNs, deadline_ns - now}));
+}
 
 void RealPlatform::wait(std::uint32_t& word, std::uint32_t expected,
                         std::uint64_t deadline_ns) const noexcept {

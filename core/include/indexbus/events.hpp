@@ -8,13 +8,12 @@
 // one only when the cached copy says full (producer) or empty (consumer).
 //
 // Publish. The producer fills slot[w % capacity] (payload, then payload_bytes), stores the slot
-// stamp 2w+2 with release, then stores write_seq = w+1 (seq_cst, which includes release). A
-// consumer that loads write_seq > w (seq_cst, which includes acquire) therefore sees the whole
-// entry w: everything the producer wrote before publishing entry w is visible to a consumer after
+// stamp 2w+2 with release, then stores write_seq = w+1 with (at least) release. A consumer that
+// loads write_seq > w with (at least) acquire therefore sees the whole entry w: everything the producer wrote before publishing entry w is visible to a consumer after
 // try_read returns entry w (EV-5).
 //
-// Release (Block). The consumer copies entry r out, then stores read_seq = r+1 (seq_cst). A
-// producer that loads read_seq > r may reuse slot r % capacity: the consumer's copy happened
+// Release (Block). The consumer copies entry r out, then stores read_seq = r+1 with (at least)
+// release. A producer that loads read_seq > r with acquire may reuse slot r % capacity: the consumer's copy happened
 // before, so the producer never overwrites bytes still being read (EV-7).
 //
 // Overwrite (Drop). The producer never looks at read_seq; it overwrites the oldest slot. Each slot
@@ -30,18 +29,23 @@
 // jumps to max(r + 1, w - capacity) and reports the difference as Lost (EV-8). No entry is
 // delivered twice: read_seq only grows.
 //
-// Close. The producer stores closed = 1 after its last publish. The consumer loads closed before
-// write_seq, so once it has seen closed it also sees the final write_seq, and reports Closed only
-// when it has drained everything (EV-10).
+// Close. The producer stores closed = 1 after its last publish. The consumer, finding nothing to
+// read, loads closed before write_seq, so once it has seen closed it also sees the final
+// write_seq, and reports Closed only when it has read up to it (EV-10).
 //
-// Waiting. A side that must wait (producer on a full Block lane, consumer on an empty lane) stores
-// its *_waiting flag, reads its wake epoch, and re-checks the peer's cursor before it waits on the
-// epoch. The peer stores its own cursor, then reads the flag; if set, it bumps the epoch (release)
-// and, for a futex sleeper, wakes it. The flag store, the cursor stores and the loads of both are
-// seq_cst, so in their single total order either the waiter's re-check sees the new cursor or the
-// peer sees the flag and changes the epoch: no wake is ever lost (a Dekker pair). On x86 this costs
-// one locked store per publish and per release, the same as the fence it replaces. Every wait is
-// bounded by a deadline.
+// Waiting. A side that must wait (producer on a full Block lane, consumer on an empty lane)
+// either polls the peer's cursor (Spin and Backoff strategies: nobody needs to wake it, so it
+// touches no shared word but the cursor) or parks on a futex. A parking waiter stores its
+// *_waiting flag with Platform::announce_waiter, reads its wake epoch, re-checks the peer's cursor
+// and only then sleeps on the epoch. The peer makes its last store (read_seq for the consumer; the
+// slot stamp under Block or write_seq under Drop for the producer; closed) with
+// Platform::publish_then_load_flag, and if the flag is set it bumps the epoch (release) and wakes
+// the sleeper. Those two Platform operations are the two halves of a Dekker pair: each has a
+// store-load barrier between its store and its load, so either the waiter's re-check sees the new
+// cursor or the peer sees the flag; no wake is lost. RealPlatform makes the barrier asymmetric
+// (membarrier(2) on the rare parking side, a compiler-only fence on the hot side) where the kernel
+// allows it, and seq_cst stores and loads elsewhere. Every wait is bounded by a deadline, and a
+// waiter always re-checks its condition before it reports Timeout.
 #pragma once
 
 #include <algorithm>
@@ -83,9 +87,8 @@ struct ReadResult {
   friend bool operator==(const ReadResult&, const ReadResult&) = default;
 };
 
-// Values of the *_waiting flags.
-inline constexpr std::uint32_t kWaiterPolling = 1;  // re-checks on its own; bump the epoch
-inline constexpr std::uint32_t kWaiterParked = 3;   // sleeps in the kernel; bump and wake
+// Value of a *_waiting flag while its side may be asleep on its wake epoch (0 otherwise).
+inline constexpr std::uint32_t kWaiterParked = 3;
 
 namespace events_detail {
 
@@ -99,28 +102,39 @@ inline std::byte* payload_of(EventsSlotHeader& slot) noexcept {
   return reinterpret_cast<std::byte*>(&slot) + sizeof(EventsSlotHeader);
 }
 
-// The peer's side of the waiting protocol: right after a seq_cst store of our own cursor (or of
-// closed), wake a waiting peer.
-template <Platform P>
-inline void wake_peer(const P& platform, std::uint32_t& waiting, std::uint32_t& epoch) noexcept {
-  const std::uint32_t flag = platform.load(waiting, std::memory_order_seq_cst);
+// The peer's side of the waiting protocol: publish our cursor (or closed) and wake a parked peer.
+template <Platform P, typename Word>
+inline void publish_and_wake(const P& platform, Word& cursor, Word value, std::uint32_t& waiting,
+                             std::uint32_t& epoch) noexcept {
+  const std::uint32_t flag = platform.publish_then_load_flag(cursor, value, waiting);
   if (flag == 0) [[likely]] return;
   platform.fetch_add(epoch, std::uint32_t{1}, std::memory_order_release);
-  if (flag == kWaiterParked) platform.wake_all(epoch);
+  platform.wake_all(epoch);
 }
 
-// The waiter's side: wait until ready() or the deadline. ready() loads the peer's cursor seq_cst.
-// Returns ready()'s final answer. Bounded by deadline_ns; each pass either returns or waits.
+inline constexpr std::uint32_t kFullCheckRounds = 64;
+
+// The waiter's side: wait until ready(full) or the deadline; ready() loads the peer's cursor with
+// (at least) acquire. A polling waiter passes full = false on most rounds, so that a check that
+// would pull a line the peer writes on every publish (the consumer's closed/write_seq) is made
+// only every kFullCheckRounds rounds. Returns ready(true)'s answer after the deadline. Bounded by deadline_ns: each pass either returns or pauses or sleeps until a change.
+// Not marked cold: a latency-sensitive consumer spends its life here.
 template <Platform P, typename Ready>
-[[gnu::cold]] bool wait_until(const P& platform, std::uint32_t& waiting, std::uint32_t& epoch,
+bool wait_until(const P& platform, std::uint32_t& waiting, std::uint32_t& epoch,
                               std::uint64_t deadline_ns, Ready ready) {
-  const std::uint32_t flag = platform.waiter_needs_wake() ? kWaiterParked : kWaiterPolling;
+  if (!platform.waiter_needs_wake()) {
+    for (std::uint32_t round = 0;; ++round) {
+      if (ready(round % kFullCheckRounds == kFullCheckRounds - 1)) return true;
+      if (platform.deadline_passed(deadline_ns, round)) return ready(true);
+      platform.pause(round, deadline_ns);
+    }
+  }
   for (;;) {
-    if (ready()) return true;
+    if (ready(true)) return true;
     if (platform.now_ns() >= deadline_ns) return false;
-    platform.store(waiting, flag, std::memory_order_seq_cst);
+    platform.announce_waiter(waiting, kWaiterParked);
     const std::uint32_t seen_epoch = platform.load(epoch, std::memory_order_acquire);
-    if (ready()) {
+    if (ready(true)) {
       platform.store(waiting, std::uint32_t{0}, std::memory_order_relaxed);
       return true;
     }
@@ -160,7 +174,7 @@ class EventsProducer {
     if (!has_space()) {
       auto& h = *lane_.header;
       if (!events_detail::wait_until(*platform_, h.producer_waiting, h.producer_wake_epoch,
-                                     deadline_ns, [this] { return has_space(); })) {
+                                     deadline_ns, [this](bool) { return has_space(); })) {
         return WriteStatus::Timeout;
       }
     }
@@ -172,8 +186,8 @@ class EventsProducer {
   void close() noexcept {
     closed_ = true;
     auto& h = *lane_.header;
-    platform_->store(h.closed, std::uint32_t{1}, std::memory_order_seq_cst);
-    events_detail::wake_peer(*platform_, h.consumer_waiting, h.consumer_wake_epoch);
+    events_detail::publish_and_wake(*platform_, h.closed, std::uint32_t{1}, h.consumer_waiting,
+                                    h.consumer_wake_epoch);
   }
 
   std::uint64_t written() const noexcept { return write_seq_; }
@@ -198,19 +212,24 @@ class EventsProducer {
     std::byte* bytes = events_detail::payload_of(slot);
     const auto length = static_cast<std::uint32_t>(payload.size());
     assert(length <= lane_.slot_payload_bytes);
-    if (lane_.on_full == OnFull::Drop) {
-      platform_->store(slot.stamp, events_stamp_writing(write_seq_), std::memory_order_relaxed);
-      platform_->copy_to_shared_racy(bytes, payload.data(), length);
-      platform_->store(slot.payload_bytes, length, std::memory_order_release);
-    } else {
-      platform_->copy_to_shared(bytes, payload.data(), length);
-      platform_->store(slot.payload_bytes, length, std::memory_order_relaxed);
-    }
-    platform_->store(slot.stamp, events_stamp_complete(write_seq_), std::memory_order_release);
+    const std::uint64_t seq = write_seq_;
     ++write_seq_;
     auto& h = *lane_.header;
-    platform_->store(h.write_seq, write_seq_, std::memory_order_seq_cst);
-    events_detail::wake_peer(*platform_, h.consumer_waiting, h.consumer_wake_epoch);
+    if (lane_.on_full == OnFull::Drop) {
+      platform_->store(slot.stamp, events_stamp_writing(seq), std::memory_order_relaxed);
+      platform_->copy_to_shared_racy(bytes, payload.data(), length);
+      platform_->store(slot.payload_bytes, length, std::memory_order_release);
+      platform_->store(slot.stamp, events_stamp_complete(seq), std::memory_order_release);
+      events_detail::publish_and_wake(*platform_, h.write_seq, write_seq_, h.consumer_waiting,
+                                      h.consumer_wake_epoch);
+    } else {
+      // Block: write_seq first, then the stamp the consumer polls (see "Publish" above).
+      platform_->copy_to_shared(bytes, payload.data(), length);
+      platform_->store(slot.payload_bytes, length, std::memory_order_relaxed);
+      platform_->store(h.write_seq, write_seq_, std::memory_order_release);
+      events_detail::publish_and_wake(*platform_, slot.stamp, events_stamp_complete(seq),
+                                      h.consumer_waiting, h.consumer_wake_epoch);
+    }
   }
 
   const P* platform_;
@@ -234,28 +253,16 @@ class EventsConsumer {
   }
 
   // Consumer. Never waits: Entry, Empty, Lost{count} or Closed (after draining).
-  [[nodiscard]] ReadResult try_read(std::span<std::byte> out) noexcept {
-    assert(out.size() >= lane_.slot_payload_bytes);
-    if (read_seq_ == cached_write_seq_) {
-      auto& h = *lane_.header;
-      // closed before write_seq: see "Close" at the top of this file.
-      const bool closed = platform_->load(h.closed, std::memory_order_seq_cst) != 0;
-      cached_write_seq_ = platform_->load(h.write_seq, std::memory_order_seq_cst);
-      if (read_seq_ == cached_write_seq_) {
-        return ReadResult{closed ? ReadStatus::Closed : ReadStatus::Empty, 0, 0, 0};
-      }
-    }
-    return lane_.on_full == OnFull::Drop ? read_drop(out) : read_block(out);
-  }
+  [[nodiscard]] ReadResult try_read(std::span<std::byte> out) noexcept { return poll(out, true); }
 
   // Consumer. Waits until there is something to report or deadline_ns passes (then Timeout).
   [[nodiscard]] ReadResult read(std::span<std::byte> out, std::uint64_t deadline_ns) noexcept {
-    ReadResult result = try_read(out);
+    ReadResult result = poll(out, true);
     if (result.status != ReadStatus::Empty) return result;
     auto& h = *lane_.header;
     const bool ready = events_detail::wait_until(
-        *platform_, h.consumer_waiting, h.consumer_wake_epoch, deadline_ns, [&] {
-          result = try_read(out);
+        *platform_, h.consumer_waiting, h.consumer_wake_epoch, deadline_ns, [&](bool full) {
+          result = poll(out, full);
           return result.status != ReadStatus::Empty;
         });
     if (!ready) return ReadResult{ReadStatus::Timeout, 0, 0, 0};
@@ -265,8 +272,38 @@ class EventsConsumer {
   std::uint64_t next_seq() const noexcept { return read_seq_; }
 
  private:
-  ReadResult read_block(std::span<std::byte> out) noexcept {
+  // try_read's contract when full; without full, a Block lane may answer Empty instead of Closed
+  // (read() re-checks in full before it gives up).
+  ReadResult poll(std::span<std::byte> out, bool full) noexcept {
+    assert(out.size() >= lane_.slot_payload_bytes);
+    if (lane_.on_full == OnFull::Block) return read_block(out, full);
+    if (read_seq_ == cached_write_seq_) {
+      auto& h = *lane_.header;
+      // closed before write_seq: see "Close" at the top of this file.
+      const bool closed = platform_->load(h.closed, std::memory_order_seq_cst) != 0;
+      cached_write_seq_ = platform_->load(h.write_seq, std::memory_order_seq_cst);
+      if (read_seq_ == cached_write_seq_) {
+        return ReadResult{closed ? ReadStatus::Closed : ReadStatus::Empty, 0, 0, 0};
+      }
+    }
+    return read_drop(out);
+  }
+
+  ReadResult read_block(std::span<std::byte> out, bool full) noexcept {
     auto& slot = events_detail::slot_at(lane_, read_seq_);
+    if (platform_->load(slot.stamp, std::memory_order_seq_cst) !=
+        events_stamp_complete(read_seq_)) {
+      // closed and write_seq share the producer's line, which every publish writes: a polling
+      // consumer reads them only on full checks, so that it does not steal that line each round.
+      if (!full) return ReadResult{ReadStatus::Empty, 0, 0, 0};
+      // Not published yet, or a publish whose stamp is not stored yet. closed before write_seq:
+      // see "Close" above; Closed only when everything written has been read.
+      auto& h = *lane_.header;
+      const bool closed = platform_->load(h.closed, std::memory_order_seq_cst) != 0;
+      const std::uint64_t written = platform_->load(h.write_seq, std::memory_order_seq_cst);
+      const bool drained = written == read_seq_;
+      return ReadResult{closed && drained ? ReadStatus::Closed : ReadStatus::Empty, 0, 0, 0};
+    }
     const std::uint32_t length = std::min(
         platform_->load(slot.payload_bytes, std::memory_order_relaxed), lane_.slot_payload_bytes);
     platform_->copy_from_shared(out.data(), events_detail::payload_of(slot), length);
@@ -298,8 +335,8 @@ class EventsConsumer {
     platform_->store(h.read_count, platform_->load(h.read_count, std::memory_order_relaxed) + 1,
                      std::memory_order_relaxed);
     if (lane_.on_full == OnFull::Block) {
-      platform_->store(h.read_seq, read_seq_, std::memory_order_seq_cst);
-      events_detail::wake_peer(*platform_, h.producer_waiting, h.producer_wake_epoch);
+      events_detail::publish_and_wake(*platform_, h.read_seq, read_seq_, h.producer_waiting,
+                                      h.producer_wake_epoch);
     } else {
       // Drop: the producer never waits for the consumer, so there is nobody to wake.
       platform_->store(h.read_seq, read_seq_, std::memory_order_release);

@@ -20,9 +20,15 @@ namespace indexbus {
 // argument in events.hpp) and the consumer detects the overwrite through the slot stamp; the race
 // is then benign instead of undefined behaviour.
 //
-// wait(word, expected, deadline_ns) returns once the word may differ from expected, or once the
-// platform clock reaches deadline_ns; spurious returns are allowed, callers re-check. A waiter
-// that needs wake() to be called (a futex sleeper) says so through waiter_needs_wake().
+// Waiting comes in two forms. A polling waiter (waiter_needs_wake() false) re-checks its condition
+// between pause(round, deadline_ns) calls and asks deadline_passed(deadline_ns, round), which may
+// read the clock only every few rounds. A sleeping waiter announces itself with
+// announce_waiter(flag, value) and sleeps in wait(word, expected, deadline_ns), which returns once
+// the word may differ from expected or the clock reaches deadline_ns (spurious returns allowed;
+// callers re-check); its peer publishes with publish_then_load_flag(word, value, flag) and wakes it
+// with wake_all if the flag was set. announce_waiter and publish_then_load_flag are the two halves
+// of a Dekker pair: each orders its store before its load (the re-check of the cursor for
+// announce_waiter), so at least one side sees the other's store.
 template <typename P>
 concept Platform = requires(P& p, const P& cp, std::uint64_t& u64, std::uint32_t& u32,
                             std::byte* bytes, const std::byte* cbytes, std::size_t n) {
@@ -38,6 +44,11 @@ concept Platform = requires(P& p, const P& cp, std::uint64_t& u64, std::uint32_t
   cp.copy_from_shared_racy(bytes, cbytes, n);
   { cp.now_ns() } -> std::same_as<std::uint64_t>;
   { cp.waiter_needs_wake() } -> std::same_as<bool>;
+  { cp.deadline_passed(std::uint64_t{0}, std::uint32_t{0}) } -> std::same_as<bool>;
+  cp.pause(std::uint32_t{0}, std::uint64_t{0});
+  { cp.publish_then_load_flag(u64, std::uint64_t{0}, u32) } -> std::same_as<std::uint32_t>;
+  { cp.publish_then_load_flag(u32, std::uint32_t{0}, u32) } -> std::same_as<std::uint32_t>;
+  cp.announce_waiter(u32, std::uint32_t{1});
   cp.wait(u32, std::uint32_t{0}, std::uint64_t{0});
   cp.wake_all(u32);
   { cp.process_alive(std::uint32_t{1}) } -> std::same_as<bool>;

@@ -18,8 +18,7 @@ enum class WaitStrategy : std::uint8_t { Spin, Backoff, Park };
 
 class RealPlatform {
  public:
-  explicit RealPlatform(WaitStrategy strategy = WaitStrategy::Backoff) noexcept
-      : strategy_(strategy) {}
+  explicit RealPlatform(WaitStrategy strategy = WaitStrategy::Backoff) noexcept;
 
   WaitStrategy strategy() const noexcept { return strategy_; }
 
@@ -88,6 +87,39 @@ class RealPlatform {
   }
 
   bool waiter_needs_wake() const noexcept { return strategy_ == WaitStrategy::Park; }
+
+  // Polling waiters read the clock once every kRoundsPerClockRead rounds: a clock read costs
+  // about as much as the cache miss that ends the wait.
+  static constexpr std::uint32_t kRoundsPerClockRead = 64;
+  bool deadline_passed(std::uint64_t deadline_ns, std::uint32_t round) const noexcept {
+    // Not on round 0: a wait that ends within a few rounds (the common case) reads no clock.
+    return round % kRoundsPerClockRead == kRoundsPerClockRead - 1 && now_ns() >= deadline_ns;
+  }
+  // Spin: a pause instruction. Backoff: pauses, then yields, then sleeps of growing length (at
+  // most 1 ms and never past the deadline).
+  void pause(std::uint32_t round, std::uint64_t deadline_ns) const noexcept;
+
+  // The hot half of the Dekker pair (see platform.hpp). Where every process of the region has
+  // registered for membarrier(2) global expedited barriers, the sleeping side pays for the
+  // store-load barrier (announce_waiter) and this side needs only a compiler fence: a release
+  // store and a plain load. Elsewhere, and under ThreadSanitizer, which models neither, both sides
+  // use seq_cst.
+  template <typename T>
+  std::uint32_t publish_then_load_flag(T& word, T value, std::uint32_t& flag) const noexcept {
+    if (asymmetric_barrier_available()) {
+      std::atomic_ref<T>(word).store(value, std::memory_order_release);
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+      return std::atomic_ref<std::uint32_t>(flag).load(std::memory_order_relaxed);
+    }
+    std::atomic_ref<T>(word).store(value, std::memory_order_seq_cst);
+    return std::atomic_ref<std::uint32_t>(flag).load(std::memory_order_seq_cst);
+  }
+  // The cold half: store the flag, then a barrier on every CPU running a registered process.
+  [[gnu::cold]] void announce_waiter(std::uint32_t& flag, std::uint32_t value) const noexcept;
+
+  // True once this process has registered for global expedited membarrier (re-registered in a
+  // forked child, whose registration the kernel does not inherit).
+  static bool asymmetric_barrier_available() noexcept;
 
   // Cold: the slow path of every lane.
   [[gnu::cold]] void wait(std::uint32_t& word, std::uint32_t expected,
