@@ -222,6 +222,17 @@ void check_valid_image(std::span<std::byte> image) {
       FUZZ_REQUIRE(state_error->message.starts_with(where), where + "state message lacks the lane: " + describe(state_error));
       continue;
     }
+    const auto slots_error = check_events_slots(i, lane, block, snapshot.write_seq);
+    const bool reference_slots_ok =
+        ref::events_slots_ok(std::span<const std::byte>(image.data() + lane.block_offset, lane.block_bytes),
+                             lane.capacity_slots, lane.slot_payload_bytes, plain.write_seq);
+    FUZZ_REQUIRE(slots_error.has_value() != reference_slots_ok,
+                 where + "slot check: " + describe(slots_error) + "; reference: " +
+                     (reference_slots_ok ? "ok" : "corrupt"));
+    if (slots_error) {
+      FUZZ_REQUIRE(slots_error->code == ErrorCode::LaneStateCorrupt, where + describe(slots_error));
+      continue;
+    }
     drive_lane(i, block, lane, snapshot);
     // Everything outside this lane's block is as before; the block itself may have changed.
     const auto block_begin = static_cast<std::size_t>(lane.block_offset);

@@ -192,6 +192,18 @@ inline bool events_state_ok(const EventsState& s, std::uint32_t on_full, std::ui
   return true;
 }
 
+// spec/layout.md, "Lane state check", slot rules: stamps at most 2 * write_seq + 1, lengths at
+// most S. `block` spans the whole lane block.
+inline bool events_slots_ok(std::span<const std::byte> block, std::uint32_t capacity,
+                            std::uint32_t slot_bytes, std::uint64_t write_seq) {
+  for (std::uint64_t i = 0; i < capacity; ++i) {
+    const std::size_t slot = 256 + i * (16 + std::size_t{slot_bytes});
+    if (le64(block, slot) > 2 * write_seq + 1) return false;
+    if (le32(block, slot + 8) > slot_bytes) return false;
+  }
+  return true;
+}
+
 // The field a validation message must name first (after "<where>: "), per error code.
 inline std::string_view field_named_by(ErrorCode code) {
   switch (code) {

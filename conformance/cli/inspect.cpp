@@ -64,7 +64,9 @@ nlohmann::json inspect_region(const Region& region) {
       entry["closed"] = s.closed != 0;
       entry["producer"] = pid_json(s.producer_pid);
       entry["consumer"] = pid_json(s.consumer_pid);
-      if (auto error = check_events_lane_state(i, lane, s)) {
+      auto error = check_events_lane_state(i, lane, s);
+      if (!error) error = check_events_slots(i, lane, region.lane_block(i), s.write_seq);
+      if (error) {
         entry["state"] = {{"consistent", false}, {"code", to_string(error->code)}, {"message", error->message}};
       } else {
         entry["state"] = {{"consistent", true}};

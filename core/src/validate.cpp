@@ -283,4 +283,27 @@ std::optional<Error> check_events_lane_state(std::uint32_t lane_index, const Lan
   return std::nullopt;
 }
 
+std::optional<Error> check_events_slots(std::uint32_t lane_index, const LaneDescriptor& lane,
+                                        const std::byte* block, std::uint64_t write_seq) {
+  const std::uint64_t stride = events_slot_stride_bytes(lane.slot_payload_bytes);
+  const std::uint64_t stamp_max = 2 * write_seq + 1;
+  for (std::uint64_t i = 0; i < lane.capacity_slots; ++i) {
+    const std::size_t slot = sizeof(EventsLaneHeader) + i * stride;
+    const auto stamp = load_relaxed<std::uint64_t>(block, slot + offsetof(EventsSlotHeader, stamp));
+    if (stamp > stamp_max) {
+      return fail(ErrorCode::LaneStateCorrupt, lane_index, "slot " + std::to_string(i) + " stamp",
+                  stamp, "is ahead of write_seq " + std::to_string(write_seq) + " (at most " +
+                             std::to_string(stamp_max) + ")");
+    }
+    const auto length =
+        load_relaxed<std::uint32_t>(block, slot + offsetof(EventsSlotHeader, payload_bytes));
+    if (length > lane.slot_payload_bytes) {
+      return fail(ErrorCode::LaneStateCorrupt, lane_index,
+                  "slot " + std::to_string(i) + " payload_bytes", length,
+                  "exceeds slot_payload_bytes " + std::to_string(lane.slot_payload_bytes));
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace indexbus

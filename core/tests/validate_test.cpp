@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <set>
 
 #include "region_images.hpp"
@@ -95,6 +96,37 @@ TEST(Validate, EventsLaneStateInvariants) {
   lost.lost_count = 1;
   lost.read_count = 7;
   EXPECT_EQ(check_events_lane_state(0, lane, lost)->code, ErrorCode::LaneStateCorrupt);
+}
+
+}  // namespace
+}  // namespace indexbus
+
+namespace indexbus {
+namespace {
+
+TEST(Validate, EventsSlotsRejectStampsFromTheFutureAndLongLengths) {  // REG-11
+  LaneDescriptor lane{};
+  lane.on_full = static_cast<std::uint32_t>(OnFull::Block);
+  lane.capacity_slots = 4;
+  lane.slot_payload_bytes = 8;
+  alignas(64) std::array<std::byte, 256 + 4 * 24> block{};
+  auto slot_word = [&](std::size_t slot, std::size_t offset) {
+    return reinterpret_cast<std::uint64_t*>(block.data() + 256 + slot * 24 + offset);
+  };
+  EXPECT_FALSE(check_events_slots(0, lane, block.data(), 0));
+  *slot_word(2, 0) = events_stamp_complete(6);  // entry 6 in slot 2: fine once 7 were written
+  EXPECT_FALSE(check_events_slots(0, lane, block.data(), 7));
+  // With write_seq 6, a complete stamp of entry 6 (14 > 2*6+1) is a phantom entry.
+  const auto phantom = check_events_slots(0, lane, block.data(), 6);
+  ASSERT_TRUE(phantom.has_value());
+  EXPECT_EQ(phantom->code, ErrorCode::LaneStateCorrupt);
+  EXPECT_EQ(phantom->message, "lane 0: slot 2 stamp 14 is ahead of write_seq 6 (at most 13)");
+  *slot_word(2, 0) = events_stamp_writing(7);  // Drop: entry 7 being written, write_seq 7
+  EXPECT_FALSE(check_events_slots(0, lane, block.data(), 7));
+  *reinterpret_cast<std::uint32_t*>(slot_word(3, 8)) = 9;
+  const auto length = check_events_slots(0, lane, block.data(), 7);
+  ASSERT_TRUE(length.has_value());
+  EXPECT_EQ(length->message, "lane 0: slot 3 payload_bytes 9 exceeds slot_payload_bytes 8");
 }
 
 }  // namespace

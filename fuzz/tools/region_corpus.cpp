@@ -238,6 +238,12 @@ std::vector<CorpusEntry> region_corpus_entries() {
     poke<std::uint64_t>(image, block + offsetof(EventsLaneHeader, lost_count), 1);
     corrupt("lane0_block_lost_nonzero", E::LaneStateCorrupt, std::move(image));
   }
+  // Slots (check_events_slots): a stamp that claims entry 0 on an empty Block lane would make the
+  // consumer deliver an entry never written (found by the fuzzer); a length longer than a slot.
+  state("lane0_slot_phantom_stamp", 0, sizeof(EventsLaneHeader) + offsetof(EventsSlotHeader, stamp),
+        events_stamp_complete(0), 8);
+  state("lane1_slot_payload_bytes_long", 1,
+        sizeof(EventsLaneHeader) + offsetof(EventsSlotHeader, payload_bytes), 9, 4);
 
   std::set<std::string> names;
   for (const auto& entry : out) {
@@ -257,7 +263,14 @@ std::optional<Error> region_image_error(std::span<const std::byte> image) {
       std::byte bytes[sizeof(EventsLaneHeader)];
     } block;
     std::memcpy(block.bytes, image.data() + lane.block_offset, sizeof(block.bytes));
-    if (auto error = check_events_lane_state(i, lane, snapshot_events_lane(block.bytes))) return error;
+    const auto snapshot = snapshot_events_lane(block.bytes);
+    if (auto error = check_events_lane_state(i, lane, snapshot)) return error;
+    std::vector<std::uint64_t> slots((lane.block_bytes + 7) / 8);  // 8-aligned copy of the block
+    std::memcpy(slots.data(), image.data() + lane.block_offset, lane.block_bytes);
+    if (auto error = check_events_slots(i, lane, reinterpret_cast<const std::byte*>(slots.data()),
+                                        snapshot.write_seq)) {
+      return error;
+    }
   }
   return std::nullopt;
 }

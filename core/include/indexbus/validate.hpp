@@ -63,4 +63,12 @@ EventsLaneSnapshot snapshot_events_lane(const std::byte* block);
 std::optional<Error> check_events_lane_state(std::uint32_t lane_index, const LaneDescriptor& lane,
                                              const EventsLaneSnapshot& state);
 
+// The slots of an Events lane (REG-11): no slot stamp may claim an entry the producer has not
+// begun, i.e. every stamp is at most 2 * write_seq + 1 (entry write_seq being written, Drop), and
+// every payload_bytes at most slot_payload_bytes. A Block consumer learns of entries from stamps
+// alone, so a stamp "from the future" would deliver an entry that was never written.
+// `block` is the whole lane block (lane.block_bytes bytes); O(capacity_slots).
+std::optional<Error> check_events_slots(std::uint32_t lane_index, const LaneDescriptor& lane,
+                                        const std::byte* block, std::uint64_t write_seq);
+
 }  // namespace indexbus
