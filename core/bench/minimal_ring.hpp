@@ -42,6 +42,12 @@ static_assert(std::atomic<std::uint64_t>::is_always_lock_free, "shared between p
 static_assert(offsetof(MinimalRingShared, read_index) == kLineBytes);
 static_assert(offsetof(MinimalRingShared, slots_start) == 3 * kLineBytes);
 
+// The slots run past the end of the struct (into the rest of the mapping), so they are addressed
+// from the struct's base, not by indexing the 64-byte member (which UBSan's bounds check rejects).
+inline std::byte* ring_slots(MinimalRingShared& shared) noexcept {
+  return reinterpret_cast<std::byte*>(&shared) + offsetof(MinimalRingShared, slots_start);
+}
+
 // The baseline is MinimalRing<>. The parameters exist for events_bench --variants only, to
 // find out which of the Events lane's extra costs matter:
 //   kHeaderBytes = 16: every slot starts with a 16-byte header like EventsSlotHeader (a stamp
@@ -77,7 +83,7 @@ struct MinimalRing {
         cached_read_ = shared_->read_index.load(std::memory_order_acquire);
         if (write_ - cached_read_ == capacity_) return false;
       }
-      std::byte* slot = shared_->slots_start + (write_ & (capacity_ - 1)) * stride_;
+      std::byte* slot = ring_slots(*shared_) + (write_ & (capacity_ - 1)) * stride_;
       if constexpr (kHeaderBytes != 0) {
         const std::uint64_t stamp = 2 * write_ + 2;
         const auto length = static_cast<std::uint32_t>(payload.size());
@@ -115,7 +121,7 @@ struct MinimalRing {
         cached_write_ = shared_->write_index.load(std::memory_order_acquire);
         if (read_ == cached_write_) return false;
       }
-      const std::byte* slot = shared_->slots_start + (read_ & (capacity_ - 1)) * stride_;
+      const std::byte* slot = ring_slots(*shared_) + (read_ & (capacity_ - 1)) * stride_;
       if constexpr (kHeaderBytes != 0) {
         std::uint32_t length = 0;
         std::memcpy(&length, slot + 8, sizeof(length));
