@@ -118,10 +118,7 @@ void write_unready(const std::string& path, std::uint32_t creator_pid) {
   const std::uint32_t creating = kInitStateCreating;
   std::memcpy(image.data() + offsetof(RegionHeader, init_state), &creating, 4);
   std::memcpy(image.data() + offsetof(RegionHeader, creator_pid), &creator_pid, 4);
-  const int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0600);
-  ASSERT_GE(fd, 0);
-  ASSERT_EQ(::write(fd, image.data(), image.size()), static_cast<ssize_t>(image.size()));
-  ::close(fd);
+  ASSERT_TRUE(testing::write_region_file(path, image));
 }
 
 TEST(Region, CreatorDiedBeforeReadyIsStale) {  // REG-3
@@ -150,10 +147,7 @@ TEST(Region, NotARegionIsNeverCalledStale) {  // REG-3: only a region can be sta
   const std::uint32_t dead_pid = 0x7ffffff0;
   std::memcpy(junk.data(), &magic, 8);
   std::memcpy(junk.data() + offsetof(RegionHeader, creator_pid), &dead_pid, 4);
-  const int fd = ::open(path.str().c_str(), O_CREAT | O_EXCL | O_WRONLY, 0600);
-  ASSERT_GE(fd, 0);
-  ASSERT_EQ(::write(fd, junk.data(), junk.size()), 4096);
-  ::close(fd);
+  ASSERT_TRUE(testing::write_region_file(path.str(), junk));
   auto opened = Region::open(path.str());
   ASSERT_FALSE(opened.ok());
   EXPECT_EQ(opened.error().code, ErrorCode::BadMagic) << opened.error().message;
@@ -169,14 +163,7 @@ TEST(Region, LiveCreatorNeverReadyTimesOut) {  // REG-3: the wait is bounded
 
 TEST(Region, OpenValidatesBeforeUse) {
   testing::TempRegionPath path;
-  for (const auto& corrupt : testing::corrupt_region_images()) {
-    if (corrupt.name != "lane0_capacity_3") continue;
-    const int fd = ::open(path.str().c_str(), O_CREAT | O_EXCL | O_WRONLY, 0600);
-    ASSERT_GE(fd, 0);
-    ASSERT_EQ(::write(fd, corrupt.bytes.data(), corrupt.bytes.size()),
-              static_cast<ssize_t>(corrupt.bytes.size()));
-    ::close(fd);
-  }
+  ASSERT_TRUE(testing::write_region_file(path.str(), testing::corrupt_region_image("lane0_capacity_3")));
   auto opened = Region::open(path.str());
   ASSERT_FALSE(opened.ok());
   EXPECT_EQ(opened.error().code, ErrorCode::BadCapacity);

@@ -94,14 +94,8 @@ TEST(Cli, InspectReportsEnvironmentAndValidationErrors) {
   EXPECT_EQ(run("create /nonexistent-dir/region --lane events").exit_code, 3);
 
   indexbus::testing::TempRegionPath path("cli");
-  for (const auto& corrupt : indexbus::testing::corrupt_region_images()) {
-    if (corrupt.name != "lane0_capacity_3") continue;
-    const int fd = ::open(path.str().c_str(), O_CREAT | O_EXCL | O_WRONLY, 0600);
-    ASSERT_GE(fd, 0);
-    ASSERT_EQ(::write(fd, corrupt.bytes.data(), corrupt.bytes.size()),
-              static_cast<ssize_t>(corrupt.bytes.size()));
-    ::close(fd);
-  }
+  ASSERT_TRUE(indexbus::testing::write_region_file(
+      path.str(), indexbus::testing::corrupt_region_image("lane0_capacity_3")));
   const auto invalid = run("inspect " + path.str());
   EXPECT_EQ(invalid.exit_code, 1) << invalid.output;
   EXPECT_NE(invalid.output.find("lane 0: capacity_slots 3 is not a power of two in [1, 16777216]"),

@@ -1,5 +1,8 @@
 #include "region_images.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <functional>
 
@@ -84,6 +87,21 @@ std::vector<CorruptImage> corrupt_region_images() {
     poke<std::uint64_t>(i, lane_field(1, 24), lane0_offset + 64);
   });
   return out;
+}
+
+std::vector<std::byte> corrupt_region_image(const std::string& name) {
+  for (auto& corrupt : corrupt_region_images()) {
+    if (corrupt.name == name) return std::move(corrupt.bytes);
+  }
+  return {};
+}
+
+bool write_region_file(const std::string& path, const std::vector<std::byte>& bytes) {
+  const int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  const bool written = ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
+  ::close(fd);
+  return written;
 }
 
 }  // namespace indexbus::testing

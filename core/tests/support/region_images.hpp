@@ -20,5 +20,10 @@ struct CorruptImage {
   std::vector<std::byte> bytes;
 };
 std::vector<CorruptImage> corrupt_region_images();
+// The corrupt image called `name`; empty if there is none.
+std::vector<std::byte> corrupt_region_image(const std::string& name);
+
+// Writes `bytes` to a new file at `path` (O_EXCL, mode 0600); false on any failure.
+bool write_region_file(const std::string& path, const std::vector<std::byte>& bytes);
 
 }  // namespace indexbus::testing
