@@ -22,7 +22,6 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
-constexpr std::uint32_t kSpinsPerClockRead = 64;
 constexpr std::uint32_t kBackoffSpins = 256;
 constexpr std::uint32_t kBackoffYields = 64;
 constexpr std::uint64_t kBackoffSleepMaxNs = 1'000'000;  // 1 ms
@@ -105,46 +104,22 @@ void RealPlatform::pause(std::uint32_t round, std::uint64_t deadline_ns) const n
 
 void RealPlatform::wait(std::uint32_t& word, std::uint32_t expected,
                         std::uint64_t deadline_ns) const noexcept {
-  auto changed = [&] { return load(word, std::memory_order_acquire) != expected; };
-  switch (strategy_) {
-    case WaitStrategy::Spin:
-      for (;;) {
-        for (std::uint32_t i = 0; i < kSpinsPerClockRead; ++i) {
-          if (changed()) return;
-          cpu_relax();
-        }
-        if (now_ns() >= deadline_ns) return;
-      }
-    case WaitStrategy::Backoff: {
-      for (std::uint32_t i = 0; i < kBackoffSpins; ++i) {
-        if (changed()) return;
-        cpu_relax();
-      }
-      for (std::uint32_t i = 0; i < kBackoffYields; ++i) {
-        if (changed() || now_ns() >= deadline_ns) return;
-        sched_yield();
-      }
-      std::uint64_t sleep = 1'000;
-      for (;;) {
-        if (changed()) return;
-        const std::uint64_t now = now_ns();
-        if (now >= deadline_ns) return;
-        sleep_ns(std::min(sleep, deadline_ns - now));
-        sleep = std::min(sleep * 2, kBackoffSleepMaxNs);
-      }
-    }
-    case WaitStrategy::Park: {
-      const std::uint64_t now = now_ns();
-      if (now >= deadline_ns) return;
-      const std::uint64_t slice = std::min(deadline_ns - now, kParkSliceMaxNs);
-      timespec timeout{static_cast<time_t>(slice / 1'000'000'000ull),
-                       static_cast<long>(slice % 1'000'000'000ull)};
-      // Not FUTEX_PRIVATE_FLAG: the word is shared between processes. EAGAIN (the word already
-      // changed), EINTR and ETIMEDOUT all mean "re-check", which the caller does.
-      syscall(SYS_futex, &word, FUTEX_WAIT, expected, &timeout, nullptr, 0);
-      return;
+  if (strategy_ != WaitStrategy::Park) {
+    // The same schedule as a polling lane waiter: pause() and deadline_passed() define it once.
+    for (std::uint32_t round = 0;; ++round) {
+      if (load(word, std::memory_order_acquire) != expected) return;
+      if (deadline_passed(deadline_ns, round)) return;
+      pause(round, deadline_ns);
     }
   }
+  const std::uint64_t now = now_ns();
+  if (now >= deadline_ns) return;
+  const std::uint64_t slice = std::min(deadline_ns - now, kParkSliceMaxNs);
+  timespec timeout{static_cast<time_t>(slice / 1'000'000'000ull),
+                   static_cast<long>(slice % 1'000'000'000ull)};
+  // Not FUTEX_PRIVATE_FLAG: the word is shared between processes. EAGAIN (the word already
+  // changed), EINTR and ETIMEDOUT all mean "re-check", which the caller does.
+  syscall(SYS_futex, &word, FUTEX_WAIT, expected, &timeout, nullptr, 0);
 }
 
 void RealPlatform::wake_all(std::uint32_t& word) const noexcept {
