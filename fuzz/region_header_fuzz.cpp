@@ -148,7 +148,9 @@ void drive_lane(std::uint32_t index, std::byte* block, const LaneDescriptor& lan
           FUZZ_REQUIRE(consumer.next_seq() == next, where + "cursor moved on Empty/Closed");
           return;
         case ReadStatus::Timeout:
-          contradiction("try_read returned Timeout", where);
+        case ReadStatus::Evicted:
+        case ReadStatus::NotYet:
+          contradiction(r.status == ReadStatus::Timeout ? "try_read returned Timeout" : "events try_read returned a journal status", where);
       }
     }
   };

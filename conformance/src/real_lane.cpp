@@ -21,7 +21,7 @@ std::string unique_region_name() {
 }
 
 Region create_region(const std::string& path, const spec::EventsConfig& config) {
-  const LaneSpec lane_spec{LaneKind::Events, config.on_full, config.capacity_slots, config.slot_payload_bytes, 1};
+  const LaneSpec lane_spec{LaneKind::Events, config.on_full, config.capacity_slots, config.slot_payload_bytes, 1, 0, {}};
   auto created = Region::create(path, std::span(&lane_spec, 1));
   if (!created.ok()) throw SetupError("cannot create a region for " + spec::describe(config) + ": " + created.error().message);
   return std::move(created).value();

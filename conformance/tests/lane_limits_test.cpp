@@ -18,7 +18,7 @@ using LaneChecker = std::function<std::optional<spec::ConfigError>(const spec::L
 
 std::optional<spec::ConfigError> core_verdict(const spec::LaneConfig& lane) {
   const auto error = check_lane_fields(0, lane.kind, lane.on_full, lane.capacity_slots, lane.slot_payload_bytes,
-                                       lane.reader_count);
+                                       lane.reader_count, lane.reader_timeout_ns);
   if (!error) return std::nullopt;
   switch (error->code) {
     case ErrorCode::BadLaneKind: return spec::ConfigError::BadKind;
@@ -27,6 +27,7 @@ std::optional<spec::ConfigError> core_verdict(const spec::LaneConfig& lane) {
     case ErrorCode::BadCapacity: return spec::ConfigError::BadCapacity;
     case ErrorCode::BadSlotBytes: return spec::ConfigError::BadSlotBytes;
     case ErrorCode::BadReaderCount: return spec::ConfigError::BadReaderCount;
+    case ErrorCode::BadReaderTimeout: return spec::ConfigError::BadReaderTimeout;
     default: ADD_FAILURE() << "unexpected code " << to_string(error->code); return std::nullopt;
   }
 }
@@ -43,20 +44,24 @@ std::optional<std::string> find_disagreement(const LaneChecker& checker) {
                                               (1u << 24) + 1, 1u << 25, 1u << 31, 0xffffffff};
   const std::vector<std::uint32_t> slots{0, 1, 7, 8, 9, 12, 16, 1000, 1024, (1u << 20) - 8, 1u << 20,
                                          (1u << 20) + 8, 1u << 21, 0xfffffff8};
-  const std::vector<std::uint32_t> readers{0, 1, 2, 64};
+  const std::vector<std::uint32_t> readers{0, 1, 2, 64, 65};
+  const std::vector<std::uint64_t> timeouts{0, 1};
   for (auto kind : kinds) {
     for (auto on_full : on_fulls) {
       for (auto capacity : capacities) {
         for (auto slot : slots) {
           for (auto reader_count : readers) {
-            const spec::LaneConfig lane{kind, on_full, capacity, slot, reader_count};
+           for (auto timeout : timeouts) {
+            const spec::LaneConfig lane{kind, on_full, capacity, slot, reader_count, timeout};
             const auto model = checker(lane);
             const auto core = core_verdict(lane);
             if (model != core) {
               return "kind " + std::to_string(kind) + " on_full " + std::to_string(on_full) + " capacity " +
                      std::to_string(capacity) + " slot " + std::to_string(slot) + " readers " +
-                     std::to_string(reader_count) + ": model " + show(model) + ", core " + show(core);
+                     std::to_string(reader_count) + " timeout " + std::to_string(timeout) + ": model " +
+                     show(model) + ", core " + show(core);
             }
+           }
           }
         }
       }
@@ -95,7 +100,7 @@ TEST(LaneLimits, ComparisonCatchesAWrongRestatement) {
 TEST(LaneLimits, LaneCountAgreesWithPlanRegion) {  // REG-4
   for (std::size_t count : {0u, 1u, 2u, 63u, 64u, 65u, 100u}) {
     const std::vector<spec::LaneConfig> model_lanes(count, spec::LaneConfig{});
-    const std::vector<LaneSpec> core_lanes(count, LaneSpec{LaneKind::Events, OnFull::Block, 4, 16, 1});
+    const std::vector<LaneSpec> core_lanes(count, LaneSpec{LaneKind::Events, OnFull::Block, 4, 16, 1, 0, {}});
     const auto model = spec::check_region_config(model_lanes);
     const auto core = plan_region(core_lanes);
     EXPECT_EQ(model.has_value(), !core.ok()) << count << " lanes";

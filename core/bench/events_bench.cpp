@@ -659,7 +659,7 @@ TrialShared run_trial(Impl impl, Role role_a, Role role_b, const TrialPlan& plan
     default: {
       if (info(impl).run_events == nullptr) break;
       std::vector<LaneSpec> specs(lane_count, LaneSpec{LaneKind::Events, OnFull::Block,
-                                                       plan.capacity_slots, plan.payload_bytes, 1});
+                                                       plan.capacity_slots, plan.payload_bytes, 1, 0, {}});
       region.emplace(specs);
       const std::string path = region->path();
       const EventsBody events = info(impl).run_events;

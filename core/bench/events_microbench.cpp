@@ -45,7 +45,7 @@ BENCHMARK(BM_CursorStoreFlagLoad<StoreKind::Release>)->Name("BM_CursorStoreFlagL
 class LaneImage {
  public:
   explicit LaneImage(std::uint32_t payload_bytes) {
-    const std::vector<LaneSpec> specs{LaneSpec{LaneKind::Events, OnFull::Block, kCapacitySlots, payload_bytes, 1}};
+    const std::vector<LaneSpec> specs{LaneSpec{LaneKind::Events, OnFull::Block, kCapacitySlots, payload_bytes, 1, 0, {}}};
     auto plan = plan_region(specs);
     if (!plan) throw std::runtime_error(plan.error().message);
     storage_.resize(plan->region_bytes + kLineBytes);

@@ -36,9 +36,14 @@ std::string_view to_string(ErrorCode code) noexcept {
     case ErrorCode::BadBlockBytes: return "BadBlockBytes";
     case ErrorCode::BlocksOverlap: return "BlocksOverlap";
     case ErrorCode::LaneStateCorrupt: return "LaneStateCorrupt";
+    case ErrorCode::BadReaderTimeout: return "BadReaderTimeout";
+    case ErrorCode::BadGating: return "BadGating";
     case ErrorCode::LaneIndexOutOfRange: return "LaneIndexOutOfRange";
     case ErrorCode::WrongLaneKind: return "WrongLaneKind";
     case ErrorCode::RoleTaken: return "RoleTaken";
+    case ErrorCode::NoFreeReader: return "NoFreeReader";
+    case ErrorCode::BadReaderName: return "BadReaderName";
+    case ErrorCode::BadReaderIndex: return "BadReaderIndex";
   }
   return "Unknown";
 }

@@ -133,8 +133,16 @@ void write_region_image(std::span<std::byte> image, const RegionPlan& plan,
     lane.reader_count = lanes[i].reader_count;
     lane.block_offset = plan.block_offsets[i];
     lane.block_bytes = plan.block_bytes[i];
+    lane.reader_timeout_ns = lanes[i].reader_timeout_ns;
     std::memcpy(image.data() + plan.lane_table_offset + i * sizeof(LaneDescriptor), &lane,
                 sizeof(lane));
+    // The rest of a block starts zero (cursors 0, readers free); only gating is configuration.
+    for (std::uint32_t r = 0; r < lanes[i].gated_on.size(); ++r) {
+      assert(is_ring_kind(lanes[i].kind) && r < lanes[i].reader_count);
+      std::memcpy(image.data() + plan.block_offsets[i] + sizeof(RingLaneHeader) +
+                      std::uint64_t{r} * sizeof(ReaderRecord) + offsetof(ReaderRecord, gated_on_mask),
+                  &lanes[i].gated_on[r], sizeof(std::uint64_t));
+    }
   }
   // Header without init_state: the checksum covers bytes [0, 60), then Ready is stored last.
   std::memcpy(image.data(), &header, offsetof(RegionHeader, init_state));

@@ -4,6 +4,7 @@
 #include <array>
 #include <atomic>
 #include <boost/crc.hpp>
+#include <cassert>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -79,7 +80,8 @@ T load_acquire(const std::byte* block, std::size_t offset) {
 
 std::optional<Error> check_lane_fields(std::uint32_t lane_index, std::uint32_t kind,
                                        std::uint32_t on_full, std::uint32_t capacity_slots,
-                                       std::uint32_t slot_payload_bytes, std::uint32_t reader_count) {
+                                       std::uint32_t slot_payload_bytes, std::uint32_t reader_count,
+                                       std::uint64_t reader_timeout_ns) {
   if (kind < static_cast<std::uint32_t>(LaneKind::Events) ||
       kind > static_cast<std::uint32_t>(LaneKind::FanoutBroadcast)) {
     return fail(ErrorCode::BadLaneKind, lane_index, "kind", kind,
@@ -87,7 +89,7 @@ std::optional<Error> check_lane_fields(std::uint32_t lane_index, std::uint32_t k
   }
   if (!lane_kind_supported(static_cast<LaneKind>(kind))) {
     return fail(ErrorCode::UnsupportedLaneKind, lane_index, "kind", kind,
-                "is a v1 lane kind this build does not implement (supported: 1 events)");
+                "is a v1 lane kind this build does not implement");
   }
   if (on_full != static_cast<std::uint32_t>(OnFull::Block) &&
       on_full != static_cast<std::uint32_t>(OnFull::Drop)) {
@@ -102,9 +104,61 @@ std::optional<Error> check_lane_fields(std::uint32_t lane_index, std::uint32_t k
     return fail(ErrorCode::BadSlotBytes, lane_index, "slot_payload_bytes", slot_payload_bytes,
                 "is not a multiple of 8 in " + range(kSlotPayloadBytesMin, kSlotPayloadBytesMax));
   }
-  if (reader_count != 1) {
+  if (kind == static_cast<std::uint32_t>(LaneKind::Events)) {
+    if (reader_count != 1) {
+      return fail(ErrorCode::BadReaderCount, lane_index, "reader_count", reader_count,
+                  "is not 1 (an events lane has exactly one consumer)");
+    }
+  } else if (reader_count < 1 || reader_count > kReaderCountMax) {
     return fail(ErrorCode::BadReaderCount, lane_index, "reader_count", reader_count,
-                "is not 1 (an events lane has exactly one consumer)");
+                "is not in " + range(1, kReaderCountMax));
+  }
+  if (reader_timeout_ns != 0 && kind != static_cast<std::uint32_t>(LaneKind::Journal)) {
+    return fail(ErrorCode::BadReaderTimeout, lane_index, "reader_timeout_ns", reader_timeout_ns,
+                "is not 0 (only a journal lane has a reader timeout)");
+  }
+  return std::nullopt;
+}
+
+std::optional<Error> check_gating(std::uint32_t lane_index, LaneKind kind, std::uint32_t reader_count,
+                                  std::span<const std::uint64_t> masks) {
+  assert(masks.empty() || masks.size() == reader_count);
+  assert(reader_count <= kReaderCountMax);
+  const std::uint64_t existing = reader_count >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << reader_count) - 1;
+  for (std::uint32_t i = 0; i < masks.size(); ++i) {
+    const std::string field = "reader " + std::to_string(i) + " gated_on_mask";
+    if (masks[i] != 0 && kind != LaneKind::SequencedSlots) {
+      return fail_hex(ErrorCode::BadGating, lane_index, field, masks[i],
+                      "is not 0 (only a sequenced_slots lane gates its consumers)");
+    }
+    if ((masks[i] & ~existing) != 0) {
+      return fail_hex(ErrorCode::BadGating, lane_index, field, masks[i],
+                      "names a consumer >= reader_count " + std::to_string(reader_count));
+    }
+    if ((masks[i] >> i) & 1) {
+      return fail_hex(ErrorCode::BadGating, lane_index, field, masks[i],
+                      "gates consumer " + std::to_string(i) + " on itself");
+    }
+  }
+  // Kahn's algorithm: repeatedly remove consumers whose gates are all removed. At most
+  // reader_count rounds; whatever remains lies on or behind a cycle.
+  std::uint64_t removed = 0;
+  for (std::uint32_t round = 0; round < masks.size(); ++round) {
+    bool progress = false;
+    for (std::uint32_t i = 0; i < masks.size(); ++i) {
+      const std::uint64_t bit = std::uint64_t{1} << i;
+      if ((removed & bit) == 0 && (masks[i] & ~removed) == 0) {
+        removed |= bit;
+        progress = true;
+      }
+    }
+    if (!progress) break;
+  }
+  for (std::uint32_t i = 0; i < masks.size(); ++i) {
+    if ((removed >> i) & 1) continue;
+    return fail_hex(ErrorCode::BadGating, lane_index,
+                    "reader " + std::to_string(i) + " gated_on_mask", masks[i],
+                    "is part of (or waits on) a gating cycle; the gating graph must be acyclic");
   }
   return std::nullopt;
 }
@@ -185,7 +239,8 @@ std::optional<Error> validate_region_image(std::span<const std::byte> image) {
     const auto lane = read_plain<LaneDescriptor>(
         image, header.lane_table_offset + std::uint64_t{i} * sizeof(LaneDescriptor));
     if (auto error = check_lane_fields(i, lane.kind, lane.on_full, lane.capacity_slots,
-                                       lane.slot_payload_bytes, lane.reader_count)) {
+                                       lane.slot_payload_bytes, lane.reader_count,
+                                       lane.reader_timeout_ns)) {
       return error;
     }
     if (lane.reserved0 != 0) {
@@ -234,6 +289,23 @@ std::optional<Error> validate_region_image(std::span<const std::byte> image) {
     return fail_hex(ErrorCode::ChecksumMismatch, kHeader, "checksum", header.checksum,
                     std::string("does not match the CRC32C ") + computed_hex +
                         " of header bytes 0..59 and the lane table");
+  }
+  // The gating masks live in the (validated, in-bounds) lane blocks; they never change after
+  // creation, so plain reads of them are as good as atomic ones.
+  for (std::uint32_t i = 0; i < header.lane_count; ++i) {
+    const auto lane = read_plain<LaneDescriptor>(
+        image, header.lane_table_offset + std::uint64_t{i} * sizeof(LaneDescriptor));
+    if (!is_ring_kind(static_cast<LaneKind>(lane.kind))) continue;
+    std::array<std::uint64_t, kReaderCountMax> masks{};
+    for (std::uint32_t r = 0; r < lane.reader_count; ++r) {
+      masks[r] = read_plain<std::uint64_t>(image, lane.block_offset + sizeof(RingLaneHeader) +
+                                                      std::uint64_t{r} * sizeof(ReaderRecord) +
+                                                      offsetof(ReaderRecord, gated_on_mask));
+    }
+    if (auto error = check_gating(i, static_cast<LaneKind>(lane.kind), lane.reader_count,
+                                  std::span(masks.data(), lane.reader_count))) {
+      return error;
+    }
   }
   return std::nullopt;
 }

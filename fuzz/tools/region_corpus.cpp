@@ -116,17 +116,17 @@ std::vector<CorpusEntry> region_corpus_entries() {
   using F = OnFull;
 
   // Valid images as the creator writes them.
-  const std::vector<LaneSpec> two{{K::Events, F::Block, 4, 16, 1}, {K::Events, F::Drop, 8, 8, 1}};
-  valid("spec_example", testing::valid_region_image({{K::Events, F::Block, 1, 8, 1}}));
+  const std::vector<LaneSpec> two{{K::Events, F::Block, 4, 16, 1, 0, {}}, {K::Events, F::Drop, 8, 8, 1, 0, {}}};
+  valid("spec_example", testing::valid_region_image({{K::Events, F::Block, 1, 8, 1, 0, {}}}));
   valid("block_4x16_drop_8x8", testing::valid_region_image(two));
-  valid("drop_capacity_1", testing::valid_region_image({{K::Events, F::Drop, 1, 64, 1}}));
-  valid("block_capacity_1", testing::valid_region_image({{K::Events, F::Block, 1, 24, 1}}));
-  valid("three_lanes_mixed", testing::valid_region_image({{K::Events, F::Drop, 16, 24, 1},
-                                                          {K::Events, F::Block, 2, 8, 1},
-                                                          {K::Events, F::Drop, 1, 1024, 1}}));
-  valid("block_slot_64k", testing::valid_region_image({{K::Events, F::Block, 2, 1u << 16, 1}}));
-  valid("drop_slot_1m_max", testing::valid_region_image({{K::Events, F::Drop, 1, 1u << 20, 1}}));
-  valid("block_capacity_4096", testing::valid_region_image({{K::Events, F::Block, 4096, 8, 1}}));
+  valid("drop_capacity_1", testing::valid_region_image({{K::Events, F::Drop, 1, 64, 1, 0, {}}}));
+  valid("block_capacity_1", testing::valid_region_image({{K::Events, F::Block, 1, 24, 1, 0, {}}}));
+  valid("three_lanes_mixed", testing::valid_region_image({{K::Events, F::Drop, 16, 24, 1, 0, {}},
+                                                          {K::Events, F::Block, 2, 8, 1, 0, {}},
+                                                          {K::Events, F::Drop, 1, 1024, 1, 0, {}}}));
+  valid("block_slot_64k", testing::valid_region_image({{K::Events, F::Block, 2, 1u << 16, 1, 0, {}}}));
+  valid("drop_slot_1m_max", testing::valid_region_image({{K::Events, F::Drop, 1, 1u << 20, 1, 0, {}}}));
+  valid("block_capacity_4096", testing::valid_region_image({{K::Events, F::Block, 4096, 8, 1, 0, {}}}));
   {
     std::vector<LaneSpec> lanes;
     for (std::uint32_t i = 0; i < kLaneCountMax; ++i) {
@@ -155,12 +155,12 @@ std::vector<CorpusEntry> region_corpus_entries() {
         }));
 
   // Valid images whose lane has seen traffic.
-  valid("block_written_3_read_1", with_traffic({K::Events, F::Block, 4, 8, 1}, 3, 1, false));
-  valid("block_full", with_traffic({K::Events, F::Block, 4, 16, 1}, 4, 0, false));
-  valid("drop_overrun_unread", with_traffic({K::Events, F::Drop, 4, 8, 1}, 11, 0, false));
-  valid("drop_overrun_lost_then_read", with_traffic({K::Events, F::Drop, 4, 8, 1}, 11, 3, false));
-  valid("block_closed_drained", with_traffic({K::Events, F::Block, 2, 8, 1}, 2, 3, true));
-  valid("drop_closed_pending", with_traffic({K::Events, F::Drop, 1, 8, 1}, 3, 0, true));
+  valid("block_written_3_read_1", with_traffic({K::Events, F::Block, 4, 8, 1, 0, {}}, 3, 1, false));
+  valid("block_full", with_traffic({K::Events, F::Block, 4, 16, 1, 0, {}}, 4, 0, false));
+  valid("drop_overrun_unread", with_traffic({K::Events, F::Drop, 4, 8, 1, 0, {}}, 11, 0, false));
+  valid("drop_overrun_lost_then_read", with_traffic({K::Events, F::Drop, 4, 8, 1, 0, {}}, 11, 3, false));
+  valid("block_closed_drained", with_traffic({K::Events, F::Block, 2, 8, 1, 0, {}}, 2, 3, true));
+  valid("drop_closed_pending", with_traffic({K::Events, F::Drop, 1, 8, 1, 0, {}}, 3, 0, true));
 
   // One corrupt image per validation error, from core's test support.
   for (auto& image : testing::corrupt_region_images()) corrupt(image.name, image.expected, std::move(image.bytes));

@@ -27,8 +27,8 @@ TEST(RegionModel, ValidLimitsPass) {  // REG-5
 TEST(RegionModel, EachFieldHasItsOwnError) {  // REG-5, REG-9
   EXPECT_EQ(with([](LaneConfig& l) { l.kind = 0; }), ConfigError::BadKind);
   EXPECT_EQ(with([](LaneConfig& l) { l.kind = 5; }), ConfigError::BadKind);
-  EXPECT_EQ(with([](LaneConfig& l) { l.kind = 2; }), ConfigError::UnsupportedKind);
-  EXPECT_EQ(with([](LaneConfig& l) { l.kind = 4; }), ConfigError::UnsupportedKind);
+  EXPECT_EQ(with([](LaneConfig& l) { l.kind = 2; }), std::nullopt);
+  EXPECT_EQ(with([](LaneConfig& l) { l.kind = 4; }), std::nullopt);
   EXPECT_EQ(with([](LaneConfig& l) { l.on_full = 0; }), ConfigError::BadOnFull);
   EXPECT_EQ(with([](LaneConfig& l) { l.on_full = 3; }), ConfigError::BadOnFull);
   EXPECT_EQ(with([](LaneConfig& l) { l.capacity_slots = 0; }), ConfigError::BadCapacity);
@@ -39,6 +39,17 @@ TEST(RegionModel, EachFieldHasItsOwnError) {  // REG-5, REG-9
   EXPECT_EQ(with([](LaneConfig& l) { l.slot_payload_bytes = (1u << 20) + 8; }), ConfigError::BadSlotBytes);
   EXPECT_EQ(with([](LaneConfig& l) { l.reader_count = 0; }), ConfigError::BadReaderCount);
   EXPECT_EQ(with([](LaneConfig& l) { l.reader_count = 2; }), ConfigError::BadReaderCount);
+  EXPECT_EQ(with([](LaneConfig& l) { l.reader_timeout_ns = 1; }), ConfigError::BadReaderTimeout);
+}
+
+TEST(RegionModel, RingKindsTakeUpTo64Readers) {  // REG-5
+  for (std::uint32_t kind : {2u, 3u, 4u}) {
+    EXPECT_EQ(with([&](LaneConfig& l) { l.kind = kind; l.reader_count = 0; }), ConfigError::BadReaderCount);
+    EXPECT_EQ(with([&](LaneConfig& l) { l.kind = kind; l.reader_count = 64; }), std::nullopt);
+    EXPECT_EQ(with([&](LaneConfig& l) { l.kind = kind; l.reader_count = 65; }), ConfigError::BadReaderCount);
+  }
+  EXPECT_EQ(with([](LaneConfig& l) { l.kind = 2; l.reader_timeout_ns = 5; }), std::nullopt);
+  EXPECT_EQ(with([](LaneConfig& l) { l.kind = 4; l.reader_timeout_ns = 5; }), ConfigError::BadReaderTimeout);
 }
 
 TEST(RegionModel, FieldsAreCheckedInDescriptorOrder) {  // REG-5: the first bad field is named

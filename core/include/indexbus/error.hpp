@@ -48,10 +48,15 @@ enum class ErrorCode : std::uint16_t {
   BadBlockBytes,
   BlocksOverlap,
   LaneStateCorrupt,
+  BadReaderTimeout,
+  BadGating,
   // Use of an open region.
   LaneIndexOutOfRange = 60,
   WrongLaneKind,
   RoleTaken,
+  NoFreeReader,      // Journal: every reader record is attached
+  BadReaderName,     // Journal: attach name too long or containing NUL
+  BadReaderIndex,    // SequencedSlots/FanoutBroadcast: consumer index >= reader_count
 };
 
 std::string_view to_string(ErrorCode code) noexcept;

@@ -72,11 +72,13 @@ struct LaneDescriptor {
   std::uint32_t on_full;             //  4: OnFull
   std::uint32_t capacity_slots;      //  8: power of two in [1, 2^24]
   std::uint32_t slot_payload_bytes;  // 12: multiple of 8 in [8, 2^20]
-  std::uint32_t reader_count;        // 16: Events: exactly 1
+  std::uint32_t reader_count;        // 16: Events: exactly 1; other kinds: 1..kReaderCountMax
   std::uint32_t reserved0;           // 20: zero
   std::uint64_t block_offset;        // 24: 64-aligned offset of the lane block in the region
   std::uint64_t block_bytes;         // 32: lane_block_bytes(kind, capacity, slot bytes, readers)
-  std::uint64_t reserved1[3];        // 40: zero
+  std::uint64_t reader_timeout_ns;   // 40: Journal: evict a reader silent this long (0 = never);
+                                     //     zero for every other kind
+  std::uint64_t reserved1[2];        // 48: zero
 };
 static_assert(std::is_standard_layout_v<LaneDescriptor>);
 static_assert(std::is_trivially_copyable_v<LaneDescriptor>);
@@ -88,7 +90,8 @@ static_assert(offsetof(LaneDescriptor, reader_count) == 16);
 static_assert(offsetof(LaneDescriptor, reserved0) == 20);
 static_assert(offsetof(LaneDescriptor, block_offset) == 24);
 static_assert(offsetof(LaneDescriptor, block_bytes) == 32);
-static_assert(offsetof(LaneDescriptor, reserved1) == 40);
+static_assert(offsetof(LaneDescriptor, reader_timeout_ns) == 40);
+static_assert(offsetof(LaneDescriptor, reserved1) == 48);
 static_assert(sizeof(LaneDescriptor) == 64);
 
 // The Events lane block: EventsLaneHeader, then capacity_slots slots of EventsSlotHeader +
@@ -152,19 +155,103 @@ constexpr std::uint64_t events_slot_stride_bytes(std::uint32_t slot_payload_byte
   return sizeof(EventsSlotHeader) + slot_payload_bytes;
 }
 
+// The ring lanes: Journal, SequencedSlots and FanoutBroadcast. One producer and reader_count
+// tracked readers over one ring of capacity_slots slots. The block is RingLaneHeader, then
+// reader_count ReaderRecords, then the slots (each a SlotHeader + slot_payload_bytes, the same
+// slot format and stamp encoding as Events). The three kinds share this layout and differ in what
+// a reader's cursor means and in what gates the producer (spec/layout.md, "Ring lanes").
+struct RingLaneHeader {
+  // Line 0: producer.
+  std::uint64_t write_seq;            //   0: entries published = next sequence to publish
+  std::uint32_t closed;               //   8: 0 open, 1 closed (set once, by the producer)
+  std::uint32_t reader_wake_epoch;    //  12: futex word; the producer bumps it to wake readers
+  std::uint64_t eviction_count;       //  16: Journal: readers evicted for silence, ever
+  std::uint8_t pad0[40];              //  24
+  // Line 1: waiting. readers_waiting is set by any reader about to park and cleared by the
+  // producer when it wakes them; producer_waiting is the producer's own flag.
+  alignas(kCacheLineBytes) std::uint32_t producer_waiting;  //  64: 1 while the producer may park
+  std::uint32_t readers_waiting;      //  68: kWaiterParked while some reader may park
+  std::uint32_t producer_wake_epoch;  //  72: futex word; a reader bumps it to wake the producer
+  std::uint32_t producer_pid;         //  76: pid of the attached producer or 0
+  std::uint8_t pad1[48];              //  80
+  // Lines 2-3: reserved for later minors.
+  alignas(kCacheLineBytes) std::uint8_t reserved[128];  // 128: zero
+};
+static_assert(std::is_standard_layout_v<RingLaneHeader>);
+static_assert(offsetof(RingLaneHeader, write_seq) == 0);
+static_assert(offsetof(RingLaneHeader, closed) == 8);
+static_assert(offsetof(RingLaneHeader, reader_wake_epoch) == 12);
+static_assert(offsetof(RingLaneHeader, eviction_count) == 16);
+static_assert(offsetof(RingLaneHeader, producer_waiting) == 64);
+static_assert(offsetof(RingLaneHeader, readers_waiting) == 68);
+static_assert(offsetof(RingLaneHeader, producer_wake_epoch) == 72);
+static_assert(offsetof(RingLaneHeader, producer_pid) == 76);
+static_assert(offsetof(RingLaneHeader, reserved) == 128);
+static_assert(sizeof(RingLaneHeader) == 256);
+
+// ReaderRecord.state values.
+inline constexpr std::uint32_t kReaderFree = 0;      // never attached (Journal: slot unused)
+inline constexpr std::uint32_t kReaderAttached = 1;  // attached; its cursor gates the producer
+inline constexpr std::uint32_t kReaderEvicted = 2;   // Journal: evicted by the writer for silence
+inline constexpr std::uint32_t kReaderDetached = 3;  // Journal: detached; name and cursor kept
+inline constexpr std::uint32_t kReaderStateMax = kReaderDetached;
+
+// One per reader. Line 0 is written by the reader (and, for state, by a Journal writer that
+// evicts it); line 1 is fixed at creation (gating) or at attach (name).
+struct ReaderRecord {
+  // Line 0: the reader's cursor and liveness.
+  std::uint64_t cursor_seq;     //   0: every entry below it is done with (Fanout/SequencedSlots:
+                                //      read; Journal: committed). Gates the producer.
+  std::uint64_t read_count;     //   8: entries delivered
+  std::uint64_t lost_count;     //  16: entries reported Lost (Drop)
+  std::uint64_t heartbeat_ns;   //  24: monotonic clock at the reader's last call (Journal)
+  std::uint32_t pid;            //  32: pid of the attached process or 0
+  std::uint32_t state;          //  36: kReaderFree / Attached / Evicted / Detached
+  std::uint8_t pad0[24];        //  40
+  // Line 1: identity and configuration.
+  alignas(kCacheLineBytes) std::uint64_t gated_on_mask;  // 64: SequencedSlots: bit j set = this
+                                //      consumer reads s only after consumer j finished s; else 0
+  char name[kReaderNameBytes];  //  72: Journal: NUL-padded attach name; empty = anonymous
+  std::uint8_t pad1[24];        // 104
+};
+static_assert(std::is_standard_layout_v<ReaderRecord>);
+static_assert(offsetof(ReaderRecord, cursor_seq) == 0);
+static_assert(offsetof(ReaderRecord, read_count) == 8);
+static_assert(offsetof(ReaderRecord, lost_count) == 16);
+static_assert(offsetof(ReaderRecord, heartbeat_ns) == 24);
+static_assert(offsetof(ReaderRecord, pid) == 32);
+static_assert(offsetof(ReaderRecord, state) == 36);
+static_assert(offsetof(ReaderRecord, gated_on_mask) == 64);
+static_assert(offsetof(ReaderRecord, name) == 72);
+static_assert(sizeof(ReaderRecord) == 128);
+
+using SlotHeader = EventsSlotHeader;
+
+constexpr bool is_ring_kind(LaneKind kind) noexcept {
+  return kind == LaneKind::Journal || kind == LaneKind::SequencedSlots ||
+         kind == LaneKind::FanoutBroadcast;
+}
+
+constexpr std::uint64_t ring_slots_offset(std::uint32_t reader_count) noexcept {
+  return sizeof(RingLaneHeader) + std::uint64_t{reader_count} * sizeof(ReaderRecord);
+}
+
 // Bytes of a lane block; 0 for a kind this build does not implement. Never overflows for
 // descriptor values within the vocabulary limits (2^24 slots of 2^20 + 16 bytes < 2^45).
 constexpr std::uint64_t lane_block_bytes(LaneKind kind, std::uint32_t capacity_slots,
                                          std::uint32_t slot_payload_bytes,
-                                         std::uint32_t /*reader_count*/) noexcept {
+                                         std::uint32_t reader_count) noexcept {
+  const std::uint64_t slots_bytes =
+      std::uint64_t{capacity_slots} * events_slot_stride_bytes(slot_payload_bytes);
   switch (kind) {
     case LaneKind::Events:
-      return round_up(sizeof(EventsLaneHeader) +
-                          std::uint64_t{capacity_slots} * events_slot_stride_bytes(slot_payload_bytes),
-                      kCacheLineBytes);
-    default:
-      return 0;
+      return round_up(sizeof(EventsLaneHeader) + slots_bytes, kCacheLineBytes);
+    case LaneKind::Journal:
+    case LaneKind::SequencedSlots:
+    case LaneKind::FanoutBroadcast:
+      return round_up(ring_slots_offset(reader_count) + slots_bytes, kCacheLineBytes);
   }
+  return 0;
 }
 
 constexpr std::uint64_t lane_table_bytes(std::uint32_t lane_count) noexcept {

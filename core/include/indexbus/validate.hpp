@@ -5,7 +5,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <span>
+#include <vector>
 
 #include "indexbus/error.hpp"
 #include "indexbus/layout.hpp"
@@ -19,21 +21,44 @@ struct LaneSpec {
   std::uint32_t capacity_slots = 1024;
   std::uint32_t slot_payload_bytes = 64;
   std::uint32_t reader_count = 1;
+  // Journal only: a reader silent this long is evicted by the writer; 0 = never.
+  std::uint64_t reader_timeout_ns = 0;
+  // SequencedSlots only: gated_on[i] bit j set = consumer i reads s only after consumer j has
+  // finished s. Empty = no gating (every consumer reads straight behind the producer).
+  std::vector<std::uint64_t> gated_on;
 
   friend bool operator==(const LaneSpec&, const LaneSpec&) = default;
 };
 
-// Kinds this build implements (the others are valid vocabulary but UnsupportedLaneKind here).
-constexpr bool lane_kind_supported(LaneKind kind) noexcept { return kind == LaneKind::Events; }
+// Kinds this build implements (all four v1 kinds).
+constexpr bool lane_kind_supported(LaneKind kind) noexcept {
+  return kind == LaneKind::Events || is_ring_kind(kind);
+}
 
-// Range checks of one lane's parameters, with the raw 32-bit values as found in a descriptor.
+// Range checks of one lane's parameters, with the raw values as found in a descriptor.
 std::optional<Error> check_lane_fields(std::uint32_t lane_index, std::uint32_t kind,
                                        std::uint32_t on_full, std::uint32_t capacity_slots,
-                                       std::uint32_t slot_payload_bytes, std::uint32_t reader_count);
+                                       std::uint32_t slot_payload_bytes, std::uint32_t reader_count,
+                                       std::uint64_t reader_timeout_ns);
+// The gating graph of a ring lane (masks[i] = ReaderRecord[i].gated_on_mask): only
+// SequencedSlots may gate; a mask names only existing consumers, never itself, and the graph has
+// no cycle (SS-3). Names the first consumer on a cycle.
+std::optional<Error> check_gating(std::uint32_t lane_index, LaneKind kind, std::uint32_t reader_count,
+                                  std::span<const std::uint64_t> masks);
 inline std::optional<Error> check_lane_spec(std::uint32_t lane_index, const LaneSpec& spec) {
-  return check_lane_fields(lane_index, static_cast<std::uint32_t>(spec.kind),
-                           static_cast<std::uint32_t>(spec.on_full), spec.capacity_slots,
-                           spec.slot_payload_bytes, spec.reader_count);
+  if (auto error = check_lane_fields(lane_index, static_cast<std::uint32_t>(spec.kind),
+                                     static_cast<std::uint32_t>(spec.on_full), spec.capacity_slots,
+                                     spec.slot_payload_bytes, spec.reader_count,
+                                     spec.reader_timeout_ns)) {
+    return error;
+  }
+  if (!spec.gated_on.empty() && spec.gated_on.size() != spec.reader_count) {
+    return Error{ErrorCode::BadGating, "lane " + std::to_string(lane_index) + ": gated_on has " +
+                                           std::to_string(spec.gated_on.size()) +
+                                           " masks; expected none or one per reader (" +
+                                           std::to_string(spec.reader_count) + ")"};
+  }
+  return check_gating(lane_index, spec.kind, spec.reader_count, spec.gated_on);
 }
 
 // CRC32C of header bytes [0, 60) followed by the lane table. Precondition: the table lies

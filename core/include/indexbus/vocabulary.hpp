@@ -30,6 +30,10 @@ inline constexpr std::uint32_t kSlotPayloadBytesMin = 8;
 inline constexpr std::uint32_t kSlotPayloadBytesMax = 1u << 20;
 inline constexpr std::uint32_t kSlotPayloadBytesAlign = 8;
 inline constexpr std::uint32_t kLaneCountMax = 64;
+// Readers of a ring lane (Journal readers, SequencedSlots and FanoutBroadcast consumers).
+inline constexpr std::uint32_t kReaderCountMax = 64;
+// A Journal reader's attach name: at most this many bytes, NUL-padded in the record.
+inline constexpr std::uint32_t kReaderNameBytes = 32;
 
 // Results of lane operations, shared by the lanes and the model so that they can be compared.
 enum class WriteStatus : std::uint8_t {
@@ -46,6 +50,8 @@ enum class ReadStatus : std::uint8_t {
   Lost = 2,     // entries were overwritten before this consumer read them (Drop); count given
   Closed = 3,   // the lane is closed and drained
   Timeout = 4,  // read: the deadline passed with nothing to read
+  Evicted = 5,  // Journal: this reader was evicted for silence, or read_at(seq) of an overwritten entry
+  NotYet = 6,   // Journal read_at(seq): seq has not been written yet
 };
 
 constexpr std::string_view to_string(LaneKind kind) noexcept {
@@ -84,6 +90,8 @@ constexpr std::string_view to_string(ReadStatus status) noexcept {
     case ReadStatus::Lost: return "Lost";
     case ReadStatus::Closed: return "Closed";
     case ReadStatus::Timeout: return "Timeout";
+    case ReadStatus::Evicted: return "Evicted";
+    case ReadStatus::NotYet: return "NotYet";
   }
   return "unknown";
 }

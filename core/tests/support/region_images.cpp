@@ -39,8 +39,8 @@ std::vector<std::byte> valid_region_image(const std::vector<LaneSpec>& lanes) {
 }
 
 std::vector<CorruptImage> corrupt_region_images() {
-  const std::vector<LaneSpec> lanes{{LaneKind::Events, OnFull::Block, 4, 16, 1},
-                                    {LaneKind::Events, OnFull::Drop, 8, 8, 1}};
+  const std::vector<LaneSpec> lanes{{LaneKind::Events, OnFull::Block, 4, 16, 1, 0, {}},
+                                    {LaneKind::Events, OnFull::Drop, 8, 8, 1, 0, {}}};
   const auto base = valid_region_image(lanes);
   std::vector<CorruptImage> out;
   auto add = [&](std::string name, ErrorCode code, std::function<void(std::vector<std::byte>&)> edit,

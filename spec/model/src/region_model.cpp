@@ -13,6 +13,7 @@ std::string_view to_string(ConfigError error) noexcept {
     case ConfigError::BadCapacity: return "BadCapacity";
     case ConfigError::BadSlotBytes: return "BadSlotBytes";
     case ConfigError::BadReaderCount: return "BadReaderCount";
+    case ConfigError::BadReaderTimeout: return "BadReaderTimeout";
   }
   return "unknown";
 }
@@ -26,6 +27,7 @@ std::string_view field_of(ConfigError error) noexcept {
     case ConfigError::BadCapacity: return "capacity_slots";
     case ConfigError::BadSlotBytes: return "slot_payload_bytes";
     case ConfigError::BadReaderCount: return "reader_count";
+    case ConfigError::BadReaderTimeout: return "reader_timeout_ns";
   }
   return "unknown";
 }
@@ -33,13 +35,14 @@ std::string_view field_of(ConfigError error) noexcept {
 std::optional<ConfigError> check_lane_config(const LaneConfig& lane) noexcept {
   // REG-5, field by field in descriptor order; the limits are spelled out, not looked up.
   if (lane.kind < 1 || lane.kind > 4) return ConfigError::BadKind;
-  if (lane.kind != 1) return ConfigError::UnsupportedKind;
   if (lane.on_full != 1 && lane.on_full != 2) return ConfigError::BadOnFull;
   const std::uint32_t c = lane.capacity_slots;
   if (c == 0 || (c & (c - 1)) != 0 || c > (1u << 24)) return ConfigError::BadCapacity;
   const std::uint32_t s = lane.slot_payload_bytes;
   if (s < 8 || s > (1u << 20) || s % 8 != 0) return ConfigError::BadSlotBytes;
-  if (lane.reader_count != 1) return ConfigError::BadReaderCount;
+  if (lane.kind == 1 && lane.reader_count != 1) return ConfigError::BadReaderCount;
+  if (lane.kind != 1 && (lane.reader_count < 1 || lane.reader_count > 64)) return ConfigError::BadReaderCount;
+  if (lane.kind != 2 && lane.reader_timeout_ns != 0) return ConfigError::BadReaderTimeout;
   return std::nullopt;
 }
 
@@ -58,6 +61,11 @@ EventsConfig events_config(const LaneConfig& lane) noexcept {
 
 std::variant<RegionModel, ConfigViolation> RegionModel::create(std::span<const LaneConfig> lanes) {
   if (auto violation = check_region_config(lanes)) return *violation;
+  // This model routes Events operations; the ring kinds have models of their own
+  // (journal_model.hpp, sequenced_slots_model.hpp, fanout_model.hpp).
+  for (std::uint32_t i = 0; i < lanes.size(); ++i) {
+    if (lanes[i].kind != 1) return ConfigViolation{i, ConfigError::UnsupportedKind};
+  }
   RegionModel region;
   region.lanes.reserve(lanes.size());
   for (const LaneConfig& lane : lanes) region.lanes.push_back(initial_state(events_config(lane)));

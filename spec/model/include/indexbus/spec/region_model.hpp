@@ -24,6 +24,7 @@ struct LaneConfig {
   std::uint32_t capacity_slots = 4;
   std::uint32_t slot_payload_bytes = 16;
   std::uint32_t reader_count = 1;
+  std::uint64_t reader_timeout_ns = 0;
 
   friend bool operator==(const LaneConfig&, const LaneConfig&) = default;
 };
@@ -32,11 +33,12 @@ struct LaneConfig {
 enum class ConfigError : std::uint8_t {
   BadLaneCount,     // lane_count not in [1, 64]                        (REG-4)
   BadKind,          // kind not a v1 lane kind                          (REG-5)
-  UnsupportedKind,  // a v1 kind whose semantics this model does not define (only Events is)
+  UnsupportedKind,  // RegionModel::create only: a ring kind, which this Events-only router does not model
   BadOnFull,        // on_full not block (1) or drop (2)
   BadCapacity,      // capacity_slots not a power of two in [1, 2^24]
   BadSlotBytes,     // slot_payload_bytes not a multiple of 8 in [8, 2^20]
-  BadReaderCount,   // reader_count not 1 (an Events lane has exactly one consumer)
+  BadReaderCount,   // Events: reader_count not 1; ring kinds: not in [1, 64]
+  BadReaderTimeout, // reader_timeout_ns not 0 on a lane that is not a Journal
 };
 
 std::string_view to_string(ConfigError error) noexcept;
