@@ -25,6 +25,9 @@ inline constexpr std::uint64_t kSlotHeaderBytes = 16;
 inline constexpr std::uint32_t kLaneCountMax = 64;
 inline constexpr std::uint32_t kCapacityMax = 1u << 24;
 inline constexpr std::uint32_t kSlotBytesMax = 1u << 20;
+inline constexpr std::uint64_t kRingHeaderBytes = 256;
+inline constexpr std::uint64_t kReaderRecordBytes = 128;
+inline constexpr std::uint32_t kReaderCountMax = 64;
 
 // spec/layout.md, "RegionHeader" and "LaneDescriptor": byte offsets.
 namespace header_at {
@@ -37,7 +40,12 @@ inline constexpr std::size_t magic = 0, version_major = 8, version_minor = 10, h
 namespace lane_at {
 inline constexpr std::size_t kind = 0, on_full = 4, capacity_slots = 8, slot_payload_bytes = 12,
                              reader_count = 16, reserved0 = 20, block_offset = 24, block_bytes = 32,
-                             reserved1 = 40;
+                             reader_timeout_ns = 40, reserved1 = 48;
+}
+// spec/layout.md, "ReaderRecord": the gating mask of reader r sits at
+// 256 + r * 128 + gated_on_mask in a ring lane block.
+namespace reader_at {
+inline constexpr std::size_t cursor_seq = 0, gated_on_mask = 64;
 }
 // spec/layout.md, "EventsLaneHeader".
 namespace events_at {
@@ -97,6 +105,56 @@ constexpr std::uint64_t events_block_bytes(std::uint32_t capacity_slots,
                   64);
 }
 
+// Journal (2), SequencedSlots (3), FanoutBroadcast (4): RingLaneHeader, reader records, slots.
+constexpr std::uint64_t ring_block_bytes(std::uint32_t capacity_slots, std::uint32_t slot_payload_bytes,
+                                         std::uint32_t reader_count) {
+  return round_up(kRingHeaderBytes + std::uint64_t{reader_count} * kReaderRecordBytes +
+                      std::uint64_t{capacity_slots} * (kSlotHeaderBytes + slot_payload_bytes),
+                  64);
+}
+
+// spec/layout.md, "Gating": only sequenced_slots gates; a mask names existing consumers other
+// than its own; no cycle. Depth-first search with colours, not the validator's peeling.
+inline bool gating_ok(std::uint32_t kind, std::uint32_t readers, const std::uint64_t* masks) {
+  for (std::uint32_t r = 0; r < readers; ++r) {
+    if (masks[r] == 0) continue;
+    if (kind != 3) return false;
+    if (readers < 64 && (masks[r] >> readers) != 0) return false;
+    if ((masks[r] >> r) & 1) return false;
+  }
+  // colour: 0 white, 1 on the stack, 2 done. Iterative DFS, at most readers^2 edge visits.
+  std::uint8_t colour[kReaderCountMax] = {};
+  std::uint32_t stack[kReaderCountMax];
+  std::uint32_t next_edge[kReaderCountMax];
+  for (std::uint32_t root = 0; root < readers; ++root) {
+    if (colour[root] != 0) continue;
+    std::uint32_t depth = 0;
+    stack[depth] = root;
+    next_edge[depth] = 0;
+    colour[root] = 1;
+    for (;;) {
+      const std::uint32_t node = stack[depth];
+      std::uint32_t& j = next_edge[depth];
+      while (j < readers && ((masks[node] >> j) & 1) == 0) ++j;
+      if (j == readers) {
+        colour[node] = 2;
+        if (depth == 0) break;
+        --depth;
+        continue;
+      }
+      const std::uint32_t to = j++;
+      if (colour[to] == 1) return false;
+      if (colour[to] == 0) {
+        colour[to] = 1;
+        ++depth;
+        stack[depth] = to;
+        next_edge[depth] = 0;
+      }
+    }
+  }
+  return true;
+}
+
 struct Verdict {
   std::optional<ErrorCode> code;  // nullopt: the image is valid
   std::int64_t lane = -1;         // the lane the failure is reported on, -1 for the header
@@ -136,7 +194,6 @@ inline Verdict validate(std::span<const std::byte> image) {
     const std::uint32_t capacity = le32(image, d + lane_at::capacity_slots);
     const std::uint32_t slot_bytes = le32(image, d + lane_at::slot_payload_bytes);
     if (kind < 1 || kind > 4) return lane_fails(ErrorCode::BadLaneKind);
-    if (kind != 1) return lane_fails(ErrorCode::UnsupportedLaneKind);
     if (on_full != 1 && on_full != 2) return lane_fails(ErrorCode::BadOnFull);
     if (capacity == 0 || (capacity & (capacity - 1)) != 0 || capacity > kCapacityMax) {
       return lane_fails(ErrorCode::BadCapacity);
@@ -144,13 +201,21 @@ inline Verdict validate(std::span<const std::byte> image) {
     if (slot_bytes < 8 || slot_bytes > kSlotBytesMax || slot_bytes % 8 != 0) {
       return lane_fails(ErrorCode::BadSlotBytes);
     }
-    if (le32(image, d + lane_at::reader_count) != 1) return lane_fails(ErrorCode::BadReaderCount);
+    const std::uint32_t readers = le32(image, d + lane_at::reader_count);
+    if (kind == 1 ? readers != 1 : (readers < 1 || readers > kReaderCountMax)) {
+      return lane_fails(ErrorCode::BadReaderCount);
+    }
+    if (kind != 2 && le64(image, d + lane_at::reader_timeout_ns) != 0) {
+      return lane_fails(ErrorCode::BadReaderTimeout);
+    }
     if (le32(image, d + lane_at::reserved0) != 0) return lane_fails(ErrorCode::ReservedNotZero);
-    if (!all_zero(image, d + lane_at::reserved1, 24)) return lane_fails(ErrorCode::ReservedNotZero);
+    if (!all_zero(image, d + lane_at::reserved1, 16)) return lane_fails(ErrorCode::ReservedNotZero);
     const std::uint64_t block_offset = le64(image, d + lane_at::block_offset);
     const std::uint64_t block_bytes = le64(image, d + lane_at::block_bytes);
     if (block_offset % 64 != 0) return lane_fails(ErrorCode::BlockMisaligned);
-    if (block_bytes != events_block_bytes(capacity, slot_bytes)) return lane_fails(ErrorCode::BadBlockBytes);
+    const std::uint64_t expected_bytes =
+        kind == 1 ? events_block_bytes(capacity, slot_bytes) : ring_block_bytes(capacity, slot_bytes, readers);
+    if (block_bytes != expected_bytes) return lane_fails(ErrorCode::BadBlockBytes);
     if (block_offset < table_end || block_offset > size || block_bytes > size - block_offset) {
       return lane_fails(ErrorCode::BlockOutOfBounds);
     }
@@ -166,6 +231,17 @@ inline Verdict validate(std::span<const std::byte> image) {
   }
   if (region_checksum(image) != le32(image, header_at::checksum)) {
     return header_fails(ErrorCode::ChecksumMismatch);
+  }
+  for (std::uint32_t i = 0; i < lane_count; ++i) {
+    const std::size_t d = table_offset + std::size_t{i} * kDescriptorBytes;
+    const std::uint32_t kind = le32(image, d + lane_at::kind);
+    if (kind == 1) continue;
+    const std::uint32_t readers = le32(image, d + lane_at::reader_count);
+    std::uint64_t masks[kReaderCountMax] = {};
+    for (std::uint32_t r = 0; r < readers; ++r) {
+      masks[r] = le64(image, offsets[i] + kRingHeaderBytes + r * kReaderRecordBytes + reader_at::gated_on_mask);
+    }
+    if (!gating_ok(kind, readers, masks)) return Verdict{ErrorCode::BadGating, i};
   }
   return Verdict{};
 }
@@ -225,6 +301,8 @@ inline std::string_view field_named_by(ErrorCode code) {
     case ErrorCode::BadCapacity: return "capacity_slots";
     case ErrorCode::BadSlotBytes: return "slot_payload_bytes";
     case ErrorCode::BadReaderCount: return "reader_count";
+    case ErrorCode::BadReaderTimeout: return "reader_timeout_ns";
+    case ErrorCode::BadGating: return "reader";
     case ErrorCode::BlockMisaligned: return "block_offset";
     case ErrorCode::BadBlockBytes: return "block_bytes";
     case ErrorCode::BlockOutOfBounds: return "block_offset";

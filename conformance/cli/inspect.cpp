@@ -27,6 +27,117 @@ std::string pid_text(const nlohmann::json& who) {
   return std::to_string(pid) + (who["alive"].get<bool>() ? " (alive)" : " (dead)");
 }
 
+std::string_view reader_state_name(std::uint32_t state) {
+  switch (state) {
+    case kReaderFree: return "free";
+    case kReaderAttached: return "attached";
+    case kReaderEvicted: return "evicted";
+    case kReaderDetached: return "detached";
+    default: return "corrupt";
+  }
+}
+
+std::uint64_t monotonic_now_ns() { return RealPlatform().now_ns(); }
+
+// Ring lanes: per reader its cursor, lag behind the producer, counters, pid and liveness, and for
+// a Journal the heartbeat age against the lane's reader timeout.
+void inspect_ring_lane(const Region& region, std::uint32_t index, nlohmann::json& entry) {
+  const LaneDescriptor& lane = region.lane(index);
+  const std::byte* block = region.lane_block(index);
+  const RingLaneSnapshot s = snapshot_ring_lane(block, lane.reader_count);
+  const bool journal = lane.kind == static_cast<std::uint32_t>(LaneKind::Journal);
+  const std::uint64_t now_ns = monotonic_now_ns();
+  entry["reader_count"] = lane.reader_count;
+  if (journal) entry["reader_timeout_ns"] = lane.reader_timeout_ns;
+  entry["counters"] = {{"written", s.write_seq}, {"evicted_readers", s.eviction_count}};
+  entry["cursors"] = {{"write_seq", s.write_seq}};
+  entry["closed"] = s.closed != 0;
+  entry["producer"] = pid_json(s.producer_pid);
+  std::uint64_t max_lag = 0;
+  entry["readers"] = nlohmann::json::array();
+  for (std::uint32_t r = 0; r < s.readers.size(); ++r) {
+    const RingReaderSnapshot& reader = s.readers[r];
+    const std::uint64_t lag = s.write_seq >= reader.cursor_seq ? s.write_seq - reader.cursor_seq : 0;
+    nlohmann::json j = {{"index", r},
+                        {"state", reader_state_name(reader.state)},
+                        {"cursor_seq", reader.cursor_seq},
+                        {"lag", lag},
+                        {"read", reader.read_count},
+                        {"lost", reader.lost_count},
+                        {"process", pid_json(reader.pid)}};
+    if (lane.kind == static_cast<std::uint32_t>(LaneKind::SequencedSlots)) {
+      j["gated_on"] = nlohmann::json::array();
+      for (std::uint32_t g = 0; g < lane.reader_count; ++g) {
+        if ((reader.gated_on_mask >> g) & 1) j["gated_on"].push_back(g);
+      }
+    }
+    if (journal) {
+      j["name"] = reader.name;
+      const bool seen = reader.heartbeat_ns != 0 && reader.heartbeat_ns <= now_ns;
+      j["heartbeat_age_ns"] = seen ? nlohmann::json(now_ns - reader.heartbeat_ns) : nlohmann::json(nullptr);
+      // Live: attached, its process exists, and (with a timeout) it spoke within the timeout.
+      const bool within = lane.reader_timeout_ns == 0 ||
+                          (seen && now_ns - reader.heartbeat_ns <= lane.reader_timeout_ns);
+      j["live"] = reader.state == kReaderAttached && reader.pid != 0 && alive(reader.pid) && within;
+    }
+    if (reader.state == kReaderAttached || !journal) max_lag = std::max(max_lag, lag);
+    entry["readers"].push_back(j);
+  }
+  entry["occupancy_slots"] = std::min<std::uint64_t>(max_lag, lane.capacity_slots);
+  auto error = check_ring_lane_state(index, lane, s);
+  if (!error) error = check_ring_slots(index, lane, block, s.write_seq);
+  if (error) {
+    entry["state"] = {{"consistent", false}, {"code", to_string(error->code)}, {"message", error->message}};
+  } else {
+    entry["state"] = {{"consistent", true}};
+  }
+}
+
+void render_events_lane(std::ostringstream& out, const nlohmann::json& lane) {
+  out << "  occupancy " << lane["occupancy_slots"].get<std::uint64_t>() << "/"
+      << lane["capacity_slots"].get<std::uint32_t>() << ", written "
+      << lane["counters"]["written"].get<std::uint64_t>() << ", read "
+      << lane["counters"]["read"].get<std::uint64_t>() << ", lost "
+      << lane["counters"]["lost"].get<std::uint64_t>() << ", write_seq "
+      << lane["cursors"]["write_seq"].get<std::uint64_t>() << ", read_seq "
+      << lane["cursors"]["read_seq"].get<std::uint64_t>() << ", closed "
+      << (lane["closed"].get<bool>() ? "yes" : "no") << "\n";
+  out << "  producer " << pid_text(lane["producer"]) << ", consumer " << pid_text(lane["consumer"])
+      << "\n";
+}
+
+void render_ring_lane(std::ostringstream& out, const nlohmann::json& lane) {
+  out << "  occupancy " << lane["occupancy_slots"].get<std::uint64_t>() << "/"
+      << lane["capacity_slots"].get<std::uint32_t>() << " (slowest gating reader), written "
+      << lane["counters"]["written"].get<std::uint64_t>() << ", closed "
+      << (lane["closed"].get<bool>() ? "yes" : "no") << ", producer " << pid_text(lane["producer"]);
+  if (lane.contains("reader_timeout_ns")) {
+    out << ", reader timeout " << lane["reader_timeout_ns"].get<std::uint64_t>() << " ns, evicted "
+        << lane["counters"]["evicted_readers"].get<std::uint64_t>();
+  }
+  out << "\n";
+  for (const auto& r : lane["readers"]) {
+    out << "  reader " << r["index"].get<std::uint32_t>();
+    if (r.contains("name") && !r["name"].get<std::string>().empty()) {
+      out << " '" << r["name"].get<std::string>() << "'";
+    }
+    out << ": " << r["state"].get<std::string>() << ", cursor " << r["cursor_seq"].get<std::uint64_t>()
+        << ", lag " << r["lag"].get<std::uint64_t>() << ", read " << r["read"].get<std::uint64_t>()
+        << ", lost " << r["lost"].get<std::uint64_t>() << ", pid " << pid_text(r["process"]);
+    if (r.contains("gated_on") && !r["gated_on"].empty()) out << ", gated on " << r["gated_on"].dump();
+    if (r.contains("live")) {
+      out << ", heartbeat age ";
+      if (r["heartbeat_age_ns"].is_null()) {
+        out << "never";
+      } else {
+        out << r["heartbeat_age_ns"].get<std::uint64_t>() << " ns";
+      }
+      out << (r["live"].get<bool>() ? " (live)" : " (not live)");
+    }
+    out << "\n";
+  }
+}
+
 }  // namespace
 
 nlohmann::json inspect_region(const Region& region) {
@@ -72,6 +183,7 @@ nlohmann::json inspect_region(const Region& region) {
         entry["state"] = {{"consistent", true}};
       }
     }
+    if (is_ring_kind(static_cast<LaneKind>(lane.kind))) inspect_ring_lane(region, i, entry);
     report["lanes"].push_back(entry);
   }
   return report;
@@ -104,16 +216,11 @@ std::string render_text(const nlohmann::json& report) {
         << lane["block_offset"].get<std::uint64_t>() << " (" << lane["block_bytes"].get<std::uint64_t>()
         << " B)\n";
     if (!lane.contains("counters")) continue;
-    out << "  occupancy " << lane["occupancy_slots"].get<std::uint64_t>() << "/"
-        << lane["capacity_slots"].get<std::uint32_t>() << ", written "
-        << lane["counters"]["written"].get<std::uint64_t>() << ", read "
-        << lane["counters"]["read"].get<std::uint64_t>() << ", lost "
-        << lane["counters"]["lost"].get<std::uint64_t>() << ", write_seq "
-        << lane["cursors"]["write_seq"].get<std::uint64_t>() << ", read_seq "
-        << lane["cursors"]["read_seq"].get<std::uint64_t>() << ", closed "
-        << (lane["closed"].get<bool>() ? "yes" : "no") << "\n";
-    out << "  producer " << pid_text(lane["producer"]) << ", consumer " << pid_text(lane["consumer"])
-        << "\n";
+    if (lane.contains("readers")) {
+      render_ring_lane(out, lane);
+    } else {
+      render_events_lane(out, lane);
+    }
     if (lane["state"]["consistent"].get<bool>()) {
       out << "  state consistent\n";
     } else {

@@ -169,8 +169,11 @@ int main(int argc, char** argv) {
   std::string mode_text = "0600";
   create->add_option("path", create_path, "Region file, e.g. /dev/shm/my-region")->required();
   create->add_option("--lane", lane_args,
-                     "Lane as KIND:key=value,... e.g. events:capacity=1024,slot=64,on_full=block "
-                     "(keys: capacity, slot, on_full, readers); repeat for more lanes")
+                     "Lane as KIND:key=value,... with KIND events, journal, sequenced_slots or "
+                     "fanout_broadcast, e.g. events:capacity=1024,slot=64,on_full=block or "
+                     "sequenced_slots:readers=3,gates=1<0/2<1 (keys: capacity, slot, on_full, readers, "
+                     "timeout_ns (journal reader timeout), gates (sequenced_slots: consumer<upstream+...)); "
+                     "repeat for more lanes")
       ->required();
   create->add_option("--mode", mode_text, "File permissions: 0600 (default) or 0660");
 

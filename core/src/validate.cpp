@@ -355,12 +355,17 @@ std::optional<Error> check_events_lane_state(std::uint32_t lane_index, const Lan
   return std::nullopt;
 }
 
-std::optional<Error> check_events_slots(std::uint32_t lane_index, const LaneDescriptor& lane,
-                                        const std::byte* block, std::uint64_t write_seq) {
+namespace {
+
+// Slots start at slots_offset in the block (Events: after its header; ring lanes: after the
+// reader records).
+std::optional<Error> check_slots(std::uint32_t lane_index, const LaneDescriptor& lane,
+                                 const std::byte* block, std::uint64_t slots_offset,
+                                 std::uint64_t write_seq) {
   const std::uint64_t stride = events_slot_stride_bytes(lane.slot_payload_bytes);
   const std::uint64_t stamp_max = 2 * write_seq + 1;
   for (std::uint64_t i = 0; i < lane.capacity_slots; ++i) {
-    const std::size_t slot = sizeof(EventsLaneHeader) + i * stride;
+    const std::size_t slot = slots_offset + i * stride;
     const auto stamp = load_relaxed<std::uint64_t>(block, slot + offsetof(EventsSlotHeader, stamp));
     if (stamp > stamp_max) {
       return fail(ErrorCode::LaneStateCorrupt, lane_index, "slot " + std::to_string(i) + " stamp",
@@ -373,6 +378,80 @@ std::optional<Error> check_events_slots(std::uint32_t lane_index, const LaneDesc
       return fail(ErrorCode::LaneStateCorrupt, lane_index,
                   "slot " + std::to_string(i) + " payload_bytes", length,
                   "exceeds slot_payload_bytes " + std::to_string(lane.slot_payload_bytes));
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<Error> check_events_slots(std::uint32_t lane_index, const LaneDescriptor& lane,
+                                        const std::byte* block, std::uint64_t write_seq) {
+  return check_slots(lane_index, lane, block, sizeof(EventsLaneHeader), write_seq);
+}
+
+std::optional<Error> check_ring_slots(std::uint32_t lane_index, const LaneDescriptor& lane,
+                                      const std::byte* block, std::uint64_t write_seq) {
+  return check_slots(lane_index, lane, block, ring_slots_offset(lane.reader_count), write_seq);
+}
+
+RingLaneSnapshot snapshot_ring_lane(const std::byte* block, std::uint32_t reader_count) {
+  assert(reader_count <= kReaderCountMax);
+  RingLaneSnapshot s;
+  s.readers.resize(reader_count);
+  for (std::uint32_t r = 0; r < reader_count; ++r) {
+    const std::size_t at = sizeof(RingLaneHeader) + std::size_t{r} * sizeof(ReaderRecord);
+    RingReaderSnapshot& reader = s.readers[r];
+    reader.cursor_seq = load_acquire<std::uint64_t>(block, at + offsetof(ReaderRecord, cursor_seq));
+    reader.read_count = load_relaxed<std::uint64_t>(block, at + offsetof(ReaderRecord, read_count));
+    reader.lost_count = load_relaxed<std::uint64_t>(block, at + offsetof(ReaderRecord, lost_count));
+    reader.heartbeat_ns = load_relaxed<std::uint64_t>(block, at + offsetof(ReaderRecord, heartbeat_ns));
+    reader.pid = load_relaxed<std::uint32_t>(block, at + offsetof(ReaderRecord, pid));
+    reader.state = load_relaxed<std::uint32_t>(block, at + offsetof(ReaderRecord, state));
+    reader.gated_on_mask = load_relaxed<std::uint64_t>(block, at + offsetof(ReaderRecord, gated_on_mask));
+    // The name is written once per attach, before the record's state says Attached; byte loads
+    // keep a concurrent attach a benign race.
+    for (std::size_t c = 0; c < kReaderNameBytes; ++c) {
+      const auto byte = load_relaxed<std::uint8_t>(block, at + offsetof(ReaderRecord, name) + c);
+      if (byte == 0) break;
+      reader.name.push_back(static_cast<char>(byte));
+    }
+  }
+  s.write_seq = load_acquire<std::uint64_t>(block, offsetof(RingLaneHeader, write_seq));
+  s.closed = load_relaxed<std::uint32_t>(block, offsetof(RingLaneHeader, closed));
+  s.eviction_count = load_relaxed<std::uint64_t>(block, offsetof(RingLaneHeader, eviction_count));
+  s.producer_pid = load_relaxed<std::uint32_t>(block, offsetof(RingLaneHeader, producer_pid));
+  return s;
+}
+
+std::optional<Error> check_ring_lane_state(std::uint32_t lane_index, const LaneDescriptor& lane,
+                                           const RingLaneSnapshot& state) {
+  if (state.closed > 1) {
+    return fail(ErrorCode::LaneStateCorrupt, lane_index, "closed", state.closed, "is not 0 or 1");
+  }
+  const bool block = lane.on_full == static_cast<std::uint32_t>(OnFull::Block);
+  const bool journal = lane.kind == static_cast<std::uint32_t>(LaneKind::Journal);
+  for (std::uint32_t r = 0; r < state.readers.size(); ++r) {
+    const RingReaderSnapshot& reader = state.readers[r];
+    const std::string who = "reader " + std::to_string(r) + " ";
+    if (reader.state > kReaderStateMax) {
+      return fail(ErrorCode::LaneStateCorrupt, lane_index, who + "state", reader.state,
+                  "is not 0 (free), 1 (attached), 2 (evicted) or 3 (detached)");
+    }
+    if (!journal && (reader.state == kReaderEvicted || reader.state == kReaderDetached)) {
+      return fail(ErrorCode::LaneStateCorrupt, lane_index, who + "state", reader.state,
+                  "is journal-only (evicted or detached) on a " +
+                      std::string(to_string(static_cast<LaneKind>(lane.kind))) + " lane");
+    }
+    if (reader.cursor_seq > state.write_seq) {
+      return fail(ErrorCode::LaneStateCorrupt, lane_index, who + "cursor_seq", reader.cursor_seq,
+                  "is ahead of write_seq " + std::to_string(state.write_seq));
+    }
+    const bool gates = !journal || reader.state == kReaderAttached;
+    if (block && gates && state.write_seq - reader.cursor_seq > lane.capacity_slots) {
+      return fail(ErrorCode::LaneStateCorrupt, lane_index, who + "lag (write_seq - cursor_seq)",
+                  state.write_seq - reader.cursor_seq,
+                  "exceeds capacity_slots " + std::to_string(lane.capacity_slots) + " under block");
     }
   }
   return std::nullopt;

@@ -6,6 +6,9 @@
 
 #include <array>
 #include <set>
+#include <vector>
+
+#include "indexbus/region.hpp"
 
 #include "region_images.hpp"
 
@@ -67,6 +70,50 @@ TEST(Validate, LaneSpecLimits) {
             ErrorCode::BadSlotBytes);
   EXPECT_EQ(check_lane_spec(3, {LaneKind::Events, static_cast<OnFull>(0), 4, 8, 1})->message,
             "lane 3: on_full 0 is not 1 (block) or 2 (drop)");
+}
+
+TEST(Validate, RingLaneReaderCountsAndTimeout) {  // REG-5
+  for (LaneKind kind : {LaneKind::Journal, LaneKind::SequencedSlots, LaneKind::FanoutBroadcast}) {
+    EXPECT_FALSE(check_lane_spec(0, {kind, OnFull::Block, 4, 8, 1}));
+    EXPECT_FALSE(check_lane_spec(0, {kind, OnFull::Drop, 4, 8, kReaderCountMax}));
+    EXPECT_EQ(check_lane_spec(0, {kind, OnFull::Block, 4, 8, 0})->code, ErrorCode::BadReaderCount);
+    EXPECT_EQ(check_lane_spec(0, {kind, OnFull::Block, 4, 8, 65})->message,
+              "lane 0: reader_count 65 is not in [1, 64]");
+  }
+  EXPECT_FALSE(check_lane_spec(0, {LaneKind::Journal, OnFull::Block, 4, 8, 2, 1'000'000}));
+  EXPECT_EQ(check_lane_spec(1, {LaneKind::FanoutBroadcast, OnFull::Block, 4, 8, 2, 7})->message,
+            "lane 1: reader_timeout_ns 7 is not 0 (only a journal lane has a reader timeout)");
+}
+
+TEST(Validate, GatingMustBeAcyclicAndInRange) {  // SS-3: the gating graph
+  const auto ss = [](std::vector<std::uint64_t> masks) {
+    const auto readers = static_cast<std::uint32_t>(masks.size());
+    return LaneSpec{LaneKind::SequencedSlots, OnFull::Block, 4, 8, readers, 0, std::move(masks)};
+  };
+  EXPECT_FALSE(check_lane_spec(0, ss({0, 0b1, 0b10})));         // pipeline 0 -> 1 -> 2
+  EXPECT_FALSE(check_lane_spec(0, ss({0, 0b1, 0b1, 0b110})));   // diamond
+  EXPECT_EQ(check_lane_spec(0, ss({0, 0b10}))->message,
+            "lane 0: reader 1 gated_on_mask 0x2 gates consumer 1 on itself");
+  EXPECT_EQ(check_lane_spec(0, ss({0b100, 0}))->message,
+            "lane 0: reader 0 gated_on_mask 0x4 names a consumer >= reader_count 2");
+  EXPECT_EQ(check_lane_spec(2, ss({0b10, 0b1, 0}))->message,
+            "lane 2: reader 0 gated_on_mask 0x2 is part of (or waits on) a gating cycle; the gating "
+            "graph must be acyclic");
+  // A consumer downstream of a cycle is reported only after the cycle's first member.
+  EXPECT_EQ(check_lane_spec(0, ss({0, 0b100, 0b10, 0b10}))->code, ErrorCode::BadGating);
+  EXPECT_EQ(check_lane_spec(0, LaneSpec{LaneKind::FanoutBroadcast, OnFull::Block, 4, 8, 2, 0, {0, 1}})->message,
+            "lane 0: reader 1 gated_on_mask 0x1 is not 0 (only a sequenced_slots lane gates its consumers)");
+  EXPECT_EQ(check_lane_spec(0, LaneSpec{LaneKind::SequencedSlots, OnFull::Block, 4, 8, 3, 0, {0, 1}})->code,
+            ErrorCode::BadGating);
+  // 64 consumers in one long pipeline: the largest graph, still accepted.
+  std::vector<std::uint64_t> chain(kReaderCountMax, 0);
+  for (std::uint32_t i = 1; i < kReaderCountMax; ++i) chain[i] = std::uint64_t{1} << (i - 1);
+  EXPECT_FALSE(check_lane_spec(0, ss(chain)));
+  chain[0] = std::uint64_t{1} << 63;  // closes the ring
+  EXPECT_EQ(check_lane_spec(0, ss(chain))->code, ErrorCode::BadGating);
+  // Creation refuses a cycle too, before any file exists.
+  const std::vector<LaneSpec> lanes{ss({0b10, 0b1})};
+  EXPECT_EQ(plan_region(lanes).error().code, ErrorCode::BadGating);
 }
 
 TEST(Validate, EventsLaneStateInvariants) {

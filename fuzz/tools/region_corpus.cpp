@@ -135,6 +135,45 @@ std::vector<CorpusEntry> region_corpus_entries() {
     valid("lanes_64", testing::valid_region_image(lanes));
   }
 
+  // Ring lanes (Journal, SequencedSlots, FanoutBroadcast): readers, timeout, gating.
+  const std::vector<std::uint64_t> pipeline{0, 0b1, 0b10};      // 0 -> 1 -> 2
+  const std::vector<std::uint64_t> diamond{0, 0b1, 0b1, 0b110};  // 0 -> {1, 2} -> 3
+  valid("journal_block_4_readers", testing::valid_region_image({{K::Journal, F::Block, 8, 16, 4, 0, {}}}));
+  valid("journal_drop_timeout", testing::valid_region_image({{K::Journal, F::Drop, 1, 8, 1, 1'000'000'000, {}}}));
+  valid("journal_64_readers", testing::valid_region_image({{K::Journal, F::Block, 2, 8, kReaderCountMax, 0, {}}}));
+  valid("fanout_block_3", testing::valid_region_image({{K::FanoutBroadcast, F::Block, 16, 24, 3, 0, {}}}));
+  valid("fanout_drop_1", testing::valid_region_image({{K::FanoutBroadcast, F::Drop, 1, 64, 1, 0, {}}}));
+  valid("seqslots_pipeline", testing::valid_region_image({{K::SequencedSlots, F::Block, 4, 16, 3, 0, pipeline}}));
+  valid("seqslots_diamond_drop", testing::valid_region_image({{K::SequencedSlots, F::Drop, 8, 8, 4, 0, diamond}}));
+  valid("all_kinds", testing::valid_region_image({{K::Events, F::Block, 4, 16, 1, 0, {}},
+                                                  {K::Journal, F::Drop, 8, 8, 2, 5'000'000, {}},
+                                                  {K::SequencedSlots, F::Block, 2, 16, 4, 0, diamond},
+                                                  {K::FanoutBroadcast, F::Drop, 4, 32, 2, 0, {}}}));
+  {
+    // Gating lives in the lane block (not under the checksum): poke a mask, no reseal needed.
+    const std::vector<LaneSpec> ring{{K::Events, F::Block, 4, 16, 1, 0, {}},
+                                     {K::SequencedSlots, F::Block, 4, 16, 4, 0, diamond},
+                                     {K::FanoutBroadcast, F::Drop, 2, 8, 2, 0, {}}};
+    auto gating = [&](std::string name, std::uint32_t lane, std::uint32_t reader, std::uint64_t mask) {
+      auto image = testing::valid_region_image(ring);
+      poke<std::uint64_t>(image, block_offset_of(image, lane) + sizeof(RingLaneHeader) +
+                                     reader * sizeof(ReaderRecord) + offsetof(ReaderRecord, gated_on_mask),
+                          mask);
+      corrupt(std::move(name), ErrorCode::BadGating, std::move(image));
+    };
+    gating("lane1_gating_self", 1, 2, 0b100);
+    gating("lane1_gating_unknown_reader", 1, 3, 0b10000);
+    gating("lane1_gating_reader_63", 1, 0, 1ull << 63);
+    gating("lane1_gating_cycle_0_3", 1, 0, 0b1000);  // 0 waits on 3, 3 on 1 and 2, which wait on 0
+    gating("lane2_fanout_gated", 2, 1, 0b1);  // only sequenced_slots gates
+    auto image = testing::valid_region_image(ring);
+    const std::size_t records = block_offset_of(image, 1) + sizeof(RingLaneHeader);
+    poke<std::uint64_t>(image, records + 1 * sizeof(ReaderRecord) + offsetof(ReaderRecord, gated_on_mask), 0b100);
+    poke<std::uint64_t>(image, records + 2 * sizeof(ReaderRecord) + offsetof(ReaderRecord, gated_on_mask), 0b010);
+    corrupt("lane1_gating_two_cycle", ErrorCode::BadGating, std::move(image));
+    valid("ring_three_kinds", testing::valid_region_image(ring));
+  }
+
   // Valid layouts that only a tolerant reader sees.
   {
     auto image = testing::valid_region_image(two);
@@ -191,7 +230,8 @@ std::vector<CorpusEntry> region_corpus_entries() {
   edited("lane_table_edit_unsealed", E::ChecksumMismatch,
          [](Image& i) { poke<std::uint32_t>(i, lane_field(1, 4), 1); }, false);
   edited("lane0_kind_0", E::BadLaneKind, [](Image& i) { poke<std::uint32_t>(i, lane_field(0, 0), 0); }, true);
-  edited("lane0_kind_fanout", E::UnsupportedLaneKind, [](Image& i) { poke<std::uint32_t>(i, lane_field(0, 0), 4); }, true);
+  edited("lane0_kind_fanout", E::BadBlockBytes, [](Image& i) { poke<std::uint32_t>(i, lane_field(0, 0), 4); }, true);
+  edited("lane1_reader_timeout_max", E::BadReaderTimeout, [](Image& i) { poke<std::uint64_t>(i, lane_field(1, 40), ~0ull); }, true);
   edited("lane1_on_full_0", E::BadOnFull, [](Image& i) { poke<std::uint32_t>(i, lane_field(1, 4), 0); }, true);
   edited("lane1_capacity_2_31", E::BadCapacity,
          [](Image& i) { poke<std::uint32_t>(i, lane_field(1, 8), 0x80000000u); }, true);

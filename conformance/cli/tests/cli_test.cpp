@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "indexbus/region.hpp"
+
 #include <array>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -53,6 +55,44 @@ TEST(Cli, CreateInspectRemove) {
   EXPECT_EQ(run("remove " + path.str()).exit_code, 3);
 }
 
+TEST(Cli, EveryLaneKindIsCreatedAndInspected) {
+  indexbus::testing::TempRegionPath path("cli");
+  auto created = run("create " + path.str() +
+                     " --lane events --lane journal:readers=2,timeout_ns=1000000,on_full=drop"
+                     " --lane 'sequenced_slots:readers=3,gates=1<0/2<0+1,capacity=8' --lane fanout_broadcast:readers=4");
+  ASSERT_EQ(created.exit_code, 0) << created.output;
+  auto text = run("inspect " + path.str());
+  ASSERT_EQ(text.exit_code, 0) << text.output;
+  EXPECT_NE(text.output.find("lane 1: journal, on_full=drop"), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("reader timeout 1000000 ns, evicted 0"), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("reader 1: free, cursor 0, lag 0, read 0, lost 0, pid none, heartbeat age never (not live)"),
+            std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("reader 2: free, cursor 0, lag 0, read 0, lost 0, pid none, gated on [0,1]"),
+            std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("lane 3: fanout_broadcast"), std::string::npos) << text.output;
+  const auto report = nlohmann::json::parse(run("inspect --json " + path.str()).output);
+  ASSERT_EQ(report["lanes"].size(), 4u);
+  EXPECT_EQ(report["lanes"][1]["reader_timeout_ns"], 1000000);
+  EXPECT_EQ(report["lanes"][2]["readers"][1]["gated_on"], nlohmann::json::array({0}));
+  EXPECT_EQ(report["lanes"][3]["readers"].size(), 4u);
+  EXPECT_EQ(report["lanes"][3]["state"]["consistent"], true);
+}
+
+TEST(Cli, InspectFlagsACorruptRingReader) {  // REG-11 on a ring lane: exit 1, the field named
+  indexbus::testing::TempRegionPath path("cli");
+  ASSERT_EQ(run("create " + path.str() + " --lane fanout_broadcast:readers=2,capacity=4").exit_code, 0);
+  {
+    auto region = indexbus::Region::open(path.str());
+    ASSERT_TRUE(region.ok()) << region.error().message;
+    auto* record = reinterpret_cast<indexbus::ReaderRecord*>(region->lane_block(0) + sizeof(indexbus::RingLaneHeader));
+    record[1].cursor_seq = 9;  // ahead of write_seq 0
+  }
+  auto text = run("inspect " + path.str());
+  EXPECT_EQ(text.exit_code, 1) << text.output;
+  EXPECT_NE(text.output.find("state INCONSISTENT LaneStateCorrupt: lane 0: reader 1 cursor_seq 9 is ahead of write_seq 0"),
+            std::string::npos) << text.output;
+}
+
 TEST(Cli, ExistingRegionIsNeverReused) {
   indexbus::testing::TempRegionPath path("cli");
   ASSERT_EQ(run("create " + path.str() + " --lane events").exit_code, 0);
@@ -73,10 +113,16 @@ TEST(Cli, BadLaneArgumentsAreUsageErrors) {
       {"events:colour=red", "unknown key 'colour'"},
       {"events:capacity=lots", "capacity 'lots' is not an unsigned 32-bit integer"},
       {"queue", "kind 'queue' is not one of"},
-      {"journal", "this build does not implement"},
+      {"journal:readers=65", "reader_count 65 is not in [1, 64]"},
+      {"fanout_broadcast:readers=2,timeout_ns=5", "reader_timeout_ns 5 is not 0"},
+      {"sequenced_slots:readers=2,gates=0<1/1<0", "gating cycle"},
+      {"sequenced_slots:readers=2,gates=1<1", "gates consumer 1 on itself"},
+      {"sequenced_slots:readers=2,gates=3<0", "gates names consumer 3 but readers is 2"},
+      {"sequenced_slots:readers=2,gates=1-0", "is not <consumer><<upstream>"},
+      {"journal:timeout_ns=soon", "timeout_ns 'soon' is not an unsigned 64-bit integer"},
   };
   for (const auto& c : cases) {
-    const auto result = run("create " + path.str() + " --lane " + c.lane);
+    const auto result = run("create " + path.str() + " --lane '" + c.lane + "'");
     EXPECT_EQ(result.exit_code, 2) << c.lane << ": " << result.output;
     EXPECT_NE(result.output.find(c.message), std::string::npos) << c.lane << ": " << result.output;
     EXPECT_NE(::access(path.str().c_str(), F_OK), 0) << "file left behind by " << c.lane;

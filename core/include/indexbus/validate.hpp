@@ -96,4 +96,36 @@ std::optional<Error> check_events_lane_state(std::uint32_t lane_index, const Lan
 std::optional<Error> check_events_slots(std::uint32_t lane_index, const LaneDescriptor& lane,
                                         const std::byte* block, std::uint64_t write_seq);
 
+// A consistent-enough copy of a ring lane's mutable words (Journal, SequencedSlots,
+// FanoutBroadcast), read with relaxed/acquire atomic loads: readers first, producer last.
+struct RingReaderSnapshot {
+  std::uint64_t cursor_seq = 0;
+  std::uint64_t read_count = 0;
+  std::uint64_t lost_count = 0;
+  std::uint64_t heartbeat_ns = 0;
+  std::uint32_t pid = 0;
+  std::uint32_t state = 0;
+  std::uint64_t gated_on_mask = 0;
+  std::string name;  // up to the first NUL of the 32 name bytes
+};
+struct RingLaneSnapshot {
+  std::uint64_t write_seq = 0;
+  std::uint32_t closed = 0;
+  std::uint64_t eviction_count = 0;
+  std::uint32_t producer_pid = 0;
+  std::vector<RingReaderSnapshot> readers;  // reader_count entries
+};
+// `block` is a validated ring lane block of a lane with reader_count readers.
+RingLaneSnapshot snapshot_ring_lane(const std::byte* block, std::uint32_t reader_count);
+
+// Invariants of a ring lane at quiescence (REG-11): closed in {0, 1}; every reader state a known
+// value; no cursor ahead of write_seq; under Block, no gating reader (every reader of
+// SequencedSlots and FanoutBroadcast, the attached ones of a Journal) more than capacity behind.
+std::optional<Error> check_ring_lane_state(std::uint32_t lane_index, const LaneDescriptor& lane,
+                                           const RingLaneSnapshot& state);
+
+// The slots of a ring lane, as check_events_slots: no stamp from the future, no over-long length.
+std::optional<Error> check_ring_slots(std::uint32_t lane_index, const LaneDescriptor& lane,
+                                      const std::byte* block, std::uint64_t write_seq);
+
 }  // namespace indexbus

@@ -67,7 +67,7 @@ std::vector<CorruptImage> corrupt_region_images() {
   add("flags_set", ErrorCode::BadFlags, [&](auto& i) { poke<std::uint32_t>(i, h(56), 4); });
   add("checksum_wrong", ErrorCode::ChecksumMismatch, [&](auto& i) { poke<std::uint32_t>(i, h(60), 0xDEADBEEF); }, false);
   add("lane1_kind_9", ErrorCode::BadLaneKind, [&](auto& i) { poke<std::uint32_t>(i, lane_field(1, 0), 9); });
-  add("lane1_kind_journal", ErrorCode::UnsupportedLaneKind, [&](auto& i) { poke<std::uint32_t>(i, lane_field(1, 0), 2); });
+  add("lane1_kind_journal", ErrorCode::BadBlockBytes, [&](auto& i) { poke<std::uint32_t>(i, lane_field(1, 0), 2); });
   add("lane0_on_full_7", ErrorCode::BadOnFull, [&](auto& i) { poke<std::uint32_t>(i, lane_field(0, 4), 7); });
   add("lane0_capacity_3", ErrorCode::BadCapacity, [&](auto& i) { poke<std::uint32_t>(i, lane_field(0, 8), 3); });
   add("lane0_capacity_2_25", ErrorCode::BadCapacity, [&](auto& i) { poke<std::uint32_t>(i, lane_field(0, 8), 1u << 25); });
@@ -75,6 +75,7 @@ std::vector<CorruptImage> corrupt_region_images() {
   add("lane1_slot_12", ErrorCode::BadSlotBytes, [&](auto& i) { poke<std::uint32_t>(i, lane_field(1, 12), 12); });
   add("lane1_slot_0", ErrorCode::BadSlotBytes, [&](auto& i) { poke<std::uint32_t>(i, lane_field(1, 12), 0); });
   add("lane0_readers_2", ErrorCode::BadReaderCount, [&](auto& i) { poke<std::uint32_t>(i, lane_field(0, 16), 2); });
+  add("lane0_reader_timeout_set", ErrorCode::BadReaderTimeout, [&](auto& i) { poke<std::uint64_t>(i, lane_field(0, 40), 1000); });
   add("lane0_reserved_set", ErrorCode::ReservedNotZero, [&](auto& i) { poke<std::uint32_t>(i, lane_field(0, 20), 1); });
   add("lane1_block_misaligned", ErrorCode::BlockMisaligned, [&](auto& i) { poke<std::uint64_t>(i, lane_field(1, 24), 1000); });
   add("lane1_block_past_end", ErrorCode::BlockOutOfBounds, [&](auto& i) { poke<std::uint64_t>(i, lane_field(1, 24), 1ull << 40); });
