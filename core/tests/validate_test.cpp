@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cstring>
 #include <set>
 #include <vector>
 
@@ -114,6 +115,75 @@ TEST(Validate, GatingMustBeAcyclicAndInRange) {  // SS-3: the gating graph
   // Creation refuses a cycle too, before any file exists.
   const std::vector<LaneSpec> lanes{ss({0b10, 0b1})};
   EXPECT_EQ(plan_region(lanes).error().code, ErrorCode::BadGating);
+}
+
+TEST(Validate, RingLaneStateInvariants) {  // REG-11 for ring lanes
+  LaneDescriptor lane{};
+  lane.kind = static_cast<std::uint32_t>(LaneKind::FanoutBroadcast);
+  lane.on_full = static_cast<std::uint32_t>(OnFull::Block);
+  lane.capacity_slots = 4;
+  lane.reader_count = 2;
+  RingLaneSnapshot ok;
+  ok.write_seq = 10;
+  ok.readers.resize(2);
+  ok.readers[0].cursor_seq = 6;
+  ok.readers[1].cursor_seq = 10;
+  EXPECT_FALSE(check_ring_lane_state(0, lane, ok));
+  auto with = [&](auto edit) {
+    RingLaneSnapshot s = ok;
+    edit(s);
+    const auto error = check_ring_lane_state(2, lane, s);
+    return error ? error->message : std::string("accepted");
+  };
+  EXPECT_EQ(with([](RingLaneSnapshot& s) { s.closed = 2; }), "lane 2: closed 2 is not 0 or 1");
+  EXPECT_EQ(with([](RingLaneSnapshot& s) { s.readers[1].state = 4; }),
+            "lane 2: reader 1 state 4 is not 0 (free), 1 (attached), 2 (evicted) or 3 (detached)");
+  EXPECT_EQ(with([](RingLaneSnapshot& s) { s.readers[0].state = kReaderEvicted; }),
+            "lane 2: reader 0 state 2 is journal-only (evicted or detached) on a fanout_broadcast lane");
+  EXPECT_EQ(with([](RingLaneSnapshot& s) { s.readers[1].cursor_seq = 11; }),
+            "lane 2: reader 1 cursor_seq 11 is ahead of write_seq 10");
+  EXPECT_EQ(with([](RingLaneSnapshot& s) { s.readers[0].cursor_seq = 5; }),
+            "lane 2: reader 0 lag (write_seq - cursor_seq) 5 exceeds capacity_slots 4 under block");
+  // A Journal's detached reader does not gate, so its lag is no inconsistency.
+  lane.kind = static_cast<std::uint32_t>(LaneKind::Journal);
+  EXPECT_EQ(with([](RingLaneSnapshot& s) { s.readers[0].cursor_seq = 0; s.readers[0].state = kReaderDetached; }),
+            "accepted");
+  EXPECT_EQ(with([](RingLaneSnapshot& s) { s.readers[0].cursor_seq = 0; s.readers[0].state = kReaderAttached; }),
+            "lane 2: reader 0 lag (write_seq - cursor_seq) 10 exceeds capacity_slots 4 under block");
+  lane.on_full = static_cast<std::uint32_t>(OnFull::Drop);
+  EXPECT_EQ(with([](RingLaneSnapshot& s) { s.readers[0].cursor_seq = 0; s.readers[0].state = kReaderAttached; }),
+            "accepted");
+}
+
+TEST(Validate, RingSnapshotReadsTheDocumentedBytes) {
+  const auto image = testing::valid_region_image(
+      {{LaneKind::Journal, OnFull::Block, 4, 8, 2, 1000}});
+  ASSERT_FALSE(image.empty());
+  std::vector<std::byte> copy = image;
+  const auto lane = [&] {
+    LaneDescriptor d;
+    std::memcpy(&d, copy.data() + sizeof(RegionHeader), sizeof(d));
+    return d;
+  }();
+  std::byte* block = copy.data() + lane.block_offset;
+  auto* records = reinterpret_cast<ReaderRecord*>(block + sizeof(RingLaneHeader));
+  reinterpret_cast<RingLaneHeader*>(block)->write_seq = 3;
+  records[1].cursor_seq = 2;
+  records[1].state = kReaderAttached;
+  records[1].pid = 77;
+  std::memcpy(records[1].name, "audit", 5);
+  const RingLaneSnapshot s = snapshot_ring_lane(block, lane.reader_count);
+  EXPECT_EQ(s.write_seq, 3u);
+  ASSERT_EQ(s.readers.size(), 2u);
+  EXPECT_EQ(s.readers[1].cursor_seq, 2u);
+  EXPECT_EQ(s.readers[1].pid, 77u);
+  EXPECT_EQ(s.readers[1].name, "audit");
+  EXPECT_FALSE(check_ring_lane_state(0, lane, s));
+  // A stamp from the future in a ring slot is caught as for Events.
+  auto* slot0 = reinterpret_cast<SlotHeader*>(block + ring_slots_offset(lane.reader_count));
+  slot0->stamp = 2 * 3 + 2;
+  EXPECT_EQ(check_ring_slots(0, lane, block, 3)->message,
+            "lane 0: slot 0 stamp 8 is ahead of write_seq 3 (at most 7)");
 }
 
 TEST(Validate, EventsLaneStateInvariants) {
