@@ -79,7 +79,7 @@ std::vector<std::string> fields_for(ErrorCode code) {
     case ErrorCode::BlockOutOfBounds: return {"block_offset"};
     case ErrorCode::BlocksOverlap: return {"block_offset"};
     case ErrorCode::LaneStateCorrupt:
-      return {"closed", "read_seq", "read_count", "write_seq - read_seq", "lost_count", "slot"};
+      return {"closed", "read_seq", "read_count", "write_seq - read_seq", "lost_count", "slot", "reader"};
     default: return {};
   }
 }

@@ -199,8 +199,28 @@ void check_valid_image(std::span<std::byte> image) {
       FUZZ_REQUIRE(is_ring_kind(static_cast<LaneKind>(lane.kind)), where + "valid image with an unknown kind");
       FUZZ_REQUIRE(lane.block_bytes >= ring_slots_offset(lane.reader_count) + slots_bytes,
                    where + "valid ring image with a block too small for its readers and slots");
-      // Ring lanes are validated (gating included) but not driven here yet: their lane state
-      // checks are still to come (see the fuzz README).
+      // Ring lanes: core's state and slot checks against the reference's reading of the bytes.
+      // (Driving ring lanes from fuzzed states is still to come.)
+      const std::span<const std::byte> ring_block(image.data() + lane.block_offset, lane.block_bytes);
+      const auto ring = snapshot_ring_lane(image.data() + lane.block_offset, lane.reader_count);
+      const auto ring_error = check_ring_lane_state(i, lane, ring);
+      const bool ring_reference_ok =
+          ref::ring_state_ok(ring_block, lane.kind, lane.on_full, lane.capacity_slots, lane.reader_count);
+      FUZZ_REQUIRE(ring_error.has_value() != ring_reference_ok,
+                   where + "ring state check: " + describe(ring_error) + "; reference: " +
+                       (ring_reference_ok ? "ok" : "corrupt"));
+      if (ring_error) {
+        FUZZ_REQUIRE(ring_error->code == ErrorCode::LaneStateCorrupt && ring_error->message.starts_with(where),
+                     where + describe(ring_error));
+        continue;
+      }
+      const auto ring_slots_error = check_ring_slots(i, lane, image.data() + lane.block_offset, ring.write_seq);
+      const bool ring_slots_reference_ok =
+          ref::slots_ok(ring_block, ring_slots_offset(lane.reader_count), lane.capacity_slots,
+                        lane.slot_payload_bytes, ring.write_seq);
+      FUZZ_REQUIRE(ring_slots_error.has_value() != ring_slots_reference_ok,
+                   where + "ring slot check: " + describe(ring_slots_error) + "; reference: " +
+                       (ring_slots_reference_ok ? "ok" : "corrupt"));
       continue;
     }
     FUZZ_REQUIRE(lane.block_bytes >= sizeof(EventsLaneHeader) + slots_bytes,

@@ -280,6 +280,35 @@ inline bool events_slots_ok(std::span<const std::byte> block, std::uint32_t capa
   return true;
 }
 
+// spec/layout.md, "Lane state check (ring lanes)", from the raw bytes of a ring lane block.
+inline bool ring_state_ok(std::span<const std::byte> block, std::uint32_t kind, std::uint32_t on_full,
+                          std::uint32_t capacity, std::uint32_t readers) {
+  const std::uint64_t write_seq = le64(block, 0);
+  if (le32(block, 8) > 1) return false;  // closed
+  for (std::uint32_t r = 0; r < readers; ++r) {
+    const std::size_t record = kRingHeaderBytes + std::size_t{r} * kReaderRecordBytes;
+    const std::uint64_t cursor = le64(block, record + reader_at::cursor_seq);
+    const std::uint32_t state = le32(block, record + 36);
+    if (state > 3) return false;
+    if (kind != 2 && state >= 2) return false;
+    if (cursor > write_seq) return false;
+    const bool gates = kind != 2 || state == 1;
+    if (on_full == 1 && gates && write_seq - cursor > capacity) return false;
+  }
+  return true;
+}
+
+// The slot rules, for slots starting at `slots_offset` of the block.
+inline bool slots_ok(std::span<const std::byte> block, std::size_t slots_offset, std::uint32_t capacity,
+                     std::uint32_t slot_bytes, std::uint64_t write_seq) {
+  for (std::uint64_t i = 0; i < capacity; ++i) {
+    const std::size_t slot = slots_offset + i * (kSlotHeaderBytes + std::size_t{slot_bytes});
+    if (le64(block, slot) > 2 * write_seq + 1) return false;
+    if (le32(block, slot + 8) > slot_bytes) return false;
+  }
+  return true;
+}
+
 // The field a validation message must name first (after "<where>: "), per error code.
 inline std::string_view field_named_by(ErrorCode code) {
   switch (code) {

@@ -285,6 +285,53 @@ std::vector<CorpusEntry> region_corpus_entries() {
   state("lane1_slot_payload_bytes_long", 1,
         sizeof(EventsLaneHeader) + offsetof(EventsSlotHeader, payload_bytes), 9, 4);
 
+  // Ring lane state (check_ring_lane_state, check_ring_slots): lane 1 is a Journal with 2
+  // readers, lane 2 a FanoutBroadcast (Block, capacity 4) with 2 consumers.
+  {
+    const std::vector<LaneSpec> ring{{K::Events, F::Drop, 2, 8, 1, 0, {}},
+                                     {K::Journal, F::Block, 4, 8, 2, 1'000'000, {}},
+                                     {K::FanoutBroadcast, F::Block, 4, 8, 2, 0, {}}};
+    auto ring_state = [&](std::string name, const std::function<void(Image&, std::size_t, std::size_t)>& edit) {
+      auto image = testing::valid_region_image(ring);
+      edit(image, block_offset_of(image, 1), block_offset_of(image, 2));
+      corrupt(std::move(name), E::LaneStateCorrupt, std::move(image));
+    };
+    auto record = [](std::size_t block, std::uint32_t r, std::size_t field) {
+      return block + sizeof(RingLaneHeader) + r * sizeof(ReaderRecord) + field;
+    };
+    ring_state("lane1_ring_closed_3", [&](Image& i, std::size_t j, std::size_t) {
+      poke<std::uint32_t>(i, j + offsetof(RingLaneHeader, closed), 3);
+    });
+    ring_state("lane1_reader_state_7", [&](Image& i, std::size_t j, std::size_t) {
+      poke<std::uint32_t>(i, record(j, 1, offsetof(ReaderRecord, state)), 7);
+    });
+    ring_state("lane2_fanout_reader_evicted", [&](Image& i, std::size_t, std::size_t f) {
+      poke<std::uint32_t>(i, record(f, 0, offsetof(ReaderRecord, state)), kReaderEvicted);
+    });
+    ring_state("lane2_cursor_ahead", [&](Image& i, std::size_t, std::size_t f) {
+      poke<std::uint64_t>(i, record(f, 1, offsetof(ReaderRecord, cursor_seq)), 1);
+    });
+    ring_state("lane2_block_reader_lapped", [&](Image& i, std::size_t, std::size_t f) {
+      poke<std::uint64_t>(i, f + offsetof(RingLaneHeader, write_seq), 5);
+      poke<std::uint64_t>(i, record(f, 1, offsetof(ReaderRecord, cursor_seq)), 5);
+    });
+    ring_state("lane1_attached_reader_lapped", [&](Image& i, std::size_t j, std::size_t) {
+      poke<std::uint64_t>(i, j + offsetof(RingLaneHeader, write_seq), 9);
+      poke<std::uint64_t>(i, record(j, 0, offsetof(ReaderRecord, cursor_seq)), 9);
+      poke<std::uint32_t>(i, record(j, 1, offsetof(ReaderRecord, state)), kReaderAttached);
+    });
+    ring_state("lane2_slot_phantom_stamp", [&](Image& i, std::size_t, std::size_t f) {
+      poke<std::uint64_t>(i, f + ring_slots_offset(2) + offsetof(SlotHeader, stamp), events_stamp_complete(0));
+    });
+    // The same Journal lag with the reader detached: not gating, so valid.
+    auto image = testing::valid_region_image(ring);
+    const std::size_t j = block_offset_of(image, 1);
+    poke<std::uint64_t>(image, j + offsetof(RingLaneHeader, write_seq), 9);
+    poke<std::uint64_t>(image, record(j, 0, offsetof(ReaderRecord, cursor_seq)), 9);
+    poke<std::uint32_t>(image, record(j, 1, offsetof(ReaderRecord, state)), kReaderDetached);
+    valid("journal_detached_reader_behind", std::move(image));
+  }
+
   std::set<std::string> names;
   for (const auto& entry : out) {
     if (!names.insert(entry.file_name).second) throw std::logic_error("duplicate corpus name " + entry.file_name);
@@ -297,20 +344,20 @@ std::optional<Error> region_image_error(std::span<const std::byte> image) {
   const auto header = peek<RegionHeader>(image, 0);
   for (std::uint32_t i = 0; i < header.lane_count; ++i) {
     const auto lane = peek<LaneDescriptor>(image, header.lane_table_offset + std::size_t{i} * sizeof(LaneDescriptor));
-    // The block is inside the image (validated); the snapshot uses atomic loads, which need the
-    // words aligned, so the block is copied to aligned storage first.
-    struct alignas(64) Block {
-      std::byte bytes[sizeof(EventsLaneHeader)];
-    } block;
-    std::memcpy(block.bytes, image.data() + lane.block_offset, sizeof(block.bytes));
-    const auto snapshot = snapshot_events_lane(block.bytes);
-    if (auto error = check_events_lane_state(i, lane, snapshot)) return error;
-    std::vector<std::uint64_t> slots((lane.block_bytes + 7) / 8);  // 8-aligned copy of the block
-    std::memcpy(slots.data(), image.data() + lane.block_offset, lane.block_bytes);
-    if (auto error = check_events_slots(i, lane, reinterpret_cast<const std::byte*>(slots.data()),
-                                        snapshot.write_seq)) {
-      return error;
+    // The block is inside the image (validated); the snapshots use atomic loads, which need the
+    // words aligned, so the block is copied to 8-aligned storage first.
+    std::vector<std::uint64_t> words((lane.block_bytes + 7) / 8);
+    std::memcpy(words.data(), image.data() + lane.block_offset, lane.block_bytes);
+    const auto* block = reinterpret_cast<const std::byte*>(words.data());
+    if (is_ring_kind(static_cast<LaneKind>(lane.kind))) {
+      const auto snapshot = snapshot_ring_lane(block, lane.reader_count);
+      if (auto error = check_ring_lane_state(i, lane, snapshot)) return error;
+      if (auto error = check_ring_slots(i, lane, block, snapshot.write_seq)) return error;
+      continue;
     }
+    const auto snapshot = snapshot_events_lane(block);
+    if (auto error = check_events_lane_state(i, lane, snapshot)) return error;
+    if (auto error = check_events_slots(i, lane, block, snapshot.write_seq)) return error;
   }
   return std::nullopt;
 }
