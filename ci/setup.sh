@@ -13,6 +13,7 @@ packages=(
   libcli11-dev                      # the indexbus CLI
   nlohmann-json3-dev                # JSON output
   lcov                              # coverage report
+  pkg-config                        # the install test checks indexbus.pc
 )
 
 missing=()
