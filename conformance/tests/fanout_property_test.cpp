@@ -15,11 +15,9 @@
 #include <ostream>
 #include <vector>
 
-#include "indexbus/fanout.hpp"
-#include "indexbus/real_platform.hpp"
-#include "indexbus/region.hpp"
+#include "indexbus/conformance/fanout_lane.hpp"
+#include "indexbus/conformance/fanout_suite.hpp"
 #include "indexbus/spec/fanout_model.hpp"
-#include "temp_region_path.hpp"
 
 namespace indexbus::conformance {
 namespace {
@@ -27,125 +25,14 @@ namespace {
 // Sequentially a blocking call proceeds at once or times out; this is what each Timeout costs.
 constexpr std::uint64_t kBlockingTimeoutNs = 200'000;
 
-// The deliberately broken lane: a Block producer that gates only on consumers 0..N-2, so it
-// overwrites entries the last consumer has not read. The property must reject it.
-template <Platform P>
-class IgnoresLastConsumerProducer {
- public:
-  IgnoresLastConsumerProducer(const P& platform, RingLaneRef lane) : platform_(&platform), lane_(lane) {}
-
-  WriteStatus try_write(std::span<const std::byte> payload) {
-    if (closed_) return WriteStatus::Closed;
-    if (payload.size() > lane_.slot_payload_bytes) return WriteStatus::TooLarge;
-    if (!has_space()) return WriteStatus::Full;
-    publish(payload);
-    return WriteStatus::Ok;
-  }
-  WriteStatus write(std::span<const std::byte> payload, std::uint64_t deadline_ns) {
-    const WriteStatus status = try_write(payload);
-    if (status != WriteStatus::Full) return status;
-    while (platform_->now_ns() < deadline_ns) {
-    }
-    return try_write(payload) == WriteStatus::Ok ? WriteStatus::Ok : WriteStatus::Timeout;
-  }
-  void close() {
-    closed_ = true;
-    ring_detail::publish_closed(*platform_, *lane_.header);
-  }
-
- private:
-  bool has_space() const {
-    if (lane_.on_full == OnFull::Drop) return true;
-    const std::uint64_t all_but_last = ring_detail::all_readers_mask(lane_.reader_count - 1);  // the defect
-    return write_seq_ - ring_detail::min_cursor(*platform_, lane_, all_but_last, write_seq_) < lane_.capacity_slots;
-  }
-  void publish(std::span<const std::byte> payload) {
-    SlotHeader& slot = ring_detail::slot_at(lane_, write_seq_);
-    ring_detail::begin_slot(*platform_, slot, write_seq_);
-    ring_detail::fill_slot(*platform_, slot, payload);
-    ring_detail::complete_slot(*platform_, slot, write_seq_);
-    ++write_seq_;
-    ring_detail::publish_write_seq(*platform_, *lane_.header, write_seq_);
-  }
-
-  const P* platform_;
-  RingLaneRef lane_;
-  std::uint64_t write_seq_ = 0;
-  bool closed_ = false;
-};
-
-// The lane under test: a real region with one fanout lane, its producer (real or broken) and all
-// N consumers, driven from one thread.
+// The lane (real, or with the broken producer that ignores the last consumer's cursor) and its
+// execution of model operations: indexbus/conformance/fanout_lane.hpp.
 struct Sut {
-  Sut(const spec::FanoutConfig& config, WaitStrategy strategy, bool broken)
-      : platform(strategy), region(make(config)) {
-    lane = ring_lane_ref(region.lane_block(0), region.lane(0));
-    if (broken) {
-      broken_producer.emplace(platform, lane);
-    } else {
-      producer.emplace(platform, lane);
-    }
-    for (std::uint32_t i = 0; i < config.consumer_count; ++i) consumers.emplace_back(platform, lane, i);
-    buffer.resize(config.slot_payload_bytes);
-  }
-
-  Region make(const spec::FanoutConfig& config) {
-    const LaneSpec spec{LaneKind::FanoutBroadcast, config.on_full, config.capacity_slots,
-                        config.slot_payload_bytes, config.consumer_count};
-    auto created = Region::create(path.str(), std::span(&spec, 1));
-    RC_ASSERT(created.ok());
-    return std::move(created).value();
-  }
-
-  WriteStatus try_write(std::span<const std::byte> payload) {
-    return producer ? producer->try_write(payload) : broken_producer->try_write(payload);
-  }
-  WriteStatus write(std::span<const std::byte> payload, std::uint64_t deadline_ns) {
-    return producer ? producer->write(payload, deadline_ns) : broken_producer->write(payload, deadline_ns);
-  }
-  void close() { producer ? producer->close() : broken_producer->close(); }
-
-  testing::TempRegionPath path{"fanout-prop"};
-  RealPlatform platform;
-  Region region;
-  RingLaneRef lane;
-  std::optional<FanoutProducer<RealPlatform>> producer;
-  std::optional<IgnoresLastConsumerProducer<RealPlatform>> broken_producer;
-  std::vector<FanoutConsumer<RealPlatform>> consumers;
-  std::vector<std::byte> buffer;
+  std::unique_ptr<FanoutLane> lane;
 };
 
 using Model = spec::FanoutState;
 using LaneCommand = rc::state::Command<Model, Sut>;
-
-spec::ReadOutcome outcome_of(const ReadResult& r, std::span<const std::byte> buffer) {
-  spec::ReadOutcome out{r.status, 0, {}, 0};
-  if (r.status == ReadStatus::Entry) {
-    out.seq = r.seq;
-    out.payload.assign(buffer.begin(), buffer.begin() + r.payload_bytes);
-  } else if (r.status == ReadStatus::Lost) {
-    out.lost_count = r.lost_count;
-  }
-  return out;
-}
-
-// Runs op on the real lane; returns its result and, for blocking calls, the deadline it was given.
-std::pair<spec::FanoutResult, std::optional<std::uint64_t>> execute(Sut& sut, const spec::FanoutOp& op) {
-  const std::uint64_t deadline_ns = sut.platform.now_ns() + kBlockingTimeoutNs;
-  if (const auto* w = std::get_if<spec::FanoutTryWrite>(&op)) return {spec::WriteOutcome{sut.try_write(w->payload)}, {}};
-  if (const auto* w = std::get_if<spec::FanoutWrite>(&op)) {
-    return {spec::WriteOutcome{sut.write(w->payload, deadline_ns)}, deadline_ns};
-  }
-  if (std::holds_alternative<spec::FanoutClose>(op)) {
-    sut.close();
-    return {spec::CloseOutcome{}, {}};
-  }
-  if (const auto* r = std::get_if<spec::FanoutTryRead>(&op)) {
-    return {outcome_of(sut.consumers.at(r->consumer).try_read(sut.buffer), sut.buffer), {}};
-  }
-  const auto& r = std::get<spec::FanoutRead>(op);
-  return {outcome_of(sut.consumers.at(r.consumer).read(sut.buffer, deadline_ns), sut.buffer), deadline_ns};
-}
 
 bool is_timeout(const spec::FanoutResult& result) {
   if (const auto* w = std::get_if<spec::WriteOutcome>(&result)) return w->status == WriteStatus::Timeout;
@@ -156,19 +43,11 @@ bool is_timeout(const spec::FanoutResult& result) {
 void run_against_model(const Model& before, Sut& sut, const spec::FanoutOp& op) {
   const auto [after, expected] = spec::step(before, op);
   RC_ASSERT(!spec::check_invariants(after).has_value());
-  const auto [got, deadline_ns] = execute(sut, op);
-  RC_ASSERT(got == expected);
-  if (is_timeout(expected)) RC_ASSERT(sut.platform.now_ns() >= *deadline_ns);  // FB-12
-  // The lane's words (FB-10): the same counters the model keeps.
-  RC_ASSERT(sut.lane.header->write_seq == after.written);
-  RC_ASSERT((sut.lane.header->closed != 0) == after.closed);
-  for (std::uint32_t i = 0; i < after.config.consumer_count; ++i) {
-    const ReaderRecord& record = sut.lane.readers[i];
-    RC_ASSERT(record.cursor_seq == after.consumers[i].next_seq);
-    RC_ASSERT(record.read_count == after.consumers[i].read_count);
-    RC_ASSERT(record.lost_count == after.consumers[i].lost_count);
-    RC_ASSERT(sut.consumers[i].next_seq() == after.consumers[i].next_seq);
-  }
+  const FanoutObservation got = sut.lane->execute(op, kBlockingTimeoutNs);
+  RC_ASSERT(got.result == expected);
+  if (is_timeout(expected)) RC_ASSERT(got.returned_at_ns >= *got.deadline_ns);  // FB-12
+  // The lane's words (FB-10): write_seq, closed, every cursor and counter, as the model has them.
+  RC_ASSERT(sut.lane->counters() == counters_of(after));
 }
 
 spec::Bytes generate_payload(const Model& s) {
@@ -241,7 +120,8 @@ rc::Gen<std::shared_ptr<const LaneCommand>> lane_commands(const Model& s) {
 void check_lane_against_model(const spec::FanoutConfig& config, bool broken = false) {
   const auto strategy = *rc::gen::element(WaitStrategy::Spin, WaitStrategy::Backoff, WaitStrategy::Park);
   RC_TAG(std::string(to_string(config.on_full)), config.capacity_slots, config.consumer_count);
-  Sut sut(config, strategy, broken);
+  Sut sut{std::make_unique<FanoutLane>(config, "/dev/shm", strategy,
+                                       broken ? FanoutDefect::IgnoreLastConsumer : FanoutDefect::None)};
   rc::state::check(spec::initial_state(config), sut, &lane_commands);
 }
 
@@ -292,6 +172,36 @@ TEST(FanoutPropertyCatches, ProducerIgnoringLastConsumer) {
   ASSERT_TRUE(result.match(failure)) << "the broken producer passed the property";
   std::printf("ignores-last-consumer caught after %d passing cases: %s\n", failure.numSuccess,
               failure.description.c_str());
+}
+
+// The suite (per-rule report) passes the real lane and fails the broken producer under FB-4 or
+// FB-5, the rules it breaks.
+TEST(FanoutSuite, PassesTheRealLane) {
+  SuiteOptions options;
+  options.seed = 7;
+  options.runs = 60;
+  options.ops_per_run = 150;
+  const SuiteReport report = run_fanout_suite(options);
+  for (const RuleOutcome& rule : report.rules) {
+    EXPECT_EQ(rule.failures, 0u) << rule.rule_id << ": " << rule.first_failure;
+    EXPECT_GT(rule.checks, 0u) << rule.rule_id << " was never checked";
+  }
+  EXPECT_TRUE(report.passed);
+  std::printf("%s\n", format_report(report).c_str());
+}
+
+TEST(FanoutSuite, FailsTheBrokenProducerUnderTheRightRule) {
+  SuiteOptions options;
+  options.seed = 7;
+  options.runs = 60;
+  options.ops_per_run = 150;
+  const SuiteReport report = run_fanout_suite(options, FanoutDefect::IgnoreLastConsumer);
+  EXPECT_FALSE(report.passed);
+  std::uint64_t gate_failures = 0;
+  for (const RuleOutcome& rule : report.rules) {
+    if (rule.rule_id == "FB-4" || rule.rule_id == "FB-5") gate_failures += rule.failures;
+  }
+  EXPECT_GT(gate_failures, 0u) << format_report(report);
 }
 
 }  // namespace
