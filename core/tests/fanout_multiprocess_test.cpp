@@ -146,7 +146,7 @@ TEST_P(FanoutProcesses, OneProducerThreeConsumers) {
               static_cast<unsigned long long>(seed), static_cast<unsigned long long>(entry_count()));
 
   testing::TempRegionPath path("fanout-mp");
-  constexpr std::uint32_t kCapacity = 256;
+  constexpr std::uint32_t kCapacity = 1024;
   const LaneSpec spec{LaneKind::FanoutBroadcast, on_full, kCapacity, 24, kConsumers};
   auto region = Region::create(path.str(), std::span(&spec, 1));
   ASSERT_TRUE(region.ok()) << region.error().message;
