@@ -25,7 +25,7 @@ bool is_rule_id(const std::string& id) {
   const auto dash = id.find('-');
   if (dash == std::string::npos || dash + 1 >= id.size()) return false;
   const std::string prefix = id.substr(0, dash);
-  if (prefix != "REG" && prefix != "EV") return false;
+  if (prefix != "REG" && prefix != "EV" && prefix != "FB") return false;
   return id.find_first_not_of("0123456789", dash + 1) == std::string::npos;
 }
 
@@ -77,7 +77,7 @@ TEST(Rules, IdsAreNumberedWithoutGaps) {
     const std::string id(rule.id);
     ASSERT_TRUE(is_rule_id(id)) << id;
     const std::string prefix = id.substr(0, id.find('-'));
-    EXPECT_EQ(std::stoi(id.substr(id.find('-') + 1)), next[prefix]++) << id;
+    EXPECT_EQ(std::stoi(id.substr(id.find('-') + 1)), next.try_emplace(prefix, 1).first->second++) << id;
   }
   // The IDs core/tests already cite.
   for (const char* cited : {"REG-1", "REG-2", "REG-3", "REG-4", "REG-5", "REG-6", "EV-2", "EV-3",

@@ -6,7 +6,7 @@ namespace indexbus::spec {
 namespace {
 
 // Titles are the headings of spec/v1-semantics.md (rules_test.cpp compares them).
-constexpr std::array<Rule, 28> kRules{{
+constexpr std::array<Rule, 40> kRules{{
     {"REG-1", "Exclusive creation"},
     {"REG-2", "Open checks the file before mapping it"},
     {"REG-3", "Ready last, bounded wait, stale creator"},
@@ -35,6 +35,18 @@ constexpr std::array<Rule, 28> kRules{{
     {"EV-14", "Refusals change nothing"},
     {"EV-15", "Bounded waits"},
     {"EV-16", "Reattach resumes the cursors"},
+    {"FB-1", "One producer, N consumers by index"},
+    {"FB-2", "Payload size and TooLarge"},
+    {"FB-3", "Every consumer receives every entry, in order"},
+    {"FB-4", "Block: the slowest consumer gates the producer"},
+    {"FB-5", "Block never loses an entry"},
+    {"FB-6", "Every consumer gates from creation"},
+    {"FB-7", "Drop: exact Lost count per consumer, then oldest retained entry"},
+    {"FB-8", "Drop: a slow consumer never slows anyone"},
+    {"FB-9", "Close, drain, Closed, per consumer"},
+    {"FB-10", "Counters, Empty and read Timeout"},
+    {"FB-11", "Refusals change nothing"},
+    {"FB-12", "Bounded waits"},
 }};
 
 }  // namespace

@@ -1,0 +1,266 @@
+#include "indexbus/spec/fanout_model.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+#include <ostream>
+#include <sstream>
+
+namespace indexbus::spec {
+namespace {
+
+template <typename... Fs>
+struct Overloaded : Fs... {
+  using Fs::operator()...;
+};
+template <typename... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;
+
+// The lowest sequence a Drop ring still holds: older entries have been overwritten (FB-8).
+std::uint64_t oldest_in_ring(const FanoutState& s) noexcept {
+  if (s.config.on_full == OnFull::Block) return 0;
+  return s.written > s.config.capacity_slots ? s.written - s.config.capacity_slots : 0;
+}
+
+std::uint64_t first_retained(const FanoutState& s) noexcept {
+  return std::max(min_next_seq(s), oldest_in_ring(s));
+}
+
+// Forgets entries that no consumer can read any more (read by all, or overwritten): canonical form.
+void trim(FanoutState& s) {
+  const std::uint64_t first = first_retained(s);
+  while (!s.retained.empty() && s.retained.front().seq < first) s.retained.pop_front();
+}
+
+WriteStatus write_into(FanoutState& s, const Bytes& payload, bool blocking) {
+  if (s.closed) return WriteStatus::Closed;                                        // FB-9
+  if (payload.size() > s.config.slot_payload_bytes) return WriteStatus::TooLarge;  // FB-2
+  if (is_full(s)) return blocking ? WriteStatus::Timeout : WriteStatus::Full;      // FB-4
+  s.retained.push_back(RetainedEntry{s.written, payload});                        // FB-3
+  ++s.written;
+  trim(s);  // Drop: the oldest entry may have been overwritten (FB-8)
+  return WriteStatus::Ok;
+}
+
+ReadOutcome read_from(FanoutState& s, std::uint32_t index, bool blocking) {
+  assert(index < s.consumers.size());
+  FanoutConsumerState& c = s.consumers[index];
+  if (would_report_lost(s, index)) {  // FB-7: exact count, then the oldest entry still held
+    const std::uint64_t lost = oldest_in_ring(s) - c.next_seq;
+    c.next_seq += lost;
+    c.lost_count += lost;
+    trim(s);
+    return ReadOutcome{ReadStatus::Lost, 0, {}, lost};
+  }
+  if (c.next_seq == s.written) {  // FB-9, FB-10
+    if (s.closed) return ReadOutcome{ReadStatus::Closed, 0, {}, 0};
+    return ReadOutcome{blocking ? ReadStatus::Timeout : ReadStatus::Empty, 0, {}, 0};
+  }
+  assert(!s.retained.empty());
+  assert(s.retained.front().seq <= c.next_seq);
+  const RetainedEntry& entry = s.retained[c.next_seq - s.retained.front().seq];
+  assert(entry.seq == c.next_seq);
+  ReadOutcome out{ReadStatus::Entry, entry.seq, entry.payload, 0};  // FB-1, FB-3
+  ++c.next_seq;
+  ++c.read_count;
+  trim(s);
+  return out;
+}
+
+std::string hex_prefix(const Bytes& bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  constexpr std::size_t kShown = 12;
+  std::string out;
+  for (std::size_t i = 0; i < bytes.size() && i < kShown; ++i) {
+    const auto b = static_cast<unsigned>(bytes[i]);
+    out += kDigits[b >> 4];
+    out += kDigits[b & 0xf];
+  }
+  if (bytes.size() > kShown) out += "..";
+  return out;
+}
+
+std::string describe_payload(const Bytes& bytes) {
+  return std::to_string(bytes.size()) + " B" + (bytes.empty() ? "" : " " + hex_prefix(bytes));
+}
+
+void hash_combine(std::size_t& seed, std::uint64_t value) noexcept {
+  value += 0x9e3779b97f4a7c15ull + seed;  // splitmix64 finaliser, as in the Events model
+  value = (value ^ (value >> 30)) * 0xbf58476d1ce4e5b9ull;
+  value = (value ^ (value >> 27)) * 0x94d049bb133111ebull;
+  seed = static_cast<std::size_t>(value ^ (value >> 31));
+}
+
+}  // namespace
+
+FanoutState initial_state(const FanoutConfig& config) {
+  assert(config.consumer_count >= 1);
+  assert(config.consumer_count <= kReaderCountMax);
+  FanoutState state;
+  state.config = config;
+  state.consumers.resize(config.consumer_count);
+  return state;
+}
+
+bool is_valid_op(const FanoutState& state, const FanoutOp& op) noexcept {
+  if (const auto* r = std::get_if<FanoutTryRead>(&op)) return r->consumer < state.consumers.size();
+  if (const auto* r = std::get_if<FanoutRead>(&op)) return r->consumer < state.consumers.size();
+  return true;
+}
+
+std::pair<FanoutState, FanoutResult> step(const FanoutState& state, const FanoutOp& op) {
+  assert(is_valid_op(state, op));
+  FanoutState next = state;
+  FanoutResult result = std::visit(
+      Overloaded{
+          [&](const FanoutTryWrite& w) -> FanoutResult { return WriteOutcome{write_into(next, w.payload, false)}; },
+          [&](const FanoutWrite& w) -> FanoutResult { return WriteOutcome{write_into(next, w.payload, true)}; },
+          [&](const FanoutClose&) -> FanoutResult {
+            next.closed = true;  // idempotent (FB-9)
+            return CloseOutcome{};
+          },
+          [&](const FanoutTryRead& r) -> FanoutResult { return read_from(next, r.consumer, false); },
+          [&](const FanoutRead& r) -> FanoutResult { return read_from(next, r.consumer, true); },
+      },
+      op);
+  return {std::move(next), std::move(result)};
+}
+
+std::uint64_t unread_count(const FanoutState& state, std::uint32_t consumer) noexcept {
+  assert(consumer < state.consumers.size());
+  return state.written - state.consumers[consumer].next_seq;
+}
+
+std::uint64_t min_next_seq(const FanoutState& state) noexcept {
+  std::uint64_t lowest = state.written;
+  for (const FanoutConsumerState& c : state.consumers) lowest = std::min(lowest, c.next_seq);
+  return lowest;
+}
+
+bool is_full(const FanoutState& state) noexcept {
+  return state.config.on_full == OnFull::Block &&
+         state.written - min_next_seq(state) == state.config.capacity_slots;
+}
+
+bool would_report_lost(const FanoutState& state, std::uint32_t consumer) noexcept {
+  return state.config.on_full == OnFull::Drop &&
+         unread_count(state, consumer) > state.config.capacity_slots;
+}
+
+bool is_drained(const FanoutState& state, std::uint32_t consumer) noexcept {
+  return state.closed && unread_count(state, consumer) == 0;
+}
+
+std::optional<std::string> check_invariants(const FanoutState& s) {
+  const auto& c = s.config;
+  if (!is_power_of_two(c.capacity_slots) || c.capacity_slots > kCapacitySlotsMax) {
+    return "capacity_slots " + std::to_string(c.capacity_slots) + " is not a power of two in [1, 2^24]";
+  }
+  if (c.slot_payload_bytes < kSlotPayloadBytesMin || c.slot_payload_bytes > kSlotPayloadBytesMax ||
+      c.slot_payload_bytes % kSlotPayloadBytesAlign != 0) {
+    return "slot_payload_bytes " + std::to_string(c.slot_payload_bytes) + " is not a multiple of 8 in [8, 2^20]";
+  }
+  if (c.on_full != OnFull::Block && c.on_full != OnFull::Drop) return std::string("on_full is not block or drop");
+  if (c.consumer_count < 1 || c.consumer_count > kReaderCountMax) {
+    return "consumer_count " + std::to_string(c.consumer_count) + " is not in [1, 64]";
+  }
+  if (s.consumers.size() != c.consumer_count) {
+    return "state has " + std::to_string(s.consumers.size()) + " consumers, config " +
+           std::to_string(c.consumer_count);
+  }
+  for (std::size_t i = 0; i < s.consumers.size(); ++i) {
+    const FanoutConsumerState& k = s.consumers[i];
+    const std::string who = "consumer " + std::to_string(i) + ": ";
+    if (k.next_seq > s.written) {
+      return who + "next_seq " + std::to_string(k.next_seq) + " is ahead of written " + std::to_string(s.written);
+    }
+    if (k.read_count + k.lost_count != k.next_seq) {
+      return who + "read_count + lost_count " + std::to_string(k.read_count + k.lost_count) +
+             " is not next_seq " + std::to_string(k.next_seq);
+    }
+    if (c.on_full == OnFull::Block && k.lost_count != 0) return who + "lost_count is not 0 under block";
+    if (c.on_full == OnFull::Block && s.written - k.next_seq > c.capacity_slots) {
+      return who + "unread " + std::to_string(s.written - k.next_seq) + " exceeds capacity under block";
+    }
+  }
+  const std::uint64_t first = first_retained(s);
+  if (s.retained.size() != s.written - first) {
+    return "retained holds " + std::to_string(s.retained.size()) + " entries, expected " +
+           std::to_string(s.written - first);
+  }
+  for (std::size_t i = 0; i < s.retained.size(); ++i) {
+    if (s.retained[i].seq != first + i) {
+      return "retained entry " + std::to_string(i) + " has seq " + std::to_string(s.retained[i].seq) +
+             ", expected " + std::to_string(first + i);
+    }
+    if (s.retained[i].payload.size() > c.slot_payload_bytes) {
+      return "retained entry " + std::to_string(s.retained[i].seq) + " is longer than a slot";
+    }
+  }
+  return std::nullopt;
+}
+
+std::string describe(const FanoutConfig& c) {
+  return std::string(to_string(c.on_full)) + " capacity " + std::to_string(c.capacity_slots) + " slot " +
+         std::to_string(c.slot_payload_bytes) + " B, " + std::to_string(c.consumer_count) + " consumers";
+}
+
+std::string describe(const FanoutOp& op) {
+  return std::visit(
+      Overloaded{
+          [](const FanoutTryWrite& w) { return "TryWrite(" + describe_payload(w.payload) + ")"; },
+          [](const FanoutWrite& w) { return "Write(" + describe_payload(w.payload) + ")"; },
+          [](const FanoutClose&) { return std::string("Close"); },
+          [](const FanoutTryRead& r) { return "TryRead[" + std::to_string(r.consumer) + "]"; },
+          [](const FanoutRead& r) { return "Read[" + std::to_string(r.consumer) + "]"; },
+      },
+      op);
+}
+
+std::string describe(const FanoutState& s) {
+  std::ostringstream os;
+  os << describe(s.config) << ": written " << s.written << (s.closed ? ", closed" : "") << ", next";
+  for (const FanoutConsumerState& c : s.consumers) {
+    os << " " << c.next_seq << "(" << c.read_count << "+" << c.lost_count << ")";
+  }
+  os << ", retained " << s.retained.size();
+  if (!s.retained.empty()) os << " [" << s.retained.front().seq << ".." << s.retained.back().seq << "]";
+  return os.str();
+}
+
+std::ostream& operator<<(std::ostream& os, const FanoutConfig& config) { return os << describe(config); }
+std::ostream& operator<<(std::ostream& os, const FanoutOp& op) { return os << describe(op); }
+std::ostream& operator<<(std::ostream& os, const FanoutState& state) { return os << describe(state); }
+
+std::size_t hash_value(const FanoutConfig& c) noexcept {
+  std::size_t seed = 0;
+  hash_combine(seed, c.capacity_slots);
+  hash_combine(seed, c.slot_payload_bytes);
+  hash_combine(seed, static_cast<std::uint64_t>(c.on_full));
+  hash_combine(seed, c.consumer_count);
+  return seed;
+}
+
+std::size_t hash_value(const FanoutState& s) noexcept {
+  std::size_t seed = hash_value(s.config);
+  hash_combine(seed, s.written);
+  hash_combine(seed, s.closed ? 1 : 0);
+  for (const FanoutConsumerState& c : s.consumers) {
+    hash_combine(seed, c.next_seq);
+    hash_combine(seed, c.read_count);
+    hash_combine(seed, c.lost_count);
+  }
+  for (const RetainedEntry& entry : s.retained) {
+    hash_combine(seed, entry.seq);
+    const std::size_t size = entry.payload.size();
+    hash_combine(seed, size);
+    for (std::size_t i = 0; i < size; i += 8) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, entry.payload.data() + i, std::min<std::size_t>(8, size - i));
+      hash_combine(seed, word);
+    }
+  }
+  return seed;
+}
+
+}  // namespace indexbus::spec
