@@ -112,7 +112,7 @@ spec::SequencedResult execute(Sut& sut, const spec::SequencedOp& op, bool* timeo
   }
   if (const auto* p = std::get_if<spec::SeqPublish>(&op)) {
     // The payload goes straight into the claimed slot (as much as fits), then publish(length).
-    if (!sut.claimed_span.empty() && sut.producer->claimed()) {
+    if (!sut.claimed_span.empty() && sut.producer->claimed() && !p->payload.empty()) {
       std::memcpy(sut.claimed_span.data(), p->payload.data(), std::min(p->payload.size(), sut.claimed_span.size()));
     }
     return spec::SeqPublishOutcome{sut.producer->publish(static_cast<std::uint32_t>(p->payload.size()))};

@@ -107,7 +107,7 @@ RingLaneRef open_lane(const std::string& path, std::optional<Region>& holder) {
     if (r.payload_bytes != sizeof(words) || words != payload_for(r.seq, key)) _exit(kTorn);
     // SS-4: the upstream consumer finished this entry before we got it. Its cursor only grows, so
     // a cursor at or below seq now means we read ahead of it.
-    if (index > 0 && on_full == OnFull::Block) {
+    if (index > 0) {
       const std::uint64_t upstream = std::atomic_ref<std::uint64_t>(lane.readers[index - 1].cursor_seq).load(std::memory_order_acquire);
       if (upstream <= r.seq) _exit(kGate);
     }

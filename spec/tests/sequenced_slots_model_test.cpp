@@ -118,6 +118,19 @@ TEST(SequencedModel, CloseAbandonsClaimAndDrains) {  // SS-10
   EXPECT_EQ(d.read(1).status, ReadStatus::Closed);
 }
 
+SequencedOp random_op(std::mt19937& rng, int i) {
+  const auto consumer = static_cast<std::uint32_t>(rng() % 4);
+  switch (rng() % 6) {
+    case 0: return SeqTryClaim{};
+    case 1: return SeqClaim{};
+    case 2: return SeqPublish{bytes_of(static_cast<std::uint8_t>(i), rng() % 10)};
+    case 3:
+      if (rng() % 40 == 0) return SeqClose{};
+      return SeqTryRead{consumer};
+    default: return SeqRead{consumer};
+  }
+}
+
 // Random histories keep every invariant, equal states hash alike, and the refusals change nothing.
 TEST(SequencedModel, RandomHistoriesKeepInvariants) {  // SS-11, SS-12
   const char* env = std::getenv("INDEXBUS_SEED");
@@ -131,14 +144,7 @@ TEST(SequencedModel, RandomHistoriesKeepInvariants) {  // SS-11, SS-12
     SequencedConfig config{1u << (rng() % 3), 8, on_full, {0, 0b1, 0b1, 0b110}};
     Driver d(config);
     for (int i = 0; i < 200; ++i) {
-      SequencedOp op;
-      switch (rng() % 6) {
-        case 0: op = SeqTryClaim{}; break;
-        case 1: op = SeqClaim{}; break;
-        case 2: op = SeqPublish{bytes_of(static_cast<std::uint8_t>(i), rng() % 10)}; break;
-        case 3: op = rng() % 40 == 0 ? SequencedOp{SeqClose{}} : SequencedOp{SeqTryRead{static_cast<std::uint32_t>(rng() % 4)}}; break;
-        default: op = SeqRead{static_cast<std::uint32_t>(rng() % 4)}; break;
-      }
+      const SequencedOp op = random_op(rng, i);
       if (!sequenced_op_allowed(d.state, op)) continue;
       const SequencedState before = d.state;
       const SequencedResult result = d.run(op);
