@@ -44,6 +44,9 @@ const char* to_string(Defect d) {
   return "?";
 }
 
+// gtest prints the parameter with this instead of its bytes.
+[[maybe_unused]] void PrintTo(Defect d, std::ostream* os) { *os << to_string(d); }
+
 using Model = spec::SequencedState;
 
 // The real lane: a region file with one SequencedSlots lane, the producer and every consumer.

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <string>
 
 #include "indexbus/real_platform.hpp"
 #include "indexbus/region.hpp"
@@ -63,7 +64,10 @@ TEST_P(SequencedAllocFree, PipelineAllocatesNothing) {
   EXPECT_EQ(g_allocations.load() - before, 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Policies, SequencedAllocFree, ::testing::Values(OnFull::Block, OnFull::Drop));
+INSTANTIATE_TEST_SUITE_P(Policies, SequencedAllocFree, ::testing::Values(OnFull::Block, OnFull::Drop),
+                         [](const ::testing::TestParamInfo<OnFull>& param_info) {
+                           return std::string(param_info.param == OnFull::Block ? "Block" : "Drop");
+                         });
 
 }  // namespace
 }  // namespace indexbus
