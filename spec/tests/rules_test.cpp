@@ -25,7 +25,7 @@ bool is_rule_id(const std::string& id) {
   const auto dash = id.find('-');
   if (dash == std::string::npos || dash + 1 >= id.size()) return false;
   const std::string prefix = id.substr(0, dash);
-  if (prefix != "REG" && prefix != "EV") return false;
+  if (prefix != "REG" && prefix != "EV" && prefix != "JR") return false;
   return id.find_first_not_of("0123456789", dash + 1) == std::string::npos;
 }
 
@@ -72,7 +72,7 @@ TEST(Rules, EveryRuleHasATableRow) {
 }
 
 TEST(Rules, IdsAreNumberedWithoutGaps) {
-  std::map<std::string, int> next{{"REG", 1}, {"EV", 1}};
+  std::map<std::string, int> next{{"REG", 1}, {"EV", 1}, {"JR", 1}};
   for (const Rule& rule : all_rules()) {
     const std::string id(rule.id);
     ASSERT_TRUE(is_rule_id(id)) << id;

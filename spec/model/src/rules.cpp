@@ -6,7 +6,7 @@ namespace indexbus::spec {
 namespace {
 
 // Titles are the headings of spec/v1-semantics.md (rules_test.cpp compares them).
-constexpr std::array<Rule, 28> kRules{{
+constexpr std::array<Rule, 40> kRules{{
     {"REG-1", "Exclusive creation"},
     {"REG-2", "Open checks the file before mapping it"},
     {"REG-3", "Ready last, bounded wait, stale creator"},
@@ -35,6 +35,18 @@ constexpr std::array<Rule, 28> kRules{{
     {"EV-14", "Refusals change nothing"},
     {"EV-15", "Bounded waits"},
     {"EV-16", "Reattach resumes the cursors"},
+    {"JR-1", "Entries, sequence numbers and TooLarge"},
+    {"JR-2", "Reader records and names"},
+    {"JR-3", "A fresh reader starts at the tail"},
+    {"JR-4", "Attach by name resumes; detach keeps the record"},
+    {"JR-5", "In-order reads and commit"},
+    {"JR-6", "The retained window"},
+    {"JR-7", "Replay with read_at"},
+    {"JR-8", "Lost: exact count, then the oldest retained entry"},
+    {"JR-9", "Block: the writer waits for the slowest attached reader"},
+    {"JR-10", "Liveness: heartbeats and eviction"},
+    {"JR-11", "Close, drain, Closed"},
+    {"JR-12", "Entries are exact and untorn"},
 }};
 
 }  // namespace
