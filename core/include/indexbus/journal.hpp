@@ -353,10 +353,10 @@ class JournalReader {
   // Reader. Detaches: the record keeps its name and committed cursor (state Detached) and stops
   // holding the writer back; reads past the last commit are forgotten. The handle is dead after.
   void detach() noexcept {
-    if (dead_) return;
-    dead_ = true;
+    if (detached_) return;
+    detached_ = true;
     ReaderRecord& r = record();
-    if (still_ours()) {
+    if (!dead_ && still_ours()) {
       auto& h = *lane_.header;
       const std::uint32_t flag =
           platform_->publish_then_load_flag(r.state, kReaderDetached, h.producer_waiting);
@@ -365,8 +365,12 @@ class JournalReader {
         platform_->wake_all(h.producer_wake_epoch);
       }
     }
-    std::uint32_t self = self_pid_;
-    (void)platform_->compare_exchange(r.pid, self, std::uint32_t{0}, std::memory_order_seq_cst);
+    dead_ = true;
+    // Release the pid word unless the record is Attached again (taken over meanwhile).
+    if (platform_->load(r.state, std::memory_order_seq_cst) != kReaderAttached) {
+      std::uint32_t self = self_pid_;
+      (void)platform_->compare_exchange(r.pid, self, std::uint32_t{0}, std::memory_order_seq_cst);
+    }
   }
 
   std::uint32_t reader_id() const noexcept { return reader_id_; }
@@ -528,6 +532,7 @@ class JournalReader {
     std::uint32_t self = self_pid_;
     (void)platform_->compare_exchange(r.pid, self, std::uint32_t{0}, std::memory_order_seq_cst);
     dead_ = true;
+    detached_ = true;
   }
 
   const P* platform_;
@@ -535,7 +540,8 @@ class JournalReader {
   std::uint32_t self_pid_ = 0;
   std::uint32_t reader_id_ = 0;
   std::uint64_t next_seq_ = 0;
-  bool dead_ = false;
+  bool dead_ = false;      // evicted, taken over, backed off or detached: every call fails
+  bool detached_ = false;  // detach() ran (it runs once)
 };
 
 }  // namespace indexbus
