@@ -404,6 +404,11 @@ class JournalReader {
 
   ReadResult poll(std::span<std::byte> out) noexcept {
     assert(out.size() >= lane_.slot_payload_bytes);
+    if (pending_lost_ != 0) [[unlikely]] {  // skipped at the resume, already in lost_count
+      const std::uint64_t lost = pending_lost_;
+      pending_lost_ = 0;
+      return ReadResult{ReadStatus::Lost, 0, 0, lost};
+    }
     auto& h = *lane_.header;
     std::uint64_t written = platform_->load(h.write_seq, std::memory_order_acquire);
     if (next_seq_ == written) {
@@ -463,7 +468,21 @@ class JournalReader {
     platform_->store(r.heartbeat_ns, platform_->now_ns(), std::memory_order_seq_cst);
     platform_->store(r.state, kReaderAttached, std::memory_order_seq_cst);
     (void)platform_->fetch_add(lane_.header->attach_epoch, std::uint32_t{1}, std::memory_order_seq_cst);
-    next_seq_ = platform_->load(r.cursor_seq, std::memory_order_seq_cst);
+    // A cursor behind the window resumes at the oldest retained entry: the skipped entries count
+    // as lost now (so a detach before the next read keeps the accounting) and the next read
+    // reports them. The cursor moves up with them, so a Block writer is never more than capacity
+    // ahead of an attached reader's cursor (JR-4).
+    const std::uint64_t cursor = platform_->load(r.cursor_seq, std::memory_order_seq_cst);
+    const std::uint64_t oldest = journal_detail::oldest_retained(
+        platform_->load(lane_.header->write_seq, std::memory_order_seq_cst), lane_.capacity_slots);
+    next_seq_ = std::max(cursor, oldest);
+    if (next_seq_ != cursor) {
+      pending_lost_ = next_seq_ - cursor;
+      platform_->store(r.lost_count,
+                       platform_->load(r.lost_count, std::memory_order_relaxed) + pending_lost_,
+                       std::memory_order_relaxed);
+      ring_detail::publish_cursor(*platform_, *lane_.header, r, next_seq_, false);
+    }
     return true;
   }
 
@@ -540,6 +559,7 @@ class JournalReader {
   std::uint32_t self_pid_ = 0;
   std::uint32_t reader_id_ = 0;
   std::uint64_t next_seq_ = 0;
+  std::uint64_t pending_lost_ = 0;  // Lost to report on the next read (a resume behind the window)
   bool dead_ = false;      // evicted, taken over, backed off or detached: every call fails
   bool detached_ = false;  // detach() ran (it runs once)
 };

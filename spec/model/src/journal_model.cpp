@@ -58,6 +58,11 @@ JournalReaderRecord* begin_call(JournalState& s, std::uint32_t reader) {
 ReadOutcome read_from(JournalState& s, std::uint32_t reader, bool blocking) {
   JournalReaderRecord* r = begin_call(s, reader);
   if (r == nullptr) return ReadOutcome{ReadStatus::Evicted, 0, {}, 0};
+  if (r->pending_lost != 0) {  // JR-4: skipped at the resume, already in lost_count
+    const std::uint64_t lost = r->pending_lost;
+    r->pending_lost = 0;
+    return ReadOutcome{ReadStatus::Lost, 0, {}, lost};
+  }
   const std::uint64_t oldest = oldest_retained_seq(s);
   if (r->next_seq < oldest) {  // JR-8
     const std::uint64_t lost = oldest - r->next_seq;
@@ -96,6 +101,12 @@ JournalAttachOutcome attach(JournalState& s, const std::string& name) {
       if (attached(r)) return JournalAttachOutcome{JournalAttachError::RoleTaken, 0};
       r.state = RS::Attached;
       r.heartbeat_ns = s.now_ns;
+      // A cursor behind the window resumes at the oldest retained entry; the skipped entries are
+      // lost now and reported by the next read (JR-4, JR-8).
+      const std::uint64_t oldest = oldest_retained_seq(s);
+      r.pending_lost = r.cursor_seq < oldest ? oldest - r.cursor_seq : 0;
+      r.lost_count += r.pending_lost;
+      r.cursor_seq += r.pending_lost;
       r.next_seq = r.cursor_seq;
       r.has_handle = true;
       return JournalAttachOutcome{JournalAttachError::None, i};
@@ -106,7 +117,7 @@ JournalAttachOutcome attach(JournalState& s, const std::string& name) {
     const bool reusable = r.state == RS::Free ||
                           (r.name.empty() && (r.state == RS::Detached || r.state == RS::Evicted));
     if (!reusable) continue;
-    r = JournalReaderRecord{RS::Attached, name, s.written, s.written, 0, 0, s.now_ns, true};
+    r = JournalReaderRecord{RS::Attached, name, s.written, s.written, 0, 0, s.now_ns, true, 0};
     return JournalAttachOutcome{JournalAttachError::None, i};
   }
   return JournalAttachOutcome{JournalAttachError::NoFreeReader, 0};
@@ -204,6 +215,7 @@ std::pair<JournalState, JournalResult> step(const JournalState& state, const Jou
               JournalReaderRecord& r = next.readers[d.reader];
               if (r.has_handle && attached(r)) r.state = RS::Detached;
               r.has_handle = false;
+              r.pending_lost = 0;
             }
             return JournalDoneOutcome{};
           },
@@ -238,6 +250,11 @@ std::optional<std::string> check_invariants(const JournalState& s) {
     const JournalReaderRecord& r = s.readers[i];
     const std::string who = "reader " + std::to_string(i);
     if (r.state == RS::Free && !(r == JournalReaderRecord{})) return who + " is free but not blank";
+    if (!r.has_handle && r.pending_lost != 0) return who + " has a pending loss but no handle";
+    if (attached(r) && r.has_handle && s.config.on_full == OnFull::Block &&
+        s.written - r.cursor_seq > c.capacity_slots) {
+      return who + " is attached more than capacity behind under block";
+    }
     if (r.has_handle && r.state != RS::Attached && r.state != RS::Evicted) {
       return who + " has a live handle but is " + state_name(r.state);
     }
@@ -324,7 +341,7 @@ std::string describe(const JournalState& s) {
     if (r.state == RS::Free) continue;
     os << " '" << r.name << "' cursor " << r.cursor_seq << " next " << r.next_seq << " read "
        << r.read_count << " lost " << r.lost_count << " hb " << r.heartbeat_ns
-       << (r.has_handle ? " handle" : "");
+       << (r.has_handle ? " handle" : "") << (r.pending_lost != 0 ? " pending_lost " + std::to_string(r.pending_lost) : "");
   }
   return os.str();
 }
@@ -363,6 +380,7 @@ std::size_t hash_value(const JournalState& s) noexcept {
     hash_combine(seed, r.lost_count);
     hash_combine(seed, r.heartbeat_ns);
     hash_combine(seed, r.has_handle ? 1 : 0);
+    hash_combine(seed, r.pending_lost);
   }
   return seed;
 }

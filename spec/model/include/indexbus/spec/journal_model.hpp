@@ -49,6 +49,7 @@ struct JournalReaderRecord {
   std::uint64_t lost_count = 0;
   std::uint64_t heartbeat_ns = 0;
   bool has_handle = false;       // a handle from an attach is live (Attached, or Evicted unseen)
+  std::uint64_t pending_lost = 0;  // handle: entries skipped at a resume, reported by its next read
 
   friend bool operator==(const JournalReaderRecord&, const JournalReaderRecord&) = default;
 };
