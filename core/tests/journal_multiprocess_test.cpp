@@ -102,7 +102,7 @@ TEST_P(JournalMultiProcess, OneWriterThreeReaders) {
   std::printf("seed=%llu entries=%llu; replay: INDEXBUS_SEED=%llu INDEXBUS_MP_ENTRIES=%llu "
               "journal_multiprocess_test --gtest_filter='%s'\n",
               static_cast<unsigned long long>(seed), static_cast<unsigned long long>(entries),
-              static_cast<unsigned long long>(seed), static_cast<unsigned long long>(entries),
+              static_cast<unsigned long long>(seed), static_cast<unsigned long long>(entry_count()),
               (std::string(::testing::UnitTest::GetInstance()->current_test_info()->test_suite_name()) + "." +
                ::testing::UnitTest::GetInstance()->current_test_info()->name()).c_str());
   std::fflush(stdout);  // or every forked reader prints it again

@@ -410,15 +410,21 @@ class JournalReader {
       return ReadResult{ReadStatus::Lost, 0, 0, lost};
     }
     auto& h = *lane_.header;
-    std::uint64_t written = platform_->load(h.write_seq, std::memory_order_acquire);
-    if (next_seq_ == written) {
-      // closed before write_seq: once closed is seen, so is the final write_seq (as in Events).
-      const bool closed = platform_->load(h.closed, std::memory_order_seq_cst) != 0;
-      written = platform_->load(h.write_seq, std::memory_order_seq_cst);
-      if (next_seq_ == written) {
-        return ReadResult{closed ? ReadStatus::Closed : ReadStatus::Empty, 0, 0, 0};
+    // write_seq is on the writer's line, which every publish writes: load it only when the cached
+    // value says there is nothing left. A stale value is safe: it was loaded with acquire, so it
+    // still proves entries below it published, and an overwrite is caught by the slot's stamp.
+    if (next_seq_ >= cached_write_seq_) {
+      cached_write_seq_ = platform_->load(h.write_seq, std::memory_order_acquire);
+      if (next_seq_ >= cached_write_seq_) {
+        // closed before write_seq: once closed is seen, so is the final write_seq (as in Events).
+        const bool closed = platform_->load(h.closed, std::memory_order_seq_cst) != 0;
+        cached_write_seq_ = platform_->load(h.write_seq, std::memory_order_seq_cst);
+        if (next_seq_ >= cached_write_seq_) {
+          return ReadResult{closed ? ReadStatus::Closed : ReadStatus::Empty, 0, 0, 0};
+        }
       }
     }
+    const std::uint64_t written = cached_write_seq_;
     assert(next_seq_ < written);
     if (written - next_seq_ > lane_.capacity_slots) return report_lost();
     std::uint32_t length = 0;
@@ -447,6 +453,7 @@ class JournalReader {
       return evicted_result();
     }
     const std::uint64_t written = platform_->load(lane_.header->write_seq, std::memory_order_seq_cst);
+    cached_write_seq_ = written;
     const std::uint64_t next =
         std::max(next_seq_ + 1, journal_detail::oldest_retained(written, lane_.capacity_slots));
     const std::uint64_t lost = next - next_seq_;
@@ -559,6 +566,7 @@ class JournalReader {
   std::uint32_t self_pid_ = 0;
   std::uint32_t reader_id_ = 0;
   std::uint64_t next_seq_ = 0;
+  std::uint64_t cached_write_seq_ = 0;  // a write_seq this reader loaded (acquire) earlier
   std::uint64_t pending_lost_ = 0;  // Lost to report on the next read (a resume behind the window)
   bool dead_ = false;      // evicted, taken over, backed off or detached: every call fails
   bool detached_ = false;  // detach() ran (it runs once)
