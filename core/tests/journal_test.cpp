@@ -8,7 +8,11 @@
 #include <array>
 #include <chrono>
 #include <cstring>
+#include <atomic>
 #include <optional>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "indexbus/journal.hpp"
 #include "indexbus/real_platform.hpp"
@@ -263,6 +267,81 @@ TEST(Journal, CloseDrainsThenClosed) {  // JR-11
   EXPECT_EQ(r.read(out, f.platform.now_ns() + kSecondNs).status, ReadStatus::Entry);
   EXPECT_EQ(r.read(out, f.platform.now_ns() + kSecondNs).status, ReadStatus::Closed);
   r.detach();
+}
+
+
+// Threads in one process (so ThreadSanitizer sees every access): a writer and three readers that
+// commit every few entries. Block: every reader gets every entry, in order, exact (JR-5, JR-9, JR-12).
+TEST(Journal, ThreadsStreamInOrder) {
+  constexpr std::uint64_t kEntries = 50'000;
+  constexpr std::uint32_t kReaders = 3;
+  JournalFixture f(OnFull::Block, 1024, kReaders, 0, WaitStrategy::Park);
+  std::vector<JournalReader<RealPlatform>> readers;
+  for (std::uint32_t i = 0; i < kReaders; ++i) readers.push_back(f.attach("t" + std::to_string(i)));
+  std::array<std::uint64_t, kReaders> delivered{};
+  std::array<bool, kReaders> in_order{};
+  std::vector<std::thread> threads;
+  for (std::uint32_t i = 0; i < kReaders; ++i) {
+    threads.emplace_back([&, i] {
+      std::array<std::byte, 16> out{};
+      bool ok = true;
+      for (std::uint64_t expected = 0; ok; ++expected) {
+        const ReadResult r = readers[i].read(out, f.platform.now_ns() + 30 * kSecondNs);
+        if (r.status == ReadStatus::Closed) break;
+        ok = r.status == ReadStatus::Entry && r.seq == expected && value_of(out) == expected * 7;
+        if (ok) ++delivered[i];
+        if (expected % (i + 2) == 0) ok = ok && readers[i].commit();
+      }
+      ok = ok && readers[i].commit();
+      in_order[i] = ok;
+    });
+  }
+  JournalWriter writer(f.platform, f.ref);
+  for (std::uint64_t v = 0; v < kEntries; ++v) {
+    ASSERT_EQ(writer.write(word(v * 7), f.platform.now_ns() + 30 * kSecondNs), WriteStatus::Ok) << v;
+  }
+  writer.close();
+  for (auto& t : threads) t.join();
+  for (std::uint32_t i = 0; i < kReaders; ++i) {
+    EXPECT_TRUE(in_order[i]) << "reader " << i;
+    EXPECT_EQ(delivered[i], kEntries) << "reader " << i;
+    readers[i].detach();
+  }
+}
+
+// Racing attaches of one new name never give two records that name (JR-2).
+TEST(Journal, RacingAttachesOfOneNameGiveOneRecord) {
+  constexpr std::uint32_t kThreads = 4;
+  for (int round = 0; round < 20; ++round) {
+    JournalFixture f(OnFull::Drop, 4, kThreads);
+    std::atomic<std::uint32_t> go{0};
+    std::atomic<std::uint32_t> attached{0};
+    std::vector<std::thread> threads;
+    std::vector<std::optional<JournalReader<RealPlatform>>> handles(kThreads);
+    for (std::uint32_t i = 0; i < kThreads; ++i) {
+      threads.emplace_back([&, i] {
+        go.fetch_add(1);
+        while (go.load() < kThreads) std::this_thread::yield();
+        auto r = JournalReader<RealPlatform>::attach(f.platform, f.ref, "same");
+        if (r.ok()) {
+          attached.fetch_add(1);
+          handles[i].emplace(std::move(r).value());
+        } else {
+          EXPECT_EQ(r.error().code, ErrorCode::RoleTaken);
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_LE(attached.load(), 1u);
+    std::uint32_t named = 0;
+    for (std::uint32_t i = 0; i < kThreads; ++i) {
+      if (f.ref.readers[i].state != kReaderFree && std::string(f.ref.readers[i].name) == "same") ++named;
+    }
+    EXPECT_EQ(named, attached.load());
+    for (auto& h : handles) {
+      if (h) h->detach();
+    }
+  }
 }
 
 }  // namespace
