@@ -309,7 +309,10 @@ class JournalReader {
     return poll(out);
   }
 
-  // Reader. Waits until there is something to report or deadline_ns passes (then Timeout).
+  // Reader. Waits until there is something to report or deadline_ns passes (then Timeout). The
+  // heartbeat is refreshed when the call starts, not while it waits: a reader that waits here
+  // longer than the timeout with C entries read but not committed holds the writer back and may
+  // be evicted. Commit before waiting.
   [[nodiscard]] ReadResult read(std::span<std::byte> out, std::uint64_t deadline_ns) noexcept {
     if (!begin_call()) return evicted_result();
     ReadResult result = poll(out);
