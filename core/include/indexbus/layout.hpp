@@ -173,7 +173,9 @@ struct RingLaneHeader {
   std::uint32_t readers_waiting;      //  68: kWaiterParked while some reader may park
   std::uint32_t producer_wake_epoch;  //  72: futex word; a reader bumps it to wake the producer
   std::uint32_t producer_pid;         //  76: pid of the attached producer or 0
-  std::uint8_t pad1[48];              //  80
+  std::uint32_t attach_epoch;         //  80: Journal: bumped by every attach, so that a Block
+                                      //      writer rescans the reader records (journal.hpp)
+  std::uint8_t pad1[44];              //  84
   // Lines 2-3: reserved for later minors.
   alignas(kCacheLineBytes) std::uint8_t reserved[128];  // 128: zero
 };
@@ -186,6 +188,7 @@ static_assert(offsetof(RingLaneHeader, producer_waiting) == 64);
 static_assert(offsetof(RingLaneHeader, readers_waiting) == 68);
 static_assert(offsetof(RingLaneHeader, producer_wake_epoch) == 72);
 static_assert(offsetof(RingLaneHeader, producer_pid) == 76);
+static_assert(offsetof(RingLaneHeader, attach_epoch) == 80);
 static_assert(offsetof(RingLaneHeader, reserved) == 128);
 static_assert(sizeof(RingLaneHeader) == 256);
 

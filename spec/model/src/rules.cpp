@@ -59,6 +59,18 @@ constexpr Rule kRules[] = {
     {"SS-10", "Close, drain, Closed"},
     {"SS-11", "Counters and accounting"},
     {"SS-12", "Refusals and bounded waits"},
+    {"JR-1", "Entries, sequence numbers and TooLarge"},
+    {"JR-2", "Reader records and names"},
+    {"JR-3", "A fresh reader starts at the tail"},
+    {"JR-4", "Attach by name resumes; detach keeps the record"},
+    {"JR-5", "In-order reads and commit"},
+    {"JR-6", "The retained window"},
+    {"JR-7", "Replay with read_at"},
+    {"JR-8", "Lost: exact count, then the oldest retained entry"},
+    {"JR-9", "Block: the writer waits for the slowest attached reader"},
+    {"JR-10", "Liveness: heartbeats and eviction"},
+    {"JR-11", "Close, drain, Closed"},
+    {"JR-12", "Entries are exact and untorn"},
 };
 
 }  // namespace

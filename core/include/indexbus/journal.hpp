@@ -1,0 +1,578 @@
+// The Journal lane: one writer, up to reader_count tracked readers over a ring of the last
+// capacity_slots entries (spec/v1-semantics.md, JR-*; bytes in spec/layout.md, "Journal").
+// A reader attaches (optionally by name), reads in order, commits its position, and detaches;
+// a re-attach by the same name resumes after the last committed position. read_at(seq) replays
+// any retained entry. Under Block the writer waits for the slowest attached reader's committed
+// position, and evicts a reader whose heartbeat is older than the lane's reader timeout.
+//
+// Memory ordering
+// ---------------
+// Slots, publish, cursors and waiting follow ring.hpp's argument unchanged: every slot is a
+// seqlock (read and read_at copy with ring_detail::read_slot and trust only an unchanged stamp),
+// the writer publishes write_seq after the slot's final stamp, and a reader's commit publishes
+// ReaderRecord.cursor_seq with release (publish_cursor), which is what a Block writer loads before
+// it reuses a slot. What is Journal-specific:
+//
+// Attach vs a writer with a cached gate. The Block writer caches the smallest committed cursor of
+// the attached readers (cached_min_, at most its own write_seq) and rescans the records only when
+// that cache says full, or when RingLaneHeader.attach_epoch changed since its last rescan (one
+// acquire load per write, of a line that only attaches write). A rescan reads the epoch with an
+// RMW (fetch_add 0), which reads the latest value in its modification order. An attach stores its
+// record (cursor, heartbeat, name), then state = Attached, then bumps attach_epoch (seq_cst RMW).
+// Either the writer's rescan RMW comes after the bump in the epoch's modification order, so it
+// synchronizes with it and sees the record; or it comes before, so the bump synchronizes with the
+// rescan and the attach sees every write_seq the writer had published before that rescan (W_s).
+// In the second case the writer will write only entries below W_s + capacity before it rescans,
+// overwriting only entries below W_s: a fresh reader starts at a write_seq loaded after its bump
+// (>= W_s), so nothing it may read is overwritten before the writer sees it (JR-3). A reader that
+// resumes by name at an older cursor may find that cursor overwritten: that is reported as Lost,
+// exactly as if the attach had happened after those writes (JR-4, JR-8). Until the fresh reader
+// stores its final cursor, the record holds write_seq as loaded before the bump, which is lower:
+// the writer may wait on it for a moment, never overwrite past it.
+//
+// Claiming a record. The pid word is the lock: a record changes hands only by a CAS of pid from
+// the value seen (0, a dead process, or an evicted/detached holder) to the attacher's pid, so two
+// attachers never share a record. Two first-time attaches of the same new name could take two
+// different free records; after publishing its record each attacher scans for another claimed
+// record with the same name and backs off (RoleTaken) if it finds one. Both stores and loads are
+// seq_cst, so of two racing attachers at least one sees the other: never two records with one name.
+//
+// Eviction. The writer moves a reader Attached -> Evicted only by CAS on state, and only a reader
+// that holds it back whose heartbeat_ns is more than reader_timeout_ns old. A reader checks its
+// own state (and that the record's pid is still its own) at the start of every call; a reader
+// evicted during a read finds its entry overwritten, re-checks its state and reports Evicted. A
+// Block writer waits at most until its deadline or until the earliest moment a holder becomes
+// evictable, then evicts it, so a dead reader blocks it for at most the timeout (JR-10).
+//
+// Allocation: only attach() (which returns an Error with a message on failure) allocates; the
+// read, commit, read_at, heartbeat and write paths do not.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "indexbus/error.hpp"
+#include "indexbus/events.hpp"
+#include "indexbus/layout.hpp"
+#include "indexbus/platform.hpp"
+#include "indexbus/ring.hpp"
+#include "indexbus/vocabulary.hpp"
+
+namespace indexbus {
+
+namespace journal_detail {
+
+inline std::uint64_t oldest_retained(std::uint64_t write_seq, std::uint32_t capacity_slots) noexcept {
+  return write_seq > capacity_slots ? write_seq - capacity_slots : 0;
+}
+
+// JR-2: at most kReaderNameBytes bytes, no NUL. Empty = anonymous.
+inline bool valid_reader_name(std::string_view name) noexcept {
+  return name.size() <= kReaderNameBytes && name.find('\0') == std::string_view::npos;
+}
+
+using NameBytes = std::array<char, kReaderNameBytes>;
+
+inline NameBytes pad_name(std::string_view name) noexcept {
+  assert(valid_reader_name(name));
+  NameBytes bytes{};
+  std::memcpy(bytes.data(), name.data(), name.size());
+  return bytes;
+}
+
+template <Platform P>
+NameBytes load_name(const P& platform, const ReaderRecord& record) noexcept {
+  NameBytes bytes{};
+  platform.copy_from_shared_racy(reinterpret_cast<std::byte*>(bytes.data()),
+                                 reinterpret_cast<const std::byte*>(record.name), kReaderNameBytes);
+  return bytes;
+}
+
+template <Platform P>
+void store_name(const P& platform, ReaderRecord& record, const NameBytes& bytes) noexcept {
+  platform.copy_to_shared_racy(reinterpret_cast<std::byte*>(record.name),
+                               reinterpret_cast<const std::byte*>(bytes.data()), kReaderNameBytes);
+}
+
+inline bool is_anonymous(const NameBytes& bytes) noexcept { return bytes[0] == '\0'; }
+
+}  // namespace journal_detail
+
+// The writer side. One writer per lane (RingLaneHeader.producer_pid, claimed by the caller with
+// claim_role); all calls from one thread.
+template <Platform P>
+class JournalWriter {
+ public:
+  JournalWriter(const P& platform, RingLaneRef lane) noexcept : platform_(&platform), lane_(lane) {
+    assert(lane_.header != nullptr);
+    assert(lane_.kind == LaneKind::Journal);
+    assert(is_power_of_two(lane_.capacity_slots));
+    write_seq_ = platform_->load(lane_.header->write_seq, std::memory_order_relaxed);
+    closed_ = platform_->load(lane_.header->closed, std::memory_order_relaxed) != 0;
+    if (lane_.on_full == OnFull::Block) (void)rescan();
+  }
+
+  // Writer. Never waits. Block: Ok, or Full after evicting the silent readers that hold it back
+  // (JR-9, JR-10). Drop: overwrites the oldest entry when the ring is full, Ok (JR-8).
+  [[nodiscard]] WriteStatus try_write(std::span<const std::byte> payload) noexcept {
+    if (auto rejected = precheck(payload)) return *rejected;
+    if (!has_space()) {
+      (void)evict_silent_holders(platform_->now_ns());
+      if (!rescan()) return WriteStatus::Full;
+    }
+    publish(payload);
+    return WriteStatus::Ok;
+  }
+
+  // Writer. Block: waits for space until deadline_ns, waking up when a holder becomes evictable
+  // to evict it; then Timeout. Drop: same as try_write.
+  [[nodiscard]] WriteStatus write(std::span<const std::byte> payload,
+                                  std::uint64_t deadline_ns) noexcept {
+    if (auto rejected = precheck(payload)) return *rejected;
+    if (!has_space() && !wait_for_space(deadline_ns)) return WriteStatus::Timeout;
+    publish(payload);
+    return WriteStatus::Ok;
+  }
+
+  // Writer. Later writes return Closed; readers drain, then read Closed. Idempotent.
+  void close() noexcept {
+    closed_ = true;
+    ring_detail::publish_closed(*platform_, *lane_.header);
+  }
+
+  std::uint64_t written() const noexcept { return write_seq_; }
+
+ private:
+  std::optional<WriteStatus> precheck(std::span<const std::byte> payload) const noexcept {
+    if (closed_) return WriteStatus::Closed;
+    if (payload.size() > lane_.slot_payload_bytes) return WriteStatus::TooLarge;
+    return std::nullopt;
+  }
+
+  // The fast path: the cached gate says there is room and no reader attached since the rescan.
+  bool has_space() noexcept {
+    if (lane_.on_full == OnFull::Drop) return true;
+    const std::uint32_t epoch =
+        platform_->load(lane_.header->attach_epoch, std::memory_order_acquire);
+    if (epoch == cached_epoch_ && write_seq_ - cached_min_ < lane_.capacity_slots) return true;
+    return rescan();
+  }
+
+  // The smallest committed cursor of the attached readers, or write_seq_ if none is attached.
+  std::uint64_t gate() const noexcept {
+    std::uint64_t lowest = write_seq_;
+    for (std::uint32_t i = 0; i < lane_.reader_count; ++i) {
+      const ReaderRecord& r = lane_.readers[i];
+      if (platform_->load(r.state, std::memory_order_seq_cst) != kReaderAttached) continue;
+      // A corrupt cursor beyond write_seq must not wrap the subtraction below.
+      lowest = std::min(lowest, platform_->load(r.cursor_seq, std::memory_order_seq_cst));
+    }
+    return lowest;
+  }
+
+  [[gnu::cold]] bool rescan() noexcept {
+    // An RMW, not a load: see "Attach vs a writer with a cached gate" above.
+    cached_epoch_ = platform_->fetch_add(lane_.header->attach_epoch, std::uint32_t{0},
+                                         std::memory_order_seq_cst);
+    cached_min_ = gate();
+    assert(cached_min_ <= write_seq_);
+    return write_seq_ - cached_min_ < lane_.capacity_slots;
+  }
+
+  // Evicts every attached reader that holds the writer back (its committed cursor is capacity
+  // behind) and whose heartbeat is more than reader_timeout_ns old at now_ns. Returns the earliest
+  // time at which a remaining holder becomes evictable (max if none can be).
+  [[gnu::cold]] std::uint64_t evict_silent_holders(std::uint64_t now_ns) noexcept {
+    constexpr std::uint64_t kNever = std::numeric_limits<std::uint64_t>::max();
+    const std::uint64_t timeout_ns = lane_.reader_timeout_ns;
+    if (timeout_ns == 0) return kNever;
+    std::uint64_t earliest_ns = kNever;
+    for (std::uint32_t i = 0; i < lane_.reader_count; ++i) {
+      ReaderRecord& r = lane_.readers[i];
+      if (platform_->load(r.state, std::memory_order_seq_cst) != kReaderAttached) continue;
+      const std::uint64_t cursor = platform_->load(r.cursor_seq, std::memory_order_seq_cst);
+      if (cursor > write_seq_ || write_seq_ - cursor < lane_.capacity_slots) continue;
+      const std::uint64_t heartbeat_ns = platform_->load(r.heartbeat_ns, std::memory_order_seq_cst);
+      if (now_ns > heartbeat_ns && now_ns - heartbeat_ns > timeout_ns) {
+        std::uint32_t expected = kReaderAttached;
+        if (platform_->compare_exchange(r.state, expected, kReaderEvicted,
+                                        std::memory_order_seq_cst)) {
+          auto& h = *lane_.header;
+          platform_->store(h.eviction_count,
+                           platform_->load(h.eviction_count, std::memory_order_relaxed) + 1,
+                           std::memory_order_relaxed);
+        }
+        continue;
+      }
+      const std::uint64_t evictable_ns =
+          heartbeat_ns > kNever - timeout_ns - 1 ? kNever : heartbeat_ns + timeout_ns + 1;
+      earliest_ns = std::min(earliest_ns, evictable_ns);
+    }
+    return earliest_ns;
+  }
+
+  // Bounded by deadline_ns: every pass either finds space, returns at the deadline, or waits
+  // until min(deadline, the next eviction time), which is in the future.
+  [[gnu::cold]] bool wait_for_space(std::uint64_t deadline_ns) noexcept {
+    for (;;) {
+      const std::uint64_t now_ns = platform_->now_ns();
+      const std::uint64_t evictable_ns = evict_silent_holders(now_ns);
+      if (rescan()) return true;
+      if (now_ns >= deadline_ns) return false;
+      const std::uint64_t until_ns = std::min(deadline_ns, std::max(evictable_ns, now_ns + 1));
+      if (ring_detail::producer_wait_until(*platform_, *lane_.header, until_ns, [this] {
+            return write_seq_ - gate() < lane_.capacity_slots;
+          })) {
+        if (rescan()) return true;
+      }
+    }
+  }
+
+  void publish(std::span<const std::byte> payload) noexcept {
+    assert(payload.size() <= lane_.slot_payload_bytes);
+    SlotHeader& slot = ring_detail::slot_at(lane_, write_seq_);
+    ring_detail::begin_slot(*platform_, slot, write_seq_);
+    ring_detail::fill_slot(*platform_, slot, payload);
+    ring_detail::complete_slot(*platform_, slot, write_seq_);
+    ++write_seq_;
+    ring_detail::publish_write_seq(*platform_, *lane_.header, write_seq_);
+  }
+
+  const P* platform_;
+  RingLaneRef lane_;
+  std::uint64_t write_seq_ = 0;
+  std::uint64_t cached_min_ = 0;
+  std::uint32_t cached_epoch_ = 0;
+  bool closed_ = false;
+};
+
+// One attached reader. All calls of one handle from one thread. `out` must hold at least
+// slot_payload_bytes. Every call refreshes the record's heartbeat; once the writer evicted this
+// reader (or another process took its record over), every call reports Evicted (JR-10).
+// The destructor does not detach: a handle dropped without detach() keeps its record Attached
+// until the process dies and someone re-attaches by its name, or the writer evicts it.
+template <Platform P>
+class JournalReader {
+ public:
+  // Attaches to reader record by name (empty: anonymous). A fresh record starts at the current
+  // write_seq (JR-3); a named record resumes at its committed cursor (JR-4). Errors:
+  // BadReaderName, RoleTaken (the name is attached by a live process, or an attach race was
+  // lost), NoFreeReader, WrongLaneKind.
+  static Result<JournalReader> attach(const P& platform, RingLaneRef lane, std::string_view name) {
+    if (lane.kind != LaneKind::Journal) {
+      return Error{ErrorCode::WrongLaneKind, "lane is " + std::string(to_string(lane.kind)) + ", not journal"};
+    }
+    if (!journal_detail::valid_reader_name(name)) {
+      return Error{ErrorCode::BadReaderName,
+                   "reader name of " + std::to_string(name.size()) +
+                       " bytes is longer than 32 bytes or contains NUL"};
+    }
+    JournalReader reader(platform, lane);
+    const journal_detail::NameBytes wanted = journal_detail::pad_name(name);
+    if (!name.empty()) {
+      for (std::uint32_t i = 0; i < lane.reader_count; ++i) {
+        const ReaderRecord& r = lane.readers[i];
+        if (platform.load(r.state, std::memory_order_seq_cst) == kReaderFree) continue;
+        if (journal_detail::load_name(platform, r) != wanted) continue;
+        if (!reader.take_over(i)) {
+          return Error{ErrorCode::RoleTaken, "reader '" + std::string(name) + "' is attached by a live process"};
+        }
+        return reader;
+      }
+    }
+    for (std::uint32_t i = 0; i < lane.reader_count; ++i) {
+      if (!reader.claim_fresh(i)) continue;
+      if (!name.empty() && reader.duplicate_name(wanted)) {
+        reader.back_off();
+        return Error{ErrorCode::RoleTaken, "reader '" + std::string(name) + "' is being attached by another process"};
+      }
+      reader.start_fresh(wanted);
+      return reader;
+    }
+    return Error{ErrorCode::NoFreeReader,
+                 "all " + std::to_string(lane.reader_count) + " reader records are in use"};
+  }
+
+  // Reader. Never waits: Entry, Empty, Lost{count} (then continues at the oldest retained entry),
+  // Closed (closed and read to the end), or Evicted.
+  [[nodiscard]] ReadResult try_read(std::span<std::byte> out) noexcept {
+    if (!begin_call()) return evicted_result();
+    return poll(out);
+  }
+
+  // Reader. Waits until there is something to report or deadline_ns passes (then Timeout). The
+  // heartbeat is refreshed when the call starts, not while it waits: a reader that waits here
+  // longer than the timeout with C entries read but not committed holds the writer back and may
+  // be evicted. Commit before waiting.
+  [[nodiscard]] ReadResult read(std::span<std::byte> out, std::uint64_t deadline_ns) noexcept {
+    if (!begin_call()) return evicted_result();
+    ReadResult result = poll(out);
+    if (result.status != ReadStatus::Empty) return result;
+    const bool ready = ring_detail::reader_wait_until(*platform_, *lane_.header, deadline_ns, [&] {
+      result = poll(out);
+      return result.status != ReadStatus::Empty;
+    });
+    if (!ready) return ReadResult{ReadStatus::Timeout, 0, 0, 0};
+    return result;
+  }
+
+  // Reader. Commits everything read so far (cursor_seq = next_seq()): a re-attach by name resumes
+  // here, and a Block writer may now overwrite those entries (JR-5). False if evicted.
+  [[nodiscard]] bool commit() noexcept {
+    if (!begin_call()) return false;
+    ring_detail::publish_cursor(*platform_, *lane_.header, record(), next_seq_, false);
+    return true;
+  }
+
+  // Reader. Copies retained entry seq without moving the read position: Entry, NotYet (seq not
+  // written yet) or Evicted (overwritten, or this reader was evicted) (JR-7).
+  [[nodiscard]] ReadResult read_at(std::uint64_t seq, std::span<std::byte> out) noexcept {
+    assert(out.size() >= lane_.slot_payload_bytes);
+    if (!begin_call()) return evicted_result();
+    const std::uint64_t written = platform_->load(lane_.header->write_seq, std::memory_order_acquire);
+    if (seq >= written) return ReadResult{ReadStatus::NotYet, 0, 0, 0};
+    if (seq < journal_detail::oldest_retained(written, lane_.capacity_slots)) return evicted_result();
+    std::uint32_t length = 0;
+    switch (ring_detail::read_slot(*platform_, lane_, seq, out, &length)) {
+      case ring_detail::SlotRead::Entry: return ReadResult{ReadStatus::Entry, seq, length, 0};
+      case ring_detail::SlotRead::NotYet: return ReadResult{ReadStatus::NotYet, 0, 0, 0};
+      case ring_detail::SlotRead::Overwritten: return evicted_result();
+    }
+    return evicted_result();
+  }
+
+  // Reader. Only refreshes the heartbeat (for a reader that is busy elsewhere). False if evicted.
+  [[nodiscard]] bool heartbeat() noexcept { return begin_call(); }
+
+  // Reader. Detaches: the record keeps its name and committed cursor (state Detached) and stops
+  // holding the writer back; reads past the last commit are forgotten. The handle is dead after.
+  void detach() noexcept {
+    if (detached_) return;
+    detached_ = true;
+    ReaderRecord& r = record();
+    if (!dead_ && still_ours()) {
+      auto& h = *lane_.header;
+      const std::uint32_t flag =
+          platform_->publish_then_load_flag(r.state, kReaderDetached, h.producer_waiting);
+      if (flag != 0) {
+        platform_->fetch_add(h.producer_wake_epoch, std::uint32_t{1}, std::memory_order_release);
+        platform_->wake_all(h.producer_wake_epoch);
+      }
+    }
+    dead_ = true;
+    // Release the pid word unless the record is Attached again (taken over meanwhile).
+    if (platform_->load(r.state, std::memory_order_seq_cst) != kReaderAttached) {
+      std::uint32_t self = self_pid_;
+      (void)platform_->compare_exchange(r.pid, self, std::uint32_t{0}, std::memory_order_seq_cst);
+    }
+  }
+
+  std::uint32_t reader_id() const noexcept { return reader_id_; }
+  std::uint64_t next_seq() const noexcept { return next_seq_; }
+  bool evicted() const noexcept { return dead_; }
+
+ private:
+  JournalReader(const P& platform, RingLaneRef lane) noexcept
+      : platform_(&platform), lane_(lane), self_pid_(platform.current_pid()) {}
+
+  ReaderRecord& record() const noexcept { return lane_.readers[reader_id_]; }
+
+  bool still_ours() const noexcept {
+    const ReaderRecord& r = record();
+    return platform_->load(r.state, std::memory_order_seq_cst) == kReaderAttached &&
+           platform_->load(r.pid, std::memory_order_relaxed) == self_pid_;
+  }
+
+  // Every reader call starts here: the state check, then the heartbeat.
+  bool begin_call() noexcept {
+    if (dead_) return false;
+    if (!still_ours()) [[unlikely]] {
+      dead_ = true;
+      return false;
+    }
+    platform_->store(record().heartbeat_ns, platform_->now_ns(), std::memory_order_relaxed);
+    return true;
+  }
+
+  static ReadResult evicted_result() noexcept { return ReadResult{ReadStatus::Evicted, 0, 0, 0}; }
+
+  ReadResult poll(std::span<std::byte> out) noexcept {
+    assert(out.size() >= lane_.slot_payload_bytes);
+    if (pending_lost_ != 0) [[unlikely]] {  // skipped at the resume, already in lost_count
+      const std::uint64_t lost = pending_lost_;
+      pending_lost_ = 0;
+      return ReadResult{ReadStatus::Lost, 0, 0, lost};
+    }
+    auto& h = *lane_.header;
+    // write_seq is on the writer's line, which every publish writes: load it only when the cached
+    // value says there is nothing left. A stale value is safe: it was loaded with acquire, so it
+    // still proves entries below it published, and an overwrite is caught by the slot's stamp.
+    if (next_seq_ >= cached_write_seq_) {
+      cached_write_seq_ = platform_->load(h.write_seq, std::memory_order_acquire);
+      if (next_seq_ >= cached_write_seq_) {
+        // closed before write_seq: once closed is seen, so is the final write_seq (as in Events).
+        const bool closed = platform_->load(h.closed, std::memory_order_seq_cst) != 0;
+        cached_write_seq_ = platform_->load(h.write_seq, std::memory_order_seq_cst);
+        if (next_seq_ >= cached_write_seq_) {
+          return ReadResult{closed ? ReadStatus::Closed : ReadStatus::Empty, 0, 0, 0};
+        }
+      }
+    }
+    const std::uint64_t written = cached_write_seq_;
+    assert(next_seq_ < written);
+    if (written - next_seq_ > lane_.capacity_slots) return report_lost();
+    std::uint32_t length = 0;
+    switch (ring_detail::read_slot(*platform_, lane_, next_seq_, out, &length)) {
+      case ring_detail::SlotRead::Entry: {
+        const std::uint64_t seq = next_seq_++;
+        ReaderRecord& r = record();
+        platform_->store(r.read_count, platform_->load(r.read_count, std::memory_order_relaxed) + 1,
+                         std::memory_order_relaxed);
+        return ReadResult{ReadStatus::Entry, seq, length, 0};
+      }
+      case ring_detail::SlotRead::NotYet:
+        // write_seq said published, so the stamp must be complete; a region that says otherwise
+        // is corrupt: report nothing rather than trust it.
+        return ReadResult{ReadStatus::Empty, 0, 0, 0};
+      case ring_detail::SlotRead::Overwritten: return report_lost();
+    }
+    return report_lost();
+  }
+
+  // The entry at next_seq_ was overwritten: because this reader was evicted, or (Drop, or a
+  // resume by name) because it fell more than capacity behind (JR-8).
+  [[gnu::cold]] ReadResult report_lost() noexcept {
+    if (!still_ours()) {
+      dead_ = true;
+      return evicted_result();
+    }
+    const std::uint64_t written = platform_->load(lane_.header->write_seq, std::memory_order_seq_cst);
+    cached_write_seq_ = written;
+    const std::uint64_t next =
+        std::max(next_seq_ + 1, journal_detail::oldest_retained(written, lane_.capacity_slots));
+    const std::uint64_t lost = next - next_seq_;
+    next_seq_ = next;
+    ReaderRecord& r = record();
+    platform_->store(r.lost_count, platform_->load(r.lost_count, std::memory_order_relaxed) + lost,
+                     std::memory_order_relaxed);
+    return ReadResult{ReadStatus::Lost, 0, 0, lost};
+  }
+
+  // Named re-attach of record i (JR-4): Detached, Evicted, or Attached by a dead process.
+  bool take_over(std::uint32_t i) noexcept {
+    ReaderRecord& r = lane_.readers[i];
+    const std::uint32_t state = platform_->load(r.state, std::memory_order_seq_cst);
+    std::uint32_t holder = platform_->load(r.pid, std::memory_order_seq_cst);
+    if (state == kReaderAttached && holder != 0 && platform_->process_alive(holder)) return false;
+    if (!platform_->compare_exchange(r.pid, holder, self_pid_, std::memory_order_seq_cst)) return false;
+    reader_id_ = i;
+    platform_->store(r.heartbeat_ns, platform_->now_ns(), std::memory_order_seq_cst);
+    platform_->store(r.state, kReaderAttached, std::memory_order_seq_cst);
+    (void)platform_->fetch_add(lane_.header->attach_epoch, std::uint32_t{1}, std::memory_order_seq_cst);
+    // A cursor behind the window resumes at the oldest retained entry: the skipped entries count
+    // as lost now (so a detach before the next read keeps the accounting) and the next read
+    // reports them. The cursor moves up with them, so a Block writer is never more than capacity
+    // ahead of an attached reader's cursor (JR-4).
+    const std::uint64_t cursor = platform_->load(r.cursor_seq, std::memory_order_seq_cst);
+    const std::uint64_t oldest = journal_detail::oldest_retained(
+        platform_->load(lane_.header->write_seq, std::memory_order_seq_cst), lane_.capacity_slots);
+    next_seq_ = std::max(cursor, oldest);
+    if (next_seq_ != cursor) {
+      pending_lost_ = next_seq_ - cursor;
+      platform_->store(r.lost_count,
+                       platform_->load(r.lost_count, std::memory_order_relaxed) + pending_lost_,
+                       std::memory_order_relaxed);
+      ring_detail::publish_cursor(*platform_, *lane_.header, r, next_seq_, false);
+    }
+    return true;
+  }
+
+  // Claims record i for a fresh start if it is Free (and unclaimed), or anonymous and Detached,
+  // Evicted or Attached by a dead process (JR-3).
+  bool claim_fresh(std::uint32_t i) noexcept {
+    ReaderRecord& r = lane_.readers[i];
+    const std::uint32_t state = platform_->load(r.state, std::memory_order_seq_cst);
+    std::uint32_t holder = platform_->load(r.pid, std::memory_order_seq_cst);
+    const bool holder_live = holder != 0 && platform_->process_alive(holder);
+    if (state == kReaderFree) {
+      if (holder_live) return false;  // being claimed right now
+    } else {
+      if (!journal_detail::is_anonymous(journal_detail::load_name(*platform_, r))) return false;
+      if (state == kReaderAttached && holder_live) return false;
+    }
+    if (!platform_->compare_exchange(r.pid, holder, self_pid_, std::memory_order_seq_cst)) return false;
+    // The record may have changed between the loads and the CAS (a detach clears pid last).
+    if (platform_->load(r.state, std::memory_order_seq_cst) != state) {
+      std::uint32_t self = self_pid_;
+      (void)platform_->compare_exchange(r.pid, self, holder, std::memory_order_seq_cst);
+      return false;
+    }
+    reader_id_ = i;
+    return true;
+  }
+
+  void start_fresh(const journal_detail::NameBytes& name) noexcept {
+    ReaderRecord& r = record();
+    auto& h = *lane_.header;
+    const std::uint64_t before = platform_->load(h.write_seq, std::memory_order_seq_cst);
+    platform_->store(r.cursor_seq, before, std::memory_order_seq_cst);
+    platform_->store(r.read_count, std::uint64_t{0}, std::memory_order_relaxed);
+    platform_->store(r.lost_count, std::uint64_t{0}, std::memory_order_relaxed);
+    platform_->store(r.heartbeat_ns, platform_->now_ns(), std::memory_order_seq_cst);
+    journal_detail::store_name(*platform_, r, name);
+    platform_->store(r.state, kReaderAttached, std::memory_order_seq_cst);
+    (void)platform_->fetch_add(h.attach_epoch, std::uint32_t{1}, std::memory_order_seq_cst);
+    next_seq_ = platform_->load(h.write_seq, std::memory_order_seq_cst);
+    if (next_seq_ != before) ring_detail::publish_cursor(*platform_, h, r, next_seq_, false);
+  }
+
+  // After claiming a free record for a new name: is another record already claimed under it?
+  bool duplicate_name(const journal_detail::NameBytes& name) noexcept {
+    ReaderRecord& mine = record();
+    // Publish the claim (name, then a non-Free state) before looking at the others.
+    journal_detail::store_name(*platform_, mine, name);
+    platform_->store(mine.heartbeat_ns, platform_->now_ns(), std::memory_order_seq_cst);
+    platform_->store(mine.cursor_seq, platform_->load(lane_.header->write_seq, std::memory_order_seq_cst),
+                     std::memory_order_seq_cst);
+    // Attached, not Detached: a concurrent take-over by the same name must see a live holder.
+    platform_->store(mine.state, kReaderAttached, std::memory_order_seq_cst);
+    for (std::uint32_t j = 0; j < lane_.reader_count; ++j) {
+      if (j == reader_id_) continue;
+      const ReaderRecord& other = lane_.readers[j];
+      if (platform_->load(other.state, std::memory_order_seq_cst) == kReaderFree) continue;
+      if (journal_detail::load_name(*platform_, other) == name) return true;
+    }
+    return false;
+  }
+
+  void back_off() noexcept {
+    ReaderRecord& r = record();
+    journal_detail::store_name(*platform_, r, journal_detail::NameBytes{});
+    platform_->store(r.state, kReaderFree, std::memory_order_seq_cst);
+    std::uint32_t self = self_pid_;
+    (void)platform_->compare_exchange(r.pid, self, std::uint32_t{0}, std::memory_order_seq_cst);
+    dead_ = true;
+    detached_ = true;
+  }
+
+  const P* platform_;
+  RingLaneRef lane_;
+  std::uint32_t self_pid_ = 0;
+  std::uint32_t reader_id_ = 0;
+  std::uint64_t next_seq_ = 0;
+  std::uint64_t cached_write_seq_ = 0;  // a write_seq this reader loaded (acquire) earlier
+  std::uint64_t pending_lost_ = 0;  // Lost to report on the next read (a resume behind the window)
+  bool dead_ = false;      // evicted, taken over, backed off or detached: every call fails
+  bool detached_ = false;  // detach() ran (it runs once)
+};
+
+}  // namespace indexbus

@@ -1,0 +1,167 @@
+// The executable sequential model of a Journal lane (spec/v1-semantics.md, JR-*).
+//
+// Like the Events model: plain values and one pure function, step(state, op). Time is explicit:
+// the state holds a clock (now_ns) that only JournalAdvanceTime moves, and every reader call
+// records it as the reader's heartbeat, so evictions are decided deterministically. A blocking
+// operation that would have to wait returns Timeout at once (nothing else happens meanwhile in a
+// sequential history, and the clock does not move by itself). Reader ids are reader record
+// indexes; an operation on a reader names a record that a live handle holds.
+//
+// The model has no processes: a record attached by a live handle is "attached by a live process"
+// (attach by its name is RoleTaken). Recovery from dead processes is checked by core's tests.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "indexbus/spec/events_model.hpp"  // Bytes, RetainedEntry, WriteOutcome, ReadOutcome, ...
+#include "indexbus/vocabulary.hpp"
+
+namespace indexbus::spec {
+
+struct JournalConfig {
+  std::uint32_t capacity_slots = 4;       // power of two in [1, 2^24]
+  std::uint32_t slot_payload_bytes = 16;  // multiple of 8 in [8, 2^20]
+  OnFull on_full = OnFull::Block;
+  std::uint32_t reader_count = 1;         // 1..kReaderCountMax
+  std::uint64_t reader_timeout_ns = 0;    // 0 = never evict
+
+  friend bool operator==(const JournalConfig&, const JournalConfig&) = default;
+};
+
+// The values of ReaderRecord.state (spec/layout.md).
+enum class JournalReaderState : std::uint32_t { Free = 0, Attached = 1, Evicted = 2, Detached = 3 };
+
+struct JournalReaderRecord {
+  JournalReaderState state = JournalReaderState::Free;
+  std::string name;              // empty = anonymous
+  std::uint64_t cursor_seq = 0;  // committed position
+  std::uint64_t next_seq = 0;    // read position of the live handle (meaningful while has_handle)
+  std::uint64_t read_count = 0;
+  std::uint64_t lost_count = 0;
+  std::uint64_t heartbeat_ns = 0;
+  bool has_handle = false;       // a handle from an attach is live (Attached, or Evicted unseen)
+  std::uint64_t pending_lost = 0;  // handle: entries skipped at a resume, reported by its next read
+
+  friend bool operator==(const JournalReaderRecord&, const JournalReaderRecord&) = default;
+};
+
+struct JournalState {
+  JournalConfig config;
+  std::uint64_t now_ns = 0;
+  std::uint64_t written = 0;  // = write_seq
+  bool closed = false;
+  std::uint64_t eviction_count = 0;
+  // Exactly the sequences [max(0, written - capacity), written): the retained window (JR-6).
+  std::deque<RetainedEntry> retained;
+  std::vector<JournalReaderRecord> readers;  // reader_count records
+
+  friend bool operator==(const JournalState&, const JournalState&) = default;
+};
+
+JournalState initial_state(const JournalConfig& config);
+
+// Operations: JournalWriter and JournalReader calls, plus the clock.
+struct JournalTryWrite {
+  Bytes payload;
+  friend bool operator==(const JournalTryWrite&, const JournalTryWrite&) = default;
+};
+struct JournalWrite {  // blocking, with a deadline
+  Bytes payload;
+  friend bool operator==(const JournalWrite&, const JournalWrite&) = default;
+};
+struct JournalClose {
+  friend bool operator==(const JournalClose&, const JournalClose&) = default;
+};
+struct JournalAttach {
+  std::string name;
+  friend bool operator==(const JournalAttach&, const JournalAttach&) = default;
+};
+struct JournalTryRead {
+  std::uint32_t reader = 0;
+  friend bool operator==(const JournalTryRead&, const JournalTryRead&) = default;
+};
+struct JournalRead {  // blocking, with a deadline
+  std::uint32_t reader = 0;
+  friend bool operator==(const JournalRead&, const JournalRead&) = default;
+};
+struct JournalCommit {
+  std::uint32_t reader = 0;
+  friend bool operator==(const JournalCommit&, const JournalCommit&) = default;
+};
+struct JournalReadAt {
+  std::uint32_t reader = 0;
+  std::uint64_t seq = 0;
+  friend bool operator==(const JournalReadAt&, const JournalReadAt&) = default;
+};
+struct JournalHeartbeat {
+  std::uint32_t reader = 0;
+  friend bool operator==(const JournalHeartbeat&, const JournalHeartbeat&) = default;
+};
+struct JournalDetach {
+  std::uint32_t reader = 0;
+  friend bool operator==(const JournalDetach&, const JournalDetach&) = default;
+};
+struct JournalAdvanceTime {
+  std::uint64_t ns = 0;
+  friend bool operator==(const JournalAdvanceTime&, const JournalAdvanceTime&) = default;
+};
+using JournalOp = std::variant<JournalTryWrite, JournalWrite, JournalClose, JournalAttach,
+                               JournalTryRead, JournalRead, JournalCommit, JournalReadAt,
+                               JournalHeartbeat, JournalDetach, JournalAdvanceTime>;
+
+enum class JournalAttachError : std::uint8_t { None = 0, BadReaderName, RoleTaken, NoFreeReader };
+
+struct JournalAttachOutcome {
+  JournalAttachError error = JournalAttachError::None;
+  std::uint32_t reader = 0;  // None only
+  friend bool operator==(const JournalAttachOutcome&, const JournalAttachOutcome&) = default;
+};
+struct JournalCallOutcome {  // commit, heartbeat: false = the reader was evicted
+  bool ok = true;
+  friend bool operator==(const JournalCallOutcome&, const JournalCallOutcome&) = default;
+};
+struct JournalDoneOutcome {  // detach, advance time
+  friend bool operator==(const JournalDoneOutcome&, const JournalDoneOutcome&) = default;
+};
+using JournalResult = std::variant<WriteOutcome, CloseOutcome, ReadOutcome, JournalAttachOutcome,
+                                   JournalCallOutcome, JournalDoneOutcome>;
+
+// The model. Pure; every op is defined in every state (an op on a reader without a live handle
+// reports Evicted / false and changes nothing).
+std::pair<JournalState, JournalResult> step(const JournalState& state, const JournalOp& op);
+
+std::uint64_t oldest_retained_seq(const JournalState& state) noexcept;  // JR-6
+// Block: the writer has no room (JR-9), before any eviction.
+bool is_full(const JournalState& state) noexcept;
+
+std::optional<std::string> check_invariants(const JournalState& state);
+
+std::string describe(const JournalConfig& config);
+std::string describe(const JournalOp& op);
+std::string describe(const JournalResult& result);
+std::string describe(const JournalState& state);
+std::ostream& operator<<(std::ostream& os, const JournalConfig& config);
+std::ostream& operator<<(std::ostream& os, const JournalOp& op);
+std::ostream& operator<<(std::ostream& os, const JournalResult& result);
+std::ostream& operator<<(std::ostream& os, const JournalState& state);
+
+std::size_t hash_value(const JournalConfig& config) noexcept;
+std::size_t hash_value(const JournalState& state) noexcept;
+
+}  // namespace indexbus::spec
+
+template <>
+struct std::hash<indexbus::spec::JournalState> {
+  std::size_t operator()(const indexbus::spec::JournalState& state) const noexcept {
+    return indexbus::spec::hash_value(state);
+  }
+};

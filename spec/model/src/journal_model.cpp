@@ -1,0 +1,388 @@
+#include "indexbus/spec/journal_model.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+#include <ostream>
+#include <sstream>
+
+namespace indexbus::spec {
+namespace {
+
+template <typename... Fs>
+struct Overloaded : Fs... {
+  using Fs::operator()...;
+};
+template <typename... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;
+
+using RS = JournalReaderState;
+
+bool attached(const JournalReaderRecord& r) noexcept { return r.state == RS::Attached; }
+
+// The writer evicts every attached reader that holds it back and has been silent for longer than
+// the timeout (JR-10).
+void evict_silent_holders(JournalState& s) {
+  if (s.config.reader_timeout_ns == 0) return;
+  for (JournalReaderRecord& r : s.readers) {
+    if (!attached(r) || s.written - r.cursor_seq < s.config.capacity_slots) continue;
+    if (s.now_ns > r.heartbeat_ns && s.now_ns - r.heartbeat_ns > s.config.reader_timeout_ns) {
+      r.state = RS::Evicted;
+      ++s.eviction_count;
+    }
+  }
+}
+
+WriteStatus write_into(JournalState& s, const Bytes& payload, bool blocking) {
+  if (s.closed) return WriteStatus::Closed;                                        // JR-11
+  if (payload.size() > s.config.slot_payload_bytes) return WriteStatus::TooLarge;  // JR-1
+  if (is_full(s)) {                                                                // JR-9
+    evict_silent_holders(s);                                                       // JR-10
+    if (is_full(s)) return blocking ? WriteStatus::Timeout : WriteStatus::Full;
+  }
+  s.retained.push_back(RetainedEntry{s.written, payload});  // JR-1
+  ++s.written;
+  if (s.retained.size() > s.config.capacity_slots) s.retained.pop_front();  // JR-6
+  return WriteStatus::Ok;
+}
+
+// Every reader call starts with the state check and the heartbeat (JR-10).
+JournalReaderRecord* begin_call(JournalState& s, std::uint32_t reader) {
+  if (reader >= s.readers.size()) return nullptr;
+  JournalReaderRecord& r = s.readers[reader];
+  if (!r.has_handle || !attached(r)) return nullptr;
+  r.heartbeat_ns = s.now_ns;
+  return &r;
+}
+
+ReadOutcome read_from(JournalState& s, std::uint32_t reader, bool blocking) {
+  JournalReaderRecord* r = begin_call(s, reader);
+  if (r == nullptr) return ReadOutcome{ReadStatus::Evicted, 0, {}, 0};
+  if (r->pending_lost != 0) {  // JR-4: skipped at the resume, already in lost_count
+    const std::uint64_t lost = r->pending_lost;
+    r->pending_lost = 0;
+    return ReadOutcome{ReadStatus::Lost, 0, {}, lost};
+  }
+  const std::uint64_t oldest = oldest_retained_seq(s);
+  if (r->next_seq < oldest) {  // JR-8
+    const std::uint64_t lost = oldest - r->next_seq;
+    r->next_seq = oldest;
+    r->lost_count += lost;
+    return ReadOutcome{ReadStatus::Lost, 0, {}, lost};
+  }
+  if (r->next_seq == s.written) {  // JR-11
+    if (s.closed) return ReadOutcome{ReadStatus::Closed, 0, {}, 0};
+    return ReadOutcome{blocking ? ReadStatus::Timeout : ReadStatus::Empty, 0, {}, 0};
+  }
+  const RetainedEntry& e = s.retained[r->next_seq - oldest];
+  assert(e.seq == r->next_seq);
+  ++r->next_seq;
+  ++r->read_count;
+  return ReadOutcome{ReadStatus::Entry, e.seq, e.payload, 0};  // JR-5
+}
+
+ReadOutcome read_at(JournalState& s, std::uint32_t reader, std::uint64_t seq) {
+  if (begin_call(s, reader) == nullptr) return ReadOutcome{ReadStatus::Evicted, 0, {}, 0};
+  if (seq >= s.written) return ReadOutcome{ReadStatus::NotYet, 0, {}, 0};  // JR-7
+  const std::uint64_t oldest = oldest_retained_seq(s);
+  if (seq < oldest) return ReadOutcome{ReadStatus::Evicted, 0, {}, 0};
+  const RetainedEntry& e = s.retained[seq - oldest];
+  return ReadOutcome{ReadStatus::Entry, e.seq, e.payload, 0};
+}
+
+JournalAttachOutcome attach(JournalState& s, const std::string& name) {
+  if (name.size() > kReaderNameBytes || name.find('\0') != std::string::npos) {  // JR-2
+    return JournalAttachOutcome{JournalAttachError::BadReaderName, 0};
+  }
+  if (!name.empty()) {  // JR-4: the record with this name, if any
+    for (std::uint32_t i = 0; i < s.readers.size(); ++i) {
+      JournalReaderRecord& r = s.readers[i];
+      if (r.state == RS::Free || r.name != name) continue;
+      if (attached(r)) return JournalAttachOutcome{JournalAttachError::RoleTaken, 0};
+      r.state = RS::Attached;
+      r.heartbeat_ns = s.now_ns;
+      // A cursor behind the window resumes at the oldest retained entry; the skipped entries are
+      // lost now and reported by the next read (JR-4, JR-8).
+      const std::uint64_t oldest = oldest_retained_seq(s);
+      r.pending_lost = r.cursor_seq < oldest ? oldest - r.cursor_seq : 0;
+      r.lost_count += r.pending_lost;
+      r.cursor_seq += r.pending_lost;
+      r.next_seq = r.cursor_seq;
+      r.has_handle = true;
+      return JournalAttachOutcome{JournalAttachError::None, i};
+    }
+  }
+  for (std::uint32_t i = 0; i < s.readers.size(); ++i) {  // JR-3: the first reusable record
+    JournalReaderRecord& r = s.readers[i];
+    const bool reusable = r.state == RS::Free ||
+                          (r.name.empty() && (r.state == RS::Detached || r.state == RS::Evicted));
+    if (!reusable) continue;
+    r = JournalReaderRecord{RS::Attached, name, s.written, s.written, 0, 0, s.now_ns, true, 0};
+    return JournalAttachOutcome{JournalAttachError::None, i};
+  }
+  return JournalAttachOutcome{JournalAttachError::NoFreeReader, 0};
+}
+
+std::string hex_prefix(const Bytes& bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  constexpr std::size_t kShown = 8;
+  std::string out;
+  for (std::size_t i = 0; i < bytes.size() && i < kShown; ++i) {
+    const auto b = static_cast<unsigned>(bytes[i]);
+    out += kDigits[b >> 4];
+    out += kDigits[b & 0xf];
+  }
+  if (bytes.size() > kShown) out += "..";
+  return out;
+}
+
+std::string describe_payload(const Bytes& bytes) {
+  return std::to_string(bytes.size()) + " B" + (bytes.empty() ? "" : " " + hex_prefix(bytes));
+}
+
+const char* state_name(RS state) {
+  switch (state) {
+    case RS::Free: return "free";
+    case RS::Attached: return "attached";
+    case RS::Evicted: return "evicted";
+    case RS::Detached: return "detached";
+  }
+  return "?";
+}
+
+void hash_combine(std::size_t& seed, std::uint64_t value) noexcept {
+  value += 0x9e3779b97f4a7c15ull + seed;
+  value = (value ^ (value >> 30)) * 0xbf58476d1ce4e5b9ull;
+  value = (value ^ (value >> 27)) * 0x94d049bb133111ebull;
+  seed = static_cast<std::size_t>(value ^ (value >> 31));
+}
+
+void hash_bytes(std::size_t& seed, const char* data, std::size_t size) noexcept {
+  hash_combine(seed, size);
+  for (std::size_t i = 0; i < size; i += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, data + i, std::min<std::size_t>(8, size - i));
+    hash_combine(seed, word);
+  }
+}
+
+}  // namespace
+
+JournalState initial_state(const JournalConfig& config) {
+  JournalState state;
+  state.config = config;
+  state.readers.resize(config.reader_count);
+  return state;
+}
+
+std::uint64_t oldest_retained_seq(const JournalState& s) noexcept {
+  return s.written > s.config.capacity_slots ? s.written - s.config.capacity_slots : 0;
+}
+
+bool is_full(const JournalState& s) noexcept {
+  if (s.config.on_full != OnFull::Block) return false;
+  for (const JournalReaderRecord& r : s.readers) {
+    if (attached(r) && s.written - r.cursor_seq >= s.config.capacity_slots) return true;
+  }
+  return false;
+}
+
+std::pair<JournalState, JournalResult> step(const JournalState& state, const JournalOp& op) {
+  JournalState next = state;
+  JournalResult result = std::visit(
+      Overloaded{
+          [&](const JournalTryWrite& w) -> JournalResult { return WriteOutcome{write_into(next, w.payload, false)}; },
+          [&](const JournalWrite& w) -> JournalResult { return WriteOutcome{write_into(next, w.payload, true)}; },
+          [&](const JournalClose&) -> JournalResult {
+            next.closed = true;
+            return CloseOutcome{};
+          },
+          [&](const JournalAttach& a) -> JournalResult { return attach(next, a.name); },
+          [&](const JournalTryRead& r) -> JournalResult { return read_from(next, r.reader, false); },
+          [&](const JournalRead& r) -> JournalResult { return read_from(next, r.reader, true); },
+          [&](const JournalCommit& c) -> JournalResult {
+            JournalReaderRecord* r = begin_call(next, c.reader);
+            if (r == nullptr) return JournalCallOutcome{false};
+            r->cursor_seq = r->next_seq;  // JR-5
+            return JournalCallOutcome{true};
+          },
+          [&](const JournalReadAt& r) -> JournalResult { return read_at(next, r.reader, r.seq); },
+          [&](const JournalHeartbeat& h) -> JournalResult {
+            return JournalCallOutcome{begin_call(next, h.reader) != nullptr};
+          },
+          [&](const JournalDetach& d) -> JournalResult {
+            if (d.reader < next.readers.size()) {  // JR-4
+              JournalReaderRecord& r = next.readers[d.reader];
+              if (r.has_handle && attached(r)) r.state = RS::Detached;
+              r.has_handle = false;
+              r.pending_lost = 0;
+            }
+            return JournalDoneOutcome{};
+          },
+          [&](const JournalAdvanceTime& t) -> JournalResult {
+            next.now_ns += t.ns;
+            return JournalDoneOutcome{};
+          },
+      },
+      op);
+  return {std::move(next), std::move(result)};
+}
+
+std::optional<std::string> check_invariants(const JournalState& s) {
+  const auto& c = s.config;
+  if (!is_power_of_two(c.capacity_slots) || c.capacity_slots > kCapacitySlotsMax) {
+    return "capacity_slots " + std::to_string(c.capacity_slots) + " is not a power of two in [1, 2^24]";
+  }
+  if (c.reader_count < 1 || c.reader_count > kReaderCountMax) {
+    return "reader_count " + std::to_string(c.reader_count) + " is not in [1, 64]";
+  }
+  if (s.readers.size() != c.reader_count) return std::string("reader records != reader_count");
+  const std::uint64_t first = oldest_retained_seq(s);
+  if (s.retained.size() != s.written - first) {
+    return "retained holds " + std::to_string(s.retained.size()) + " entries, expected " +
+           std::to_string(s.written - first);
+  }
+  for (std::size_t i = 0; i < s.retained.size(); ++i) {
+    if (s.retained[i].seq != first + i) return "retained entry " + std::to_string(i) + " out of order";
+    if (s.retained[i].payload.size() > c.slot_payload_bytes) return std::string("retained entry too long");
+  }
+  for (std::size_t i = 0; i < s.readers.size(); ++i) {
+    const JournalReaderRecord& r = s.readers[i];
+    const std::string who = "reader " + std::to_string(i);
+    if (r.state == RS::Free && !(r == JournalReaderRecord{})) return who + " is free but not blank";
+    if (!r.has_handle && r.pending_lost != 0) return who + " has a pending loss but no handle";
+    if (attached(r) && r.has_handle && s.config.on_full == OnFull::Block &&
+        s.written - r.cursor_seq > c.capacity_slots) {
+      return who + " is attached more than capacity behind under block";
+    }
+    if (r.has_handle && r.state != RS::Attached && r.state != RS::Evicted) {
+      return who + " has a live handle but is " + state_name(r.state);
+    }
+    if (r.cursor_seq > s.written) return who + " cursor is ahead of written";
+    if (attached(r) && r.next_seq < r.cursor_seq) return who + " reads behind its committed cursor";
+    if (attached(r) && r.next_seq > s.written) return who + " reads ahead of written";
+    if (r.heartbeat_ns > s.now_ns) return who + " heartbeat is in the future";
+    if (r.name.empty()) continue;
+    for (std::size_t j = i + 1; j < s.readers.size(); ++j) {
+      if (s.readers[j].state != RS::Free && s.readers[j].name == r.name) {
+        return "readers " + std::to_string(i) + " and " + std::to_string(j) + " share name " + r.name;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+std::string describe(const JournalConfig& c) {
+  return "journal " + std::string(to_string(c.on_full)) + " capacity " + std::to_string(c.capacity_slots) +
+         " slot " + std::to_string(c.slot_payload_bytes) + " B readers " + std::to_string(c.reader_count) +
+         " timeout " + std::to_string(c.reader_timeout_ns) + " ns";
+}
+
+std::string describe(const JournalOp& op) {
+  const auto r = [](const char* what, std::uint32_t reader) {
+    return std::string(what) + "(r" + std::to_string(reader) + ")";
+  };
+  return std::visit(
+      Overloaded{
+          [](const JournalTryWrite& w) { return "TryWrite(" + describe_payload(w.payload) + ")"; },
+          [](const JournalWrite& w) { return "Write(" + describe_payload(w.payload) + ")"; },
+          [](const JournalClose&) { return std::string("Close"); },
+          [](const JournalAttach& a) { return "Attach('" + a.name + "')"; },
+          [&](const JournalTryRead& o) { return r("TryRead", o.reader); },
+          [&](const JournalRead& o) { return r("Read", o.reader); },
+          [&](const JournalCommit& o) { return r("Commit", o.reader); },
+          [](const JournalReadAt& o) {
+            return "ReadAt(r" + std::to_string(o.reader) + ", " + std::to_string(o.seq) + ")";
+          },
+          [&](const JournalHeartbeat& o) { return r("Heartbeat", o.reader); },
+          [&](const JournalDetach& o) { return r("Detach", o.reader); },
+          [](const JournalAdvanceTime& t) { return "AdvanceTime(" + std::to_string(t.ns) + " ns)"; },
+      },
+      op);
+}
+
+std::string describe(const JournalResult& result) {
+  return std::visit(
+      Overloaded{
+          [](const WriteOutcome& w) { return std::string(to_string(w.status)); },
+          [](const CloseOutcome&) { return std::string("closed"); },
+          [](const ReadOutcome& r) {
+            std::string out(to_string(r.status));
+            if (r.status == ReadStatus::Entry) {
+              out += "{seq " + std::to_string(r.seq) + ", " + describe_payload(r.payload) + "}";
+            } else if (r.status == ReadStatus::Lost) {
+              out += "{" + std::to_string(r.lost_count) + "}";
+            }
+            return out;
+          },
+          [](const JournalAttachOutcome& a) {
+            switch (a.error) {
+              case JournalAttachError::None: return "attached r" + std::to_string(a.reader);
+              case JournalAttachError::BadReaderName: return std::string("BadReaderName");
+              case JournalAttachError::RoleTaken: return std::string("RoleTaken");
+              case JournalAttachError::NoFreeReader: return std::string("NoFreeReader");
+            }
+            return std::string("?");
+          },
+          [](const JournalCallOutcome& c) { return std::string(c.ok ? "ok" : "evicted"); },
+          [](const JournalDoneOutcome&) { return std::string("done"); },
+      },
+      result);
+}
+
+std::string describe(const JournalState& s) {
+  std::ostringstream os;
+  os << describe(s.config) << ": now " << s.now_ns << " ns, written " << s.written
+     << (s.closed ? ", closed" : "") << ", evictions " << s.eviction_count << ", retained "
+     << s.retained.size();
+  for (std::size_t i = 0; i < s.readers.size(); ++i) {
+    const JournalReaderRecord& r = s.readers[i];
+    os << "; r" << i << " " << state_name(r.state);
+    if (r.state == RS::Free) continue;
+    os << " '" << r.name << "' cursor " << r.cursor_seq << " next " << r.next_seq << " read "
+       << r.read_count << " lost " << r.lost_count << " hb " << r.heartbeat_ns
+       << (r.has_handle ? " handle" : "") << (r.pending_lost != 0 ? " pending_lost " + std::to_string(r.pending_lost) : "");
+  }
+  return os.str();
+}
+
+std::ostream& operator<<(std::ostream& os, const JournalConfig& c) { return os << describe(c); }
+std::ostream& operator<<(std::ostream& os, const JournalOp& op) { return os << describe(op); }
+std::ostream& operator<<(std::ostream& os, const JournalResult& r) { return os << describe(r); }
+std::ostream& operator<<(std::ostream& os, const JournalState& s) { return os << describe(s); }
+
+std::size_t hash_value(const JournalConfig& c) noexcept {
+  std::size_t seed = 0;
+  hash_combine(seed, c.capacity_slots);
+  hash_combine(seed, c.slot_payload_bytes);
+  hash_combine(seed, static_cast<std::uint64_t>(c.on_full));
+  hash_combine(seed, c.reader_count);
+  hash_combine(seed, c.reader_timeout_ns);
+  return seed;
+}
+
+std::size_t hash_value(const JournalState& s) noexcept {
+  std::size_t seed = hash_value(s.config);
+  hash_combine(seed, s.now_ns);
+  hash_combine(seed, s.written);
+  hash_combine(seed, s.closed ? 1 : 0);
+  hash_combine(seed, s.eviction_count);
+  for (const RetainedEntry& e : s.retained) {
+    hash_combine(seed, e.seq);
+    hash_bytes(seed, reinterpret_cast<const char*>(e.payload.data()), e.payload.size());
+  }
+  for (const JournalReaderRecord& r : s.readers) {
+    hash_combine(seed, static_cast<std::uint64_t>(r.state));
+    hash_bytes(seed, r.name.data(), r.name.size());
+    hash_combine(seed, r.cursor_seq);
+    hash_combine(seed, r.next_seq);
+    hash_combine(seed, r.read_count);
+    hash_combine(seed, r.lost_count);
+    hash_combine(seed, r.heartbeat_ns);
+    hash_combine(seed, r.has_handle ? 1 : 0);
+    hash_combine(seed, r.pending_lost);
+  }
+  return seed;
+}
+
+}  // namespace indexbus::spec
