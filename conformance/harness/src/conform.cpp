@@ -1,0 +1,263 @@
+#include "indexbus/harness/conform.hpp"
+
+#include <fnmatch.h>
+#include <errno.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <chrono>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "indexbus/conformance/lane_under_test.hpp"  // SetupError
+#include "indexbus/protocol/frame.hpp"
+
+namespace indexbus::harness {
+namespace {
+
+std::string xml_escape(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default:
+        // XML 1.0 allows no control characters but tab, newline and carriage return.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+          out += '?';
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+std::string shell_quote(const std::string& word) {
+  if (!word.empty() && word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/=:") ==
+                           std::string::npos) {
+    return word;
+  }
+  std::string out = "'";
+  for (const char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+CaseResult run_one(const CaseDef& def, const ConformOptions& options, const ScratchDir& dir) {
+  const std::uint64_t seed = case_seed(options.seed, def.id);
+  const auto start = std::chrono::steady_clock::now();
+  CaseResult result;
+  try {
+    if (def.make_scenario) {
+      std::mt19937_64 rng(seed);
+      const Scenario scenario = def.make_scenario(rng);
+      result = run_step_case(def, scenario, seed, options.agent_argv, dir);
+    } else {
+      result.id = def.id;
+      result.level = def.level;
+      result.rules = def.rules;
+      result.seed = seed;
+      const InProcessOutcome outcome = def.run_in_process(CaseContext{seed, dir.path()});
+      result.outcome = outcome.passed ? Outcome::Pass : Outcome::Fail;
+      result.detail = outcome.detail;
+    }
+  } catch (const conformance::SetupError& e) {
+    result.id = def.id;
+    result.level = def.level;
+    result.rules = def.rules;
+    result.seed = seed;
+    result.outcome = Outcome::Crash;
+    result.detail = std::string("setup failed: ") + e.what();
+  }
+  result.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+Json history_json(const std::vector<HistoryRecord>& history) {
+  Json out = Json::array();
+  for (const HistoryRecord& r : history) {
+    out.push_back({{"step", r.step},
+                   {"agent", r.agent},
+                   {"action", r.action},
+                   {"expected", r.expected},
+                   {"actual", r.actual},
+                   {"invoked_ns", r.invoked_ns},
+                   {"returned_ns", r.returned_ns},
+                   {"matched", r.matched}});
+  }
+  return out;
+}
+
+Json case_json(const CaseResult& c, const ConformOptions& options, bool with_history) {
+  Json out{{"id", c.id},
+           {"level", to_string(c.level)},
+           {"rules", c.rules},
+           {"outcome", to_string(c.outcome)},
+           {"duration_s", c.duration_s},
+           {"seed", c.seed},
+           {"detail", c.detail}};
+  if (c.outcome != Outcome::Pass && c.outcome != Outcome::Skip) out["replay"] = replay_command(options, c);
+  if (with_history) {
+    out["history"] = history_json(c.history);
+    out["scenario"] = c.scenario;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<const CaseDef*> select_cases(const std::vector<std::string>& globs) {
+  std::vector<const CaseDef*> out;
+  for (const CaseDef& def : catalog()) {
+    bool selected = globs.empty();
+    for (const std::string& glob : globs) selected = selected || ::fnmatch(glob.c_str(), def.id.c_str(), 0) == 0;
+    if (selected) out.push_back(&def);
+  }
+  return out;
+}
+
+ConformReport run_conform(const ConformOptions& options, const std::vector<const CaseDef*>& cases,
+                          const std::function<void(const CaseResult&, std::size_t, std::size_t)>& on_done) {
+  const ScratchDir dir(options.region_dir);
+  ConformReport report;
+  report.seed = options.seed;
+  report.agent_argv = options.agent_argv;
+  report.cases.resize(cases.size());
+  const std::uint64_t start_ns = protocol::monotonic_now_ns();
+  const std::uint64_t budget_end_ns = start_ns + options.time_budget_ms * 1'000'000;
+  std::atomic<std::size_t> next{0};
+  std::size_t done = 0;
+  std::mutex done_mutex;
+  auto worker = [&] {
+    // Each pass takes one case: bounded by the number of cases.
+    for (std::size_t i = next.fetch_add(1); i < cases.size(); i = next.fetch_add(1)) {
+      CaseResult result;
+      if (protocol::monotonic_now_ns() >= budget_end_ns) {
+        result.id = cases[i]->id;
+        result.level = cases[i]->level;
+        result.rules = cases[i]->rules;
+        result.seed = case_seed(options.seed, cases[i]->id);
+        result.outcome = Outcome::Skip;
+        result.detail = "time budget of " + std::to_string(options.time_budget_ms / 1000) + " s used up before this case";
+      } else {
+        result = run_one(*cases[i], options, dir);
+      }
+      const std::lock_guard lock(done_mutex);
+      report.cases[i] = std::move(result);
+      ++done;
+      if (on_done) on_done(report.cases[i], done, cases.size());
+    }
+  };
+  const std::uint32_t jobs = std::max<std::uint32_t>(1, std::min<std::uint32_t>(options.jobs, 64));
+  std::vector<std::thread> threads;
+  for (std::uint32_t j = 1; j < jobs; ++j) threads.emplace_back(worker);
+  worker();
+  for (std::thread& t : threads) t.join();
+  report.duration_s = static_cast<double>(protocol::monotonic_now_ns() - start_ns) / 1e9;
+  return report;
+}
+
+std::string replay_command(const ConformOptions& options, const CaseResult& result) {
+  return options.replay_prefix + " --cases " + shell_quote(result.id) + " --seed " + std::to_string(options.seed);
+}
+
+bool run_failed(const ConformReport& report) {
+  for (const CaseResult& c : report.cases) {
+    if (c.level == Level::Required && c.outcome != Outcome::Pass && c.outcome != Outcome::Skip) return true;
+  }
+  return false;
+}
+
+Json index_json(const ConformReport& report, const ConformOptions& options) {
+  Json cases = Json::array();
+  Json summary{{"PASS", 0}, {"FAIL", 0}, {"CRASH", 0}, {"TIMEOUT", 0}, {"SKIP", 0}};
+  for (const CaseResult& c : report.cases) {
+    summary[to_string(c.outcome)] = summary[to_string(c.outcome)].get<int>() + 1;
+    cases.push_back(case_json(c, options, c.outcome != Outcome::Pass && c.outcome != Outcome::Skip));
+  }
+  return Json{{"tool", "indexbus conform"},
+              {"protocol", protocol::kProtocolVersion},
+              {"seed", report.seed},
+              {"agent", report.agent_argv},
+              {"duration_s", report.duration_s},
+              {"passed", !run_failed(report)},
+              {"summary", summary},
+              {"cases", cases}};
+}
+
+std::string junit_xml(const ConformReport& report, const ConformOptions& options) {
+  std::size_t failures = 0;
+  std::size_t errors = 0;
+  std::size_t skipped = 0;
+  for (const CaseResult& c : report.cases) {
+    failures += c.outcome == Outcome::Fail;
+    errors += c.outcome == Outcome::Crash || c.outcome == Outcome::Timeout;
+    skipped += c.outcome == Outcome::Skip;
+  }
+  std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  xml += "<testsuites name=\"indexbus conform\">\n";
+  xml += "  <testsuite name=\"indexbus-conform\" tests=\"" + std::to_string(report.cases.size()) + "\" failures=\"" +
+         std::to_string(failures) + "\" errors=\"" + std::to_string(errors) + "\" skipped=\"" + std::to_string(skipped) +
+         "\" time=\"" + std::to_string(report.duration_s) + "\">\n";
+  xml += "    <properties><property name=\"seed\" value=\"" + std::to_string(report.seed) + "\"/></properties>\n";
+  for (const CaseResult& c : report.cases) {
+    const std::size_t dot = c.id.rfind('.');
+    const std::string classname = dot == std::string::npos ? c.id : c.id.substr(0, dot);
+    const std::string name = dot == std::string::npos ? c.id : c.id.substr(dot + 1);
+    xml += "    <testcase classname=\"" + xml_escape(classname) + "\" name=\"" + xml_escape(name) + "\" time=\"" +
+           std::to_string(c.duration_s) + "\">";
+    const std::string body = xml_escape(to_string(c.level) + " " + c.id + " [" + [&] {
+                                          std::string rules;
+                                          for (const auto& r : c.rules) rules += (rules.empty() ? "" : " ") + r;
+                                          return rules;
+                                        }() + "]\n" + c.detail + "\nseed " + std::to_string(c.seed) + "\nreplay: " +
+                                        replay_command(options, c));
+    switch (c.outcome) {
+      case Outcome::Pass: break;
+      case Outcome::Skip: xml += "<skipped message=\"" + xml_escape(c.detail) + "\"/>"; break;
+      case Outcome::Fail:
+        xml += "\n      <failure type=\"FAIL\" message=\"" + xml_escape(c.detail) + "\">" + body + "</failure>\n    ";
+        break;
+      case Outcome::Crash:
+      case Outcome::Timeout:
+        xml += "\n      <error type=\"" + to_string(c.outcome) + "\" message=\"" + xml_escape(c.detail) + "\">" + body +
+               "</error>\n    ";
+        break;
+    }
+    xml += "</testcase>\n";
+  }
+  xml += "  </testsuite>\n</testsuites>\n";
+  return xml;
+}
+
+std::optional<std::string> write_report(const ConformReport& report, const ConformOptions& options, const std::string& dir) {
+  auto make_dir = [](const std::string& path) -> bool { return ::mkdir(path.c_str(), 0755) == 0 || errno == EEXIST; };
+  if (!make_dir(dir)) return "cannot create report directory " + dir + ": " + std::strerror(errno);
+  auto write_file = [](const std::string& path, const std::string& text) -> std::optional<std::string> {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) return "cannot write " + path;
+    return std::nullopt;
+  };
+  if (auto e = write_file(dir + "/index.json", index_json(report, options).dump(2) + "\n")) return e;
+  if (auto e = write_file(dir + "/junit.xml", junit_xml(report, options))) return e;
+  for (const CaseResult& c : report.cases) {
+    if (c.outcome == Outcome::Pass || c.outcome == Outcome::Skip) continue;
+    if (!make_dir(dir + "/failures")) return "cannot create " + dir + "/failures";
+    Json saved = case_json(c, options, true);
+    saved["run_seed"] = report.seed;
+    saved["agent"] = report.agent_argv;
+    if (auto e = write_file(dir + "/failures/" + c.id + ".json", saved.dump(2) + "\n")) return e;
+  }
+  return std::nullopt;
+}
+
+}  // namespace indexbus::harness
