@@ -45,7 +45,9 @@ struct Unsupported {
   std::string reason;
 };
 
-enum class Defect { None, SkipEvery5thEntry, OkInsteadOfFull };
+// Test-only misbehaviour (indexbus-agent-broken). Lane defects make results wrong; process
+// defects make the agent crash, hang or send garbage on its first read.
+enum class Defect { None, SkipEvery5thEntry, OkInsteadOfFull, CrashOnRead, HangOnRead, GarbageOnRead };
 
 struct Context {
   indexbus::RealPlatform platform{indexbus::WaitStrategy::Park};
@@ -65,6 +67,17 @@ std::uint64_t deadline_from(const Context& ctx, const Json& request) {
 }
 
 Json write_result(indexbus::WriteStatus status) { return Json{{"status", indexbus::to_string(status)}}; }
+
+void misbehave_on_read(Defect defect) {
+  if (defect == Defect::CrashOnRead) std::abort();
+  if (defect == Defect::HangOnRead) {
+    for (;;) ::pause();  // until the harness kills us
+  }
+  if (defect == Defect::GarbageOnRead) {
+    static constexpr char kGarbage[] = "\x05\x00\x00\x00hello";
+    (void)!::write(STDOUT_FILENO, kGarbage, sizeof kGarbage - 1);
+  }
+}
 
 // ---- Events -----------------------------------------------------------------------------------
 
@@ -100,6 +113,7 @@ class EventsConsumerHandle final : public RoleHandle {
 
   Json run(const std::string& op, const Json& request) override {
     if (op != "try_read" && op != "read") throw Unsupported{"op " + op + " is not an events consumer op"};
+    misbehave_on_read(ctx_.defect);
     const bool blocking = op == "read";
     const std::uint64_t deadline_ns = blocking ? deadline_from(ctx_, request) : 0;
     auto call = [&] { return blocking ? consumer_.read(buffer_, deadline_ns) : consumer_.try_read(buffer_); };
@@ -334,6 +348,9 @@ Defect parse_defect(int argc, char** argv) {
     if (flag != "--defect") continue;
     if (value == "skip-every-5th-entry") return Defect::SkipEvery5thEntry;
     if (value == "ok-instead-of-full") return Defect::OkInsteadOfFull;
+    if (value == "crash-on-read") return Defect::CrashOnRead;
+    if (value == "hang-on-read") return Defect::HangOnRead;
+    if (value == "garbage-on-read") return Defect::GarbageOnRead;
     std::fprintf(stderr, "indexbus-agent-broken: unknown defect %s\n", value.c_str());
     std::exit(2);
   }

@@ -58,7 +58,7 @@ CaseResult run_one(const CaseDef& def, const ConformOptions& options, const Scra
     if (def.make_scenario) {
       std::mt19937_64 rng(seed);
       const Scenario scenario = def.make_scenario(rng);
-      result = run_step_case(def, scenario, seed, options.agent_argv, dir);
+      result = run_step_case(def, scenario, seed, options.agent_argv, dir, options.request_deadline_ms);
     } else {
       result.id = def.id;
       result.level = def.level;

@@ -54,8 +54,8 @@ const spec::Bytes* payload_of(const spec::Op& op) {
 class StepRun {
  public:
   StepRun(const CaseDef& def, const Scenario& scenario, std::uint64_t seed, const std::vector<std::string>& agent_argv,
-          const ScratchDir& dir)
-      : scenario_(scenario), agent_argv_(agent_argv), region_(dir, def.id), state_(spec::initial_state(scenario.config)) {
+          const ScratchDir& dir, std::uint32_t request_deadline_ms)
+      : scenario_(scenario), agent_argv_(agent_argv), request_deadline_ms_(request_deadline_ms), region_(dir, def.id), state_(spec::initial_state(scenario.config)) {
     result_.id = def.id;
     result_.level = def.level;
     result_.rules = def.rules;
@@ -127,12 +127,12 @@ class StepRun {
     throw CaseStop{outcome, during + ": " + failure.message};
   }
 
-  Reply call(std::size_t index, Json request, const std::string& during, std::uint32_t deadline_ms = kDefaultDeadlineMs) {
+  Reply call(std::size_t index, Json request, const std::string& during) {
     assert(index < agents_.size());
     if (!agents_[index] || !agents_[index]->running()) {
       throw CaseStop{Outcome::Fail, "scenario error: agent " + std::to_string(index) + " is not running for " + during};
     }
-    RequestOutcome outcome = agents_[index]->request(std::move(request), deadline_ms);
+    RequestOutcome outcome = agents_[index]->request(std::move(request), request_deadline_ms_);
     if (auto* failure = std::get_if<AgentFailure>(&outcome)) stop_on(*failure, "agent " + std::to_string(index) + " " + during);
     Reply& reply = std::get<Reply>(outcome);
     if (reply.type == "unsupported") {
@@ -301,6 +301,7 @@ class StepRun {
 
   const Scenario& scenario_;
   const std::vector<std::string>& agent_argv_;
+  std::uint32_t request_deadline_ms_;
   RegionFile region_;
   spec::EventsState state_;
   std::vector<std::unique_ptr<AgentProcess>> agents_;
@@ -321,8 +322,9 @@ std::string to_string(Outcome outcome) {
 }
 
 CaseResult run_step_case(const CaseDef& def, const Scenario& scenario, std::uint64_t seed,
-                         const std::vector<std::string>& agent_argv, const ScratchDir& dir) {
-  return StepRun(def, scenario, seed, agent_argv, dir).run();
+                         const std::vector<std::string>& agent_argv, const ScratchDir& dir,
+                         std::uint32_t request_deadline_ms) {
+  return StepRun(def, scenario, seed, agent_argv, dir, request_deadline_ms).run();
 }
 
 }  // namespace indexbus::harness

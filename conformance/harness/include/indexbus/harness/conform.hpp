@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "indexbus/harness/agent_process.hpp"
 #include "indexbus/harness/step_runner.hpp"
 #include "indexbus/protocol/frame.hpp"
 
@@ -23,6 +24,7 @@ struct ConformOptions {
   std::uint64_t time_budget_ms = 110'000;  // cases not started by then are SKIP
   std::string region_dir = "/dev/shm";
   std::vector<std::string> agent_argv;  // the agent command line
+  std::uint32_t request_deadline_ms = kDefaultDeadlineMs;  // per request; then TIMEOUT
   // Prefix of every replay command, e.g. "indexbus conform --agent X"; --cases/--seed appended.
   std::string replay_prefix = "indexbus conform";
 };

@@ -41,6 +41,7 @@ struct CaseResult {
 
 // Runs a step-mode scenario with fresh agents started from agent_argv; region files go in dir.
 CaseResult run_step_case(const CaseDef& def, const Scenario& scenario, std::uint64_t seed,
-                         const std::vector<std::string>& agent_argv, const ScratchDir& dir);
+                         const std::vector<std::string>& agent_argv, const ScratchDir& dir,
+                         std::uint32_t request_deadline_ms = 5'000);
 
 }  // namespace indexbus::harness
