@@ -13,6 +13,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <map>
 #include <memory>
 #include <optional>
@@ -223,6 +224,10 @@ class Agent {
     } catch (const Unsupported& e) {
       reply["type"] = "unsupported";
       reply["reason"] = e.reason;
+    } catch (const std::exception& e) {  // a bug of ours: say so rather than die mid-session
+      std::fprintf(stderr, "indexbus-agent: internal error: %s\n", e.what());
+      reply["type"] = "error";
+      reply["error"] = {{"kind", "internal"}, {"message", e.what()}};
     }
     return reply;
   }

@@ -261,8 +261,46 @@ int run_catalog(ConformArgs args) {
     std::fprintf(stderr, "indexbus conform: %s\n", error->c_str());
     return kExitEnvironment;
   }
-  std::printf("report: %s/index.json, %s/junit.xml\n", args.report_dir.c_str(), args.report_dir.c_str());
+  std::printf("report: %s/index.json, %s/junit.xml, %s/report.html\n", args.report_dir.c_str(), args.report_dir.c_str(),
+              args.report_dir.c_str());
+  for (const auto& result : report.cases) {
+    if (result.outcome == h::Outcome::Pass || result.outcome == h::Outcome::Skip) continue;
+    std::printf("saved: indexbus replay %s/failures/%s.json\n", args.report_dir.c_str(), result.id.c_str());
+  }
   return h::run_failed(report) ? kExitConformance : kExitOk;
+}
+
+// Runs the case saved in a report's failures/<ID>.json again: same case, run seed and agent.
+int run_replay(const std::string& path, const std::string& report_dir, const std::string& region_dir) {
+  std::FILE* file = std::fopen(path.c_str(), "r");
+  if (file == nullptr) {
+    std::fprintf(stderr, "indexbus replay: cannot open %s\n", path.c_str());
+    return kExitEnvironment;
+  }
+  const nlohmann::json saved = nlohmann::json::parse(file, nullptr, /*allow_exceptions=*/false);
+  std::fclose(file);
+  if (saved.is_discarded() || !saved.is_object() || !saved.contains("id") || !saved["id"].is_string() ||
+      !saved.contains("run_seed") || !saved["run_seed"].is_number_unsigned() || !saved.contains("agent") ||
+      !saved["agent"].is_array() || saved["agent"].empty()) {
+    std::fprintf(stderr, "indexbus replay: %s is not a saved failure (failures/<ID>.json of a report)\n", path.c_str());
+    return kExitUsage;
+  }
+  ConformArgs args;
+  args.case_globs = {saved["id"].get<std::string>()};
+  args.seed = saved["run_seed"].get<std::uint64_t>();
+  args.seed_given = true;
+  args.jobs = 1;
+  args.report_dir = report_dir;
+  args.region_dir = region_dir;
+  for (const auto& word : saved["agent"]) {
+    if (!word.is_string()) return kExitUsage;
+    if (args.agent.empty()) {
+      args.agent = word.get<std::string>();
+    } else {
+      args.agent_args.push_back(word.get<std::string>());
+    }
+  }
+  return run_catalog(std::move(args));
 }
 
 }  // namespace
@@ -320,7 +358,15 @@ int main(int argc, char** argv) {
   conform->add_option("--ops", ops, "--rule-suite: operations per sequence")->check(CLI::Range(1, 100'000));
   conform->add_option("--region-dir", conform_args.region_dir, "Directory for scratch regions (tmpfs)");
 
-  for (auto* sub : {create, inspect, remove, conform}) sub->footer(kExitCodesHelp);
+  auto* replay = app.add_subcommand("replay", "Run a failed case again from its saved scenario (report failures/<ID>.json)");
+  std::string replay_path;
+  std::string replay_report = "indexbus-replay-report";
+  std::string replay_region_dir = indexbus::kDefaultRegionDirectory;
+  replay->add_option("file", replay_path, "A failures/<ID>.json file of an indexbus conform report")->required();
+  replay->add_option("--report", replay_report, "Report folder for the replay");
+  replay->add_option("--region-dir", replay_region_dir, "Directory for scratch regions (tmpfs)");
+
+  for (auto* sub : {create, inspect, remove, conform, replay}) sub->footer(kExitCodesHelp);
 
   try {
     app.parse(argc, argv);
@@ -335,6 +381,7 @@ int main(int argc, char** argv) {
   if (create->parsed()) return run_create(create_path, lane_args, mode_text);
   if (inspect->parsed()) return run_inspect(inspect_path, json);
   if (remove->parsed()) return run_remove(remove_path);
+  if (replay->parsed()) return run_replay(replay_path, replay_report, replay_region_dir);
   if (conform->parsed()) {
     conform_args.seed_given = seed_option->count() > 0;
     if (rule_suite) return run_rule_suite(conform_args.seed, conform_args.seed_given, runs, ops, conform_args.region_dir);

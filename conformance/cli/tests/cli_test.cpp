@@ -153,7 +153,7 @@ TEST(Cli, InspectReportsEnvironmentAndValidationErrors) {
 }
 
 TEST(Cli, HelpOnEveryVerb) {
-  for (const char* verb : {"", "create ", "inspect ", "remove ", "conform "}) {
+  for (const char* verb : {"", "create ", "inspect ", "remove ", "conform ", "replay "}) {
     const auto help = run(std::string(verb) + "--help");
     EXPECT_EQ(help.exit_code, 0) << verb << help.output;
     EXPECT_NE(help.output.find("Exit codes"), std::string::npos) << verb << help.output;
@@ -204,6 +204,13 @@ TEST(Cli, ConformFailurePrintsAOneLineReplay) {
                                "Required.Events.Block.CapacityOne --seed 3"),
             std::string::npos)
       << result.output;
+  // The saved scenario replays the same failure.
+  const auto replayed = run(std::string("replay ") + report_dir + "/failures/Required.Events.Block.CapacityOne.json --report " +
+                            report_dir + "/replay");
+  EXPECT_EQ(replayed.exit_code, 1) << replayed.output;
+  EXPECT_NE(replayed.output.find("seed 3"), std::string::npos) << replayed.output;
+  EXPECT_NE(replayed.output.find("expected Full, got Ok"), std::string::npos) << replayed.output;
+  EXPECT_EQ(run(std::string("replay ") + report_dir + "/index.json").exit_code, 2);
   (void)std::system((std::string("rm -rf ") + report_dir).c_str());
 }
 

@@ -190,8 +190,12 @@ RequestOutcome AgentProcess::request(Json request, std::uint32_t deadline_ms) {
   request["deadline_ms"] = deadline_ms;
   const std::uint64_t deadline_ns = protocol::monotonic_now_ns() + std::uint64_t{deadline_ms} * 1'000'000 + kReplyGraceNs;
   if (auto error = protocol::write_frame(stdin_fd_, request, deadline_ns)) {
-    if (errno == EPIPE) return fail(AgentFailureKind::Crash, "agent closed its stdin; " + reap_description());
-    return fail(AgentFailureKind::Timeout, "cannot send request " + std::to_string(id) + ": " + *error);
+    // Past the deadline the agent stopped reading (hung); otherwise the pipe broke (it died).
+    if (protocol::monotonic_now_ns() >= deadline_ns) {
+      return fail(AgentFailureKind::Timeout, "cannot send request " + std::to_string(id) + ": " + *error);
+    }
+    return fail(AgentFailureKind::Crash, "cannot send request " + std::to_string(id) + " (" + *error + "); " +
+                                             reap_description());
   }
   const protocol::FrameResult frame = protocol::read_frame(stdout_fd_, deadline_ns);
   switch (frame.status) {

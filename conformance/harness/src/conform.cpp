@@ -237,6 +237,73 @@ std::string junit_xml(const ConformReport& report, const ConformOptions& options
   return xml;
 }
 
+std::string report_html(const ConformReport& report, const ConformOptions& options) {
+  std::size_t counts[5] = {};
+  for (const CaseResult& c : report.cases) counts[static_cast<int>(c.outcome)] += 1;
+  std::string agent;
+  for (const std::string& arg : report.agent_argv) agent += (agent.empty() ? "" : " ") + arg;
+  std::string h;
+  h += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>indexbus conform report</title>\n";
+  // Self-contained: inline style, no script, no external resource; readable as a file:// page.
+  h += "<style>\n"
+       "body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}\n"
+       "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left;"
+       "vertical-align:top;font-size:13px}\n"
+       ".PASS{background:#dfd}.FAIL{background:#fcc}.CRASH{background:#f9a}.TIMEOUT{background:#fd9}.SKIP{background:#eee}\n"
+       "tr.mismatch td{background:#fcc;font-weight:bold}code{background:#f4f4f4;padding:1px 4px}\n"
+       ".lane{min-width:14em}.bar{display:inline-block;height:8px;background:#58c;margin-right:4px}\n"
+       "section.case{border-top:2px solid #999;margin-top:1.5em}\n"
+       "</style></head><body>\n";
+  h += "<h1>indexbus conform</h1>\n<p id=\"summary\" class=\"" + std::string(run_failed(report) ? "FAIL" : "PASS") + "\">" +
+       std::to_string(counts[0]) + " passed, " + std::to_string(counts[1]) + " failed, " + std::to_string(counts[2]) +
+       " crashed, " + std::to_string(counts[3]) + " timed out, " + std::to_string(counts[4]) + " skipped in " +
+       std::to_string(report.duration_s) + " s; seed " + std::to_string(report.seed) + "; agent <code>" +
+       xml_escape(agent) + "</code></p>\n";
+  h += "<table id=\"cases\"><tr><th>Outcome</th><th>Level</th><th>Case</th><th>Rules</th><th>Seconds</th><th>Detail</th></tr>\n";
+  for (const CaseResult& c : report.cases) {
+    std::string rules;
+    for (const auto& r : c.rules) rules += (rules.empty() ? "" : " ") + r;
+    const bool detailed = c.outcome != Outcome::Pass && c.outcome != Outcome::Skip;
+    h += "<tr class=\"" + to_string(c.outcome) + "\"><td>" + to_string(c.outcome) + "</td><td>" + to_string(c.level) +
+         "</td><td>" + (detailed ? "<a href=\"#" + xml_escape(c.id) + "\">" + xml_escape(c.id) + "</a>" : xml_escape(c.id)) +
+         "</td><td>" + rules + "</td><td>" + std::to_string(c.duration_s) + "</td><td>" + xml_escape(c.detail) + "</td></tr>\n";
+  }
+  h += "</table>\n";
+  for (const CaseResult& c : report.cases) {
+    if (c.outcome == Outcome::Pass || c.outcome == Outcome::Skip) continue;
+    std::size_t agents = 1;
+    for (const HistoryRecord& r : c.history) agents = std::max(agents, r.agent + 1);
+    std::uint64_t longest_ns = 1;
+    for (const HistoryRecord& r : c.history) longest_ns = std::max(longest_ns, r.returned_ns - r.invoked_ns);
+    h += "<section class=\"case " + to_string(c.outcome) + "\" id=\"" + xml_escape(c.id) + "\">\n<h2>" +
+         to_string(c.outcome) + " " + xml_escape(c.id) + "</h2>\n";
+    h += "<p class=\"detail\">" + xml_escape(c.detail) + "</p>\n<p>Replay: <code class=\"replay\">" +
+         xml_escape(replay_command(options, c)) + "</code> (case seed " + std::to_string(c.seed) + ")</p>\n";
+    // The history as a timeline: one row per step, one column per agent process, the model's
+    // expectation beside what the agent returned; the bar is the operation's duration.
+    h += "<table class=\"timeline\"><tr><th>Step</th>";
+    for (std::size_t a = 0; a < agents; ++a) h += "<th class=\"lane\">Agent " + std::to_string(a) + "</th>";
+    h += "<th>Model expects</th><th>Agent returned</th><th>Duration</th></tr>\n";
+    for (const HistoryRecord& r : c.history) {
+      const std::uint64_t took_ns = r.returned_ns - r.invoked_ns;
+      h += std::string("<tr") + (r.matched ? "" : " class=\"mismatch\"") + "><td>" + std::to_string(r.step) + "</td>";
+      for (std::size_t a = 0; a < agents; ++a) h += "<td>" + (a == r.agent ? xml_escape(r.action) : std::string()) + "</td>";
+      h += "<td>" + xml_escape(r.expected) + "</td><td>" + xml_escape(r.actual) + "</td><td><span class=\"bar\" style=\"width:" +
+           std::to_string(1 + took_ns * 120 / longest_ns) + "px\"></span>" + std::to_string(took_ns / 1000) + " us</td></tr>\n";
+    }
+    h += "</table>\n";
+    if (c.history.size() < c.scenario.size()) {
+      h += "<details><summary>Scenario: " + std::to_string(c.scenario.size()) + " steps (" +
+           std::to_string(c.scenario.size() - c.history.size()) + " not run)</summary><ol start=\"0\">";
+      for (const std::string& step : c.scenario) h += "<li>" + xml_escape(step) + "</li>";
+      h += "</ol></details>\n";
+    }
+    h += "</section>\n";
+  }
+  h += "</body></html>\n";
+  return h;
+}
+
 std::optional<std::string> write_report(const ConformReport& report, const ConformOptions& options, const std::string& dir) {
   auto make_dir = [](const std::string& path) -> bool { return ::mkdir(path.c_str(), 0755) == 0 || errno == EEXIST; };
   if (!make_dir(dir)) return "cannot create report directory " + dir + ": " + std::strerror(errno);
@@ -249,6 +316,7 @@ std::optional<std::string> write_report(const ConformReport& report, const Confo
   };
   if (auto e = write_file(dir + "/index.json", index_json(report, options).dump(2) + "\n")) return e;
   if (auto e = write_file(dir + "/junit.xml", junit_xml(report, options))) return e;
+  if (auto e = write_file(dir + "/report.html", report_html(report, options))) return e;
   for (const CaseResult& c : report.cases) {
     if (c.outcome == Outcome::Pass || c.outcome == Outcome::Skip) continue;
     if (!make_dir(dir + "/failures")) return "cannot create " + dir + "/failures";

@@ -285,10 +285,16 @@ TEST(Report, FailuresCarryReplayHistoryAndJUnitEntries) {
   EXPECT_NE(junit.find("<failure type=\"FAIL\" message=\"step 4"), std::string::npos) << junit;
   EXPECT_NE(junit.find("classname=\"Required.Events.Block\" name=\"TryWriteFullWhenFull\""), std::string::npos);
   EXPECT_NE(junit.find("failures=\"1\""), std::string::npos);
+  const std::string html = report_html(report, o);
+  EXPECT_NE(html.find("<section class=\"case FAIL\" id=\"Required.Events.Block.TryWriteFullWhenFull\">"), std::string::npos);
+  EXPECT_NE(html.find("<tr class=\"mismatch\"><td>4</td>"), std::string::npos) << html;
+  EXPECT_NE(html.find("<td>Full</td><td>Ok</td>"), std::string::npos) << html;  // model vs agent
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_EQ(html.find("http"), std::string::npos);  // self-contained
   char report_dir[] = "/tmp/indexbus-report-test-XXXXXX";
   ASSERT_NE(::mkdtemp(report_dir), nullptr);
   ASSERT_FALSE(write_report(report, o, report_dir).has_value());
-  for (const char* file : {"/index.json", "/junit.xml", "/failures/Required.Events.Block.TryWriteFullWhenFull.json"}) {
+  for (const char* file : {"/index.json", "/junit.xml", "/report.html", "/failures/Required.Events.Block.TryWriteFullWhenFull.json"}) {
     EXPECT_EQ(::access((std::string(report_dir) + file).c_str(), R_OK), 0) << file;
   }
   (void)std::system((std::string("rm -rf ") + report_dir).c_str());

@@ -51,10 +51,13 @@ std::string replay_command(const ConformOptions& options, const CaseResult& resu
 // INFORMATIONAL cases are reported but do not change the exit status.
 bool run_failed(const ConformReport& report);
 
-// Writes index.json, junit.xml and failures/<ID>.json under dir (created if missing). Returns an
+// Writes index.json, junit.xml, report.html and failures/<ID>.json under dir (created if missing). Returns an
 // error description on I/O failure.
 std::optional<std::string> write_report(const ConformReport& report, const ConformOptions& options, const std::string& dir);
 
+// Self-contained HTML: a summary table, then per failing case its detail, replay command and
+// history as a timeline (one column per agent) beside the model's expectation.
+std::string report_html(const ConformReport& report, const ConformOptions& options);
 std::string junit_xml(const ConformReport& report, const ConformOptions& options);
 Json index_json(const ConformReport& report, const ConformOptions& options);
 
