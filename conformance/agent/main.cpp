@@ -35,6 +35,8 @@ namespace proto = indexbus::protocol;
 
 constexpr const char* kImplementationName = "indexbus-reference";
 constexpr const char* kImplementationVersion = "1.0.0";
+constexpr std::size_t kScriptOpsMax = 1'000'000;
+constexpr std::uint64_t kStartDelayMaxNs = 10'000'000'000;
 
 // A request the agent answers with `error` (kind, message) rather than `ok`.
 struct AgentError {
@@ -205,7 +207,7 @@ class Agent {
                                      std::to_string(indexbus::kLayoutVersionMinor)}},
                 {"lane_kinds", kinds},
                 {"policies", {"block", "drop"}},
-                {"batch", false}};
+                {"batch", true}};
   }
 
   // Returns the reply to one request; sets done on shutdown.
@@ -244,6 +246,7 @@ class Agent {
       return Json::object();
     }
     if (type == "op") return run_op(request);
+    if (type == "run_script") return run_script(request);
     if (type == "lane_state") {
       const std::uint32_t lane = lane_index(request);
       return find_kind(region_->lane(lane).kind)->state(region_->lane_block(lane));
@@ -300,6 +303,24 @@ class Agent {
     if (kind == nullptr) throw Unsupported{"lane kind " + std::to_string(region_->lane(lane).kind) + " is not implemented"};
     roles_[key] = kind->attach(ctx_, region_->lane_block(lane), region_->lane(lane), std::get<1>(key));
     return Json::object();
+  }
+
+  // Batch mode: the ops in order at full speed, after waiting for start_at_ns (so that every
+  // agent of a case starts together). Each result is an op result plus its index.
+  Json run_script(const Json& request) {
+    const Json& ops = proto::get_array(request, "ops");
+    if (ops.size() > kScriptOpsMax) throw AgentError{"bad_request", "script longer than " + std::to_string(kScriptOpsMax) + " ops"};
+    const std::uint64_t start_at_ns = proto::get_u64_or(request, "start_at_ns", 0);
+    if (start_at_ns > ctx_.platform.now_ns() + kStartDelayMaxNs) throw AgentError{"bad_request", "start_at_ns is too far ahead"};
+    // Bounded by kStartDelayMaxNs.
+    while (ctx_.platform.now_ns() < start_at_ns) ::usleep(50);
+    Json history = Json::array();
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      Json result = run_op(ops[i]);
+      result["index"] = i;
+      history.push_back(std::move(result));
+    }
+    return Json{{"history", std::move(history)}};
   }
 
   Json run_op(const Json& request) {

@@ -184,11 +184,21 @@ std::optional<AgentFailure> AgentProcess::handshake() {
 }
 
 RequestOutcome AgentProcess::request(Json request, std::uint32_t deadline_ms) {
+  auto sent = send(std::move(request), deadline_ms);
+  if (auto* failure = std::get_if<AgentFailure>(&sent)) return *failure;
+  return receive(std::get<std::uint64_t>(sent));
+}
+
+bool AgentProcess::signal(int signal_number) noexcept { return pid_ > 0 && ::kill(pid_, signal_number) == 0; }
+
+std::variant<std::uint64_t, AgentFailure> AgentProcess::send(Json request, std::uint32_t deadline_ms) {
   if (pid_ <= 0) return AgentFailure{AgentFailureKind::Crash, "agent is not running"};
   const std::uint64_t id = next_id_++;
   request["id"] = id;
   request["deadline_ms"] = deadline_ms;
+  pending_type_ = request.value("type", "");
   const std::uint64_t deadline_ns = protocol::monotonic_now_ns() + std::uint64_t{deadline_ms} * 1'000'000 + kReplyGraceNs;
+  pending_deadline_ns_ = deadline_ns;
   if (auto error = protocol::write_frame(stdin_fd_, request, deadline_ns)) {
     // Past the deadline the agent stopped reading (hung); otherwise the pipe broke (it died).
     if (protocol::monotonic_now_ns() >= deadline_ns) {
@@ -197,18 +207,23 @@ RequestOutcome AgentProcess::request(Json request, std::uint32_t deadline_ms) {
     return fail(AgentFailureKind::Crash, "cannot send request " + std::to_string(id) + " (" + *error + "); " +
                                              reap_description());
   }
+  return id;
+}
+
+RequestOutcome AgentProcess::receive(std::uint64_t id) {
+  if (pid_ <= 0) return AgentFailure{AgentFailureKind::Crash, "agent is not running"};
+  const std::uint64_t deadline_ns = pending_deadline_ns_;
   const protocol::FrameResult frame = protocol::read_frame(stdout_fd_, deadline_ns);
   switch (frame.status) {
     case protocol::FrameStatus::Ok: break;
     case protocol::FrameStatus::Eof:
     case protocol::FrameStatus::Truncated:
     case protocol::FrameStatus::Io:
-      return fail(AgentFailureKind::Crash, "no reply to request " + std::to_string(id) + " (" +
-                                               request.value("type", "") + "): " + reap_description());
+      return fail(AgentFailureKind::Crash, "no reply to request " + std::to_string(id) + " (" + pending_type_ +
+                                               "): " + reap_description());
     case protocol::FrameStatus::Timeout:
-      return fail(AgentFailureKind::Timeout, "no reply to request " + std::to_string(id) + " (" +
-                                                 request.value("type", "") + ") within " +
-                                                 std::to_string(deadline_ms) + " ms + 1 s grace; agent killed");
+      return fail(AgentFailureKind::Timeout, "no reply to request " + std::to_string(id) + " (" + pending_type_ +
+                                                 ") by its deadline (deadline_ms + 1 s grace); agent killed");
     default:
       return fail(AgentFailureKind::Garbage, "reply to request " + std::to_string(id) + ": " + frame.error);
   }

@@ -103,7 +103,7 @@ std::vector<CaseDef> build_catalog() {
   std::vector<CaseDef> cases;
   auto step_case = [&](std::string id, L level, std::vector<std::string> rules, std::string summary,
                        std::function<Scenario(std::mt19937_64&)> make) {
-    cases.push_back(CaseDef{std::move(id), level, std::move(rules), std::move(summary), std::move(make), {}});
+    cases.push_back(CaseDef{std::move(id), level, std::move(rules), std::move(summary), std::move(make), {}, {}});
   };
 
   // ---- Block ----
@@ -232,6 +232,27 @@ std::vector<CaseDef> build_catalog() {
             "1000 steps of balanced traffic: measures the step-mode round trip",
             [=](std::mt19937_64& rng) { return random_interleaving(rng, B, 64, 64, 1000, 50); });
 
+  // ---- Batch mode: concurrent agents, seeded SIGSTOP/SIGCONT pauses, lane invariants ----
+  auto batch_case = [&](std::string id, std::vector<std::string> rules, std::string summary, OnFull on_full,
+                        std::uint32_t capacity) {
+    CaseDef def{std::move(id), L::Required, std::move(rules), std::move(summary), {}, {}, {}};
+    def.make_batch = [=](std::mt19937_64& rng) {
+      BatchScenario s;
+      s.config = spec::EventsConfig{capacity, 24, on_full};
+      std::uniform_int_distribution<std::uint32_t> delay_us(200, 3000);
+      std::uniform_int_distribution<std::uint32_t> stopped_us(500, 5000);
+      for (std::size_t i = 0; i < 8; ++i) s.pauses.push_back({i % 2, delay_us(rng), stopped_us(rng)});
+      return s;
+    };
+    cases.push_back(std::move(def));
+  };
+  batch_case("Required.Events.Batch.Block.NothingLostUnderPauses", {"EV-4", "EV-5", "EV-7", "EV-9", "EV-10", "EV-11"},
+             "5000 entries at full speed through capacity 8 while both processes are paused: exact, in order, none lost",
+             B, 8);
+  batch_case("Required.Events.Batch.Drop.AccountingUnderPauses", {"EV-4", "EV-8", "EV-9", "EV-10", "EV-11", "EV-12"},
+             "5000 entries through capacity 8 under Drop while paused: delivered + lost = written, no torn entry",
+             D, 8);
+
   // ---- In-process suite (the per-rule differential suite, no agents) ----
   std::vector<std::string> suite_rules;
   for (std::string_view rule : conformance::checked_rule_ids()) suite_rules.emplace_back(rule);
@@ -252,7 +273,8 @@ std::vector<CaseDef> build_catalog() {
         }
         if (outcome.passed) outcome.detail = std::to_string(report.ops) + " operations, every rule passed";
         return outcome;
-      }});
+      },
+      {}});
   return cases;
 }
 

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "indexbus/conformance/lane_under_test.hpp"  // SetupError
+#include "indexbus/harness/batch.hpp"
 #include "indexbus/protocol/frame.hpp"
 
 namespace indexbus::harness {
@@ -59,6 +60,10 @@ CaseResult run_one(const CaseDef& def, const ConformOptions& options, const Scra
       std::mt19937_64 rng(seed);
       const Scenario scenario = def.make_scenario(rng);
       result = run_step_case(def, scenario, seed, options.agent_argv, dir, options.request_deadline_ms);
+    } else if (def.make_batch) {
+      std::mt19937_64 rng(seed);
+      const BatchScenario scenario = def.make_batch(rng);
+      result = run_batch_case(def, scenario, seed, options.agent_argv, dir, options.request_deadline_ms);
     } else {
       result.id = def.id;
       result.level = def.level;

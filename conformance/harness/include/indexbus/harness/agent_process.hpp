@@ -57,6 +57,11 @@ class AgentProcess {
 
   // Sends request (its id and deadline_ms are filled in) and waits for the reply with that id.
   RequestOutcome request(Json request, std::uint32_t deadline_ms = kDefaultDeadlineMs);
+  // The two halves of request(), for batch mode: send to several agents, then collect. send()
+  // returns the id to wait for, or the failure; receive() waits until deadline_ms after send.
+  std::variant<std::uint64_t, AgentFailure> send(Json request, std::uint32_t deadline_ms);
+  RequestOutcome receive(std::uint64_t id);
+  bool signal(int signal_number) noexcept;  // SIGSTOP/SIGCONT pauses; false if not running
 
   void kill_now() noexcept;  // SIGKILL and reap: a process-death step, or an agent given up on
   bool running() const noexcept { return pid_ > 0; }
@@ -73,6 +78,8 @@ class AgentProcess {
   int stdout_fd_ = -1;
   int stderr_fd_ = -1;  // memfd the agent writes its log to
   std::uint64_t next_id_ = 1;
+  std::uint64_t pending_deadline_ns_ = 0;  // of the request sent last
+  std::string pending_type_;
   Json hello_;
 };
 

@@ -53,6 +53,23 @@ struct Scenario {
   std::uint64_t op_timeout_ns = 1'000'000;  // timeout of every blocking op
 };
 
+// A batch-mode case (batch.hpp): one producer agent writes `entries` entries and closes, one
+// consumer agent reads, both at full speed, concurrently, while the harness pauses them.
+struct BatchScenario {
+  spec::EventsConfig config;
+  std::uint32_t entries = 5000;                    // producer writes, then close
+  std::uint32_t reads = 5002;                      // consumer blocking reads, then a drain
+  std::uint64_t write_timeout_ns = 2'000'000'000;  // Block writes: long enough to outlast pauses
+  std::uint64_t read_timeout_ns = 20'000'000;
+  // Pauses: (agent, delay before SIGSTOP, stopped for), in order, microseconds.
+  struct Pause {
+    std::size_t agent = 0;
+    std::uint32_t delay_us = 0;
+    std::uint32_t stopped_us = 0;
+  };
+  std::vector<Pause> pauses;
+};
+
 struct CaseContext {  // what an in-process case gets
   std::uint64_t seed = 0;
   std::string region_dir;
@@ -69,6 +86,7 @@ struct CaseDef {
   std::string summary;
   std::function<Scenario(std::mt19937_64& rng)> make_scenario;                  // step mode
   std::function<InProcessOutcome(const CaseContext& context)> run_in_process;  // or in process
+  std::function<BatchScenario(std::mt19937_64& rng)> make_batch;               // or batch mode
 };
 
 // Every case, in a stable order.
