@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cassert>
 #include <memory>
 
@@ -17,6 +18,8 @@ namespace proto = protocol;
 constexpr std::size_t kProducer = 0;
 constexpr std::size_t kConsumer = 1;
 constexpr std::size_t kHistoryShownMax = 400;  // history records kept for the report
+// A whole script may take a while on a loaded machine or under a sanitizer; still bounded.
+constexpr std::uint32_t kScriptDeadlineMs = 30'000;
 
 struct CaseStop {
   Outcome outcome;
@@ -200,7 +203,7 @@ CaseResult run_batch_case(const CaseDef& def, const BatchScenario& scenario, std
     const Json scripts[2] = {Json{{"type", "run_script"}, {"ops", writes}, {"start_at_ns", start_at_ns}},
                              Json{{"type", "run_script"}, {"ops", reads}, {"start_at_ns", start_at_ns}}};
     for (std::size_t a = 0; a < 2; ++a) {
-      auto sent = agents[a]->send(scripts[a], request_deadline_ms);
+      auto sent = agents[a]->send(scripts[a], std::max(request_deadline_ms, kScriptDeadlineMs));
       if (auto* failure = std::get_if<AgentFailure>(&sent)) throw CaseStop{outcome_of(*failure), "run_script: " + failure->message};
       ids[a] = std::get<std::uint64_t>(sent);
     }

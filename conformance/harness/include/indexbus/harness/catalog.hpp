@@ -60,7 +60,9 @@ struct BatchScenario {
   std::uint32_t entries = 5000;                    // producer writes, then close
   std::uint32_t reads = 5002;                      // consumer blocking reads, then a drain
   std::uint64_t write_timeout_ns = 2'000'000'000;  // Block writes: long enough to outlast pauses
-  std::uint64_t read_timeout_ns = 20'000'000;
+  // Reads wait long enough that a loaded machine never makes the consumer run out of reads
+  // before the producer closes; after Closed every read returns at once.
+  std::uint64_t read_timeout_ns = 1'000'000'000;
   // Pauses: (agent, delay before SIGSTOP, stopped for), in order, microseconds.
   struct Pause {
     std::size_t agent = 0;
