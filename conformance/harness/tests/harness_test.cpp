@@ -131,6 +131,13 @@ TEST(Catalog, ScenariosAreDeterministicPerSeed) {
   EXPECT_NE(case_seed(9, "A.B"), case_seed(9, "A.C"));
 }
 
+// g++ 12 with ASan at -O2 reports the inactive OpStep alternative of std::variant as "maybe
+// uninitialized" when a KillStep is moved into the vector: a known false positive of the variant
+// move constructor, silenced for this one test only.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 TEST(Scheduler, InterleaveKeepsEachAgentsOrder) {
   std::vector<std::vector<Step>> scripts(3);
   for (std::size_t a = 0; a < 3; ++a) {
@@ -152,6 +159,9 @@ TEST(Scheduler, InterleaveKeepsEachAgentsOrder) {
   }
   EXPECT_TRUE(switched);
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 // The batch checker next to the histories it must reject: each broken history breaks one invariant.
 TEST(BatchChecker, AcceptsAnExactHistoryAndRejectsEachBrokenOne) {
