@@ -288,6 +288,8 @@ struct ProcessDefect {
   const char* detail;  // a substring of the case detail
 };
 
+void PrintTo(const ProcessDefect& p, std::ostream* os) { *os << p.defect; }
+
 class BrokenProcess : public ::testing::TestWithParam<ProcessDefect> {};
 
 TEST_P(BrokenProcess, EndsTheCaseWithTheReasonAndLeavesNothing) {
