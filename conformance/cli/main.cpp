@@ -5,6 +5,7 @@
 //   1  conformance failure: a property or rule failed, or a region failed validation
 //   2  usage error: bad arguments; the one-line message says what was expected
 //   3  environment error: missing file or directory, permissions, I/O, no /dev/shm
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "indexbus/conformance/events_suite.hpp"
+#include "indexbus/harness/conform.hpp"
 #include "indexbus/region.hpp"
 #include "inspect.hpp"
 #include "lane_arg.hpp"
@@ -114,7 +116,7 @@ int run_remove(const std::string& path) {
   return kExitOk;
 }
 
-int run_conform(std::uint64_t seed, bool seed_given, std::uint64_t runs, std::uint32_t ops,
+int run_rule_suite(std::uint64_t seed, bool seed_given, std::uint64_t runs, std::uint32_t ops,
                 const std::string& region_dir) {
   if (!directory_exists(region_dir)) {
     std::fprintf(stderr, "indexbus conform: region directory %s does not exist (need tmpfs, e.g. /dev/shm)\n",
@@ -156,6 +158,151 @@ int run_conform(std::uint64_t seed, bool seed_given, std::uint64_t runs, std::ui
   return report.passed && failed == 0 ? kExitOk : kExitConformance;
 }
 
+
+// The agent next to this executable: build/<preset>/bin/indexbus-agent.
+std::string default_agent_path() {
+  char self[PATH_MAX];
+  const ssize_t length = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (length <= 0) return "indexbus-agent";
+  std::string path(self, static_cast<std::size_t>(length));
+  return path.substr(0, path.rfind('/') + 1) + "indexbus-agent";
+}
+
+struct ConformArgs {
+  std::uint64_t seed = 0;
+  bool seed_given = false;
+  std::vector<std::string> case_globs;
+  double time_budget_s = 110;
+  std::uint32_t jobs = 2;
+  std::string report_dir = "indexbus-conform-report";
+  bool list = false;
+  std::string agent;
+  std::vector<std::string> agent_args;
+  std::string region_dir;
+};
+
+int list_cases(const std::vector<const indexbus::harness::CaseDef*>& cases) {
+  for (const auto* def : cases) {
+    std::string rules;
+    for (const auto& rule : def->rules) rules += (rules.empty() ? "" : ",") + rule;
+    std::printf("%-62s %-13s %-8s %s\n", def->id.c_str(), indexbus::harness::to_string(def->level).c_str(),
+                def->make_scenario ? "step" : "process", rules.c_str());
+  }
+  std::printf("%zu case(s)\n", cases.size());
+  return kExitOk;
+}
+
+int run_catalog(ConformArgs args) {
+  namespace h = indexbus::harness;
+  const auto cases = h::select_cases(args.case_globs);
+  if (cases.empty()) {
+    std::fprintf(stderr, "indexbus conform: no case matches --cases (see indexbus conform --list)\n");
+    return kExitUsage;
+  }
+  if (args.list) return list_cases(cases);
+  if (!directory_exists(args.region_dir)) {
+    std::fprintf(stderr, "indexbus conform: region directory %s does not exist (need tmpfs, e.g. /dev/shm)\n",
+                 args.region_dir.c_str());
+    return kExitEnvironment;
+  }
+  if (args.agent.empty()) args.agent = default_agent_path();
+  if (::access(args.agent.c_str(), X_OK) != 0) {
+    std::fprintf(stderr, "indexbus conform: agent %s is not an executable file (--agent)\n", args.agent.c_str());
+    return kExitEnvironment;
+  }
+  if (!args.seed_given) args.seed = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
+
+  h::ConformOptions options;
+  options.case_globs = args.case_globs;
+  options.seed = args.seed;
+  options.jobs = args.jobs;
+  options.time_budget_ms = static_cast<std::uint64_t>(args.time_budget_s * 1000);
+  options.region_dir = args.region_dir;
+  options.agent_argv.push_back(args.agent);
+  for (const auto& arg : args.agent_args) options.agent_argv.push_back(arg);
+  options.replay_prefix = "indexbus conform";
+  if (args.agent != default_agent_path()) options.replay_prefix += " --agent " + args.agent;
+  for (const auto& arg : args.agent_args) options.replay_prefix += " --agent-arg " + arg;
+
+  std::printf("indexbus conform: %zu case(s), seed %llu, agent %s, %u job(s)\n", cases.size(),
+              static_cast<unsigned long long>(options.seed), args.agent.c_str(), options.jobs);
+  std::fflush(stdout);
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  h::ConformReport report;
+  try {
+    report = h::run_conform(options, cases, [&](const h::CaseResult& result, std::size_t done, std::size_t total) {
+      if (!tty) return;
+      const std::size_t width = 30;
+      const std::size_t filled = done * width / total;
+      std::fprintf(stderr, "\r[%s%s] %zu/%zu %-60.60s", std::string(filled, '#').c_str(),
+                   std::string(width - filled, '.').c_str(), done, total, result.id.c_str());
+      if (done == total) std::fprintf(stderr, "\r%*s\r", 110, "");
+    });
+  } catch (const indexbus::conformance::SetupError& e) {
+    std::fprintf(stderr, "indexbus conform: %s\n", e.what());
+    return kExitEnvironment;
+  }
+
+  std::size_t counts[5] = {};
+  for (const auto& result : report.cases) {
+    counts[static_cast<int>(result.outcome)] += 1;
+    std::string rules;
+    for (const auto& rule : result.rules) rules += (rules.empty() ? "" : " ") + rule;
+    std::printf("%-7s %-13s %-62s %6.2fs  %s\n", h::to_string(result.outcome).c_str(), h::to_string(result.level).c_str(),
+                result.id.c_str(), result.duration_s, rules.size() > 40 ? (rules.substr(0, 37) + "...").c_str() : rules.c_str());
+    if (result.outcome != h::Outcome::Pass) {
+      std::printf("        %s\n", result.detail.c_str());
+      if (result.outcome != h::Outcome::Skip) std::printf("        replay: %s\n", h::replay_command(options, result).c_str());
+    }
+  }
+  std::printf("%zu passed, %zu failed, %zu crashed, %zu timed out, %zu skipped in %.1f s; seed %llu\n", counts[0], counts[1],
+              counts[2], counts[3], counts[4], report.duration_s, static_cast<unsigned long long>(options.seed));
+  if (auto error = h::write_report(report, options, args.report_dir)) {
+    std::fprintf(stderr, "indexbus conform: %s\n", error->c_str());
+    return kExitEnvironment;
+  }
+  std::printf("report: %s/index.json, %s/junit.xml, %s/report.html\n", args.report_dir.c_str(), args.report_dir.c_str(),
+              args.report_dir.c_str());
+  for (const auto& result : report.cases) {
+    if (result.outcome == h::Outcome::Pass || result.outcome == h::Outcome::Skip) continue;
+    std::printf("saved: indexbus replay %s/failures/%s.json\n", args.report_dir.c_str(), result.id.c_str());
+  }
+  return h::run_failed(report) ? kExitConformance : kExitOk;
+}
+
+// Runs the case saved in a report's failures/<ID>.json again: same case, run seed and agent.
+int run_replay(const std::string& path, const std::string& report_dir, const std::string& region_dir) {
+  std::FILE* file = std::fopen(path.c_str(), "r");
+  if (file == nullptr) {
+    std::fprintf(stderr, "indexbus replay: cannot open %s\n", path.c_str());
+    return kExitEnvironment;
+  }
+  const nlohmann::json saved = nlohmann::json::parse(file, nullptr, /*allow_exceptions=*/false);
+  std::fclose(file);
+  if (saved.is_discarded() || !saved.is_object() || !saved.contains("id") || !saved["id"].is_string() ||
+      !saved.contains("run_seed") || !saved["run_seed"].is_number_unsigned() || !saved.contains("agent") ||
+      !saved["agent"].is_array() || saved["agent"].empty()) {
+    std::fprintf(stderr, "indexbus replay: %s is not a saved failure (failures/<ID>.json of a report)\n", path.c_str());
+    return kExitUsage;
+  }
+  ConformArgs args;
+  args.case_globs = {saved["id"].get<std::string>()};
+  args.seed = saved["run_seed"].get<std::uint64_t>();
+  args.seed_given = true;
+  args.jobs = 1;
+  args.report_dir = report_dir;
+  args.region_dir = region_dir;
+  for (const auto& word : saved["agent"]) {
+    if (!word.is_string()) return kExitUsage;
+    if (args.agent.empty()) {
+      args.agent = word.get<std::string>();
+    } else {
+      args.agent_args.push_back(word.get<std::string>());
+    }
+  }
+  return run_catalog(std::move(args));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -188,17 +335,38 @@ int main(int argc, char** argv) {
   remove->add_option("path", remove_path, "Region file")->required();
 
   auto* conform = app.add_subcommand(
-      "conform", "Check the built-in implementation against the executable model, per rule ID");
-  std::uint64_t seed = 0;
+      "conform",
+      "Check an implementation against the executable model: the case catalog, run in agent processes "
+      "(step mode) and in process. A REQUIRED case that fails makes the exit status 1.");
+  ConformArgs conform_args;
+  conform_args.region_dir = indexbus::kDefaultRegionDirectory;
   std::uint64_t runs = 200;
   std::uint32_t ops = 200;
-  std::string region_dir = indexbus::kDefaultRegionDirectory;
-  auto* seed_option = conform->add_option("--seed", seed, "Seed (printed when chosen at random)");
-  conform->add_option("--runs", runs, "Random operation sequences to run")->check(CLI::Range(1, 1'000'000));
-  conform->add_option("--ops", ops, "Operations per sequence")->check(CLI::Range(1, 100'000));
-  conform->add_option("--region-dir", region_dir, "Directory for scratch regions (tmpfs)");
+  bool rule_suite = false;
+  auto* seed_option = conform->add_option("--seed", conform_args.seed, "Seed (printed when chosen at random)");
+  conform->add_option("--cases", conform_args.case_globs, "Only cases whose ID matches this glob (repeatable), e.g. 'Required.Events.Drop.*'");
+  conform->add_flag("--list", conform_args.list, "Print the catalog (ID, level, mode, rule IDs) and exit");
+  conform->add_option("--time-budget", conform_args.time_budget_s, "Seconds; cases not started by then are SKIP")
+      ->check(CLI::Range(1.0, 86400.0));
+  conform->add_option("--jobs", conform_args.jobs, "Cases run in parallel")->check(CLI::Range(1, 64));
+  conform->add_option("--report", conform_args.report_dir, "Report folder (index.json, junit.xml, failures/)");
+  conform->add_option("--agent", conform_args.agent, "Agent executable (default: indexbus-agent next to indexbus)");
+  conform->add_option("--agent-arg", conform_args.agent_args, "Argument for the agent (repeatable)");
+  conform->add_flag("--rule-suite", rule_suite,
+                    "Run only the in-process per-rule suite and print one line per rule (the pre-catalog output)");
+  conform->add_option("--runs", runs, "--rule-suite: random operation sequences to run")->check(CLI::Range(1, 1'000'000));
+  conform->add_option("--ops", ops, "--rule-suite: operations per sequence")->check(CLI::Range(1, 100'000));
+  conform->add_option("--region-dir", conform_args.region_dir, "Directory for scratch regions (tmpfs)");
 
-  for (auto* sub : {create, inspect, remove, conform}) sub->footer(kExitCodesHelp);
+  auto* replay = app.add_subcommand("replay", "Run a failed case again from its saved scenario (report failures/<ID>.json)");
+  std::string replay_path;
+  std::string replay_report = "indexbus-replay-report";
+  std::string replay_region_dir = indexbus::kDefaultRegionDirectory;
+  replay->add_option("file", replay_path, "A failures/<ID>.json file of an indexbus conform report")->required();
+  replay->add_option("--report", replay_report, "Report folder for the replay");
+  replay->add_option("--region-dir", replay_region_dir, "Directory for scratch regions (tmpfs)");
+
+  for (auto* sub : {create, inspect, remove, conform, replay}) sub->footer(kExitCodesHelp);
 
   try {
     app.parse(argc, argv);
@@ -213,6 +381,11 @@ int main(int argc, char** argv) {
   if (create->parsed()) return run_create(create_path, lane_args, mode_text);
   if (inspect->parsed()) return run_inspect(inspect_path, json);
   if (remove->parsed()) return run_remove(remove_path);
-  if (conform->parsed()) return run_conform(seed, seed_option->count() > 0, runs, ops, region_dir);
+  if (replay->parsed()) return run_replay(replay_path, replay_report, replay_region_dir);
+  if (conform->parsed()) {
+    conform_args.seed_given = seed_option->count() > 0;
+    if (rule_suite) return run_rule_suite(conform_args.seed, conform_args.seed_given, runs, ops, conform_args.region_dir);
+    return run_catalog(std::move(conform_args));
+  }
   return kExitUsage;
 }

@@ -153,21 +153,78 @@ TEST(Cli, InspectReportsEnvironmentAndValidationErrors) {
 }
 
 TEST(Cli, HelpOnEveryVerb) {
-  for (const char* verb : {"", "create ", "inspect ", "remove ", "conform "}) {
+  for (const char* verb : {"", "create ", "inspect ", "remove ", "conform ", "replay "}) {
     const auto help = run(std::string(verb) + "--help");
     EXPECT_EQ(help.exit_code, 0) << verb << help.output;
     EXPECT_NE(help.output.find("Exit codes"), std::string::npos) << verb << help.output;
   }
 }
 
-TEST(Cli, ConformPrintsRulesSeedAndReplay) {
-  const auto result = run("conform --seed 7 --runs 20");
+TEST(Cli, ConformRuleSuitePrintsRulesSeedAndReplay) {
+  const auto result = run("conform --rule-suite --seed 7 --runs 20");
   EXPECT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("PASS"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("EV-8"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("seed 7; replay: "), std::string::npos) << result.output;
   EXPECT_EQ(result.output.find("FAIL"), std::string::npos) << result.output;
+  EXPECT_EQ(run("conform --rule-suite --region-dir /nonexistent-dir").exit_code, 3);
+}
+
+TEST(Cli, ConformRunsTheCatalogAndWritesTheReport) {
+  char report_dir[] = "/tmp/indexbus-cli-report-XXXXXX";
+  ASSERT_NE(::mkdtemp(report_dir), nullptr);
+  const auto result = run(std::string("conform --seed 7 --cases 'Required.Events.Drop.*' --cases "
+                                      "'Required.Events.ProcessDeath.*' --report ") + report_dir);
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("PASS    REQUIRED      Required.Events.Drop.OverwritesOldest"), std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("0 failed"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("seed 7"), std::string::npos) << result.output;
+  std::FILE* file = std::fopen((std::string(report_dir) + "/index.json").c_str(), "r");
+  ASSERT_NE(file, nullptr);
+  const auto index = nlohmann::json::parse(file);
+  std::fclose(file);
+  EXPECT_EQ(index["seed"], 7);
+  EXPECT_EQ(index["summary"]["PASS"], 9);
+  EXPECT_EQ(index["cases"].size(), 9u);
+  EXPECT_EQ(::access((std::string(report_dir) + "/junit.xml").c_str(), R_OK), 0);
+  (void)std::system((std::string("rm -rf ") + report_dir).c_str());
+}
+
+TEST(Cli, ConformFailurePrintsAOneLineReplay) {
+  char report_dir[] = "/tmp/indexbus-cli-report-XXXXXX";
+  ASSERT_NE(::mkdtemp(report_dir), nullptr);
+  const auto result = run(std::string("conform --seed 3 --agent ") + INDEXBUS_AGENT_BROKEN +
+                          " --agent-arg --defect --agent-arg ok-instead-of-full --cases "
+                          "Required.Events.Block.CapacityOne --report " + report_dir);
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("expected Full, got Ok"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find(std::string("replay: indexbus conform --agent ") + INDEXBUS_AGENT_BROKEN +
+                               " --agent-arg --defect --agent-arg ok-instead-of-full --cases "
+                               "Required.Events.Block.CapacityOne --seed 3"),
+            std::string::npos)
+      << result.output;
+  // The saved scenario replays the same failure.
+  const auto replayed = run(std::string("replay ") + report_dir + "/failures/Required.Events.Block.CapacityOne.json --report " +
+                            report_dir + "/replay");
+  EXPECT_EQ(replayed.exit_code, 1) << replayed.output;
+  EXPECT_NE(replayed.output.find("seed 3"), std::string::npos) << replayed.output;
+  EXPECT_NE(replayed.output.find("expected Full, got Ok"), std::string::npos) << replayed.output;
+  EXPECT_EQ(run(std::string("replay ") + report_dir + "/index.json").exit_code, 2);
+  (void)std::system((std::string("rm -rf ") + report_dir).c_str());
+}
+
+TEST(Cli, ConformListAndUsageErrors) {
+  const auto list = run("conform --list");
+  EXPECT_EQ(list.exit_code, 0) << list.output;
+  EXPECT_NE(list.output.find("Required.Events.Block.WriteWaitsWhenFull"), std::string::npos) << list.output;
+  EXPECT_NE(list.output.find("EV-6,EV-15"), std::string::npos) << list.output;
+  const auto filtered = run("conform --list --cases '*.ProcessDeath.*'");
+  EXPECT_NE(filtered.output.find("4 case(s)"), std::string::npos) << filtered.output;
+  EXPECT_EQ(run("conform --cases 'No.Such.*'").exit_code, 2);
+  EXPECT_EQ(run("conform --jobs 0").exit_code, 2);
   EXPECT_EQ(run("conform --region-dir /nonexistent-dir").exit_code, 3);
+  EXPECT_EQ(run("conform --agent /nonexistent/agent").exit_code, 3);
 }
 
 }  // namespace

@@ -1,0 +1,414 @@
+// indexbus-agent: the reference agent of the conformance harness (spec/agent-protocol.md).
+//
+// It speaks the protocol on stdin/stdout over core/ and nothing else: every `op` request becomes
+// exactly one lane call. Third-party agents imitate it, so it stays small: a request loop, a
+// region, and a table of lane kinds (kKinds) where each kind knows how to attach its roles. Adding
+// a kind is one attach function and one table row. Logs go to stderr.
+//
+// Built twice: `indexbus-agent` (the reference) and, for tests only, `indexbus-agent-broken`
+// (INDEXBUS_AGENT_DEFECTS), which accepts --defect NAME to misbehave on purpose so that tests can
+// show the harness catches it.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "indexbus/events.hpp"
+#include "indexbus/protocol/fields.hpp"
+#include "indexbus/protocol/frame.hpp"
+#include "indexbus/real_platform.hpp"
+#include "indexbus/region.hpp"
+
+namespace {
+
+using indexbus::protocol::Json;
+using indexbus::protocol::ProtocolError;
+namespace proto = indexbus::protocol;
+
+constexpr const char* kImplementationName = "indexbus-reference";
+constexpr const char* kImplementationVersion = "1.0.0";
+constexpr std::size_t kScriptOpsMax = 1'000'000;
+constexpr std::uint64_t kStartDelayMaxNs = 10'000'000'000;
+
+// A request the agent answers with `error` (kind, message) rather than `ok`.
+struct AgentError {
+  std::string kind;
+  std::string message;
+};
+// A well-formed request this agent does not implement.
+struct Unsupported {
+  std::string reason;
+};
+
+// Test-only misbehaviour (indexbus-agent-broken). Lane defects make results wrong; process
+// defects make the agent crash, hang or send garbage on its first read.
+enum class Defect { None, SkipEvery5thEntry, OkInsteadOfFull, CrashOnRead, HangOnRead, GarbageOnRead };
+
+struct Context {
+  indexbus::RealPlatform platform{indexbus::WaitStrategy::Park};
+  Defect defect = Defect::None;
+};
+
+// One attached role; releasing it (destructor) frees its pid word in shared memory.
+class RoleHandle {
+ public:
+  virtual ~RoleHandle() = default;
+  // Runs request["op"]; returns the operation result without timestamps.
+  virtual Json run(const std::string& op, const Json& request) = 0;
+};
+
+std::uint64_t deadline_from(const Context& ctx, const Json& request) {
+  return ctx.platform.now_ns() + proto::get_u64(request, "timeout_ns");
+}
+
+Json write_result(indexbus::WriteStatus status) { return Json{{"status", indexbus::to_string(status)}}; }
+
+void misbehave_on_read(Defect defect) {
+  if (defect == Defect::CrashOnRead) std::abort();
+  if (defect == Defect::HangOnRead) {
+    for (;;) ::pause();  // until the harness kills us
+  }
+  if (defect == Defect::GarbageOnRead) {
+    static constexpr char kGarbage[] = "\x05\x00\x00\x00hello";
+    (void)!::write(STDOUT_FILENO, kGarbage, sizeof kGarbage - 1);
+  }
+}
+
+// ---- Events -----------------------------------------------------------------------------------
+
+class EventsProducerHandle final : public RoleHandle {
+ public:
+  EventsProducerHandle(Context& ctx, indexbus::EventsLaneRef lane) : ctx_(ctx), lane_(lane), producer_(ctx.platform, lane) {}
+  ~EventsProducerHandle() override { indexbus::release_role(ctx_.platform, lane_.header->producer_pid); }
+
+  Json run(const std::string& op, const Json& request) override {
+    if (op == "close") {
+      producer_.close();
+      return Json{{"status", "Ok"}};
+    }
+    if (op != "try_write" && op != "write") throw Unsupported{"op " + op + " is not an events producer op"};
+    const auto payload = proto::from_hex(proto::get_string(request, "payload_hex"), indexbus::kSlotPayloadBytesMax);
+    if (op == "write") return write_result(producer_.write(payload, deadline_from(ctx_, request)));
+    indexbus::WriteStatus status = producer_.try_write(payload);
+    if (ctx_.defect == Defect::OkInsteadOfFull && status == indexbus::WriteStatus::Full) status = indexbus::WriteStatus::Ok;
+    return write_result(status);
+  }
+
+ private:
+  Context& ctx_;
+  indexbus::EventsLaneRef lane_;
+  indexbus::EventsProducer<indexbus::RealPlatform> producer_;
+};
+
+class EventsConsumerHandle final : public RoleHandle {
+ public:
+  EventsConsumerHandle(Context& ctx, indexbus::EventsLaneRef lane)
+      : ctx_(ctx), lane_(lane), consumer_(ctx.platform, lane), buffer_(lane.slot_payload_bytes) {}
+  ~EventsConsumerHandle() override { indexbus::release_role(ctx_.platform, lane_.header->consumer_pid); }
+
+  Json run(const std::string& op, const Json& request) override {
+    if (op != "try_read" && op != "read") throw Unsupported{"op " + op + " is not an events consumer op"};
+    misbehave_on_read(ctx_.defect);
+    const bool blocking = op == "read";
+    const std::uint64_t deadline_ns = blocking ? deadline_from(ctx_, request) : 0;
+    auto call = [&] { return blocking ? consumer_.read(buffer_, deadline_ns) : consumer_.try_read(buffer_); };
+    indexbus::ReadResult result = call();
+    if (ctx_.defect == Defect::SkipEvery5thEntry && result.status == indexbus::ReadStatus::Entry &&
+        ++entries_ % 5 == 0) {
+      result = call();  // the 5th entry is silently swallowed
+    }
+    Json out{{"status", indexbus::to_string(result.status)}};
+    if (result.status == indexbus::ReadStatus::Entry) {
+      out["seq"] = result.seq;
+      out["payload_hex"] = proto::to_hex(buffer_.data(), result.payload_bytes);
+    }
+    if (result.status == indexbus::ReadStatus::Lost) out["lost_count"] = result.lost_count;
+    return out;
+  }
+
+ private:
+  Context& ctx_;
+  indexbus::EventsLaneRef lane_;
+  indexbus::EventsConsumer<indexbus::RealPlatform> consumer_;
+  std::vector<std::byte> buffer_;
+  std::uint64_t entries_ = 0;
+};
+
+std::unique_ptr<RoleHandle> attach_events(Context& ctx, std::byte* block, const indexbus::LaneDescriptor& lane,
+                                          const std::string& role) {
+  const indexbus::EventsLaneRef ref = indexbus::events_lane_ref(block, lane);
+  std::uint32_t* pid_word = role == "producer"   ? &ref.header->producer_pid
+                            : role == "consumer" ? &ref.header->consumer_pid
+                                                 : nullptr;
+  if (pid_word == nullptr) throw AgentError{"bad_request", "events lanes have no role '" + role + "'"};
+  if (!indexbus::claim_role(ctx.platform, *pid_word)) {
+    throw AgentError{"role_taken", role + " held by live pid " +
+                                       std::to_string(ctx.platform.load(*pid_word, std::memory_order_acquire))};
+  }
+  if (role == "producer") return std::make_unique<EventsProducerHandle>(ctx, ref);
+  return std::make_unique<EventsConsumerHandle>(ctx, ref);
+}
+
+Json events_state(std::byte* block) {
+  auto& h = *reinterpret_cast<indexbus::EventsLaneHeader*>(block);
+  const indexbus::RealPlatform platform;
+  auto load = [&](auto& word) { return platform.load(word, std::memory_order_acquire); };
+  return Json{{"write_seq", load(h.write_seq)},   {"read_seq", load(h.read_seq)}, {"read_count", load(h.read_count)},
+              {"lost_count", load(h.lost_count)}, {"closed", load(h.closed) != 0}};
+}
+
+// ---- The kind table: one row per lane kind this agent implements --------------------------------
+
+struct KindEntry {
+  indexbus::LaneKind kind;
+  std::unique_ptr<RoleHandle> (*attach)(Context&, std::byte* block, const indexbus::LaneDescriptor&, const std::string& role);
+  Json (*state)(std::byte* block);
+};
+const KindEntry kKinds[] = {
+    {indexbus::LaneKind::Events, attach_events, events_state},
+};
+
+const KindEntry* find_kind(std::uint32_t kind) {
+  for (const KindEntry& entry : kKinds) {
+    if (static_cast<std::uint32_t>(entry.kind) == kind) return &entry;
+  }
+  return nullptr;
+}
+
+std::optional<indexbus::LaneKind> parse_kind(const std::string& name) {
+  for (auto kind : {indexbus::LaneKind::Events, indexbus::LaneKind::Journal, indexbus::LaneKind::SequencedSlots,
+                    indexbus::LaneKind::FanoutBroadcast}) {
+    if (indexbus::to_string(kind) == name) return kind;
+  }
+  return std::nullopt;
+}
+
+// ---- The agent --------------------------------------------------------------------------------
+
+class Agent {
+ public:
+  explicit Agent(Defect defect) { ctx_.defect = defect; }
+
+  Json hello() const {
+    Json kinds = Json::array();
+    for (const KindEntry& entry : kKinds) kinds.push_back(indexbus::to_string(entry.kind));
+    return Json{{"type", "hello"},
+                {"protocol", proto::kProtocolVersion},
+                {"implementation", {{"name", kImplementationName}, {"version", kImplementationVersion}}},
+                {"layout_versions", {std::to_string(indexbus::kLayoutVersionMajor) + "." +
+                                     std::to_string(indexbus::kLayoutVersionMinor)}},
+                {"lane_kinds", kinds},
+                {"policies", {"block", "drop"}},
+                {"batch", true}};
+  }
+
+  // Returns the reply to one request; sets done on shutdown.
+  Json handle(const Json& request, bool& done) {
+    Json reply{{"id", request.contains("id") ? request["id"] : Json(nullptr)}};
+    try {
+      (void)proto::get_u64(request, "id");
+      reply["result"] = dispatch(proto::get_string(request, "type"), request, done);
+      reply["type"] = "ok";
+    } catch (const ProtocolError& e) {
+      reply["type"] = "error";
+      reply["error"] = {{"kind", "bad_request"}, {"message", e.what()}};
+    } catch (const AgentError& e) {
+      reply["type"] = "error";
+      reply["error"] = {{"kind", e.kind}, {"message", e.message}};
+    } catch (const Unsupported& e) {
+      reply["type"] = "unsupported";
+      reply["reason"] = e.reason;
+    } catch (const std::exception& e) {  // a bug of ours: say so rather than die mid-session
+      std::fprintf(stderr, "indexbus-agent: internal error: %s\n", e.what());
+      reply["type"] = "error";
+      reply["error"] = {{"kind", "internal"}, {"message", e.what()}};
+    }
+    return reply;
+  }
+
+ private:
+  using RoleKey = std::tuple<std::uint32_t, std::string, std::uint64_t>;  // lane, role, reader
+
+  Json dispatch(const std::string& type, const Json& request, bool& done) {
+    if (type == "create_region") return create_region(request);
+    if (type == "open_region") return open_region(request);
+    if (type == "attach") return attach(request);
+    if (type == "detach") {
+      if (roles_.erase(role_key(request)) == 0) throw AgentError{"not_attached", "role is not attached"};
+      return Json::object();
+    }
+    if (type == "op") return run_op(request);
+    if (type == "run_script") return run_script(request);
+    if (type == "lane_state") {
+      const std::uint32_t lane = lane_index(request);
+      return find_kind(region_->lane(lane).kind)->state(region_->lane_block(lane));
+    }
+    if (type == "shutdown") {
+      done = true;
+      return Json::object();
+    }
+    throw Unsupported{"request type '" + type + "' is not implemented"};
+  }
+
+  Json create_region(const Json& request) {
+    std::vector<indexbus::LaneSpec> lanes;
+    for (const Json& lane : proto::get_array(request, "lanes")) {
+      indexbus::LaneSpec spec;
+      const auto kind = parse_kind(proto::get_string(lane, "kind"));
+      if (!kind) throw AgentError{"bad_request", "unknown lane kind '" + proto::get_string(lane, "kind") + "'"};
+      spec.kind = *kind;
+      const std::string on_full = proto::get_string(lane, "on_full");
+      if (on_full != "block" && on_full != "drop") throw AgentError{"bad_request", "on_full must be block or drop"};
+      spec.on_full = on_full == "block" ? indexbus::OnFull::Block : indexbus::OnFull::Drop;
+      spec.capacity_slots = static_cast<std::uint32_t>(proto::get_u64(lane, "capacity_slots"));
+      spec.slot_payload_bytes = static_cast<std::uint32_t>(proto::get_u64(lane, "slot_payload_bytes"));
+      spec.reader_count = static_cast<std::uint32_t>(proto::get_u64_or(lane, "reader_count", 1));
+      spec.reader_timeout_ns = proto::get_u64_or(lane, "reader_timeout_ns", 0);
+      if (lane.contains("gated_on")) {
+        for (const Json& mask : proto::get_array(lane, "gated_on")) {
+          if (!mask.is_number_unsigned()) throw ProtocolError("field 'gated_on': expected unsigned integers");
+          spec.gated_on.push_back(mask.get<std::uint64_t>());
+        }
+      }
+      lanes.push_back(std::move(spec));
+    }
+    release_region();
+    auto created = indexbus::Region::create(proto::get_string(request, "path"), lanes);
+    if (!created.ok()) throw region_error(created.error());
+    region_.emplace(std::move(created).value());
+    return Json{{"bytes", region_->size_bytes()}};
+  }
+
+  Json open_region(const Json& request) {
+    release_region();
+    auto opened = indexbus::Region::open(proto::get_string(request, "path"));
+    if (!opened.ok()) throw region_error(opened.error());
+    region_.emplace(std::move(opened).value());
+    return Json{{"lane_count", region_->lane_count()}};
+  }
+
+  Json attach(const Json& request) {
+    const std::uint32_t lane = lane_index(request);
+    const RoleKey key = role_key(request);
+    if (roles_.count(key) != 0) throw AgentError{"role_taken", "this agent already holds the role"};
+    const KindEntry* kind = find_kind(region_->lane(lane).kind);
+    if (kind == nullptr) throw Unsupported{"lane kind " + std::to_string(region_->lane(lane).kind) + " is not implemented"};
+    roles_[key] = kind->attach(ctx_, region_->lane_block(lane), region_->lane(lane), std::get<1>(key));
+    return Json::object();
+  }
+
+  // Batch mode: the ops in order at full speed, after waiting for start_at_ns (so that every
+  // agent of a case starts together). Each result is an op result plus its index.
+  Json run_script(const Json& request) {
+    const Json& ops = proto::get_array(request, "ops");
+    if (ops.size() > kScriptOpsMax) throw AgentError{"bad_request", "script longer than " + std::to_string(kScriptOpsMax) + " ops"};
+    const std::uint64_t start_at_ns = proto::get_u64_or(request, "start_at_ns", 0);
+    if (start_at_ns > ctx_.platform.now_ns() + kStartDelayMaxNs) throw AgentError{"bad_request", "start_at_ns is too far ahead"};
+    // Bounded by kStartDelayMaxNs.
+    while (ctx_.platform.now_ns() < start_at_ns) ::usleep(50);
+    Json history = Json::array();
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      Json result = run_op(ops[i]);
+      result["index"] = i;
+      history.push_back(std::move(result));
+    }
+    return Json{{"history", std::move(history)}};
+  }
+
+  Json run_op(const Json& request) {
+    (void)lane_index(request);
+    const auto it = roles_.find(role_key(request));
+    if (it == roles_.end()) {
+      throw AgentError{"not_attached", proto::get_string(request, "role") + " of lane " +
+                                           std::to_string(proto::get_u64(request, "lane")) + " is not attached"};
+    }
+    const std::string op = proto::get_string(request, "op");
+    const std::uint64_t invoked_ns = ctx_.platform.now_ns();
+    Json result = it->second->run(op, request);
+    result["returned_ns"] = ctx_.platform.now_ns();
+    result["invoked_ns"] = invoked_ns;
+    return result;
+  }
+
+  std::uint32_t lane_index(const Json& request) const {
+    if (!region_) throw AgentError{"no_region", "no region created or opened yet"};
+    const std::uint64_t lane = proto::get_u64(request, "lane");
+    if (lane >= region_->lane_count()) {
+      throw AgentError{"bad_lane", "lane " + std::to_string(lane) + " of " + std::to_string(region_->lane_count())};
+    }
+    return static_cast<std::uint32_t>(lane);
+  }
+
+  static RoleKey role_key(const Json& request) {
+    return {static_cast<std::uint32_t>(proto::get_u64(request, "lane")), proto::get_string(request, "role"),
+            proto::get_u64_or(request, "reader", 0)};
+  }
+
+  static AgentError region_error(const indexbus::Error& error) {
+    return AgentError{"region", std::string(indexbus::to_string(error.code)) + ": " + error.message};
+  }
+
+  void release_region() {
+    roles_.clear();  // roles point into the mapping: release them first
+    region_.reset();
+  }
+
+  Context ctx_;
+  std::optional<indexbus::Region> region_;
+  std::map<RoleKey, std::unique_ptr<RoleHandle>> roles_;
+};
+
+Defect parse_defect(int argc, char** argv) {
+#ifdef INDEXBUS_AGENT_DEFECTS
+  for (int i = 1; i + 1 < argc; ++i) {
+    const std::string flag = argv[i];
+    const std::string value = argv[i + 1];
+    if (flag != "--defect") continue;
+    if (value == "skip-every-5th-entry") return Defect::SkipEvery5thEntry;
+    if (value == "ok-instead-of-full") return Defect::OkInsteadOfFull;
+    if (value == "crash-on-read") return Defect::CrashOnRead;
+    if (value == "hang-on-read") return Defect::HangOnRead;
+    if (value == "garbage-on-read") return Defect::GarbageOnRead;
+    std::fprintf(stderr, "indexbus-agent-broken: unknown defect %s\n", value.c_str());
+    std::exit(2);
+  }
+#else
+  (void)argc;
+  (void)argv;
+#endif
+  return Defect::None;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ::signal(SIGPIPE, SIG_IGN);  // a vanished harness shows up as a write error, not a signal
+  Agent agent(parse_defect(argc, argv));
+  if (auto error = proto::write_frame(STDOUT_FILENO, agent.hello(), proto::kNoDeadline)) {
+    std::fprintf(stderr, "indexbus-agent: cannot send hello: %s\n", error->c_str());
+    return 3;
+  }
+  // One request at a time until shutdown or end of stdin; the harness bounds our time, not us.
+  for (bool done = false; !done;) {
+    const proto::FrameResult frame = proto::read_frame(STDIN_FILENO, proto::kNoDeadline);
+    if (frame.status == proto::FrameStatus::Eof) return 0;
+    if (frame.status != proto::FrameStatus::Ok) {
+      std::fprintf(stderr, "indexbus-agent: bad frame from the harness: %s\n", frame.error.c_str());
+      return 1;
+    }
+    const Json reply = agent.handle(frame.value, done);
+    if (auto error = proto::write_frame(STDOUT_FILENO, reply, proto::kNoDeadline)) {
+      std::fprintf(stderr, "indexbus-agent: cannot reply: %s\n", error->c_str());
+      return 1;
+    }
+  }
+  return 0;
+}

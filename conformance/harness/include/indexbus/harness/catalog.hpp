@@ -1,0 +1,109 @@
+// The case catalog of `indexbus conform`: data, one entry per case, with a stable hierarchical ID
+// (Level.Kind.Topic.Name), the spec rule IDs it checks and a level. A step-mode case is a
+// scenario generated from the case seed: the region's lanes, which agent holds which role, and
+// the steps (operations, process kills, restarts, attaches) in the order the seeded scheduler
+// chose. In-process cases run a suite inside the harness (run_events_suite, ...).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <random>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "indexbus/spec/events_model.hpp"
+
+namespace indexbus::harness {
+
+enum class Level { Required, Recommended, Informational };
+std::string to_string(Level level);
+
+// Roles of the Events lane (lane 0 of the scenario's region).
+enum class Role { Producer, Consumer };
+std::string to_string(Role role);
+Role role_of(const spec::Op& op);  // producer ops: TryWrite, Write, Close
+
+struct OpStep {
+  std::size_t agent = 0;
+  spec::Op op;
+  // RECOMMENDED promptness: a Timeout must come no later than timeout + this (0: not checked).
+  std::uint64_t late_by_max_ns = 0;
+};
+struct KillStep {  // SIGKILL the agent between two operations: its roles stay claimed by a dead pid
+  std::size_t agent = 0;
+};
+struct RestartStep {  // a new process for a killed agent: open the region, attach the same roles
+  std::size_t agent = 0;
+};
+struct AttachStep {  // an extra attach of role by agent; refused when another live agent holds it
+  std::size_t agent = 0;
+  Role role = Role::Producer;
+  bool expect_refused = true;
+};
+using Step = std::variant<OpStep, KillStep, RestartStep, AttachStep>;
+std::string describe(const Step& step);
+
+struct Scenario {
+  spec::EventsConfig config;
+  // roles[a]: the roles agent a attaches at the start. Agent 0 creates the region, the others
+  // open it.
+  std::vector<std::vector<Role>> roles{{Role::Producer}, {Role::Consumer}};
+  std::vector<Step> steps;
+  std::uint64_t op_timeout_ns = 1'000'000;  // timeout of every blocking op
+};
+
+// A batch-mode case (batch.hpp): one producer agent writes `entries` entries and closes, one
+// consumer agent reads, both at full speed, concurrently, while the harness pauses them.
+struct BatchScenario {
+  spec::EventsConfig config;
+  std::uint32_t entries = 5000;                    // producer writes, then close
+  std::uint32_t reads = 5002;                      // consumer blocking reads, then a drain
+  std::uint64_t write_timeout_ns = 2'000'000'000;  // Block writes: long enough to outlast pauses
+  // Reads wait long enough that a loaded machine never makes the consumer run out of reads
+  // before the producer closes; after Closed every read returns at once.
+  std::uint64_t read_timeout_ns = 1'000'000'000;
+  // Pauses: (agent, delay before SIGSTOP, stopped for), in order, microseconds.
+  struct Pause {
+    std::size_t agent = 0;
+    std::uint32_t delay_us = 0;
+    std::uint32_t stopped_us = 0;
+  };
+  std::vector<Pause> pauses;
+};
+
+struct CaseContext {  // what an in-process case gets
+  std::uint64_t seed = 0;
+  std::string region_dir;
+};
+struct InProcessOutcome {
+  bool passed = false;
+  std::string detail;
+};
+
+struct CaseDef {
+  std::string id;
+  Level level = Level::Required;
+  std::vector<std::string> rules;
+  std::string summary;
+  std::function<Scenario(std::mt19937_64& rng)> make_scenario;                  // step mode
+  std::function<InProcessOutcome(const CaseContext& context)> run_in_process;  // or in process
+  std::function<BatchScenario(std::mt19937_64& rng)> make_batch;               // or batch mode
+};
+
+// Every case, in a stable order.
+const std::vector<CaseDef>& catalog();
+
+// The seeded scheduler of step mode: merges per-agent scripts, choosing at each step uniformly
+// among the agents that have operations left. Each script keeps its own order.
+std::vector<Step> interleave(std::vector<std::vector<Step>> scripts, std::mt19937_64& rng);
+
+// Appends what drains the lane: close (if open), then consumer reads until the model says Closed,
+// then one blocking read that must return Closed at once (EV-10). Uses the model to know when.
+void append_close_and_drain(Scenario& scenario);
+
+// The case seed: a mix of the run seed and the case ID, so that a case replays alone with
+// `--cases ID --seed RUN_SEED`.
+std::uint64_t case_seed(std::uint64_t run_seed, const std::string& case_id);
+
+}  // namespace indexbus::harness

@@ -1,0 +1,64 @@
+// `indexbus conform` without the command line: select cases by glob, run them (step-mode cases
+// with agents, in-process cases here) on N workers within a time budget, and write the report
+// folder (index.json, junit.xml, one scenario file per failure).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "indexbus/harness/agent_process.hpp"
+#include "indexbus/harness/step_runner.hpp"
+#include "indexbus/protocol/frame.hpp"
+
+namespace indexbus::harness {
+
+using protocol::Json;
+
+struct ConformOptions {
+  std::vector<std::string> case_globs;  // fnmatch patterns on case IDs; empty: every case
+  std::uint64_t seed = 0;
+  std::uint32_t jobs = 1;
+  std::uint64_t time_budget_ms = 110'000;  // cases not started by then are SKIP
+  std::string region_dir = "/dev/shm";
+  std::vector<std::string> agent_argv;  // the agent command line
+  std::uint32_t request_deadline_ms = kDefaultDeadlineMs;  // per request; then TIMEOUT
+  // Prefix of every replay command, e.g. "indexbus conform --agent X"; --cases/--seed appended.
+  std::string replay_prefix = "indexbus conform";
+};
+
+struct ConformReport {
+  std::uint64_t seed = 0;
+  std::vector<std::string> agent_argv;
+  std::vector<CaseResult> cases;  // in catalog order
+  double duration_s = 0;
+};
+
+// Cases whose ID matches any glob, in catalog order.
+std::vector<const CaseDef*> select_cases(const std::vector<std::string>& globs);
+
+// Runs the cases; on_done (if set) is called after each case, from a worker thread, serialized.
+// Throws conformance::SetupError when the scratch directory cannot be made.
+ConformReport run_conform(const ConformOptions& options, const std::vector<const CaseDef*>& cases,
+                          const std::function<void(const CaseResult&, std::size_t done, std::size_t total)>& on_done = {});
+
+// One-line command that runs this case again with the same seed.
+std::string replay_command(const ConformOptions& options, const CaseResult& result);
+
+// A REQUIRED case that did not pass (FAIL, CRASH or TIMEOUT) fails the run; RECOMMENDED and
+// INFORMATIONAL cases are reported but do not change the exit status.
+bool run_failed(const ConformReport& report);
+
+// Writes index.json, junit.xml, report.html and failures/<ID>.json under dir (created if missing). Returns an
+// error description on I/O failure.
+std::optional<std::string> write_report(const ConformReport& report, const ConformOptions& options, const std::string& dir);
+
+// Self-contained HTML: a summary table, then per failing case its detail, replay command and
+// history as a timeline (one column per agent) beside the model's expectation.
+std::string report_html(const ConformReport& report, const ConformOptions& options);
+std::string junit_xml(const ConformReport& report, const ConformOptions& options);
+Json index_json(const ConformReport& report, const ConformOptions& options);
+
+}  // namespace indexbus::harness

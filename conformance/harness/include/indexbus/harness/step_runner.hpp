@@ -1,0 +1,47 @@
+// Step mode: the harness runs one scenario across real agent processes, one operation at a time
+// in the order the seeded scheduler chose, and compares every result with the model (spec/model
+// events_model step), blocking operations' timeouts included. Deterministic for a seed at
+// operation granularity; bounded by each request's deadline.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "indexbus/harness/catalog.hpp"
+#include "indexbus/harness/cleanup.hpp"
+
+namespace indexbus::harness {
+
+enum class Outcome { Pass, Fail, Crash, Timeout, Skip };
+std::string to_string(Outcome outcome);
+
+struct HistoryRecord {
+  std::size_t step = 0;
+  std::size_t agent = 0;
+  std::string action;    // "try_write 8 bytes", "SIGKILL agent 1", ...
+  std::string expected;  // the model's result (empty for non-operations)
+  std::string actual;    // the agent's result
+  std::uint64_t invoked_ns = 0;
+  std::uint64_t returned_ns = 0;
+  bool matched = true;
+};
+
+struct CaseResult {
+  std::string id;
+  Level level = Level::Required;
+  std::vector<std::string> rules;
+  Outcome outcome = Outcome::Pass;
+  std::uint64_t seed = 0;
+  double duration_s = 0;
+  std::string detail;  // one line: why it failed, or what passed
+  std::vector<HistoryRecord> history;
+  std::vector<std::string> scenario;  // the steps, described, for the saved scenario
+};
+
+// Runs a step-mode scenario with fresh agents started from agent_argv; region files go in dir.
+CaseResult run_step_case(const CaseDef& def, const Scenario& scenario, std::uint64_t seed,
+                         const std::vector<std::string>& agent_argv, const ScratchDir& dir,
+                         std::uint32_t request_deadline_ms = 5'000);
+
+}  // namespace indexbus::harness
