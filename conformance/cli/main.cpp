@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "indexbus/conformance/events_suite.hpp"
+#include "indexbus/conformance/rule_suites.hpp"
 #include "indexbus/harness/conform.hpp"
 #include "indexbus/region.hpp"
 #include "inspect.hpp"
@@ -116,8 +117,15 @@ int run_remove(const std::string& path) {
   return kExitOk;
 }
 
-int run_rule_suite(std::uint64_t seed, bool seed_given, std::uint64_t runs, std::uint32_t ops,
-                const std::string& region_dir) {
+int run_rule_suite(const std::string& lane, std::uint64_t seed, bool seed_given, std::uint64_t runs,
+                   std::uint32_t ops, const std::string& region_dir) {
+  const indexbus::conformance::RuleSuite* suite = indexbus::conformance::find_rule_suite(lane);
+  if (suite == nullptr) {
+    std::string known;
+    for (const auto& s : indexbus::conformance::rule_suites()) known += (known.empty() ? "" : ", ") + std::string(s.lane);
+    std::fprintf(stderr, "indexbus conform: --lane %s has no per-rule suite (suites: %s)\n", lane.c_str(), known.c_str());
+    return kExitUsage;
+  }
   if (!directory_exists(region_dir)) {
     std::fprintf(stderr, "indexbus conform: region directory %s does not exist (need tmpfs, e.g. /dev/shm)\n",
                  region_dir.c_str());
@@ -129,12 +137,12 @@ int run_rule_suite(std::uint64_t seed, bool seed_given, std::uint64_t runs, std:
   options.runs = runs;
   options.ops_per_run = ops;
   options.region_dir = region_dir;
-  std::printf("indexbus conform: events property suite, seed %llu, %llu runs x %u ops\n",
+  std::printf("indexbus conform: %s per-rule suite, seed %llu, %llu runs x %u ops\n", lane.c_str(),
               static_cast<unsigned long long>(seed), static_cast<unsigned long long>(runs), ops);
   std::fflush(stdout);
   indexbus::conformance::SuiteReport report;
   try {
-    report = indexbus::conformance::run_events_suite(options);
+    report = suite->run(options);
   } catch (const indexbus::conformance::SetupError& e) {
     std::fprintf(stderr, "indexbus conform: cannot set up a lane: %s\n", e.what());
     return kExitEnvironment;
@@ -343,6 +351,7 @@ int main(int argc, char** argv) {
   std::uint64_t runs = 200;
   std::uint32_t ops = 200;
   bool rule_suite = false;
+  std::string suite_lane = "events";
   auto* seed_option = conform->add_option("--seed", conform_args.seed, "Seed (printed when chosen at random)");
   conform->add_option("--cases", conform_args.case_globs, "Only cases whose ID matches this glob (repeatable), e.g. 'Required.Events.Drop.*'");
   conform->add_flag("--list", conform_args.list, "Print the catalog (ID, level, mode, rule IDs) and exit");
@@ -354,6 +363,7 @@ int main(int argc, char** argv) {
   conform->add_option("--agent-arg", conform_args.agent_args, "Argument for the agent (repeatable)");
   conform->add_flag("--rule-suite", rule_suite,
                     "Run only the in-process per-rule suite and print one line per rule (the pre-catalog output)");
+  conform->add_option("--lane", suite_lane, "--rule-suite: events, journal, sequenced_slots or fanout_broadcast");
   conform->add_option("--runs", runs, "--rule-suite: random operation sequences to run")->check(CLI::Range(1, 1'000'000));
   conform->add_option("--ops", ops, "--rule-suite: operations per sequence")->check(CLI::Range(1, 100'000));
   conform->add_option("--region-dir", conform_args.region_dir, "Directory for scratch regions (tmpfs)");
@@ -384,7 +394,9 @@ int main(int argc, char** argv) {
   if (replay->parsed()) return run_replay(replay_path, replay_report, replay_region_dir);
   if (conform->parsed()) {
     conform_args.seed_given = seed_option->count() > 0;
-    if (rule_suite) return run_rule_suite(conform_args.seed, conform_args.seed_given, runs, ops, conform_args.region_dir);
+    if (rule_suite) {
+      return run_rule_suite(suite_lane, conform_args.seed, conform_args.seed_given, runs, ops, conform_args.region_dir);
+    }
     return run_catalog(std::move(conform_args));
   }
   return kExitUsage;

@@ -120,21 +120,21 @@ class Run {
   std::uint64_t ops_ = 0;
 };
 
-std::string replay_command(const SuiteOptions& options) {
-  std::string command = "indexbus conform --seed " + std::to_string(options.seed) + " --runs " +
-                        std::to_string(options.runs);
+}  // namespace
+
+std::string rule_suite_replay_command(std::string_view lane, const SuiteOptions& options) {
+  std::string command = "indexbus conform --rule-suite --lane " + std::string(lane) + " --seed " +
+                        std::to_string(options.seed) + " --runs " + std::to_string(options.runs);
   if (options.ops_per_run != kDefaults.ops_per_run) command += " --ops " + std::to_string(options.ops_per_run);
   if (options.region_dir != kDefaults.region_dir) command += " --region-dir " + options.region_dir;
   return command;
 }
 
-}  // namespace
-
 SuiteReport run_events_suite(const SuiteOptions& options, const LaneFactory& factory) {
   SuiteReport report;
   report.seed = options.seed;
   report.runs = options.runs;
-  report.replay_command = replay_command(options);
+  report.replay_command = rule_suite_replay_command("events", options);
   Tally tally;
   std::mt19937_64 run_seeds(options.seed);
   for (std::uint64_t run = 0; run < options.runs; ++run) {

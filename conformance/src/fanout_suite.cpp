@@ -176,8 +176,7 @@ SuiteReport run_fanout_suite(const SuiteOptions& options, FanoutDefect defect) {
   }
   report.rules = tally.take();
   report.passed = report.failed_runs == 0;
-  report.replay_command = "run_fanout_suite seed " + std::to_string(options.seed) + " runs " +
-                          std::to_string(options.runs) + " ops_per_run " + std::to_string(options.ops_per_run);
+  report.replay_command = rule_suite_replay_command("fanout_broadcast", options);
   return report;
 }
 

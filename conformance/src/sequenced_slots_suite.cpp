@@ -246,12 +246,13 @@ spec::SequencedOp random_op(std::mt19937_64& pick, const spec::SequencedState& s
 
 }  // namespace
 
+std::vector<std::string_view> sequenced_slots_checked_rule_ids() { return {kRuleIds.begin(), kRuleIds.end()}; }
+
 SuiteReport run_sequenced_slots_suite(const SuiteOptions& options, const SequencedLaneTweak& tweak) {
   SuiteReport report;
   report.seed = options.seed;
   report.runs = options.runs;
-  report.replay_command = "run_sequenced_slots_suite seed " + std::to_string(options.seed) + " runs " +
-                          std::to_string(options.runs) + " ops " + std::to_string(options.ops_per_run);
+  report.replay_command = rule_suite_replay_command("sequenced_slots", options);
   Tally tally;
   std::mt19937_64 run_seeds(options.seed);
   for (std::uint64_t run = 0; run < options.runs; ++run) {

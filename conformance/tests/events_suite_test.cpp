@@ -119,11 +119,11 @@ TEST(EventsSuite, ReplayCommand) {
   SuiteOptions options;
   options.seed = 123;
   options.runs = 0;
-  EXPECT_EQ(run_events_suite(options).replay_command, "indexbus conform --seed 123 --runs 0");
+  EXPECT_EQ(run_events_suite(options).replay_command, "indexbus conform --rule-suite --lane events --seed 123 --runs 0");
   options.ops_per_run = 50;
   options.region_dir = "/tmp";
   EXPECT_EQ(run_events_suite(options).replay_command,
-            "indexbus conform --seed 123 --runs 0 --ops 50 --region-dir /tmp");
+            "indexbus conform --rule-suite --lane events --seed 123 --runs 0 --ops 50 --region-dir /tmp");
 }
 
 TEST(RealLane, WorksWithItsFileAlreadyRemoved) {
@@ -217,7 +217,7 @@ TEST(EventsSuite, FormatReportNamesFailures) {
   EXPECT_NE(text.find("FAIL EV-6"), std::string::npos) << text;
   EXPECT_NE(text.find("first: run "), std::string::npos) << text;
   EXPECT_NE(text.find("PASS EV-8"), std::string::npos) << text;
-  EXPECT_NE(text.find("replay: indexbus conform --seed 3 --runs 4"), std::string::npos) << text;
+  EXPECT_NE(text.find("replay: indexbus conform --rule-suite --lane events --seed 3 --runs 4"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -170,6 +170,19 @@ TEST(Cli, ConformRuleSuitePrintsRulesSeedAndReplay) {
   EXPECT_EQ(run("conform --rule-suite --region-dir /nonexistent-dir").exit_code, 3);
 }
 
+TEST(Cli, ConformRuleSuiteRunsEveryRingKind) {
+  for (const std::string lane : {"sequenced_slots", "fanout_broadcast"}) {
+    const auto result = run("conform --rule-suite --lane " + lane + " --seed 3 --runs 6");
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+    EXPECT_NE(result.output.find(lane + " per-rule suite, seed 3"), std::string::npos) << result.output;
+    EXPECT_NE(result.output.find("replay: indexbus conform --rule-suite --lane " + lane + " --seed 3 --runs 6"),
+              std::string::npos) << result.output;
+  }
+  const auto unknown = run("conform --rule-suite --lane queue");
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.output;
+  EXPECT_NE(unknown.output.find("--lane queue has no per-rule suite"), std::string::npos) << unknown.output;
+}
+
 TEST(Cli, ConformRunsTheCatalogAndWritesTheReport) {
   char report_dir[] = "/tmp/indexbus-cli-report-XXXXXX";
   ASSERT_NE(::mkdtemp(report_dir), nullptr);

@@ -4,6 +4,7 @@
 
 #include "indexbus/conformance/differential.hpp"
 #include "indexbus/conformance/events_suite.hpp"
+#include "indexbus/conformance/rule_suites.hpp"
 #include "indexbus/spec/rules.hpp"
 
 namespace indexbus::harness {
@@ -253,28 +254,32 @@ std::vector<CaseDef> build_catalog() {
              "5000 entries through capacity 8 under Drop while paused: delivered + lost = written, no torn entry",
              D, 8);
 
-  // ---- In-process suite (the per-rule differential suite, no agents) ----
-  std::vector<std::string> suite_rules;
-  for (std::string_view rule : conformance::checked_rule_ids()) suite_rules.emplace_back(rule);
-  cases.push_back(CaseDef{
-      "Required.Events.InProcess.RuleSuite", L::Required, suite_rules,
-      "run_events_suite: random sequences on a real lane in this process, checked per rule",
-      {},
-      [](const CaseContext& context) {
-        conformance::SuiteOptions options;
-        options.seed = context.seed;
-        options.runs = 60;
-        options.ops_per_run = 150;
-        options.region_dir = context.region_dir;
-        const conformance::SuiteReport report = conformance::run_events_suite(options);
-        InProcessOutcome outcome{report.passed, {}};
-        for (const auto& rule : report.rules) {
-          if (rule.failures != 0) outcome.detail += rule.rule_id + ": " + rule.first_failure + "; ";
-        }
-        if (outcome.passed) outcome.detail = std::to_string(report.ops) + " operations, every rule passed";
-        return outcome;
-      },
-      {}});
+  // ---- In-process suites (each lane kind's per-rule differential suite, no agents) ----
+  for (const conformance::RuleSuite& suite : conformance::rule_suites()) {
+    std::vector<std::string> suite_rules;
+    for (std::string_view rule : suite.rule_ids()) suite_rules.emplace_back(rule);
+    const conformance::RuleSuite* entry = &suite;  // rule_suites() is a static table
+    cases.push_back(CaseDef{
+        std::string(suite.case_id), L::Required, suite_rules,
+        "the " + std::string(suite.lane) +
+            " per-rule suite: random sequences on a real lane in this process, checked per rule",
+        {},
+        [entry](const CaseContext& context) {
+          conformance::SuiteOptions options;
+          options.seed = context.seed;
+          options.runs = 60;
+          options.ops_per_run = 150;
+          options.region_dir = context.region_dir;
+          const conformance::SuiteReport report = entry->run(options);
+          InProcessOutcome outcome{report.passed, {}};
+          for (const auto& rule : report.rules) {
+            if (rule.failures != 0) outcome.detail += rule.rule_id + ": " + rule.first_failure + "; ";
+          }
+          if (outcome.passed) outcome.detail = std::to_string(report.ops) + " operations, every rule passed";
+          return outcome;
+        },
+        {}});
+  }
   return cases;
 }
 

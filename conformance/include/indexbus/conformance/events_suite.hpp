@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "indexbus/conformance/lane_under_test.hpp"
@@ -33,7 +34,7 @@ struct SuiteReport {
   std::uint64_t runs = 0;
   std::vector<RuleOutcome> rules;  // every rule the suite checks, in rule order
   bool passed = false;             // no check failed
-  std::string replay_command;      // "indexbus conform --seed 123 --runs 200"
+  std::string replay_command;      // rule_suite_replay_command(...)
   std::uint64_t ops = 0;           // operations executed, drain included
   std::uint64_t failed_runs = 0;   // runs stopped at their first mismatch
 };
@@ -44,6 +45,10 @@ struct SuiteReport {
 // lane and the model have diverged; later comparisons would only repeat it). Deterministic for
 // a seed. Throws SetupError when a lane cannot be made.
 SuiteReport run_events_suite(const SuiteOptions& options, const LaneFactory& factory = real_lane_factory());
+
+// "indexbus conform --rule-suite --lane <lane> --seed S --runs N [--ops M] [--region-dir D]": the
+// one-line replay of a per-rule suite run, for every lane kind's suite.
+std::string rule_suite_replay_command(std::string_view lane, const SuiteOptions& options);
 
 // The report as text, one line per rule, then the replay command.
 std::string format_report(const SuiteReport& report);

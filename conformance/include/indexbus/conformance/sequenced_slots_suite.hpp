@@ -5,6 +5,8 @@
 #pragma once
 
 #include <functional>
+#include <string_view>
+#include <vector>
 
 #include "indexbus/conformance/events_suite.hpp"
 #include "indexbus/ring.hpp"
@@ -25,5 +27,8 @@ struct SequencedLaneTweak {
 // is refused exactly when the model's check_gating_graph refuses it (SS-3), and attaches one
 // consumer index too many (SS-1). Deterministic for a seed. Throws SetupError.
 SuiteReport run_sequenced_slots_suite(const SuiteOptions& options, const SequencedLaneTweak& tweak = {});
+
+// The rules the suite checks, in rule order (SS-1..SS-12).
+std::vector<std::string_view> sequenced_slots_checked_rule_ids();
 
 }  // namespace indexbus::conformance
