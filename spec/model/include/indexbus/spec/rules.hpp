@@ -12,7 +12,7 @@ struct Rule {
   std::string_view title;  // short, as in the heading of the rule in v1-semantics.md
 };
 
-// Every rule of v1-semantics.md, REG-* then EV-* then SS-*, in document order.
+// Every rule of v1-semantics.md, in document order: REG-*, EV-*, FB-*, SS-*, JR-*.
 std::span<const Rule> all_rules() noexcept;
 
 // The rule with this ID, or nullptr.
