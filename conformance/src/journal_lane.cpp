@@ -56,6 +56,7 @@ std::string_view to_string(JournalDefect defect) noexcept {
     case JournalDefect::None: return "none";
     case JournalDefect::ReadAtWithoutRevalidation: return "read-at-without-revalidation";
     case JournalDefect::CommitNotPublished: return "commit-not-published";
+    case JournalDefect::HeartbeatNotStored: return "heartbeat-not-stored";
   }
   return "?";
 }
@@ -140,7 +141,11 @@ spec::JournalResult JournalLane::execute(const spec::JournalOp& op) {
           }
           return outcome_of(reader.read_at(o.seq, out), out);
         } else if constexpr (std::is_same_v<T, spec::JournalHeartbeat>) {
-          return spec::JournalCallOutcome{handle(o.reader).heartbeat()};
+          Reader& reader = handle(o.reader);
+          // The broken one neither checks liveness nor refreshes heartbeat_ns: a live reader
+          // that only heartbeats gets evicted, an evicted one is told it is fine.
+          if (defect_ == JournalDefect::HeartbeatNotStored) return spec::JournalCallOutcome{true};
+          return spec::JournalCallOutcome{reader.heartbeat()};
         } else if constexpr (std::is_same_v<T, spec::JournalDetach>) {
           handle(o.reader).detach();
           readers_[o.reader].reset();

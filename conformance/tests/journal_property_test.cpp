@@ -189,7 +189,7 @@ class QuietListener final : public rc::detail::TestListener {
 // failures are expected and must not reach RapidCheck's end-of-run report).
 class JournalPropertyCatches : public ::testing::TestWithParam<JournalDefect> {};
 
-TEST_P(JournalPropertyCatches, BrokenLane) {  // JR-5, JR-7
+TEST_P(JournalPropertyCatches, BrokenLane) {  // JR-5, JR-7, JR-10
   const JournalDefect defect = GetParam();
   rc::detail::TestParams params;
   params.seed = 20240601;
@@ -210,11 +210,16 @@ TEST_P(JournalPropertyCatches, BrokenLane) {  // JR-5, JR-7
 }
 
 INSTANTIATE_TEST_SUITE_P(Defects, JournalPropertyCatches,
-                         ::testing::Values(JournalDefect::ReadAtWithoutRevalidation, JournalDefect::CommitNotPublished),
+                         ::testing::Values(JournalDefect::ReadAtWithoutRevalidation, JournalDefect::CommitNotPublished,
+                                           JournalDefect::HeartbeatNotStored),
                          [](const ::testing::TestParamInfo<JournalDefect>& param_info) {
-                           return param_info.param == JournalDefect::ReadAtWithoutRevalidation
-                                      ? std::string("ReadAtWithoutRevalidation")
-                                      : std::string("CommitNotPublished");
+                           switch (param_info.param) {
+                             case JournalDefect::ReadAtWithoutRevalidation: return std::string("ReadAtWithoutRevalidation");
+                             case JournalDefect::CommitNotPublished: return std::string("CommitNotPublished");
+                             case JournalDefect::HeartbeatNotStored: return std::string("HeartbeatNotStored");
+                             case JournalDefect::None: break;
+                           }
+                           return std::string("None");
                          });
 
 }  // namespace

@@ -96,5 +96,18 @@ TEST(JournalSuite, CommitNotPublishedFailsJr5) {
   }
 }
 
+// heartbeat that never reaches the record: its heartbeat_ns stays old, and an evicted reader is
+// told it is still attached (JR-10).
+TEST(JournalSuite, HeartbeatNotStoredFailsJr10) {
+  const SuiteReport report = run_journal_suite(options(), JournalDefect::HeartbeatNotStored);
+  EXPECT_FALSE(report.passed);
+  EXPECT_GT(outcome(report, "JR-10").failures, 0u) << format_report(report);
+  for (const RuleOutcome& r : report.rules) {
+    if (r.rule_id != "JR-10") {
+      EXPECT_EQ(r.failures, 0u) << r.rule_id << ": " << r.first_failure;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace indexbus::conformance

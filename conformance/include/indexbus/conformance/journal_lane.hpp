@@ -24,6 +24,7 @@ enum class JournalDefect : std::uint8_t {
   None,
   ReadAtWithoutRevalidation,  // read_at copies the slot without checking the window or the stamp (JR-7)
   CommitNotPublished,         // commit refreshes the heartbeat but never stores the cursor (JR-5)
+  HeartbeatNotStored,         // heartbeat returns true without touching the record (JR-10)
 };
 std::string_view to_string(JournalDefect defect) noexcept;
 
