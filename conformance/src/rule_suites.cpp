@@ -2,6 +2,7 @@
 
 #include "indexbus/conformance/differential.hpp"
 #include "indexbus/conformance/fanout_suite.hpp"
+#include "indexbus/conformance/journal_suite.hpp"
 #include "indexbus/conformance/sequenced_slots_suite.hpp"
 
 namespace indexbus::conformance {
@@ -10,6 +11,8 @@ std::span<const RuleSuite> rule_suites() {
   static const std::vector<RuleSuite> kSuites{
       {"events", "Required.Events.InProcess.RuleSuite",
        [](const SuiteOptions& options) { return run_events_suite(options); }, checked_rule_ids},
+      {"journal", "Required.Journal.InProcess.RuleSuite",
+       [](const SuiteOptions& options) { return run_journal_suite(options); }, journal_checked_rule_ids},
       {"sequenced_slots", "Required.SequencedSlots.InProcess.RuleSuite",
        [](const SuiteOptions& options) { return run_sequenced_slots_suite(options); },
        sequenced_slots_checked_rule_ids},

@@ -171,7 +171,7 @@ TEST(Cli, ConformRuleSuitePrintsRulesSeedAndReplay) {
 }
 
 TEST(Cli, ConformRuleSuiteRunsEveryRingKind) {
-  for (const std::string lane : {"sequenced_slots", "fanout_broadcast"}) {
+  for (const std::string lane : {"journal", "sequenced_slots", "fanout_broadcast"}) {
     const auto result = run("conform --rule-suite --lane " + lane + " --seed 3 --runs 6");
     EXPECT_EQ(result.exit_code, 0) << result.output;
     EXPECT_NE(result.output.find(lane + " per-rule suite, seed 3"), std::string::npos) << result.output;
