@@ -31,7 +31,7 @@ constexpr std::uint64_t kBudgetScale = 4;
 #else
 constexpr std::uint64_t kBudgetScale = 1;
 #endif
-constexpr std::uint64_t kRuns = 4000 / kBudgetScale;
+constexpr std::uint64_t kRuns = 20000 / kBudgetScale;
 
 std::uint64_t test_seed() {
   if (const char* text = std::getenv("INDEXBUS_SIM_SEED")) return std::strtoull(text, nullptr, 10);
@@ -59,7 +59,7 @@ ExploreReport<Scenario> explore(StrategyKind kind, const GenParams& params, std:
   o.pct_depth = 3;
   o.preemption_bound = 2;
   o.shrink = shrink;
-  o.shrink_runs_max = 600 / kBudgetScale;
+  o.shrink_runs_max = 5000 / kBudgetScale;
   std::cout << "seed " << o.seed << "; repeat (real lane) with: "
             << (fixed ? "indexbus sim run --lane events --strategy " + std::string(to_string(kind)) +
                             " --runs " + std::to_string(runs) + " --scenario '" + events::to_string(*fixed) + "'"

@@ -38,7 +38,7 @@ struct ExploreOptions {
   std::uint64_t seed = 0;
   double time_budget_s = 0;          // 0: no limit besides runs
   bool shrink = true;
-  std::uint64_t shrink_runs_max = 3000;
+  std::uint64_t shrink_runs_max = 20'000;  // runs are cheap (tens of microseconds)
   bool progress = false;             // a progress bar on stderr
   Scheduler::Options scheduler{};
 };
@@ -174,6 +174,7 @@ class Explorer {
       report.steps += outcome.run.steps;
       steps_estimate = std::max(steps_estimate, outcome.run.steps);
       if (outcome.kind != FailureKind::None) {
+        report.seconds = elapsed();  // exploration only: shrinking is not part of the rate
         report.failure = handle_failure(scenario, shrinkable, outcome, i, run_seed, o);
         break;
       }
@@ -183,7 +184,7 @@ class Explorer {
       }
     }
     if (exhaustive) report.nondeterminism_seen = exhaustive->nondeterminism_seen();
-    report.seconds = elapsed();
+    if (!report.failure) report.seconds = elapsed();
     if (o.progress) std::fputs("\r\033[K", stderr);
     return report;
   }
@@ -214,11 +215,8 @@ class Explorer {
         case AccessKind::CopyOut: row.value = std::to_string(e.value) + " B"; break;
         default: break;
       }
-      if (e.kind == AccessKind::Respond) {
-        row.model = states[e.value];
-      } else {
-        row.source = source_of(e.where);
-      }
+      if (e.kind == AccessKind::Respond) row.model = states[e.value];
+      if (e.kind != AccessKind::Respond && e.kind != AccessKind::Invoke) row.source = source_of(e.where);
       rows.push_back(std::move(row));
     }
     return rows;
@@ -286,7 +284,7 @@ class Explorer {
       choices = std::move(outcome.run.choices);
       return true;
     }
-    constexpr std::uint64_t kAttempts = 64;
+    constexpr std::uint64_t kAttempts = 32;
     for (std::uint64_t k = 0; k < kAttempts && budget > 0; ++k, --budget) {
       auto strategy = make_strategy(o.strategy == StrategyKind::Exhaustive ? ExploreOptions{} : o,
                                     derive_seed(o.seed ^ salt, k), A::actor_count(scenario), 256);
