@@ -104,6 +104,10 @@ Scheduler::~Scheduler() {
 #ifdef INDEXBUS_SIM_TSAN
     __tsan_destroy_fiber(actors_[i].tsan_fiber);
 #endif
+#ifdef INDEXBUS_SIM_ASAN
+    // Frames of an abandoned run leave poisoned shadow; the next mapping here must not inherit it.
+    ASAN_UNPOISON_MEMORY_REGION(actors_[i].stack, stack_bytes_);
+#endif
     ::munmap(actors_[i].stack - kGuardBytes, stack_bytes_ + kGuardBytes);
   }
 }

@@ -29,8 +29,9 @@ EventsOperation read_entry(std::uint64_t invoke, std::uint64_t response, std::ui
 }
 EventsOperation read_status(std::uint64_t invoke, std::uint64_t response, ReadStatus status,
                             bool blocking = false) {
-  spec::Op op = blocking ? spec::Op{spec::Read{}} : spec::Op{spec::TryRead{}};
-  return EventsOperation{1, op, spec::ReadOutcome{status, 0, {}, 0}, invoke, response};
+  EventsOperation out{1, spec::TryRead{}, spec::ReadOutcome{status, 0, {}, 0}, invoke, response};
+  if (blocking) out.op.emplace<spec::Read>();
+  return out;
 }
 
 spec::EventsConfig block(std::uint32_t capacity) { return {capacity, 8, OnFull::Block}; }
