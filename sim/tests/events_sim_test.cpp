@@ -219,13 +219,23 @@ TEST(BrokenLane, ExhaustiveSearchFindsThem) {
   const auto missed_wake = events::parse_scenario("block,cap=1,slot=16,park;p:W16,W16,C;c:R,D");
   const auto torn = events::parse_scenario("drop,cap=1,slot=16,park;p:W16,W16,W16,C;c:R,D");
   const auto early = events::parse_scenario("block,cap=1,slot=16,park;p:W16,W16,C;c:R,D");
-  ASSERT_TRUE(missed_wake && torn && early);
-  EXPECT_TRUE(explore<BrokenAdapter<Bug::MissedWake>>(StrategyKind::Exhaustive, {}, 100'000, false, missed_wake)
-                  .failure.has_value());
-  EXPECT_TRUE(explore<BrokenAdapter<Bug::DropNoRevalidate>>(StrategyKind::Exhaustive, {}, 100'000, false, torn)
-                  .failure.has_value());
-  EXPECT_TRUE(explore<BrokenAdapter<Bug::PublishBeforePayload>>(StrategyKind::Exhaustive, {}, 100'000, false, early)
-                  .failure.has_value());
+  const auto over = events::parse_scenario("block,cap=1,slot=16,park;p:W16,W16,C;c:D");
+  const auto closed = events::parse_scenario("block,cap=2,slot=16,park;p:W16,W16,C;c:D");
+  ASSERT_TRUE(missed_wake && torn && early && over && closed);
+  auto kind = [](const ExploreReport<Scenario>& report) {
+    return report.failure ? report.failure->kind : FailureKind::None;
+  };
+  EXPECT_EQ(kind(explore<BrokenAdapter<Bug::MissedWake>>(StrategyKind::Exhaustive, {}, 100'000, false, missed_wake)),
+            FailureKind::Deadlock);
+  EXPECT_EQ(kind(explore<BrokenAdapter<Bug::DropNoRevalidate>>(StrategyKind::Exhaustive, {}, 100'000, false, torn)),
+            FailureKind::TornEntry);
+  EXPECT_EQ(kind(explore<BrokenAdapter<Bug::OffByOneCapacity>>(StrategyKind::Exhaustive, {}, 100'000, false, over)),
+            FailureKind::Invariant);
+  EXPECT_EQ(
+      kind(explore<BrokenAdapter<Bug::ClosedBeforeDrained>>(StrategyKind::Exhaustive, {}, 100'000, false, closed)),
+      FailureKind::NotLinearizable);
+  EXPECT_EQ(kind(explore<BrokenAdapter<Bug::PublishBeforePayload>>(StrategyKind::Exhaustive, {}, 100'000, false, early)),
+            FailureKind::TornEntry);
 }
 
 // ---- Replay and shrinking ----
