@@ -185,7 +185,7 @@ int sim_run(const RunArgs& args) {
   if (!f.deterministic) {
     std::printf("determinism self-check FAILED: %s\n", f.determinism_note.c_str());
   } else {
-    std::printf("determinism self-check: the replayed schedule gave the identical trace\n");
+    std::printf("determinism self-check: the same seed and the replayed schedule both gave the identical trace\n");
   }
   std::vector<TableRow> rows;
   if (f.deterministic) {

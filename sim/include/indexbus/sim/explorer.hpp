@@ -163,11 +163,12 @@ class Explorer {
       }
       const Scenario scenario = fixed ? *fixed : shrinkable->value();
       Outcome outcome;
+      const std::uint64_t run_steps_estimate = steps_estimate;
       if (exhaustive) {
         exhaustive->begin_run();
         outcome = run(scenario, *exhaustive);
       } else {
-        auto strategy = make_strategy(o, run_seed, A::actor_count(scenario), steps_estimate);
+        auto strategy = make_strategy(o, run_seed, A::actor_count(scenario), run_steps_estimate);
         outcome = run(scenario, *strategy);
       }
       ++report.runs;
@@ -175,7 +176,7 @@ class Explorer {
       steps_estimate = std::max(steps_estimate, outcome.run.steps);
       if (outcome.kind != FailureKind::None) {
         report.seconds = elapsed();  // exploration only: shrinking is not part of the rate
-        report.failure = handle_failure(scenario, shrinkable, outcome, i, run_seed, o);
+        report.failure = handle_failure(scenario, shrinkable, outcome, i, run_seed, run_steps_estimate, o);
         break;
       }
       if (exhaustive && !exhaustive->advance()) {
@@ -241,7 +242,7 @@ class Explorer {
 
   Failure<Scenario> handle_failure(const Scenario& scenario, std::optional<rc::Shrinkable<Scenario>> shrinkable,
                                    const Outcome& outcome, std::uint64_t run_index, std::uint64_t run_seed,
-                                   const ExploreOptions& o) {
+                                   std::uint64_t steps_estimate, const ExploreOptions& o) {
     Failure<Scenario> f;
     f.scenario = scenario;
     f.choices = outcome.run.choices;
@@ -252,9 +253,19 @@ class Explorer {
     f.preemptions = outcome.run.preemptions;
     f.original_scenario = scenario;
     f.original_choices = outcome.run.choices;
-    // Determinism self-check: the recorded schedule must reproduce the same trace.
+    // Determinism self-check: the same seed with a fresh strategy, and the recorded schedule, must
+    // both reproduce the same trace.
+    Outcome again;
+    if (o.strategy != StrategyKind::Exhaustive) {
+      auto strategy = make_strategy(o, run_seed, A::actor_count(scenario), steps_estimate);
+      again = run(scenario, *strategy);
+    } else {
+      again = replay(scenario, f.choices, true, false);
+    }
     std::optional<std::size_t> diverged;
-    const Outcome again = replay(scenario, f.choices, true, false, &diverged);
+    if (again.run.trace_hash == outcome.run.trace_hash && again.kind == outcome.kind) {
+      again = replay(scenario, f.choices, true, false, &diverged);
+    }
     if (diverged || again.run.trace_hash != outcome.run.trace_hash || again.kind != outcome.kind) {
       f.deterministic = false;
       f.determinism_note = "replaying the recorded schedule gave trace hash " + hex(again.run.trace_hash) +
