@@ -29,10 +29,14 @@ using BrokenAdapter = events::Adapter<broken::Lane<B>::template Producer, broken
 // budgets keep each test well under 20 s.
 #if defined(__SANITIZE_THREAD__)
 constexpr std::uint64_t kBudgetScale = 40;
+// The exhaustive space cannot be scaled by a run count: a smaller bound keeps it under 20 s.
+constexpr std::uint32_t kPreemptionBound = 1;
 #elif defined(__SANITIZE_ADDRESS__)
 constexpr std::uint64_t kBudgetScale = 4;
+constexpr std::uint32_t kPreemptionBound = 2;
 #else
 constexpr std::uint64_t kBudgetScale = 1;
+constexpr std::uint32_t kPreemptionBound = 2;
 #endif
 constexpr std::uint64_t kRuns = 20000 / kBudgetScale;
 
@@ -54,13 +58,14 @@ std::string run_command(StrategyKind kind, const GenParams& p, std::uint64_t run
 
 template <typename A>
 ExploreReport<Scenario> explore(StrategyKind kind, const GenParams& params, std::uint64_t runs,
-                                bool shrink = false, std::optional<Scenario> fixed = std::nullopt) {
+                                bool shrink = false, std::optional<Scenario> fixed = std::nullopt,
+                                std::uint32_t preemption_bound = kPreemptionBound) {
   ExploreOptions o;
   o.strategy = kind;
   o.runs = runs;
   o.seed = test_seed();
   o.pct_depth = 3;
-  o.preemption_bound = 2;
+  o.preemption_bound = preemption_bound;
   o.shrink = shrink;
   o.shrink_runs_max = 5000 / kBudgetScale;
   std::cout << "seed " << o.seed << "; repeat (real lane) with: "
@@ -123,7 +128,7 @@ INSTANTIATE_TEST_SUITE_P(
              (c.parking ? "park" : "poll");
     });
 
-// Small scenarios whose whole bounded space (2 preemptions) is run.
+// Small scenarios whose whole bounded space (2 preemptions; 1 under TSan) is run.
 const char* const kExhaustiveScenarios[] = {
     "block,cap=1,slot=16,park;p:W16,W8,C;c:R,r,D",
     "block,cap=1,slot=16,poll;p:W16,W8,C;c:R,D",
@@ -224,7 +229,8 @@ INSTANTIATE_TEST_SUITE_P(
                 FailureKind::NotLinearizable}),
     [](const auto& test_info) { return std::string(test_info.param.name); });
 
-// The exhaustive search finds the concurrency bugs in a small fixed scenario.
+// The exhaustive search (2 preemptions, also under TSan: these spaces are small) finds each
+// planted bug in a small fixed scenario.
 TEST(BrokenLane, ExhaustiveSearchFindsThem) {
   const auto missed_wake = events::parse_scenario("block,cap=1,slot=16,park;p:W16,W16,C;c:R,D");
   const auto torn = events::parse_scenario("drop,cap=1,slot=16,park;p:W16,W16,W16,C;c:R,D");
@@ -235,16 +241,16 @@ TEST(BrokenLane, ExhaustiveSearchFindsThem) {
   auto kind = [](const ExploreReport<Scenario>& report) {
     return report.failure ? report.failure->kind : FailureKind::None;
   };
-  EXPECT_EQ(kind(explore<BrokenAdapter<Bug::MissedWake>>(StrategyKind::Exhaustive, {}, 100'000, false, missed_wake)),
+  EXPECT_EQ(kind(explore<BrokenAdapter<Bug::MissedWake>>(StrategyKind::Exhaustive, {}, 100'000, false, missed_wake, 2)),
             FailureKind::Deadlock);
-  EXPECT_EQ(kind(explore<BrokenAdapter<Bug::DropNoRevalidate>>(StrategyKind::Exhaustive, {}, 100'000, false, torn)),
+  EXPECT_EQ(kind(explore<BrokenAdapter<Bug::DropNoRevalidate>>(StrategyKind::Exhaustive, {}, 100'000, false, torn, 2)),
             FailureKind::TornEntry);
-  EXPECT_EQ(kind(explore<BrokenAdapter<Bug::OffByOneCapacity>>(StrategyKind::Exhaustive, {}, 100'000, false, over)),
+  EXPECT_EQ(kind(explore<BrokenAdapter<Bug::OffByOneCapacity>>(StrategyKind::Exhaustive, {}, 100'000, false, over, 2)),
             FailureKind::Invariant);
   EXPECT_EQ(
-      kind(explore<BrokenAdapter<Bug::ClosedBeforeDrained>>(StrategyKind::Exhaustive, {}, 100'000, false, closed)),
+      kind(explore<BrokenAdapter<Bug::ClosedBeforeDrained>>(StrategyKind::Exhaustive, {}, 100'000, false, closed, 2)),
       FailureKind::NotLinearizable);
-  EXPECT_EQ(kind(explore<BrokenAdapter<Bug::PublishBeforePayload>>(StrategyKind::Exhaustive, {}, 100'000, false, early)),
+  EXPECT_EQ(kind(explore<BrokenAdapter<Bug::PublishBeforePayload>>(StrategyKind::Exhaustive, {}, 100'000, false, early, 2)),
             FailureKind::TornEntry);
 }
 
