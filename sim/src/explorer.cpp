@@ -22,11 +22,11 @@ std::optional<StrategyKind> parse_strategy(std::string_view text) noexcept {
   return std::nullopt;
 }
 
-std::string source_of(const std::source_location& where) {
-  const char* file = where.file_name();
+std::string source_of(const Where& where) {
+  const char* file = where.file;
   if (file == nullptr || *file == '\0') return "";
   const char* slash = std::strrchr(file, '/');
-  return std::string(slash != nullptr ? slash + 1 : file) + ":" + std::to_string(where.line());
+  return std::string(slash != nullptr ? slash + 1 : file) + ":" + std::to_string(where.line);
 }
 
 std::string render_table(const std::vector<TableRow>& rows) {

@@ -260,7 +260,7 @@ void Scheduler::choose_and_switch(std::uint32_t current) {
 }
 
 void Scheduler::record(AccessKind kind, const void* address, std::uint8_t bytes, std::uint64_t value,
-                       const std::source_location& where) {
+                       const Where& where) {
   // Offsets, not addresses: the hash must not depend on where the heap put the lane.
   const std::uint64_t offset = address == nullptr ? 0
                                : reinterpret_cast<std::uintptr_t>(address) -

@@ -147,14 +147,14 @@ class Adapter {
       r.payload_bytes = payload_bytes;
       r.timeout_ns = timeout_ns;
       r.invoke_time = scheduler_->next_event_time();
-      scheduler_->record(AccessKind::Invoke, nullptr, 0, history_.size() - 1, std::source_location::current());
+      scheduler_->record(AccessKind::Invoke, nullptr, 0, history_.size() - 1, Where::current());
       return r;
     }
     void end(Record& r) {
       r.response_time = scheduler_->next_event_time();
       r.done = true;
       scheduler_->record(AccessKind::Respond, nullptr, 0,
-                         static_cast<std::uint64_t>(&r - history_.data()), std::source_location::current());
+                         static_cast<std::uint64_t>(&r - history_.data()), Where::current());
     }
     std::uint64_t deadline(std::uint64_t timeout_ns) const noexcept {
       const std::uint64_t now = scheduler_->now_ns();

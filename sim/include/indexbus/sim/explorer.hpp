@@ -90,7 +90,7 @@ struct TableRow {
 };
 
 std::string render_table(const std::vector<TableRow>& rows);
-std::string source_of(const std::source_location& where);
+std::string source_of(const Where& where);
 bool stderr_is_tty() noexcept;
 void draw_progress(std::uint64_t done, std::uint64_t total, double seconds, double budget_s);
 

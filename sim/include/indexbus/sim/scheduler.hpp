@@ -26,7 +26,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <source_location>
 #include <string>
 #include <vector>
 
@@ -36,6 +35,18 @@ inline constexpr std::uint32_t kActorsMax = 8;
 inline constexpr std::uint32_t kNoActor = kActorsMax;
 inline constexpr std::uint64_t kNoDeadline = std::numeric_limits<std::uint64_t>::max();
 inline constexpr std::uint64_t kSpinStepsMax = 4096;
+
+// Where an access was made: the file and line of the call into SimPlatform. Not
+// std::source_location: clang 14 with libstdc++ 12 lacks it, while __builtin_FILE and
+// __builtin_LINE, used as default arguments, report the caller's location in both compilers.
+struct Where {
+  const char* file = "";
+  std::uint32_t line = 0;
+  static constexpr Where current(const char* file = __builtin_FILE(),
+                                 std::uint32_t line = __builtin_LINE()) noexcept {
+    return Where{file, line};
+  }
+};
 
 enum class AccessKind : std::uint8_t { Load, Store, Rmw, CopyIn, CopyOut, Wait, Wake, Pause, Invoke, Respond };
 const char* to_string(AccessKind kind) noexcept;
@@ -71,7 +82,7 @@ struct TraceEvent {
   std::uint8_t bytes = 0;           // width of the access (0 for wait/wake/pause/invoke/respond)
   const void* address = nullptr;    // Invoke/Respond: nullptr
   std::uint64_t value = 0;          // read or written; Invoke/Respond: the operation's history index
-  std::source_location where;
+  Where where;
 };
 
 struct RunResult {
@@ -118,7 +129,7 @@ class Scheduler {
   void point();
   // After the access: trace, hash, and the invariant hook for stores.
   void record(AccessKind kind, const void* address, std::uint8_t bytes, std::uint64_t value,
-              const std::source_location& where);
+              const Where& where);
   void note_store() noexcept;
   // Block the current actor on word until wake_all(word) or the deadline.
   void block_on(const void* word, std::uint64_t deadline_ns);

@@ -21,7 +21,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <source_location>
 
 #include "indexbus/platform.hpp"
 #include "indexbus/sim/scheduler.hpp"
@@ -43,7 +42,6 @@ struct SequentialMemory {
 template <typename Memory = SequentialMemory>
 class BasicSimPlatform {
  public:
-  using Where = std::source_location;
 
   BasicSimPlatform(Scheduler& scheduler, bool parking) noexcept
       : scheduler_(&scheduler), parking_(parking) {}
