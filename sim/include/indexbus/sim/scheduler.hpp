@@ -193,8 +193,9 @@ class Scheduler {
   std::uint32_t runnable_mask_ = 0;
   std::uint32_t blocked_mask_ = 0;
   std::uint32_t done_count_ = 0;
-  const void* main_stack_bottom_ = nullptr;
-  std::size_t main_stack_size_ = 0;
+  // Used only by the AddressSanitizer fiber annotations.
+  [[maybe_unused]] const void* main_stack_bottom_ = nullptr;
+  [[maybe_unused]] std::size_t main_stack_size_ = 0;
 };
 
 }  // namespace indexbus::sim
