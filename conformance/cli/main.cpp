@@ -19,6 +19,9 @@
 #include "indexbus/conformance/events_suite.hpp"
 #include "indexbus/conformance/rule_suites.hpp"
 #include "indexbus/harness/conform.hpp"
+#ifdef INDEXBUS_WITH_SIM
+#include "indexbus/sim/command.hpp"
+#endif
 #include "indexbus/region.hpp"
 #include "inspect.hpp"
 #include "lane_arg.hpp"
@@ -378,6 +381,44 @@ int main(int argc, char** argv) {
 
   for (auto* sub : {create, inspect, remove, conform, replay}) sub->footer(kExitCodesHelp);
 
+#ifdef INDEXBUS_WITH_SIM
+  auto* sim = app.add_subcommand("sim", "Run the lanes under the deterministic simulator, or replay a failure");
+  sim->require_subcommand(1);
+  sim->footer(kExitCodesHelp);
+  indexbus::sim::RunArgs sim_run_args;
+  auto* sim_run = sim->add_subcommand("run", "Explore schedules and check every run against the model");
+  sim_run->add_option("--lane", sim_run_args.lane, "Lane kind (events)");
+  sim_run->add_option("--on-full", sim_run_args.on_full, "block or drop (default: both)");
+  sim_run->add_option("--waiting", sim_run_args.waiting, "park (futex path) or poll (default: both)");
+  sim_run->add_option("--capacity", sim_run_args.capacity_slots, "Capacity in slots (default: 1, 2 or 4)");
+  sim_run->add_option("--ops", sim_run_args.ops_max, "Operations per actor in generated scenarios")
+      ->check(CLI::Range(1, 1000));
+  sim_run->add_flag("--blocking-reads", sim_run_args.blocking_reads_only,
+                    "Generated consumers use only blocking reads without a deadline");
+  sim_run->add_option("--scenario", sim_run_args.scenario, "A scenario in compact form instead of generated ones");
+  sim_run->add_option("--scenario-file", sim_run_args.scenario_file, "A scenario as JSON instead of generated ones");
+  sim_run->add_option("--strategy", sim_run_args.strategy, "random, pct or exhaustive");
+  sim_run->add_option("--depth", sim_run_args.depth, "PCT depth (priority change points + 1)");
+  sim_run->add_option("--preemptions", sim_run_args.preemption_bound, "Exhaustive: preemption bound");
+  sim_run->add_option("--runs", sim_run_args.runs, "Schedules to run")->check(CLI::Range(1ull, 1'000'000'000ull));
+  auto* sim_seed = sim_run->add_option("--seed", sim_run_args.seed, "Seed (printed when chosen at random)");
+  sim_run->add_option("--time-budget", sim_run_args.time_budget, "Stop after this long, e.g. 60s");
+  sim_run->add_option("--steps-max", sim_run_args.steps_max, "Step budget per run");
+  sim_run->add_flag("!--no-shrink", sim_run_args.shrink, "Report the failure as found, without shrinking");
+  sim_run->add_option("--json", sim_run_args.json_path, "Also write the failure and its table to this file");
+  indexbus::sim::ReplayArgs sim_replay_args;
+  auto* sim_replay = sim->add_subcommand("replay", "Replay one schedule and print its interleaving table");
+  sim_replay->add_option("--lane", sim_replay_args.lane, "Lane kind (events)");
+  sim_replay->add_option("--scenario", sim_replay_args.scenario, "The scenario in compact form");
+  sim_replay->add_option("--scenario-file", sim_replay_args.scenario_file, "The scenario as JSON");
+  sim_replay->add_option("--schedule", sim_replay_args.schedule, "The schedule string")->required();
+  sim_replay->add_option("--seed", sim_replay_args.seed, "The seed of the run (for the record)");
+  sim_replay->add_option("--steps-max", sim_replay_args.steps_max, "Step budget");
+  sim_replay->add_option("--json", sim_replay_args.json_path, "Also write the table to this file");
+  sim_replay->add_flag("--quiet", sim_replay_args.quiet, "No table");
+  for (auto* sub : {sim_run, sim_replay}) sub->footer(kExitCodesHelp);
+#endif
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -399,5 +440,12 @@ int main(int argc, char** argv) {
     }
     return run_catalog(std::move(conform_args));
   }
+#ifdef INDEXBUS_WITH_SIM
+  if (sim_run->parsed()) {
+    sim_run_args.seed_given = sim_seed->count() > 0;
+    return indexbus::sim::sim_run(sim_run_args);
+  }
+  if (sim_replay->parsed()) return indexbus::sim::sim_replay(sim_replay_args);
+#endif
   return kExitUsage;
 }

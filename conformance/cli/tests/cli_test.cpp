@@ -153,7 +153,7 @@ TEST(Cli, InspectReportsEnvironmentAndValidationErrors) {
 }
 
 TEST(Cli, HelpOnEveryVerb) {
-  for (const char* verb : {"", "create ", "inspect ", "remove ", "conform ", "replay "}) {
+  for (const char* verb : {"", "create ", "inspect ", "remove ", "conform ", "replay ", "sim run ", "sim replay "}) {
     const auto help = run(std::string(verb) + "--help");
     EXPECT_EQ(help.exit_code, 0) << verb << help.output;
     EXPECT_NE(help.output.find("Exit codes"), std::string::npos) << verb << help.output;
@@ -238,6 +238,48 @@ TEST(Cli, ConformListAndUsageErrors) {
   EXPECT_EQ(run("conform --jobs 0").exit_code, 2);
   EXPECT_EQ(run("conform --region-dir /nonexistent-dir").exit_code, 3);
   EXPECT_EQ(run("conform --agent /nonexistent/agent").exit_code, 3);
+}
+
+// `indexbus sim`: the real Block lane passes, the real Drop lane's try_read finding is reported
+// with a replay command that reproduces it, and bad arguments are usage errors.
+TEST(Cli, SimRunPassesBlockAndReplaysADropFinding) {
+  const auto block = run("sim run --lane events --on-full block --strategy pct --depth 3 --runs 2000 --seed 5");
+  EXPECT_EQ(block.exit_code, 0) << block.output;
+  EXPECT_NE(block.output.find("no failure found"), std::string::npos) << block.output;
+  EXPECT_NE(block.output.find("schedules/s"), std::string::npos) << block.output;
+
+  const auto drop = run("sim run --lane events --on-full drop --strategy random --runs 20000 --seed 7");
+  ASSERT_EQ(drop.exit_code, 1) << drop.output;
+  EXPECT_NE(drop.output.find("gave the identical trace"),
+            std::string::npos) << drop.output;
+  const std::string marker = "replay shrunk: indexbus ";
+  const auto at = drop.output.find(marker);
+  ASSERT_NE(at, std::string::npos) << drop.output;
+  const auto end = drop.output.find('\n', at);
+  const std::string replay_args = drop.output.substr(at + marker.size(), end - at - marker.size());
+  const auto replayed = run(replay_args);
+  EXPECT_EQ(replayed.exit_code, 1) << replayed.output;
+  EXPECT_NE(replayed.output.find("FAILURE: not linearizable"), std::string::npos) << replayed.output;
+  EXPECT_NE(replayed.output.find("slot[0].stamp"), std::string::npos) << replayed.output;
+}
+
+TEST(Cli, SimExhaustiveSaysWhenTheBoundedSpaceIsCovered) {
+  const auto result = run("sim run --lane events --strategy exhaustive --preemptions 2 --runs 100000 "
+                          "--scenario 'block,cap=1,slot=16,park;p:W16,W8,C;c:R,r,D'");
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("bounded space exhausted"), std::string::npos) << result.output;
+}
+
+TEST(Cli, SimUsageAndEnvironmentErrors) {
+  EXPECT_EQ(run("sim run --lane journal --runs 1").exit_code, 2);
+  EXPECT_EQ(run("sim run --strategy dfs --runs 1").exit_code, 2);
+  EXPECT_EQ(run("sim run --time-budget 5 parsecs --runs 1").exit_code, 2);
+  EXPECT_EQ(run("sim run --scenario 'block;p:R;c:' --runs 1").exit_code, 2);
+  EXPECT_EQ(run("sim replay --scenario 'block,cap=1;p:W8,C;c:D' --schedule 'a1'").exit_code, 2);
+  EXPECT_EQ(run("sim run --scenario-file /nonexistent/scenario.json --runs 1").exit_code, 3);
+  const auto passing = run("sim replay --scenario 'block,cap=1,slot=16,park;p:W8,C;c:D' --schedule 'ab2'");
+  EXPECT_EQ(passing.exit_code, 0) << passing.output;
+  EXPECT_NE(passing.output.find("no failure"), std::string::npos) << passing.output;
 }
 
 }  // namespace

@@ -1,0 +1,120 @@
+// The checker accepts linearizable Events histories and rejects non-linearizable ones (a checker
+// that cannot fail proves nothing), including the deadline rule for blocking operations.
+#include "indexbus/linearizability/events.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <vector>
+
+namespace {
+
+using namespace indexbus;
+using namespace indexbus::linearizability;
+
+spec::Bytes payload(std::uint8_t value) { return spec::Bytes(8, std::byte{value}); }
+
+EventsOperation write_op(std::uint64_t invoke, std::uint64_t response, std::uint8_t value,
+                         WriteStatus status = WriteStatus::Ok) {
+  return EventsOperation{0, spec::TryWrite{payload(value)}, spec::WriteOutcome{status}, invoke, response};
+}
+EventsOperation blocking_write(std::uint64_t invoke, std::uint64_t response, std::uint8_t value,
+                               WriteStatus status) {
+  return EventsOperation{0, spec::Write{payload(value)}, spec::WriteOutcome{status}, invoke, response};
+}
+EventsOperation read_entry(std::uint64_t invoke, std::uint64_t response, std::uint64_t seq,
+                           std::uint8_t value) {
+  return EventsOperation{1, spec::TryRead{},
+                         spec::ReadOutcome{ReadStatus::Entry, seq, payload(value), 0}, invoke, response};
+}
+EventsOperation read_status(std::uint64_t invoke, std::uint64_t response, ReadStatus status,
+                            bool blocking = false) {
+  EventsOperation out{1, spec::TryRead{}, spec::ReadOutcome{status, 0, {}, 0}, invoke, response};
+  if (blocking) out.op.emplace<spec::Read>();
+  return out;
+}
+
+spec::EventsConfig block(std::uint32_t capacity) { return {capacity, 8, OnFull::Block}; }
+
+TEST(Linearizability, OverlappingWriteAndReadLinearizeEitherWay) {
+  // The read overlaps the write, so it may see the entry or Empty.
+  EventsHistory saw_it{write_op(0, 10, 7), read_entry(5, 15, 0, 7)};
+  EXPECT_EQ(check_events(block(2), saw_it).verdict, Verdict::Linearizable);
+  EventsHistory missed_it{write_op(0, 10, 7), read_status(5, 15, ReadStatus::Empty)};
+  EXPECT_EQ(check_events(block(2), missed_it).verdict, Verdict::Linearizable);
+}
+
+TEST(Linearizability, RejectsEmptyAfterACompletedWrite) {
+  // The write returned before the read was invoked: Empty is impossible.
+  EventsHistory history{write_op(0, 10, 7), read_status(11, 15, ReadStatus::Empty)};
+  const auto result = check_events(block(2), history);
+  EXPECT_EQ(result.verdict, Verdict::NotLinearizable);
+}
+
+TEST(Linearizability, RejectsATornPayload) {
+  EventsHistory history{write_op(0, 10, 7), read_entry(11, 15, 0, 8)};
+  EXPECT_EQ(check_events(block(2), history).verdict, Verdict::NotLinearizable);
+}
+
+TEST(Linearizability, RejectsAReadFromTheFuture) {
+  // The read returned before the write was invoked.
+  EventsHistory history{write_op(20, 30, 7), read_entry(0, 10, 0, 7)};
+  EXPECT_EQ(check_events(block(2), history).verdict, Verdict::NotLinearizable);
+}
+
+TEST(Linearizability, RejectsADuplicatedEntry) {
+  EventsHistory history{write_op(0, 10, 7), read_entry(11, 15, 0, 7), read_entry(16, 20, 0, 7)};
+  EXPECT_EQ(check_events(block(2), history).verdict, Verdict::NotLinearizable);
+}
+
+TEST(Linearizability, TimeoutNeedsAMomentWhenWaitingWasJustified) {
+  // Capacity 1: the second blocking write times out while the lane is full: fine.
+  EventsHistory full{write_op(0, 1, 1), blocking_write(2, 50, 2, WriteStatus::Timeout)};
+  EXPECT_EQ(check_events(block(1), full).verdict, Verdict::Linearizable);
+  // A read that drained the entry overlaps the whole timed-out write: the write may still
+  // linearize before the read, where the lane was full.
+  EventsHistory raced{write_op(0, 1, 1), blocking_write(2, 50, 2, WriteStatus::Timeout),
+                      read_entry(3, 40, 0, 1)};
+  EXPECT_EQ(check_events(block(1), raced).verdict, Verdict::Linearizable);
+  // But if the entry was read before the write was invoked, there was always space: a Timeout
+  // is a lost wake-up or a wrong capacity check.
+  EventsHistory never_full{write_op(0, 1, 1), read_entry(2, 3, 0, 1),
+                           blocking_write(4, 50, 2, WriteStatus::Timeout)};
+  EXPECT_EQ(check_events(block(1), never_full).verdict, Verdict::NotLinearizable);
+  // Same for a blocking read: Timeout while an entry sat in the lane the whole time.
+  EventsHistory read_timeout{write_op(0, 1, 1), read_status(2, 50, ReadStatus::Timeout, true)};
+  EXPECT_EQ(check_events(block(1), read_timeout).verdict, Verdict::NotLinearizable);
+}
+
+TEST(Linearizability, PendingOperationsMayTakeEffectOrNot) {
+  EventsHistory history{write_op(0, 10, 1), read_entry(11, 12, 0, 1)};
+  history.push_back(EventsOperation{0, spec::TryWrite{payload(2)}, std::nullopt, 13, kPendingTime});
+  history.push_back(read_entry(14, 20, 1, 2));
+  EXPECT_EQ(check_events(block(2), history).verdict, Verdict::Linearizable);
+  history.pop_back();
+  history.push_back(read_status(14, 20, ReadStatus::Empty));
+  EXPECT_EQ(check_events(block(2), history).verdict, Verdict::Linearizable);
+}
+
+TEST(Linearizability, RejectsOverlappingOperationsOfOneActor) {
+  EventsHistory history{write_op(0, 10, 1), write_op(5, 15, 2)};
+  const auto result = check_events(block(2), history);
+  EXPECT_EQ(result.verdict, Verdict::Unknown);
+  EXPECT_FALSE(result.problem.empty());
+}
+
+// A long history of overlapping pairs: each write overlaps the read of the previous entry. The
+// search must stay linear (memoization and frames only at branch points).
+TEST(Linearizability, LongHistoryChecksInLinearSteps) {
+  EventsHistory history;
+  constexpr std::uint64_t kPairs = 20'000;
+  for (std::uint64_t i = 0; i < kPairs; ++i) {
+    history.push_back(write_op(10 * i, 10 * i + 6, static_cast<std::uint8_t>(i)));
+    if (i > 0) history.push_back(read_entry(10 * i - 5, 10 * i + 3, i - 1, static_cast<std::uint8_t>(i - 1)));
+  }
+  const auto result = check_events(block(4), history);
+  EXPECT_EQ(result.verdict, Verdict::Linearizable);
+  EXPECT_LT(result.configurations, 4 * history.size());
+}
+
+}  // namespace

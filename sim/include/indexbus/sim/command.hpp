@@ -1,0 +1,46 @@
+// `indexbus sim run` and `indexbus sim replay`: the simulator behind the CLI (conformance/cli
+// parses the arguments). Exit codes as the CLI's: 0 ok, 1 failure found, 2 usage, 3 environment.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace indexbus::sim {
+
+struct RunArgs {
+  std::string lane = "events";
+  std::string on_full;            // "", "block", "drop" (generated scenarios; "" = either)
+  std::string waiting;            // "", "park", "poll"
+  std::optional<std::uint32_t> capacity_slots;
+  std::uint32_t ops_max = 8;      // per actor, generated scenarios
+  bool blocking_reads_only = false;
+  std::string scenario;           // compact form; overrides generation
+  std::string scenario_file;      // JSON; overrides generation
+  std::string strategy = "random";
+  std::uint32_t depth = 3;
+  std::uint32_t preemption_bound = 2;
+  std::uint64_t runs = 10'000;
+  std::uint64_t seed = 0;
+  bool seed_given = false;
+  std::string time_budget;        // "60s", "2m", "500ms"; empty: none
+  std::uint64_t steps_max = 1'000'000;
+  bool shrink = true;
+  std::string json_path;
+};
+
+struct ReplayArgs {
+  std::string lane = "events";
+  std::string scenario;
+  std::string scenario_file;
+  std::string schedule;
+  std::uint64_t seed = 0;         // for the record; the schedule holds every choice
+  std::uint64_t steps_max = 1'000'000;
+  std::string json_path;
+  bool quiet = false;             // no table
+};
+
+int sim_run(const RunArgs& args);
+int sim_replay(const ReplayArgs& args);
+
+}  // namespace indexbus::sim

@@ -1,0 +1,201 @@
+// The deterministic scheduler: actors are stackful fibers (Boost.Context fcontext) in one OS thread,
+// and every shared-memory access, wait and wake a lane makes through SimPlatform is a scheduling
+// point at which a Strategy picks the actor that takes the next step.
+//
+// Time is simulated. The clock advances by tick_ns per step; an actor waiting on a word (parking)
+// or polling (pause) is not runnable until it is woken, a store happens, or its deadline passes in
+// simulated time. When no actor is runnable the clock jumps to the earliest deadline; if there is
+// none, the run is a deadlock (reported as a failure). Nothing ever sleeps for real.
+//
+// Polling. A pause() means "nothing I read has changed yet": the actor becomes runnable again after
+// any store by another actor, at its deadline, or when no other actor can run (a poll loop may
+// change its own mind after some rounds without any store, as the Events consumer's periodic full
+// check does). A run in which only pollers remain and no store happens for kSpinStepsMax steps
+// and no deadline is pending is a livelock, reported as a deadlock.
+//
+// Aborting a run. A failed run abandons the suspended fibers: their stacks are re-initialized at
+// the next run and nothing on them is destroyed. So an actor body must hold nothing that owns heap
+// memory across a scheduling point; every buffer lives in the run's world, allocated up front.
+//
+// Determinism: a run is a function of (actor bodies, strategy decisions). The trace hash folds
+// every access (actor, kind, address offset, value) and is compared by the determinism self-check.
+#pragma once
+
+#include <boost/context/detail/fcontext.hpp>
+#include <cassert>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace indexbus::sim {
+
+inline constexpr std::uint32_t kActorsMax = 8;
+inline constexpr std::uint32_t kNoActor = kActorsMax;
+inline constexpr std::uint64_t kNoDeadline = std::numeric_limits<std::uint64_t>::max();
+inline constexpr std::uint64_t kSpinStepsMax = 4096;
+
+// Where an access was made: the file and line of the call into SimPlatform. Not
+// std::source_location: clang 14 with libstdc++ 12 lacks it, while __builtin_FILE and
+// __builtin_LINE, used as default arguments, report the caller's location in both compilers.
+struct Where {
+  const char* file = "";
+  std::uint32_t line = 0;
+  static constexpr Where current(const char* file = __builtin_FILE(),
+                                 std::uint32_t line = __builtin_LINE()) noexcept {
+    return Where{file, line};
+  }
+};
+
+enum class AccessKind : std::uint8_t { Load, Store, Rmw, CopyIn, CopyOut, Wait, Wake, Pause, Invoke, Respond };
+const char* to_string(AccessKind kind) noexcept;
+
+// One scheduling decision: which runnable actor takes the next step.
+struct Decision {
+  std::uint64_t step = 0;              // scheduling points so far in this run
+  std::uint32_t current = kNoActor;    // the actor that reached the point; kNoActor if it blocked or finished
+  std::uint32_t runnable_mask = 0;     // bit i: actor i may run; never 0
+};
+
+class Strategy {
+ public:
+  virtual ~Strategy() = default;
+  // Returns an actor whose bit is set in d.runnable_mask. Called only when two or more may run.
+  virtual std::uint32_t choose(const Decision& d) = 0;
+};
+
+// The lowest-index choice that is not a preemption: keep the current actor while it can run.
+inline std::uint32_t non_preemptive_choice(const Decision& d) noexcept {
+  if (d.current != kNoActor && (d.runnable_mask >> d.current & 1u) != 0) return d.current;
+  return static_cast<std::uint32_t>(__builtin_ctz(d.runnable_mask));
+}
+
+enum class RunStatus : std::uint8_t { Completed, Deadlock, InvariantBroken, StepBudget };
+const char* to_string(RunStatus status) noexcept;
+
+struct TraceEvent {
+  std::uint64_t step = 0;
+  std::uint64_t now_ns = 0;
+  std::uint32_t actor = 0;
+  AccessKind kind = AccessKind::Load;
+  std::uint8_t bytes = 0;           // width of the access (0 for wait/wake/pause/invoke/respond)
+  const void* address = nullptr;    // Invoke/Respond: nullptr
+  std::uint64_t value = 0;          // read or written; Invoke/Respond: the operation's history index
+  Where where;
+};
+
+struct RunResult {
+  RunStatus status = RunStatus::Completed;
+  std::string message;              // empty when Completed
+  std::uint64_t steps = 0;
+  std::uint64_t now_ns = 0;
+  std::uint64_t trace_hash = 0;
+  std::vector<std::uint8_t> choices;       // the actor chosen at each decision with 2+ runnable
+  std::vector<std::uint8_t> preemptive;    // 1 where that choice preempted a runnable current actor
+  std::uint32_t preemptions = 0;
+};
+
+class Scheduler {
+ public:
+  using Body = void (*)(void* context, std::uint32_t actor);
+  // Called after every step that may have changed shared memory; returns false and sets message on
+  // a broken invariant.
+  using InvariantHook = bool (*)(void* context, std::string& message);
+
+  struct Options {
+    std::uint64_t steps_max = 1'000'000;  // per run; past it the run fails with StepBudget
+    std::uint64_t tick_ns = 1;            // simulated time per step
+    bool trace = false;                   // keep every event (replay, reports); off for exploration
+  };
+
+  Scheduler(std::uint32_t actor_count, Options options);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // One run from a fresh start. The actors run body(context, actor) and finish when it returns.
+  RunResult run(Strategy& strategy, Body body, void* context, InvariantHook hook = nullptr);
+
+  std::uint32_t actor_count() const noexcept { return actor_count_; }
+  const Options& options() const noexcept { return options_; }
+  void set_trace(bool on) noexcept { options_.trace = on; }
+  const std::vector<TraceEvent>& trace() const noexcept { return trace_; }
+  // Base address for trace hashing, so that the hash does not depend on where the heap put the lane.
+  void set_hash_base(const void* base) noexcept { hash_base_ = base; }
+
+  // ---- Called by actors (through SimPlatform and the scenario adapter) ----
+  // A scheduling point before an access: the strategy may switch to another actor here.
+  void point();
+  // After the access: trace, hash, and the invariant hook for stores.
+  void record(AccessKind kind, const void* address, std::uint8_t bytes, std::uint64_t value,
+              const Where& where);
+  void note_store() noexcept;
+  // Block the current actor on word until wake_all(word) or the deadline.
+  void block_on(const void* word, std::uint64_t deadline_ns);
+  // Block the current actor until another actor stores, the deadline, or nobody else can run.
+  void pause(std::uint64_t deadline_ns);
+  void wake_all(const void* word) noexcept;
+  // History clock: a strictly increasing counter of invocations and responses.
+  std::uint64_t next_event_time() noexcept { return ++event_time_; }
+  std::uint64_t now_ns() const noexcept { return now_ns_; }
+  std::uint64_t step() const noexcept { return step_; }
+  std::uint32_t current() const noexcept { return current_; }
+  // Fail the run from inside an actor (a broken invariant found by the adapter). Does not return.
+  [[noreturn]] void fail(RunStatus status, std::string message);
+
+ private:
+  enum class ActorState : std::uint8_t { Runnable, Blocked, Paused, Done };
+  struct Actor {
+    boost::context::detail::fcontext_t context = nullptr;
+    std::byte* stack = nullptr;  // lowest address
+    ActorState state = ActorState::Done;
+    const void* blocked_on = nullptr;
+    std::uint64_t deadline_ns = kNoDeadline;
+    void* fake_stack = nullptr;  // AddressSanitizer's per-fiber fake stack
+    void* tsan_fiber = nullptr;  // ThreadSanitizer's fiber handle
+  };
+
+  static void entry(boost::context::detail::transfer_t from);
+  void switch_to(std::uint32_t target);
+  void arrived(boost::context::detail::transfer_t from);
+  // The current actor can no longer run (blocked, paused or done): pick another, advancing time
+  // or declaring deadlock if nobody can run.
+  void reschedule();
+  void choose_and_switch(std::uint32_t current);
+  std::uint32_t runnable_mask() const noexcept;
+  void make_runnable(std::uint32_t actor) noexcept;
+  void release_timeouts() noexcept;
+  [[noreturn]] void abort_to_main();
+  std::string describe_waiters() const;
+
+  std::uint32_t actor_count_;
+  Options options_;
+  std::size_t stack_bytes_;
+  Actor actors_[kActorsMax + 1];  // [kActorsMax] is the main context (the caller of run)
+  std::uint32_t current_ = kNoActor;
+  std::uint32_t switching_from_ = kNoActor;
+
+  Strategy* strategy_ = nullptr;
+  Body body_ = nullptr;
+  void* context_ = nullptr;
+  InvariantHook hook_ = nullptr;
+  RunResult result_;
+  std::string hook_message_;
+  std::vector<TraceEvent> trace_;
+  const void* hash_base_ = nullptr;
+  std::uint64_t step_ = 0;
+  std::uint64_t now_ns_ = 0;
+  std::uint64_t event_time_ = 0;
+  std::uint64_t steps_since_store_ = 0;
+  std::uint32_t timed_mask_ = 0;   // actors blocked or paused with a finite deadline
+  std::uint32_t paused_mask_ = 0;
+  std::uint32_t runnable_mask_ = 0;
+  std::uint32_t blocked_mask_ = 0;
+  std::uint32_t done_count_ = 0;
+  // Used only by the AddressSanitizer fiber annotations.
+  [[maybe_unused]] const void* main_stack_bottom_ = nullptr;
+  [[maybe_unused]] std::size_t main_stack_size_ = 0;
+};
+
+}  // namespace indexbus::sim

@@ -1,0 +1,108 @@
+// Exploration strategies. A run is fully determined by (scenario, strategy, seed): every strategy
+// draws only from its own seeded generator, and the scheduler asks it only at decisions with two or
+// more runnable actors.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "indexbus/sim/scheduler.hpp"
+
+namespace indexbus::sim {
+
+// splitmix64: tiny, fast and good enough for schedule choices.
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed) noexcept : state_(seed) {}
+  std::uint64_t next() noexcept {
+    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  // Uniform in [0, bound) (bound > 0); the bias of a 64-bit modulo is irrelevant here.
+  std::uint64_t below(std::uint64_t bound) noexcept { return next() % bound; }
+
+ private:
+  std::uint64_t state_;
+};
+
+std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t index) noexcept;
+
+// Random walk: a uniformly random runnable actor at each decision.
+class RandomStrategy final : public Strategy {
+ public:
+  explicit RandomStrategy(std::uint64_t seed) noexcept : rng_(seed) {}
+  std::uint32_t choose(const Decision& d) override;
+
+ private:
+  Rng rng_;
+};
+
+// PCT (Burckhardt et al., ASPLOS 2010): random distinct priorities, the highest-priority runnable
+// actor always runs, and at depth - 1 random steps in [1, steps_estimate] the running actor drops
+// below every initial priority. Finds any bug of depth d with probability >= 1/(n k^(d-1)).
+class PctStrategy final : public Strategy {
+ public:
+  PctStrategy(std::uint64_t seed, std::uint32_t actor_count, std::uint32_t depth,
+              std::uint64_t steps_estimate);
+  std::uint32_t choose(const Decision& d) override;
+
+ private:
+  std::vector<std::uint64_t> change_steps_;  // sorted
+  std::size_t next_change_ = 0;
+  std::uint32_t priority_[kActorsMax] = {};
+  std::uint32_t lowered_ = 0;
+};
+
+// Replays a recorded choice list; past its end (or, when lenient, where a recorded choice cannot
+// run) it makes the non-preemptive choice. Strict replay records where it diverged.
+class ReplayStrategy final : public Strategy {
+ public:
+  ReplayStrategy(std::vector<std::uint8_t> choices, bool strict)
+      : choices_(std::move(choices)), strict_(strict) {}
+  std::uint32_t choose(const Decision& d) override;
+  std::optional<std::size_t> diverged_at() const noexcept { return diverged_at_; }
+
+ private:
+  std::vector<std::uint8_t> choices_;
+  std::size_t index_ = 0;
+  bool strict_;
+  std::optional<std::size_t> diverged_at_;
+};
+
+// Bounded exhaustive search (CHESS, Musuvathi and Qadeer, PLDI 2007): a depth-first walk over
+// decision sequences by re-execution, keeping only schedules with at most preemption_bound
+// preemptions (a switch away from an actor that could have continued). Call begin_run() before
+// each run and advance() after it; advance() returns false once the bounded space is exhausted.
+class ExhaustiveStrategy final : public Strategy {
+ public:
+  explicit ExhaustiveStrategy(std::uint32_t preemption_bound) noexcept : bound_(preemption_bound) {}
+  void begin_run() noexcept { depth_ = 0; }
+  std::uint32_t choose(const Decision& d) override;
+  bool advance();
+  bool nondeterminism_seen() const noexcept { return nondeterministic_; }
+
+ private:
+  struct Node {
+    std::uint32_t mask = 0;
+    std::uint32_t current = kNoActor;
+    std::uint32_t chosen = 0;
+    std::uint32_t tried = 0;
+    std::uint32_t preemptions_before = 0;
+  };
+  std::uint32_t bound_;
+  std::vector<Node> path_;
+  std::size_t depth_ = 0;
+  bool nondeterministic_ = false;
+};
+
+// The compact schedule string of a choice list: actor letters with run lengths, "a3ba2" for
+// a a a b a a. Empty means "no decisions".
+std::string encode_schedule(const std::vector<std::uint8_t>& choices);
+std::optional<std::vector<std::uint8_t>> decode_schedule(std::string_view text);
+
+}  // namespace indexbus::sim

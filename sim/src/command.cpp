@@ -1,0 +1,271 @@
+#include "indexbus/sim/command.hpp"
+
+#include <charconv>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+
+#include "indexbus/sim/events_adapter.hpp"
+#include "indexbus/sim/explorer.hpp"
+
+namespace indexbus::sim {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitEnvironment = 3;
+
+using EventsExplorer = Explorer<events::RealAdapter>;
+
+std::optional<double> parse_duration_s(const std::string& text) {
+  double value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc{} || value < 0) return std::nullopt;
+  const std::string unit(end, text.data() + text.size());
+  if (unit == "s" || unit.empty()) return value;
+  if (unit == "ms") return value / 1000;
+  if (unit == "m") return value * 60;
+  if (unit == "h") return value * 3600;
+  return std::nullopt;
+}
+
+// Shell-safe: scenario strings use only [a-zA-Z0-9,;:=@], quoted anyway for the ';'.
+std::string replay_command(const events::Scenario& scenario, const std::vector<std::uint8_t>& choices,
+                           std::uint64_t seed) {
+  return "indexbus sim replay --lane events --scenario '" + events::to_string(scenario) + "' --schedule '" +
+         encode_schedule(choices) + "' --seed " + std::to_string(seed);
+}
+
+nlohmann::json rows_json(const std::vector<TableRow>& rows) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const TableRow& r : rows) {
+    out.push_back({{"step", r.step}, {"ns", r.now_ns}, {"actor", r.actor}, {"operation", r.op},
+                   {"access", r.access}, {"word", r.word}, {"value", r.value}, {"source", r.source},
+                   {"model", r.model}});
+  }
+  return out;
+}
+
+bool write_json(const std::string& path, const nlohmann::json& document) {
+  std::ofstream file(path);
+  if (!file) {
+    std::fprintf(stderr, "indexbus sim: cannot write %s\n", path.c_str());
+    return false;
+  }
+  file << document.dump(2) << '\n';
+  return static_cast<bool>(file);
+}
+
+// The scenario of --scenario or --scenario-file; nullopt and *exit_code on error; nullopt and 0 if none.
+std::optional<events::Scenario> given_scenario(const std::string& text, const std::string& file, int* exit_code) {
+  *exit_code = kExitOk;
+  std::string error;
+  if (!text.empty()) {
+    auto scenario = events::parse_scenario(text, &error);
+    if (!scenario) {
+      std::fprintf(stderr, "indexbus sim: --scenario: %s\n", error.c_str());
+      *exit_code = kExitUsage;
+    }
+    return scenario;
+  }
+  if (file.empty()) return std::nullopt;
+  std::ifstream in(file);
+  if (!in) {
+    std::fprintf(stderr, "indexbus sim: cannot read %s\n", file.c_str());
+    *exit_code = kExitEnvironment;
+    return std::nullopt;
+  }
+  try {
+    const auto document = nlohmann::json::parse(in);
+    auto scenario = events::scenario_from_json(document.contains("scenario") ? document["scenario"] : document, &error);
+    if (!scenario) {
+      std::fprintf(stderr, "indexbus sim: %s: %s\n", file.c_str(), error.c_str());
+      *exit_code = kExitUsage;
+    }
+    return scenario;
+  } catch (const nlohmann::json::exception& e) {
+    std::fprintf(stderr, "indexbus sim: %s: %s\n", file.c_str(), e.what());
+    *exit_code = kExitUsage;
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+int sim_run(const RunArgs& args) {
+  if (args.lane != "events") {
+    std::fprintf(stderr, "indexbus sim run: lane kind '%s' is not simulated (core/ has: events)\n", args.lane.c_str());
+    return kExitUsage;
+  }
+  const auto strategy = parse_strategy(args.strategy);
+  if (!strategy) {
+    std::fprintf(stderr, "indexbus sim run: --strategy must be random, pct or exhaustive\n");
+    return kExitUsage;
+  }
+  ExploreOptions options;
+  options.strategy = *strategy;
+  options.pct_depth = args.depth;
+  options.preemption_bound = args.preemption_bound;
+  options.runs = args.runs;
+  options.shrink = args.shrink;
+  options.progress = stderr_is_tty();
+  options.scheduler.steps_max = args.steps_max;
+  if (args.depth < 1 || args.depth > 16) {
+    std::fprintf(stderr, "indexbus sim run: --depth must be in [1, 16]\n");
+    return kExitUsage;
+  }
+  if (!args.time_budget.empty()) {
+    const auto budget = parse_duration_s(args.time_budget);
+    if (!budget) {
+      std::fprintf(stderr, "indexbus sim run: --time-budget takes a duration such as 60s, 500ms or 2m\n");
+      return kExitUsage;
+    }
+    options.time_budget_s = *budget;
+  }
+  options.seed = args.seed;
+  if (!args.seed_given) options.seed = (std::uint64_t{std::random_device{}()} << 32) | std::random_device{}();
+  events::GenParams params;
+  params.ops_max = args.ops_max;
+  params.blocking_reads_only = args.blocking_reads_only;
+  params.capacity_slots = args.capacity_slots;
+  if (args.capacity_slots && (!is_power_of_two(*args.capacity_slots) || *args.capacity_slots > 64)) {
+    std::fprintf(stderr, "indexbus sim run: --capacity must be a power of two in [1, 64]\n");
+    return kExitUsage;
+  }
+  if (args.on_full == "block") params.on_full = OnFull::Block;
+  else if (args.on_full == "drop") params.on_full = OnFull::Drop;
+  else if (!args.on_full.empty()) {
+    std::fprintf(stderr, "indexbus sim run: --on-full must be block or drop\n");
+    return kExitUsage;
+  }
+  if (args.waiting == "park") params.parking = true;
+  else if (args.waiting == "poll") params.parking = false;
+  else if (!args.waiting.empty()) {
+    std::fprintf(stderr, "indexbus sim run: --waiting must be park or poll\n");
+    return kExitUsage;
+  }
+  int exit_code = kExitOk;
+  const auto fixed = given_scenario(args.scenario, args.scenario_file, &exit_code);
+  if (exit_code != kExitOk) return exit_code;
+
+  std::printf("indexbus sim run: lane events, strategy %s", to_string(options.strategy));
+  if (options.strategy == StrategyKind::Pct) std::printf(" depth %u", options.pct_depth);
+  if (options.strategy == StrategyKind::Exhaustive) std::printf(" preemption bound %u", options.preemption_bound);
+  std::printf(", seed %llu, %s\n", static_cast<unsigned long long>(options.seed),
+              fixed ? ("scenario " + events::to_string(*fixed)).c_str() : "generated scenarios");
+  std::fflush(stdout);
+
+  EventsExplorer explorer(options.scheduler);
+  const auto generate = [params](std::uint64_t seed) { return events::generate(seed, params); };
+  const auto report = explorer.explore(fixed, generate, options);
+
+  const double seconds = report.seconds > 0 ? report.seconds : 1e-9;
+  std::printf("%llu schedules, %llu steps in %.2f s: %.0f schedules/s, %.2fM steps/s\n",
+              static_cast<unsigned long long>(report.runs), static_cast<unsigned long long>(report.steps),
+              report.seconds, static_cast<double>(report.runs) / seconds,
+              static_cast<double>(report.steps) / seconds / 1e6);
+  if (options.strategy == StrategyKind::Exhaustive) {
+    std::printf(report.exhausted ? "bounded space exhausted: every schedule with at most %u preemptions was run\n"
+                                 : "bounded space (at most %u preemptions) NOT exhausted within the budget\n",
+                options.preemption_bound);
+    if (report.nondeterminism_seen) std::printf("warning: a schedule prefix did not reproduce (nondeterminism)\n");
+  }
+  if (!report.failure) {
+    std::printf("no failure found\n");
+    return kExitOk;
+  }
+  const auto& f = *report.failure;
+  std::printf("FAILURE (run %llu, run seed %llu): %s: %s\n", static_cast<unsigned long long>(f.run_index),
+              static_cast<unsigned long long>(f.run_seed), to_string(f.kind), f.message.c_str());
+  std::printf("replay: %s\n", replay_command(f.original_scenario, f.original_choices, options.seed).c_str());
+  if (!f.deterministic) {
+    std::printf("determinism self-check FAILED: %s\n", f.determinism_note.c_str());
+  } else {
+    std::printf("determinism self-check: the same seed and the replayed schedule both gave the identical trace\n");
+  }
+  std::vector<TableRow> rows;
+  if (f.deterministic) {
+    std::printf("shrunk (%llu runs): %zu + %zu ops, %zu choices, %u preemptions\n",
+                static_cast<unsigned long long>(f.shrink_runs), f.scenario.producer.size(), f.scenario.consumer.size(),
+                f.choices.size(), f.preemptions);
+    std::printf("replay shrunk: %s\n", replay_command(f.scenario, f.choices, options.seed).c_str());
+    rows = explorer.table(f.scenario, f.choices);
+    std::printf("%s", render_table(rows).c_str());
+  }
+  if (!args.json_path.empty()) {
+    nlohmann::json document{{"seed", options.seed},
+                            {"strategy", to_string(options.strategy)},
+                            {"runs", report.runs},
+                            {"steps", report.steps},
+                            {"seconds", report.seconds},
+                            {"failure", {{"kind", to_string(f.kind)}, {"message", f.message}}},
+                            {"deterministic", f.deterministic},
+                            {"replay", replay_command(f.original_scenario, f.original_choices, options.seed)},
+                            {"replay_shrunk", replay_command(f.scenario, f.choices, options.seed)},
+                            {"schedule", encode_schedule(f.choices)},
+                            {"rows", rows_json(rows)}};
+    events::to_json(document["scenario"], f.scenario);
+    if (!write_json(args.json_path, document)) return kExitEnvironment;
+  }
+  return kExitFailure;
+}
+
+int sim_replay(const ReplayArgs& args) {
+  if (args.lane != "events") {
+    std::fprintf(stderr, "indexbus sim replay: lane kind '%s' is not simulated (core/ has: events)\n",
+                 args.lane.c_str());
+    return kExitUsage;
+  }
+  int exit_code = kExitOk;
+  const auto scenario = given_scenario(args.scenario, args.scenario_file, &exit_code);
+  if (exit_code != kExitOk) return exit_code;
+  if (!scenario) {
+    std::fprintf(stderr, "indexbus sim replay: --scenario or --scenario-file is required\n");
+    return kExitUsage;
+  }
+  const auto choices = decode_schedule(args.schedule);
+  if (!choices) {
+    std::fprintf(stderr, "indexbus sim replay: --schedule is not a schedule string (letters a-h with counts)\n");
+    return kExitUsage;
+  }
+  Scheduler::Options options;
+  options.steps_max = args.steps_max;
+  EventsExplorer explorer(options);
+  std::optional<std::size_t> diverged;
+  const Outcome first = explorer.replay(*scenario, *choices, true, false, &diverged);
+  const Outcome second = explorer.replay(*scenario, *choices, true, false);
+  std::printf("indexbus sim replay: scenario %s, %zu choices, %llu steps, trace hash %016llx\n",
+              events::to_string(*scenario).c_str(), choices->size(), static_cast<unsigned long long>(first.run.steps),
+              static_cast<unsigned long long>(first.run.trace_hash));
+  if (diverged) std::printf("warning: the schedule does not fit this scenario from choice %zu on\n", *diverged);
+  if (first.run.trace_hash != second.run.trace_hash) {
+    std::printf("determinism self-check FAILED: a second replay gave trace hash %016llx\n",
+                static_cast<unsigned long long>(second.run.trace_hash));
+  }
+  std::vector<TableRow> rows;
+  if (!args.quiet) {
+    rows = explorer.table(*scenario, *choices);
+    std::printf("%s", render_table(rows).c_str());
+  }
+  if (first.kind == FailureKind::None) {
+    std::printf("no failure: the run passed every check\n");
+  } else {
+    std::printf("FAILURE: %s: %s\n", to_string(first.kind), first.message.c_str());
+  }
+  if (!args.json_path.empty()) {
+    nlohmann::json document{{"seed", args.seed},
+                            {"schedule", encode_schedule(*choices)},
+                            {"trace_hash", first.run.trace_hash},
+                            {"failure", {{"kind", to_string(first.kind)}, {"message", first.message}}},
+                            {"rows", rows_json(rows)}};
+    events::to_json(document["scenario"], *scenario);
+    if (!write_json(args.json_path, document)) return kExitEnvironment;
+  }
+  return first.kind == FailureKind::None ? kExitOk : kExitFailure;
+}
+
+}  // namespace indexbus::sim

@@ -1,0 +1,218 @@
+#include "indexbus/sim/events_adapter.hpp"
+
+#include <algorithm>
+
+namespace indexbus::sim::events {
+namespace {
+
+std::uint64_t stride_of(std::uint32_t slot_payload_bytes) { return events_slot_stride_bytes(slot_payload_bytes); }
+
+}  // namespace
+
+spec::Op model_op(const Record& r) {
+  switch (r.kind) {
+    case OpKind::TryWrite: return spec::TryWrite{payload_of(r.op_index, r.payload_bytes)};
+    case OpKind::Write:
+      // A write with a deadline that cannot wait (Drop) is the model's blocking write all the same.
+      return spec::Write{payload_of(r.op_index, r.payload_bytes)};
+    case OpKind::Close: return spec::Close{};
+    case OpKind::TryRead: return spec::TryRead{};
+    case OpKind::Read:
+    case OpKind::Drain: return spec::Read{};
+  }
+  return spec::TryRead{};
+}
+
+std::optional<spec::OpResult> model_result(const Record& r) {
+  if (!r.done) return std::nullopt;
+  switch (r.kind) {
+    case OpKind::TryWrite:
+    case OpKind::Write: return spec::WriteOutcome{r.write_status};
+    case OpKind::Close: return spec::CloseOutcome{};
+    default: break;
+  }
+  spec::ReadOutcome out{r.read.status, 0, {}, 0};
+  if (r.read.status == ReadStatus::Entry) {
+    out.seq = r.read.seq;
+    const std::uint32_t length = std::min(r.read.payload_bytes, kSlotPayloadBytesMax);
+    out.payload.assign(r.data.begin(), r.data.begin() + length);
+  } else if (r.read.status == ReadStatus::Lost) {
+    out.lost_count = r.read.lost_count;
+  }
+  return out;
+}
+
+std::string describe(const Record& r) {
+  std::string out = std::string(r.actor == 0 ? "P" : "C") + "#" + std::to_string(r.op_index) + " ";
+  switch (r.kind) {
+    case OpKind::TryWrite: out += "try_write(" + std::to_string(r.payload_bytes) + " B)"; break;
+    case OpKind::Write: out += "write(" + std::to_string(r.payload_bytes) + " B)"; break;
+    case OpKind::Close: out += "close()"; break;
+    case OpKind::TryRead: out += "try_read()"; break;
+    case OpKind::Read:
+    case OpKind::Drain: out += "read()"; break;
+  }
+  if ((r.kind == OpKind::Write || r.kind == OpKind::Read) && r.timeout_ns != kNoDeadline) {
+    out += " timeout " + std::to_string(r.timeout_ns) + " ns";
+  }
+  if (!r.done) return out + " -> (pending)";
+  const auto result = model_result(r);
+  return out + " -> " + spec::describe(*result);
+}
+
+std::vector<std::string> model_states(const Scenario& scenario, const std::vector<Record>& history,
+                                      const std::vector<std::size_t>& order) {
+  std::vector<std::string> out(history.size());
+  spec::EventsState state = spec::initial_state(scenario.config);
+  for (std::size_t position = 0; position < order.size(); ++position) {
+    const std::size_t index = order[position];
+    auto [next, result] = spec::step(state, model_op(history[index]));
+    // The position in the linearization: it need not follow the response order of the table.
+    if (!(next == state)) out[index] = "lin #" + std::to_string(position) + ": " + spec::describe(next);
+    state = std::move(next);
+  }
+  return out;
+}
+
+CheckOutcome check_history(const Scenario& scenario, const std::vector<Record>& history) {
+  CheckOutcome out;
+  // The linearizability search runs in every case: its order (or longest legal prefix) annotates
+  // the report's model-state column even when a torn entry is the clearer message.
+  linearizability::EventsHistory lin;
+  lin.reserve(history.size());
+  for (const Record& r : history) {
+    lin.push_back(linearizability::EventsOperation{r.actor, model_op(r), model_result(r), r.invoke_time,
+                                                   r.response_time});
+  }
+  const auto result = linearizability::check_events(scenario.config, lin);
+  out.order = result.order;
+  if (result.verdict == linearizability::Verdict::Linearizable) return out;
+
+  // Torn or corrupt entries first: clearer than "not linearizable". Successful writes take
+  // consecutive sequence numbers; a pending write takes the next one if it published.
+  std::vector<const Record*> by_seq;
+  for (const Record& r : history) {
+    if (r.actor != 0 || (r.kind != OpKind::TryWrite && r.kind != OpKind::Write)) continue;
+    if (!r.done || r.write_status == WriteStatus::Ok) by_seq.push_back(&r);
+  }
+  for (const Record& r : history) {
+    if (r.actor != 1 || !r.done || r.read.status != ReadStatus::Entry) continue;
+    const std::uint64_t seq = r.read.seq;
+    if (seq >= by_seq.size()) {
+      out.kind = FailureKind::TornEntry;
+      out.message = "entry seq " + std::to_string(seq) + " delivered but only " +
+                    std::to_string(by_seq.size()) + " writes succeeded";
+      return out;
+    }
+    const Record& w = *by_seq[seq];
+    const spec::Bytes expected = payload_of(w.op_index, w.payload_bytes);
+    const bool same_length = r.read.payload_bytes == w.payload_bytes;
+    if (!same_length || !std::equal(expected.begin(), expected.end(), r.data.begin())) {
+      out.kind = FailureKind::TornEntry;
+      out.message = "entry seq " + std::to_string(seq) + " (" + std::to_string(r.read.payload_bytes) +
+                    " B) is not what producer op #" + std::to_string(w.op_index) + " wrote (" +
+                    std::to_string(w.payload_bytes) + " B)";
+      return out;
+    }
+  }
+  if (result.verdict == linearizability::Verdict::NotLinearizable) {
+    out.kind = FailureKind::NotLinearizable;
+    out.message = "no order of the " + std::to_string(history.size()) +
+                  " operations agrees with the model; the longest legal prefix has " +
+                  std::to_string(result.order.size());
+    if (result.order.size() < history.size()) {
+      // Name the first operation (in invocation order) that could not be placed after that prefix.
+      std::vector<bool> placed(history.size(), false);
+      for (std::size_t i : result.order) placed[i] = true;
+      for (std::size_t i = 0; i < history.size(); ++i) {
+        if (!placed[i]) {
+          out.message += "; first unplaced: " + describe(history[i]);
+          break;
+        }
+      }
+    }
+  } else {
+    out.kind = FailureKind::CheckGaveUp;
+    out.message = result.problem;
+  }
+  return out;
+}
+
+std::string name_word(const std::byte* block, std::uint32_t capacity_slots, std::uint32_t slot_payload_bytes,
+                      const void* address) {
+  if (address == nullptr) return "";
+  const auto offset = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(address) -
+                                                 reinterpret_cast<std::uintptr_t>(block));
+  switch (offset) {
+    case offsetof(EventsLaneHeader, write_seq): return "write_seq";
+    case offsetof(EventsLaneHeader, closed): return "closed";
+    case offsetof(EventsLaneHeader, consumer_wake_epoch): return "consumer_wake_epoch";
+    case offsetof(EventsLaneHeader, read_seq): return "read_seq";
+    case offsetof(EventsLaneHeader, read_count): return "read_count";
+    case offsetof(EventsLaneHeader, lost_count): return "lost_count";
+    case offsetof(EventsLaneHeader, producer_wake_epoch): return "producer_wake_epoch";
+    case offsetof(EventsLaneHeader, producer_waiting): return "producer_waiting";
+    case offsetof(EventsLaneHeader, consumer_waiting): return "consumer_waiting";
+    case offsetof(EventsLaneHeader, producer_pid): return "producer_pid";
+    case offsetof(EventsLaneHeader, consumer_pid): return "consumer_pid";
+    default: break;
+  }
+  if (offset < sizeof(EventsLaneHeader)) return "header+" + std::to_string(offset);
+  const std::uint64_t stride = stride_of(slot_payload_bytes);
+  const std::uint64_t slot = (offset - sizeof(EventsLaneHeader)) / stride;
+  const std::uint64_t within = (offset - sizeof(EventsLaneHeader)) % stride;
+  if (slot >= capacity_slots) return "beyond+" + std::to_string(offset);
+  const std::string base = "slot[" + std::to_string(slot) + "].";
+  if (within == offsetof(EventsSlotHeader, stamp)) return base + "stamp";
+  if (within == offsetof(EventsSlotHeader, payload_bytes)) return base + "payload_bytes";
+  if (within < sizeof(EventsSlotHeader)) return base + "reserved";
+  return base + "payload+" + std::to_string(within - sizeof(EventsSlotHeader));
+}
+
+bool check_lane_words(const std::byte* block, const Scenario& scenario, std::string& message) {
+  // Plain reads: the simulator's own look, not a step of any actor.
+  const auto& h = *reinterpret_cast<const EventsLaneHeader*>(block);
+  const auto& c = scenario.config;
+  if (h.read_seq > h.write_seq) {
+    message = "read_seq " + std::to_string(h.read_seq) + " is ahead of write_seq " + std::to_string(h.write_seq);
+    return false;
+  }
+  if (c.on_full == OnFull::Block && h.write_seq - h.read_seq > c.capacity_slots) {
+    message = "occupancy " + std::to_string(h.write_seq - h.read_seq) + " is above capacity " +
+              std::to_string(c.capacity_slots);
+    return false;
+  }
+  // The consumer stores read_count or lost_count just before read_seq, so between those two
+  // stores the sum runs ahead; it may never fall behind.
+  if (h.read_count + h.lost_count < h.read_seq) {
+    message = "read_count " + std::to_string(h.read_count) + " + lost_count " + std::to_string(h.lost_count) +
+              " is behind read_seq " + std::to_string(h.read_seq);
+    return false;
+  }
+  if (c.on_full == OnFull::Block && h.lost_count != 0) {
+    message = "lost_count " + std::to_string(h.lost_count) + " under block";
+    return false;
+  }
+  const std::uint64_t stride = stride_of(c.slot_payload_bytes);
+  // A stamp never runs ahead of write_seq (Block stores write_seq first; Drop may hold the
+  // entry write_seq in progress or complete just before write_seq moves).
+  const std::uint64_t stamp_max = c.on_full == OnFull::Block ? 2 * h.write_seq : 2 * h.write_seq + 2;
+  for (std::uint32_t i = 0; i < c.capacity_slots; ++i) {
+    const auto& slot = *reinterpret_cast<const EventsSlotHeader*>(block + sizeof(EventsLaneHeader) + i * stride);
+    if (slot.stamp == 0) continue;
+    const std::uint64_t seq = (slot.stamp - 1) / 2;
+    if (seq % c.capacity_slots != i || slot.stamp > stamp_max) {
+      message = "slot[" + std::to_string(i) + "].stamp " + std::to_string(slot.stamp) + " names seq " +
+                std::to_string(seq) + " with write_seq " + std::to_string(h.write_seq);
+      return false;
+    }
+    if (slot.payload_bytes > c.slot_payload_bytes) {
+      message = "slot[" + std::to_string(i) + "].payload_bytes " + std::to_string(slot.payload_bytes) +
+                " is longer than a slot";
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace indexbus::sim::events

@@ -1,0 +1,150 @@
+#include "indexbus/sim/strategy.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cassert>
+#include <charconv>
+
+namespace indexbus::sim {
+namespace {
+
+std::uint32_t nth_set_bit(std::uint32_t mask, std::uint64_t n) noexcept {
+  for (std::uint64_t i = 0; i < n; ++i) mask &= mask - 1;
+  return static_cast<std::uint32_t>(std::countr_zero(mask));
+}
+
+}  // namespace
+
+std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t index) noexcept {
+  Rng rng(seed ^ (index * 0xd1b54a32d192ed03ull));
+  return rng.next();
+}
+
+std::uint32_t RandomStrategy::choose(const Decision& d) {
+  const auto runnable = static_cast<std::uint64_t>(std::popcount(d.runnable_mask));
+  return nth_set_bit(d.runnable_mask, rng_.below(runnable));
+}
+
+PctStrategy::PctStrategy(std::uint64_t seed, std::uint32_t actor_count, std::uint32_t depth,
+                         std::uint64_t steps_estimate) {
+  assert(actor_count <= kActorsMax);
+  assert(depth >= 1);
+  Rng rng(seed);
+  // Initial priorities depth .. depth + n - 1 in random order; change points lower to 1 .. depth-1.
+  std::uint32_t order[kActorsMax];
+  for (std::uint32_t i = 0; i < actor_count; ++i) order[i] = i;
+  for (std::uint32_t i = actor_count; i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
+  for (std::uint32_t i = 0; i < actor_count; ++i) priority_[order[i]] = depth + i;
+  const std::uint64_t k = std::max<std::uint64_t>(steps_estimate, 1);
+  for (std::uint32_t i = 0; i + 1 < depth; ++i) change_steps_.push_back(1 + rng.below(k));
+  std::sort(change_steps_.begin(), change_steps_.end());
+  lowered_ = depth;
+}
+
+std::uint32_t PctStrategy::choose(const Decision& d) {
+  auto highest = [&] {
+    std::uint32_t best = kNoActor;
+    for (std::uint32_t mask = d.runnable_mask; mask != 0; mask &= mask - 1) {
+      const auto i = static_cast<std::uint32_t>(std::countr_zero(mask));
+      if (best == kNoActor || priority_[i] > priority_[best]) best = i;
+    }
+    return best;
+  };
+  std::uint32_t chosen = highest();
+  // A change point passed: the actor about to run drops below every initial priority.
+  while (next_change_ < change_steps_.size() && change_steps_[next_change_] <= d.step) {
+    ++next_change_;
+    priority_[chosen] = --lowered_;
+    chosen = highest();
+  }
+  return chosen;
+}
+
+std::uint32_t ReplayStrategy::choose(const Decision& d) {
+  if (index_ < choices_.size()) {
+    const std::uint32_t wanted = choices_[index_++];
+    if (wanted < kActorsMax && (d.runnable_mask >> wanted & 1u) != 0) return wanted;
+    if (strict_ && !diverged_at_) diverged_at_ = index_ - 1;
+  }
+  return non_preemptive_choice(d);
+}
+
+std::uint32_t ExhaustiveStrategy::choose(const Decision& d) {
+  if (depth_ < path_.size()) {
+    Node& node = path_[depth_++];
+    if (node.mask != d.runnable_mask || node.current != d.current) {
+      // The prefix did not reproduce: the run is not a function of its decisions.
+      nondeterministic_ = true;
+      return non_preemptive_choice(d);
+    }
+    return node.chosen;
+  }
+  Node node;
+  node.mask = d.runnable_mask;
+  node.current = d.current;
+  node.chosen = non_preemptive_choice(d);
+  node.tried = 1u << node.chosen;
+  node.preemptions_before = path_.empty() ? 0 : path_.back().preemptions_before;
+  if (!path_.empty()) {
+    const Node& parent = path_.back();
+    const bool parent_preempted = parent.current != kNoActor &&
+                                  (parent.mask >> parent.current & 1u) != 0 &&
+                                  parent.chosen != parent.current;
+    node.preemptions_before += parent_preempted ? 1 : 0;
+  }
+  path_.push_back(node);
+  ++depth_;
+  return node.chosen;
+}
+
+bool ExhaustiveStrategy::advance() {
+  // Bounded by the path length: each iteration pops a node or returns.
+  while (!path_.empty()) {
+    Node& node = path_.back();
+    const bool current_runnable = node.current != kNoActor && (node.mask >> node.current & 1u) != 0;
+    for (std::uint32_t mask = node.mask & ~node.tried; mask != 0; mask &= mask - 1) {
+      const auto alternative = static_cast<std::uint32_t>(std::countr_zero(mask));
+      const std::uint32_t cost = current_runnable && alternative != node.current ? 1 : 0;
+      node.tried |= 1u << alternative;
+      if (node.preemptions_before + cost <= bound_) {
+        node.chosen = alternative;
+        return true;
+      }
+    }
+    path_.pop_back();
+  }
+  return false;
+}
+
+std::string encode_schedule(const std::vector<std::uint8_t>& choices) {
+  std::string out;
+  for (std::size_t i = 0; i < choices.size();) {
+    std::size_t run = 1;
+    while (i + run < choices.size() && choices[i + run] == choices[i]) ++run;
+    out += static_cast<char>('a' + choices[i]);
+    if (run > 1) out += std::to_string(run);
+    i += run;
+  }
+  return out;
+}
+
+std::optional<std::vector<std::uint8_t>> decode_schedule(std::string_view text) {
+  std::vector<std::uint8_t> out;
+  constexpr std::size_t kChoicesMax = 100'000'000;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const char letter = text[i++];
+    if (letter < 'a' || letter >= 'a' + static_cast<char>(kActorsMax)) return std::nullopt;
+    std::size_t run = 1;
+    if (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+      const auto [end, error] = std::from_chars(text.data() + i, text.data() + text.size(), run);
+      if (error != std::errc{} || run < 2) return std::nullopt;
+      i = static_cast<std::size_t>(end - text.data());
+    }
+    if (out.size() + run > kChoicesMax) return std::nullopt;
+    out.insert(out.end(), run, static_cast<std::uint8_t>(letter - 'a'));
+  }
+  return out;
+}
+
+}  // namespace indexbus::sim
