@@ -270,9 +270,10 @@ class EventsConsumer {
     const std::uint64_t expected = events_stamp_complete(read_seq_);
     const std::uint64_t before = platform_->load(slot.stamp, std::memory_order_acquire);
     if (before != expected) {
+      // (as in events.hpp: report_overwritten waits for the overwrite's publish)
       // A smaller stamp cannot happen once write_seq said the entry is published; treat a
       // region that says so as an overwrite rather than trusting the slot.
-      return report_lost();
+      return report_overwritten(before);
     }
     const std::uint32_t length = std::min(
         platform_->load(slot.payload_bytes, std::memory_order_acquire), lane_.slot_payload_bytes);
@@ -280,7 +281,7 @@ class EventsConsumer {
     // PLANTED BUG (DropNoRevalidate): the copy is trusted without re-reading the stamp.
     if constexpr (B != Bug::DropNoRevalidate) {
       const std::uint64_t after = platform_->load(slot.stamp, std::memory_order_relaxed);
-      if (after != before) return report_lost();
+      if (after != before) return report_overwritten(after);
     }
     return deliver(length);
   }
@@ -299,6 +300,21 @@ class EventsConsumer {
       platform_->store(h.read_seq, read_seq_, std::memory_order_release);
     }
     return ReadResult{ReadStatus::Entry, seq, length, 0};
+  }
+
+  // As EventsConsumer::report_overwritten (events.hpp): Lost only once the overwrite is published.
+  [[gnu::cold]] ReadResult report_overwritten(std::uint64_t stamp) noexcept {
+    if (stamp > events_stamp_complete(read_seq_)) {
+      const std::uint64_t writer_seq = (stamp - 1) / 2;
+      auto& h = *lane_.header;
+      const std::uint64_t deadline_ns = platform_->now_ns() + 10'000'000;
+      for (std::uint32_t round = 0;; ++round) {
+        if (platform_->load(h.write_seq, std::memory_order_seq_cst) > writer_seq) break;
+        if (platform_->deadline_passed(deadline_ns, round)) break;
+        platform_->pause(round, deadline_ns);
+      }
+    }
+    return report_lost();
   }
 
   [[gnu::cold]] ReadResult report_lost() noexcept {

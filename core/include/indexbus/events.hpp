@@ -318,15 +318,40 @@ class EventsConsumer {
     if (before != expected) {
       // A smaller stamp cannot happen once write_seq said the entry is published; treat a
       // region that says so as an overwrite rather than trusting the slot.
-      return report_lost();
+      return report_overwritten(before);
     }
     const std::uint32_t length = std::min(
         platform_->load(slot.payload_bytes, std::memory_order_acquire), lane_.slot_payload_bytes);
     platform_->copy_from_shared_racy(out.data(), events_detail::payload_of(slot), length);
     const std::uint64_t after = platform_->load(slot.stamp, std::memory_order_relaxed);
-    if (after != before) return report_lost();
+    if (after != before) return report_overwritten(after);
     return deliver(length);
   }
+
+  // The slot of read_seq_ carries `stamp`, the stamp of a later entry w = (stamp - 1) / 2 that is
+  // being written (odd) or written but maybe not yet published (even). Entry read_seq_ is gone,
+  // but in the eyes of the model the write of w takes effect only when write_seq passes w: a
+  // Lost reported before that, followed by an Empty, has no sequential explanation (found by
+  // sim/: `indexbus sim replay --lane events --scenario 'drop,cap=1,slot=16,poll;p:w0,w0,C;c:r,r,D'
+  // --schedule 'a10b16a5'`). So wait for that publish first. Under Drop the producer never waits
+  // for anyone, so this wait is a few instructions long; it is bounded by kOverwritePublishWaitNs
+  // in case the producer is descheduled or dies mid-write, after which Lost is reported anyway
+  // (the counts stay exact; only that one answer may come early).
+  [[gnu::cold]] ReadResult report_overwritten(std::uint64_t stamp) noexcept {
+    if (stamp > events_stamp_complete(read_seq_)) {
+      const std::uint64_t writer_seq = (stamp - 1) / 2;
+      auto& h = *lane_.header;
+      const std::uint64_t deadline_ns = platform_->now_ns() + kOverwritePublishWaitNs;
+      for (std::uint32_t round = 0;; ++round) {
+        if (platform_->load(h.write_seq, std::memory_order_seq_cst) > writer_seq) break;
+        if (platform_->deadline_passed(deadline_ns, round)) break;
+        platform_->pause(round, deadline_ns);
+      }
+    }
+    return report_lost();
+  }
+
+  static constexpr std::uint64_t kOverwritePublishWaitNs = 10'000'000;  // 10 ms
 
   ReadResult deliver(std::uint32_t length) noexcept {
     auto& h = *lane_.header;
