@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Line coverage of core/ and spec/ from the whole test suite: builds the coverage preset, runs
-# ctest, writes an lcov HTML report to build/coverage/html and prints the figures.
+# Line coverage of core/ and spec/ from the lanes' test suite: builds the coverage preset (which
+# is also under ASan + UBSan, so a memory or UB error fails it too), runs ctest, writes an lcov
+# HTML report to build/coverage/html and prints the figures.
 # Fails when either module is below INDEXBUS_COVERAGE_MIN percent (default 85).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -229,9 +229,6 @@ inline Verdict validate(std::span<const std::byte> image) {
       }
     }
   }
-  if (region_checksum(image) != le32(image, header_at::checksum)) {
-    return header_fails(ErrorCode::ChecksumMismatch);
-  }
   for (std::uint32_t i = 0; i < lane_count; ++i) {
     const std::size_t d = table_offset + std::size_t{i} * kDescriptorBytes;
     const std::uint32_t kind = le32(image, d + lane_at::kind);
@@ -242,6 +239,9 @@ inline Verdict validate(std::span<const std::byte> image) {
       masks[r] = le64(image, offsets[i] + kRingHeaderBytes + r * kReaderRecordBytes + reader_at::gated_on_mask);
     }
     if (!gating_ok(kind, readers, masks)) return Verdict{ErrorCode::BadGating, i};
+  }
+  if (region_checksum(image) != le32(image, header_at::checksum)) {
+    return header_fails(ErrorCode::ChecksumMismatch);
   }
   return Verdict{};
 }

@@ -282,16 +282,9 @@ std::optional<Error> validate_region_image(std::span<const std::byte> image) {
       }
     }
   }
-  const std::uint32_t computed = region_checksum(image, header.lane_table_offset, header.lane_count);
-  if (computed != header.checksum) {
-    char computed_hex[16];
-    std::snprintf(computed_hex, sizeof(computed_hex), "0x%08x", computed);
-    return fail_hex(ErrorCode::ChecksumMismatch, kHeader, "checksum", header.checksum,
-                    std::string("does not match the CRC32C ") + computed_hex +
-                        " of header bytes 0..59 and the lane table");
-  }
   // The gating masks live in the (validated, in-bounds) lane blocks; they never change after
-  // creation, so plain reads of them are as good as atomic ones.
+  // creation, so plain reads of them are as good as atomic ones. Checked before the checksum, so
+  // that the checksum stays the last check (an image failing only it is valid once resealed).
   for (std::uint32_t i = 0; i < header.lane_count; ++i) {
     const auto lane = read_plain<LaneDescriptor>(
         image, header.lane_table_offset + std::uint64_t{i} * sizeof(LaneDescriptor));
@@ -306,6 +299,14 @@ std::optional<Error> validate_region_image(std::span<const std::byte> image) {
                                   std::span(masks.data(), lane.reader_count))) {
       return error;
     }
+  }
+  const std::uint32_t computed = region_checksum(image, header.lane_table_offset, header.lane_count);
+  if (computed != header.checksum) {
+    char computed_hex[16];
+    std::snprintf(computed_hex, sizeof(computed_hex), "0x%08x", computed);
+    return fail_hex(ErrorCode::ChecksumMismatch, kHeader, "checksum", header.checksum,
+                    std::string("does not match the CRC32C ") + computed_hex +
+                        " of header bytes 0..59 and the lane table");
   }
   return std::nullopt;
 }
