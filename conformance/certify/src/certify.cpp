@@ -38,14 +38,15 @@ std::string lane_kind_of(const std::string& case_id) {
   return case_id.substr(first + 1, second == std::string::npos ? std::string::npos : second - first - 1);
 }
 
-std::string prefix_of(const std::string& detail) {
+// The message up to its first digit (numbers vary with the seed), at most 80 bytes.
+std::string prefix_of(const std::string& message) {
   constexpr std::size_t kPrefixMax = 80;
   std::size_t end = 0;
-  while (end < detail.size() && end < kPrefixMax && !std::isdigit(static_cast<unsigned char>(detail[end])) &&
-         detail[end] != '\n' && detail[end] != '#') {
+  while (end < message.size() && end < kPrefixMax && !std::isdigit(static_cast<unsigned char>(message[end])) &&
+         message[end] != '\n' && message[end] != '#') {
     ++end;
   }
-  return trim(detail.substr(0, end));
+  return trim(message.substr(0, end));
 }
 
 std::string html_escape(const std::string& text) {
@@ -64,6 +65,12 @@ std::string html_escape(const std::string& text) {
 }
 
 }  // namespace
+
+std::string failure_message(const std::string& detail) {
+  if (!detail.starts_with("step ")) return detail;
+  const std::size_t end = detail.find("): ");
+  return end == std::string::npos ? detail : detail.substr(end + 3);
+}
 
 std::variant<std::vector<ExpectedFailure>, ParseError> parse_expected_failures(std::string_view text) {
   std::vector<ExpectedFailure> entries;
@@ -145,7 +152,7 @@ Judgement judge(const std::string& agent_name, const harness::ConformReport& rep
       v.verdict = entry != nullptr ? Verdict::UnexpectedPass : Verdict::Pass;
       if (entry != nullptr) j.stale.push_back({*entry, "case passed (unexpected pass)"});
       if (v.counted) ++counted_passed;
-    } else if (entry != nullptr && result.detail.starts_with(entry->message_prefix)) {
+    } else if (entry != nullptr && failure_message(result.detail).starts_with(entry->message_prefix)) {
       v.verdict = Verdict::ExpectedFail;
     } else if (entry != nullptr) {
       v.verdict = v.counted ? Verdict::Fail : Verdict::NotCounted;
@@ -171,19 +178,32 @@ Judgement judge(const std::string& agent_name, const harness::ConformReport& rep
   return j;
 }
 
-std::string updated_expected_failures(const Judgement& judgement, const std::vector<ExpectedFailure>& entries) {
+std::string updated_expected_failures(const std::vector<Judgement>& judgements,
+                                      const std::vector<ExpectedFailure>& entries) {
   std::string out =
       "# Expected failures (indexbus certify): CASE-ID # MESSAGE-PREFIX, or AGENT:CASE-ID # MESSAGE-PREFIX.\n"
-      "# Written by the run of agent " + judgement.agent_name + "; entries of other agents kept as they were.\n";
+      "# Written by indexbus certify: the list that makes the run that wrote it match exactly.\n";
+  auto ran = [&](const ExpectedFailure& entry) {
+    for (const Judgement& j : judgements) {
+      if (!applies_to(entry, j.agent_name)) continue;
+      for (const CaseVerdict& v : j.cases) {
+        if (v.result->id == entry.case_id) return true;
+      }
+    }
+    return false;
+  };
   for (const ExpectedFailure& entry : entries) {
-    if (entry.agent.empty() || entry.agent == judgement.agent_name) continue;
-    out += entry.agent + ":" + entry.case_id + " # " + entry.message_prefix + "\n";
+    if (ran(entry)) continue;  // about a case this run did not select: kept as it was
+    out += (entry.agent.empty() ? "" : entry.agent + ":") + entry.case_id + " # " + entry.message_prefix + "\n";
   }
-  for (const CaseVerdict& v : judgement.cases) {
-    if (!v.counted) continue;
-    const Outcome outcome = v.result->outcome;
-    if (outcome == Outcome::Pass || outcome == Outcome::Skip) continue;
-    out += v.result->id + " # " + prefix_of(v.result->detail) + "\n";
+  for (const Judgement& j : judgements) {
+    const std::string agent = judgements.size() > 1 ? j.agent_name + ":" : "";
+    for (const CaseVerdict& v : j.cases) {
+      if (!v.counted) continue;
+      const Outcome outcome = v.result->outcome;
+      if (outcome == Outcome::Pass || outcome == Outcome::Skip) continue;
+      out += agent + v.result->id + " # " + prefix_of(failure_message(v.result->detail)) + "\n";
+    }
   }
   return out;
 }

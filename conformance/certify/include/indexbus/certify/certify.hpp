@@ -41,6 +41,11 @@ struct ParseError {
 // Blank lines and lines starting with '#' are comments. Each entry appears once per agent.
 std::variant<std::vector<ExpectedFailure>, ParseError> parse_expected_failures(std::string_view text);
 
+// The message of a failure, which a list entry's prefix is matched against: the case's detail
+// without the locator a step-mode failure starts with ("step 12 (agent 0 producer ...): "), so
+// that "expected Full, got Ok" stays the same whichever step and payload the seed chose.
+std::string failure_message(const std::string& detail);
+
 enum class Verdict {
   Pass,            // counted or not, it passed
   Fail,            // counted, did not pass, not on the list: fails the run
@@ -78,10 +83,12 @@ Judgement judge(const std::string& agent_name, const harness::ConformReport& rep
                 const std::vector<ExpectedFailure>& entries, const std::vector<std::string>& catalog_ids,
                 bool strict);
 
-// The list that would make this judgement run_ok: every counted failure of this run, with the
-// failure detail up to its first digit as the prefix (numbers vary with the seed), and the
-// entries of other agents unchanged.
-std::string updated_expected_failures(const Judgement& judgement, const std::vector<ExpectedFailure>& entries);
+// The list that would make the same run (these judgements, one per agent) match exactly: every
+// counted failure, with its failure_message up to the first digit as the prefix (numbers vary
+// with the seed), prefixed by the agent's name when the run certified several agents; entries
+// about cases the run did not select are kept as they were.
+std::string updated_expected_failures(const std::vector<Judgement>& judgements,
+                                      const std::vector<ExpectedFailure>& entries);
 
 // What certify knows of the agent beyond its report.
 struct AgentInfo {
