@@ -257,7 +257,12 @@ class EventsConsumer {
 
   // Consumer. Waits until there is something to report or deadline_ns passes (then Timeout).
   [[nodiscard]] ReadResult read(std::span<std::byte> out, std::uint64_t deadline_ns) noexcept {
-    ReadResult result = poll(out, true);
+    // Not a full poll first: a consumer that calls read() before the producer has written (the
+    // common case of a latency-bound stream) would pull the producer's line (closed, write_seq)
+    // on every call, and the producer's next write_seq store would then wait for that line to
+    // come back before its stamp could become visible: one more cache-line transfer per entry.
+    // wait_until makes the full check, periodically and before it gives up.
+    ReadResult result = poll(out, false);
     if (result.status != ReadStatus::Empty) return result;
     auto& h = *lane_.header;
     const bool ready = events_detail::wait_until(
