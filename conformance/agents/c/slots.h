@@ -7,13 +7,13 @@
 #include <string.h>
 
 /* Slot k of a lane: slots start after the lane header (and, on ring lanes, the reader records)
- * and are 16 + S bytes apart. The wrong-stride defect forgets the 8-byte stamp, so a slot's
- * payload runs into the next slot's header: it must fail the EV rules on entries. */
+ * and are 16 + S bytes apart. The wrong-stride defect (test only) forgets the payload in the
+ * stride, so a slot's payload runs over the next slots' headers: it must fail the EV-9 cases. */
 static inline ibc_slot_header *ibc_slot(const ibc_lane *lane, uint64_t seq) {
   uint64_t first_bytes = IBC_LANE_HEADER_BYTES;
   if (lane->d.kind != IBC_EVENTS) first_bytes += (uint64_t)lane->d.reader_count * IBC_READER_RECORD_BYTES;
   uint64_t stride_bytes = ibc_slot_stride_bytes(lane->d.slot_payload_bytes);
-  if (ibc_defect == IBC_BREAK_WRONG_STRIDE) stride_bytes -= 8;
+  if (ibc_defect == IBC_BREAK_WRONG_STRIDE) stride_bytes = IBC_SLOT_HEADER_BYTES; /* forgets the payload */
   uint64_t index = seq & ((uint64_t)lane->d.capacity_slots - 1);
   return (ibc_slot_header *)(lane->block + first_bytes + index * stride_bytes);
 }

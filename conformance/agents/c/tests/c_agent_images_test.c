@@ -1,0 +1,366 @@
+/* Images both ways between the plain C agent and the reference tools, all four lane kinds:
+ *
+ *  1. the C agent creates a region (Events, FanoutBroadcast, SequencedSlots with gates, Journal),
+ *     drives every kind, and `indexbus inspect` (the reference validator and lane-state check)
+ *     accepts the result;
+ *  2. its fresh image equals the one `indexbus create` makes for the same lanes, byte for byte,
+ *     except creator_pid, creation_id and checksum (which depends on them);
+ *  3. the C agent opens a region `indexbus create` made and drives it, and an Events lane is
+ *     shared live between the reference agent and the C agent (C producer -> reference consumer).
+ *
+ * Usage: c_agent_images_test INDEXBUS REFERENCE_AGENT C_AGENT [BREAK]. With BREAK the C agent runs
+ * with `--break BREAK` and the test passes only if some check above fails (it can fail). Bounded: every reply is awaited
+ * at most 10 s and a watchdog alarm ends the test after 60 s. Scratch files live in a private
+ * directory under /dev/shm (or /tmp) that is removed at the end, failing or not. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char g_dir[256];
+static const char *g_indexbus;
+static int g_failures;
+static const char *g_break; /* a --break NAME for the C agent: the checks above must then fail */
+
+static void cleanup(void) {
+  if (g_dir[0] == '\0') return;
+  const char *names[] = {"c", "ref", "cmp", "shared"};
+  char path[512];
+  for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+    snprintf(path, sizeof path, "%s/%s", g_dir, names[k]);
+    unlink(path);
+  }
+  rmdir(g_dir);
+}
+
+static void die(const char *format, ...) {
+  va_list args;
+  va_start(args, format);
+  fprintf(stderr, "FAIL: ");
+  vfprintf(stderr, format, args);
+  fprintf(stderr, "\n");
+  va_end(args);
+  cleanup();
+  exit(1);
+}
+
+static void check(int ok, const char *what) {
+  printf("%s %s\n", ok ? "ok  " : "FAIL", what);
+  if (!ok) g_failures++;
+}
+
+typedef struct {
+  pid_t pid;
+  int to_fd, from_fd;
+  uint64_t next_id;
+  const char *name;
+} agent;
+
+static int read_exact(int fd, uint8_t *buffer, size_t count) {
+  for (size_t done = 0; done < count;) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, 10000) != 1) return -1; /* 10 s per reply at most */
+    ssize_t n = read(fd, buffer + done, count - done);
+    if (n <= 0) return -1;
+    done += (size_t)n;
+  }
+  return 0;
+}
+
+static cJSON *receive(agent *a) {
+  uint8_t prefix[4];
+  if (read_exact(a->from_fd, prefix, 4) != 0) die("%s: no frame", a->name);
+  uint32_t length = (uint32_t)prefix[0] | (uint32_t)prefix[1] << 8 | (uint32_t)prefix[2] << 16 | (uint32_t)prefix[3] << 24;
+  if (length < 2 || length > (1u << 24)) die("%s: frame length %u", a->name, length);
+  char *body = malloc(length + 1);
+  if (body == NULL || read_exact(a->from_fd, (uint8_t *)body, length) != 0) die("%s: short frame", a->name);
+  body[length] = '\0';
+  cJSON *message = cJSON_Parse(body);
+  free(body);
+  if (message == NULL) die("%s: frame is not JSON", a->name);
+  return message;
+}
+
+static agent start(const char *path, const char *name) {
+  int to[2], from[2];
+  if (pipe(to) != 0 || pipe(from) != 0) die("pipe: %s", strerror(errno));
+  pid_t pid = fork();
+  if (pid < 0) die("fork: %s", strerror(errno));
+  if (pid == 0) {
+    dup2(to[0], 0);
+    dup2(from[1], 1);
+    close(to[1]);
+    close(from[0]);
+    if (g_break != NULL && strstr(path, "indexbus-agent-c") != NULL) execl(path, path, "--break", g_break, (char *)NULL);
+    else execl(path, path, (char *)NULL);
+    _exit(127);
+  }
+  close(to[0]);
+  close(from[1]);
+  agent a = {.pid = pid, .to_fd = to[1], .from_fd = from[0], .next_id = 1, .name = name};
+  cJSON *hello = receive(&a);
+  const cJSON *type = cJSON_GetObjectItem(hello, "type");
+  if (!cJSON_IsString(type) || strcmp(type->valuestring, "hello") != 0) die("%s: no hello", name);
+  cJSON_Delete(hello);
+  return a;
+}
+
+static void stop(agent *a) {
+  close(a->to_fd); /* EOF: the agent releases its roles and exits 0 */
+  int status = 0;
+  for (int k = 0; k < 500 && waitpid(a->pid, &status, WNOHANG) == 0; k++) usleep(10000);
+  if (waitpid(a->pid, &status, WNOHANG) == 0) {
+    kill(a->pid, SIGKILL);
+    waitpid(a->pid, &status, 0);
+  }
+  close(a->from_fd);
+  check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "agent exits 0 on EOF");
+}
+
+/* Sends `json` (a request without id/deadline) and returns the reply's result, or dies on an
+ * error reply unless `allow_error`. The caller owns the returned reply. */
+static cJSON *call(agent *a, const char *json, cJSON **result) {
+  cJSON *request = cJSON_Parse(json);
+  if (request == NULL) die("test request is not JSON: %s", json);
+  cJSON_AddNumberToObject(request, "id", (double)a->next_id++);
+  cJSON_AddNumberToObject(request, "deadline_ms", 5000);
+  char *text = cJSON_PrintUnformatted(request);
+  uint32_t length = (uint32_t)strlen(text);
+  uint8_t prefix[4] = {(uint8_t)length, (uint8_t)(length >> 8), (uint8_t)(length >> 16), (uint8_t)(length >> 24)};
+  if (write(a->to_fd, prefix, 4) != 4 || write(a->to_fd, text, length) != (ssize_t)length) die("%s: write", a->name);
+  free(text);
+  cJSON_Delete(request);
+  cJSON *reply = receive(a);
+  const cJSON *type = cJSON_GetObjectItem(reply, "type");
+  if (!cJSON_IsString(type) || strcmp(type->valuestring, "ok") != 0) {
+    char *shown = cJSON_PrintUnformatted(reply);
+    die("%s: %s -> %s", a->name, json, shown);
+  }
+  *result = cJSON_GetObjectItem(reply, "result");
+  return reply;
+}
+
+static void expect(agent *a, const char *json, const char *status, const char *payload_hex) {
+  cJSON *result = NULL;
+  cJSON *reply = call(a, json, &result);
+  const cJSON *got = cJSON_GetObjectItem(result, "status");
+  const cJSON *hex = cJSON_GetObjectItem(result, "payload_hex");
+  int ok = status == NULL || (cJSON_IsString(got) && strcmp(got->valuestring, status) == 0);
+  if (payload_hex != NULL) ok = ok && cJSON_IsString(hex) && strcmp(hex->valuestring, payload_hex) == 0;
+  char what[512];
+  snprintf(what, sizeof what, "%s: %s -> %s%s%s", a->name, json, status ? status : "ok", payload_hex ? " " : "",
+           payload_hex ? payload_hex : "");
+  check(ok, what);
+  cJSON_Delete(reply);
+}
+
+static int run(const char *const argv[]) { /* exit status of a reference tool, output to stdout */
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null_fd = open("/dev/null", O_WRONLY);
+    if (null_fd >= 0) dup2(null_fd, 1);
+    execv(argv[0], (char *const *)argv);
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static uint8_t *read_file(const char *path, size_t *bytes) {
+  int fd = open(path, O_RDONLY);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) die("%s: %s", path, strerror(errno));
+  uint8_t *data = malloc((size_t)st.st_size + 1);
+  if (data == NULL || read(fd, data, (size_t)st.st_size) != st.st_size) die("%s: short read", path);
+  close(fd);
+  *bytes = (size_t)st.st_size;
+  return data;
+}
+
+#define LANES_JSON                                                                                          \
+  "[{\"kind\":\"events\",\"on_full\":\"block\",\"capacity_slots\":4,\"slot_payload_bytes\":16},"           \
+  "{\"kind\":\"fanout_broadcast\",\"on_full\":\"drop\",\"capacity_slots\":2,\"slot_payload_bytes\":8,"     \
+  "\"reader_count\":2},"                                                                                    \
+  "{\"kind\":\"sequenced_slots\",\"on_full\":\"block\",\"capacity_slots\":4,\"slot_payload_bytes\":8,"     \
+  "\"reader_count\":3,\"gated_on\":[0,1,2]},"                                                               \
+  "{\"kind\":\"journal\",\"on_full\":\"block\",\"capacity_slots\":2,\"slot_payload_bytes\":24,"            \
+  "\"reader_count\":2,\"reader_timeout_ns\":1000000000}]"
+#define LANES_CLI                                                                                                  \
+  "events:capacity=4,slot=16,on_full=block", "fanout_broadcast:capacity=2,slot=8,on_full=drop,readers=2",          \
+      "sequenced_slots:capacity=4,slot=8,on_full=block,readers=3,gates=1<0/2<1",                                   \
+      "journal:capacity=2,slot=24,on_full=block,readers=2,timeout_ns=1000000000"
+
+static void drive_every_kind(agent *a) {
+  cJSON *result = NULL;
+  const char *attaches[] = {
+      "{\"type\":\"attach\",\"lane\":0,\"role\":\"producer\"}", "{\"type\":\"attach\",\"lane\":0,\"role\":\"consumer\"}",
+      "{\"type\":\"attach\",\"lane\":1,\"role\":\"producer\"}",
+      "{\"type\":\"attach\",\"lane\":1,\"role\":\"consumer\",\"reader\":1}",
+      "{\"type\":\"attach\",\"lane\":2,\"role\":\"producer\"}",
+      "{\"type\":\"attach\",\"lane\":2,\"role\":\"consumer\",\"reader\":0}",
+      "{\"type\":\"attach\",\"lane\":2,\"role\":\"consumer\",\"reader\":1}",
+      "{\"type\":\"attach\",\"lane\":3,\"role\":\"reader\",\"reader\":0,\"name\":\"audit\"}",
+      "{\"type\":\"attach\",\"lane\":3,\"role\":\"producer\"}"};
+  for (size_t k = 0; k < sizeof attaches / sizeof attaches[0]; k++) cJSON_Delete(call(a, attaches[k], &result));
+  /* Events, Block: FIFO, then Closed after the drain. */
+  expect(a, "{\"type\":\"op\",\"lane\":0,\"role\":\"producer\",\"op\":\"try_write\",\"payload_hex\":\"00112233445566778899\"}", "Ok", NULL);
+  expect(a, "{\"type\":\"op\",\"lane\":0,\"role\":\"consumer\",\"op\":\"try_read\"}", "Entry", "00112233445566778899");
+  expect(a, "{\"type\":\"op\",\"lane\":0,\"role\":\"producer\",\"op\":\"close\"}", "Ok", NULL);
+  expect(a, "{\"type\":\"op\",\"lane\":0,\"role\":\"consumer\",\"op\":\"read\",\"timeout_ns\":1000000}", "Closed", NULL);
+  /* FanoutBroadcast, Drop, C = 2: three writes lap consumer 1 by one (FB-7). */
+  for (int k = 0; k < 3; k++) {
+    char json[160];
+    snprintf(json, sizeof json, "{\"type\":\"op\",\"lane\":1,\"role\":\"producer\",\"op\":\"try_write\",\"payload_hex\":\"0%d\"}", k);
+    expect(a, json, "Ok", NULL);
+  }
+  expect(a, "{\"type\":\"op\",\"lane\":1,\"role\":\"consumer\",\"reader\":1,\"op\":\"try_read\"}", "Lost", NULL);
+  expect(a, "{\"type\":\"op\",\"lane\":1,\"role\":\"consumer\",\"reader\":1,\"op\":\"try_read\"}", "Entry", "01");
+  /* SequencedSlots, Block, 1 waits for 0 (and 2 for 1): claim, publish, gated reads (SS-4). */
+  expect(a, "{\"type\":\"op\",\"lane\":2,\"role\":\"producer\",\"op\":\"try_claim\"}", "Ok", NULL);
+  expect(a, "{\"type\":\"op\",\"lane\":2,\"role\":\"producer\",\"op\":\"publish\",\"seq\":0,\"payload_hex\":\"abcd\"}", "Ok", NULL);
+  expect(a, "{\"type\":\"op\",\"lane\":2,\"role\":\"consumer\",\"reader\":1,\"op\":\"try_read\"}", "Empty", NULL);
+  expect(a, "{\"type\":\"op\",\"lane\":2,\"role\":\"consumer\",\"reader\":0,\"op\":\"try_read\"}", "Entry", "abcd");
+  expect(a, "{\"type\":\"op\",\"lane\":2,\"role\":\"consumer\",\"reader\":1,\"op\":\"try_read\"}", "Entry", "abcd");
+  /* Journal, Block, C = 2: the attached reader gates the writer until it commits (JR-9). */
+  expect(a, "{\"type\":\"op\",\"lane\":3,\"role\":\"producer\",\"op\":\"try_write\",\"payload_hex\":\"10\"}", "Ok", NULL);
+  expect(a, "{\"type\":\"op\",\"lane\":3,\"role\":\"producer\",\"op\":\"try_write\",\"payload_hex\":\"11\"}", "Ok", NULL);
+  expect(a, "{\"type\":\"op\",\"lane\":3,\"role\":\"producer\",\"op\":\"try_write\",\"payload_hex\":\"12\"}", "Full", NULL);
+  expect(a, "{\"type\":\"op\",\"lane\":3,\"role\":\"reader\",\"reader\":0,\"op\":\"try_read\"}", "Entry", "10");
+  expect(a, "{\"type\":\"op\",\"lane\":3,\"role\":\"reader\",\"reader\":0,\"op\":\"commit\"}", "Ok", NULL);
+  expect(a, "{\"type\":\"op\",\"lane\":3,\"role\":\"producer\",\"op\":\"try_write\",\"payload_hex\":\"12\"}", "Ok", NULL);
+  expect(a, "{\"type\":\"op\",\"lane\":3,\"role\":\"reader\",\"reader\":0,\"op\":\"read_at\",\"seq\":0}", "Evicted", NULL);
+  expect(a, "{\"type\":\"op\",\"lane\":3,\"role\":\"reader\",\"reader\":0,\"op\":\"read_at\",\"seq\":2}", "Entry", "12");
+  expect(a, "{\"type\":\"op\",\"lane\":3,\"role\":\"reader\",\"reader\":0,\"op\":\"read_at\",\"seq\":3}", "NotYet", NULL);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 4 && argc != 5) {
+    fprintf(stderr, "usage: %s INDEXBUS REFERENCE_AGENT C_AGENT [BREAK]\n", argv[0]);
+    return 2;
+  }
+  g_break = argc == 5 ? argv[4] : NULL;
+  alarm(60); /* watchdog: the test never hangs */
+  setvbuf(stdout, NULL, _IONBF, 0);
+  g_indexbus = argv[1];
+  snprintf(g_dir, sizeof g_dir, "%s/indexbus-cagent-XXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+  if (mkdtemp(g_dir) == NULL) {
+    g_dir[0] = '\0';
+    die("mkdtemp: %s", strerror(errno));
+  }
+  char c_path[512], ref_path[512], cmp_path[512], shared_path[512], json[4096];
+  snprintf(c_path, sizeof c_path, "%s/c", g_dir);
+  snprintf(ref_path, sizeof ref_path, "%s/ref", g_dir);
+  snprintf(cmp_path, sizeof cmp_path, "%s/cmp", g_dir);
+  snprintf(shared_path, sizeof shared_path, "%s/shared", g_dir);
+  cJSON *result = NULL;
+
+  /* 1. The C agent makes and drives a region; the reference validator accepts it. */
+  agent c = start(argv[3], "c-agent");
+  snprintf(json, sizeof json, "{\"type\":\"create_region\",\"path\":\"%s\",\"lanes\":%s}", cmp_path, LANES_JSON);
+  cJSON_Delete(call(&c, json, &result)); /* a fresh image, kept untouched for step 2 */
+  snprintf(json, sizeof json, "{\"type\":\"create_region\",\"path\":\"%s\",\"lanes\":%s}", c_path, LANES_JSON);
+  cJSON_Delete(call(&c, json, &result));
+  drive_every_kind(&c);
+  stop(&c);
+  const char *inspect_c[] = {g_indexbus, "inspect", c_path, NULL};
+  check(run(inspect_c) == 0, "indexbus inspect accepts the region the C agent made and drove");
+
+  /* 2. Same lanes, same bytes as the reference creator (but pid, creation id and checksum). */
+  const char *create_ref[] = {g_indexbus, "create", ref_path, "--lane", "events:capacity=4,slot=16,on_full=block",
+                              "--lane", "fanout_broadcast:capacity=2,slot=8,on_full=drop,readers=2",
+                              "--lane", "sequenced_slots:capacity=4,slot=8,on_full=block,readers=3,gates=1<0/2<1",
+                              "--lane", "journal:capacity=2,slot=24,on_full=block,readers=2,timeout_ns=1000000000",
+                              NULL};
+  check(run(create_ref) == 0, "indexbus create makes the reference image");
+  size_t c_bytes = 0, ref_bytes = 0;
+  uint8_t *c_image = read_file(cmp_path, &c_bytes), *ref_image = read_file(ref_path, &ref_bytes);
+  int same = c_bytes == ref_bytes;
+  size_t first_difference = 0;
+  for (size_t k = 0; same && k < c_bytes; k++) {
+    int volatile_byte = (k >= 36 && k < 48) || (k >= 60 && k < 64); /* creator_pid, creation_id, checksum */
+    if (!volatile_byte && c_image[k] != ref_image[k]) {
+      same = 0;
+      first_difference = k;
+    }
+  }
+  if (!same) fprintf(stderr, "images differ: %zu vs %zu bytes, first at byte %zu\n", c_bytes, ref_bytes, first_difference);
+  check(same, "the C agent's fresh image equals indexbus create's, byte for byte (but pid, id, checksum)");
+  free(c_image);
+  free(ref_image);
+
+  /* 3. The C agent opens and drives the reference's image; then inspect still accepts it. */
+  c = start(argv[3], "c-agent");
+  snprintf(json, sizeof json, "{\"type\":\"open_region\",\"path\":\"%s\"}", ref_path);
+  cJSON *opened = call(&c, json, &result);
+  const cJSON *lane_count = cJSON_GetObjectItem(result, "lane_count");
+  check(cJSON_IsNumber(lane_count) && lane_count->valuedouble == 4, "the C agent opens indexbus create's image: 4 lanes");
+  cJSON_Delete(opened);
+  drive_every_kind(&c);
+  stop(&c);
+  const char *inspect_ref[] = {g_indexbus, "inspect", ref_path, NULL};
+  check(run(inspect_ref) == 0, "indexbus inspect accepts the reference image after the C agent drove it");
+
+  /* 4. One Events lane shared live: C producer, reference consumer, and the other way round. */
+  const char *create_shared[] = {g_indexbus, "create", shared_path, "--lane", "events:capacity=2,slot=8,on_full=drop",
+                                 "--lane", "events:capacity=2,slot=8,on_full=block", NULL};
+  check(run(create_shared) == 0, "indexbus create makes a shared Events region");
+  agent ref = start(argv[2], "reference-agent");
+  c = start(argv[3], "c-agent");
+  snprintf(json, sizeof json, "{\"type\":\"open_region\",\"path\":\"%s\"}", shared_path);
+  cJSON_Delete(call(&c, json, &result));
+  cJSON_Delete(call(&ref, json, &result));
+  cJSON_Delete(call(&c, "{\"type\":\"attach\",\"lane\":0,\"role\":\"producer\"}", &result));
+  cJSON_Delete(call(&ref, "{\"type\":\"attach\",\"lane\":0,\"role\":\"consumer\"}", &result));
+  cJSON_Delete(call(&ref, "{\"type\":\"attach\",\"lane\":1,\"role\":\"producer\"}", &result));
+  cJSON_Delete(call(&c, "{\"type\":\"attach\",\"lane\":1,\"role\":\"consumer\"}", &result));
+  const char *payloads[] = {"01", "0203040506070809", "", "ff"};
+  for (int k = 0; k < 4; k++) {
+    snprintf(json, sizeof json, "{\"type\":\"op\",\"lane\":0,\"role\":\"producer\",\"op\":\"try_write\",\"payload_hex\":\"%s\"}", payloads[k]);
+    expect(&c, json, "Ok", NULL);
+  }
+  expect(&ref, "{\"type\":\"op\",\"lane\":0,\"role\":\"consumer\",\"op\":\"try_read\"}", "Lost", NULL); /* 4 into 2: lost 2 */
+  expect(&ref, "{\"type\":\"op\",\"lane\":0,\"role\":\"consumer\",\"op\":\"try_read\"}", "Entry", "");
+  expect(&ref, "{\"type\":\"op\",\"lane\":0,\"role\":\"consumer\",\"op\":\"try_read\"}", "Entry", "ff");
+  expect(&c, "{\"type\":\"op\",\"lane\":0,\"role\":\"producer\",\"op\":\"close\"}", "Ok", NULL);
+  expect(&ref, "{\"type\":\"op\",\"lane\":0,\"role\":\"consumer\",\"op\":\"read\",\"timeout_ns\":1000000}", "Closed", NULL);
+  expect(&ref, "{\"type\":\"op\",\"lane\":1,\"role\":\"producer\",\"op\":\"try_write\",\"payload_hex\":\"0a0b\"}", "Ok", NULL);
+  expect(&ref, "{\"type\":\"op\",\"lane\":1,\"role\":\"producer\",\"op\":\"try_write\",\"payload_hex\":\"0c\"}", "Ok", NULL);
+  expect(&ref, "{\"type\":\"op\",\"lane\":1,\"role\":\"producer\",\"op\":\"try_write\",\"payload_hex\":\"0d\"}", "Full", NULL);
+  expect(&c, "{\"type\":\"op\",\"lane\":1,\"role\":\"consumer\",\"op\":\"try_read\"}", "Entry", "0a0b");
+  expect(&ref, "{\"type\":\"op\",\"lane\":1,\"role\":\"producer\",\"op\":\"write\",\"payload_hex\":\"0d\",\"timeout_ns\":100000000}", "Ok", NULL);
+  expect(&c, "{\"type\":\"op\",\"lane\":1,\"role\":\"consumer\",\"op\":\"read\",\"timeout_ns\":100000000}", "Entry", "0c");
+  expect(&c, "{\"type\":\"op\",\"lane\":1,\"role\":\"consumer\",\"op\":\"read\",\"timeout_ns\":100000000}", "Entry", "0d");
+  /* Both agents report the same counters for both lanes. */
+  for (int lane = 0; lane < 2; lane++) {
+    cJSON *c_result = NULL, *ref_result = NULL;
+    snprintf(json, sizeof json, "{\"type\":\"lane_state\",\"lane\":%d}", lane);
+    cJSON *c_reply = call(&c, json, &c_result), *ref_reply = call(&ref, json, &ref_result);
+    snprintf(json, sizeof json, "lane %d: lane_state agrees between the C agent and the reference agent", lane);
+    check(cJSON_Compare(c_result, ref_result, 1), json);
+    cJSON_Delete(c_reply);
+    cJSON_Delete(ref_reply);
+  }
+  stop(&c);
+  stop(&ref);
+  const char *inspect_shared[] = {g_indexbus, "inspect", shared_path, NULL};
+  check(run(inspect_shared) == 0, "indexbus inspect accepts the shared region");
+
+  cleanup();
+  if (g_break != NULL) { /* the checker's own check: a broken C agent must not pass */
+    printf("%s: --break %s failed %d check(s)\n", g_failures ? "PASSED (caught)" : "FAILED (not caught)", g_break,
+           g_failures);
+    return g_failures ? 0 : 1;
+  }
+  printf("%s: %d failure(s)\n", g_failures ? "FAILED" : "PASSED", g_failures);
+  return g_failures ? 1 : 0;
+}
