@@ -389,7 +389,7 @@ static int handle_attach(uint64_t id, const cJSON *request, int attach) {
   else rc = ibc_ring_attach_reader(t.lane, t.reader, name);
   if (rc == IBC_ROLE_TAKEN) return send_error(id, "role_taken", "RoleTaken", "role of lane %u held by a live process", t.lane_index);
   if (rc == IBC_BAD_NAME) return send_error(id, "bad_request", "BadReaderName", "name is longer than 32 bytes");
-  if (rc == IBC_NO_FREE_READER) return send_error(id, "internal", "NoFreeReader", "no free reader record on lane %u", t.lane_index);
+  if (rc == IBC_NO_FREE_READER) return send_error(id, "role_taken", "NoFreeReader", "no free reader record on lane %u", t.lane_index);
   if (rc != 0) return send_error(id, "bad_request", "BadReaderIndex", "reader index out of range");
   cJSON *result = cJSON_CreateObject();
   if (t.lane->d.kind == IBC_JOURNAL && t.role == ROLE_READER) add_u64(result, "reader_id", t.lane->record[t.reader]);

@@ -6,6 +6,13 @@ target_compile_options(c_agent_images_test PRIVATE -Wall -Wextra -Werror -pedant
 target_include_directories(c_agent_images_test PRIVATE ${CJSON_INCLUDE_DIRS})
 target_link_libraries(c_agent_images_test PRIVATE cjson)
 
+add_executable(c_agent_protocol_test tests/c_agent_protocol_test.c)
+set_target_properties(c_agent_protocol_test PROPERTIES C_STANDARD 11 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
+target_compile_definitions(c_agent_protocol_test PRIVATE _GNU_SOURCE)
+target_compile_options(c_agent_protocol_test PRIVATE -Wall -Wextra -Werror -pedantic -Wshadow)
+target_include_directories(c_agent_protocol_test PRIVATE ${CJSON_INCLUDE_DIRS})
+target_link_libraries(c_agent_protocol_test PRIVATE cjson)
+
 # The C agent is CERTIFIED: every REQUIRED case of every lane kind passes (about 4 s).
 add_test(NAME CAgent.CertifiedByTheCatalog
          COMMAND indexbus conform --agent $<TARGET_FILE:indexbus-agent-c> --jobs 2
@@ -18,6 +25,8 @@ add_test(NAME CAgent.ImagesBothWaysWithTheReference
 add_test(NAME CAgent.ImagesTestCatchesWrongStride
          COMMAND c_agent_images_test $<TARGET_FILE:indexbus> $<TARGET_FILE:indexbus-agent> $<TARGET_FILE:indexbus-agent-c>
                  wrong-stride)
+# Malformed requests get error replies of the right kind; broken frames end the agent (< 1 s).
+add_test(NAME CAgent.HostileInput COMMAND c_agent_protocol_test $<TARGET_FILE:indexbus-agent-c>)
 # Each test-only defect fails the cases that name the rule it breaks (< 1 s each).
 add_test(NAME CAgent.BrokenWrongStrideFailsEv9
          COMMAND ${CMAKE_COMMAND} -DINDEXBUS=$<TARGET_FILE:indexbus> -DAGENT=$<TARGET_FILE:indexbus-agent-c>
@@ -28,5 +37,5 @@ add_test(NAME CAgent.BrokenDropNewestFailsEv12
                  -DBREAK=drop-newest -DRULE=EV-12 "-DCASES=Required.Events.Drop.OverwritesOldest;Required.Events.Drop.CapacityOneKeepsNewest"
                  -DREPORT=${CMAKE_CURRENT_BINARY_DIR}/broken-drop-newest -P ${CMAKE_CURRENT_SOURCE_DIR}/tests/check_broken.cmake)
 set_tests_properties(CAgent.CertifiedByTheCatalog CAgent.ImagesBothWaysWithTheReference
-                     CAgent.ImagesTestCatchesWrongStride CAgent.BrokenWrongStrideFailsEv9
+                     CAgent.ImagesTestCatchesWrongStride CAgent.HostileInput CAgent.BrokenWrongStrideFailsEv9
                      CAgent.BrokenDropNewestFailsEv12 PROPERTIES LABELS certify TIMEOUT 120)
