@@ -176,6 +176,61 @@ static int run(const char *const argv[]) { /* exit status of a reference tool, o
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+/* Runs `indexbus inspect --json PATH` and returns its parsed output (NULL if it failed). */
+static cJSON *inspect_json(const char *path) {
+  int out[2];
+  if (pipe(out) != 0) die("pipe: %s", strerror(errno));
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], 1);
+    close(out[0]);
+    execl(g_indexbus, g_indexbus, "inspect", "--json", path, (char *)NULL);
+    _exit(127);
+  }
+  close(out[1]);
+  static char text[1 << 20];
+  size_t used = 0;
+  for (ssize_t n; used < sizeof text - 1 && (n = read(out[0], text + used, sizeof text - 1 - used)) > 0;) used += (size_t)n;
+  text[used] = '\0';
+  close(out[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return NULL;
+  return cJSON_Parse(text);
+}
+
+static double number_at(const cJSON *object, const char *name) {
+  const cJSON *item = cJSON_GetObjectItem(object, name);
+  return cJSON_IsNumber(item) ? item->valuedouble : -1;
+}
+
+/* The reference reader (inspect) must see, at the documented offsets, the ring counters the C
+ * agent reports from its own reads: write_seq and every reader's cursor, counts and state. */
+static void compare_ring_states(const char *path, cJSON *states[4]) {
+  cJSON *inspected = inspect_json(path);
+  check(inspected != NULL, "indexbus inspect --json reads the region");
+  const cJSON *lanes = cJSON_GetObjectItem(inspected, "lanes");
+  for (int lane = 1; lane < 4; lane++) {
+    const cJSON *view = cJSON_GetArrayItem(lanes, lane), *mine = states[lane];
+    int same = view != NULL && mine != NULL &&
+               number_at(cJSON_GetObjectItem(view, "cursors"), "write_seq") == number_at(mine, "write_seq");
+    const cJSON *their_readers = cJSON_GetObjectItem(view, "readers"), *my_readers = cJSON_GetObjectItem(mine, "readers");
+    same = same && cJSON_GetArraySize(their_readers) == cJSON_GetArraySize(my_readers);
+    for (int r = 0; same && r < cJSON_GetArraySize(my_readers); r++) {
+      const cJSON *theirs = cJSON_GetArrayItem(their_readers, r), *ours = cJSON_GetArrayItem(my_readers, r);
+      const cJSON *their_state = cJSON_GetObjectItem(theirs, "state"), *our_state = cJSON_GetObjectItem(ours, "state");
+      same = number_at(theirs, "cursor_seq") == number_at(ours, "cursor_seq") &&
+             number_at(theirs, "read") == number_at(ours, "read_count") &&
+             number_at(theirs, "lost") == number_at(ours, "lost_count") && cJSON_IsString(their_state) &&
+             cJSON_IsString(our_state) && strcmp(their_state->valuestring, our_state->valuestring) == 0;
+    }
+    char what[160];
+    snprintf(what, sizeof what, "lane %d: indexbus inspect reads the same ring counters the C agent reports", lane);
+    check(same, what);
+  }
+  cJSON_Delete(inspected);
+}
+
 static uint8_t *read_file(const char *path, size_t *bytes) {
   int fd = open(path, O_RDONLY);
   struct stat st;
@@ -200,7 +255,7 @@ static uint8_t *read_file(const char *path, size_t *bytes) {
       "sequenced_slots:capacity=4,slot=8,on_full=block,readers=3,gates=1<0/2<1",                                   \
       "journal:capacity=2,slot=24,on_full=block,readers=2,timeout_ns=1000000000"
 
-static void drive_every_kind(agent *a) {
+static void drive_every_kind(agent *a, cJSON *states[4]) {
   cJSON *result = NULL;
   const char *attaches[] = {
       "{\"type\":\"attach\",\"lane\":0,\"role\":\"producer\"}", "{\"type\":\"attach\",\"lane\":0,\"role\":\"consumer\"}",
@@ -241,6 +296,13 @@ static void drive_every_kind(agent *a) {
   expect(a, "{\"type\":\"op\",\"lane\":3,\"role\":\"reader\",\"reader\":0,\"op\":\"read_at\",\"seq\":0}", "Evicted", NULL);
   expect(a, "{\"type\":\"op\",\"lane\":3,\"role\":\"reader\",\"reader\":0,\"op\":\"read_at\",\"seq\":2}", "Entry", "12");
   expect(a, "{\"type\":\"op\",\"lane\":3,\"role\":\"reader\",\"reader\":0,\"op\":\"read_at\",\"seq\":3}", "NotYet", NULL);
+  for (int lane = 0; lane < 4; lane++) { /* kept for compare_ring_states */
+    char json[64];
+    snprintf(json, sizeof json, "{\"type\":\"lane_state\",\"lane\":%d}", lane);
+    cJSON *reply = call(a, json, &result);
+    states[lane] = cJSON_Duplicate(result, 1);
+    cJSON_Delete(reply);
+  }
 }
 
 int main(int argc, char **argv) {
@@ -262,7 +324,7 @@ int main(int argc, char **argv) {
   snprintf(ref_path, sizeof ref_path, "%s/ref", g_dir);
   snprintf(cmp_path, sizeof cmp_path, "%s/cmp", g_dir);
   snprintf(shared_path, sizeof shared_path, "%s/shared", g_dir);
-  cJSON *result = NULL;
+  cJSON *result = NULL, *states[4] = {NULL, NULL, NULL, NULL};
 
   /* 1. The C agent makes and drives a region; the reference validator accepts it. */
   agent c = start(argv[3], "c-agent");
@@ -270,10 +332,12 @@ int main(int argc, char **argv) {
   cJSON_Delete(call(&c, json, &result)); /* a fresh image, kept untouched for step 2 */
   snprintf(json, sizeof json, "{\"type\":\"create_region\",\"path\":\"%s\",\"lanes\":%s}", c_path, LANES_JSON);
   cJSON_Delete(call(&c, json, &result));
-  drive_every_kind(&c);
+  drive_every_kind(&c, states);
+  compare_ring_states(c_path, states); /* while attached: a Journal detach changes the state */
   stop(&c);
   const char *inspect_c[] = {g_indexbus, "inspect", c_path, NULL};
   check(run(inspect_c) == 0, "indexbus inspect accepts the region the C agent made and drove");
+  for (int lane = 0; lane < 4; lane++) cJSON_Delete(states[lane]);
 
   /* 2. Same lanes, same bytes as the reference creator (but pid, creation id and checksum). */
   const char *create_ref[] = {g_indexbus, "create", ref_path, "--lane", "events:capacity=4,slot=16,on_full=block",
@@ -305,8 +369,10 @@ int main(int argc, char **argv) {
   const cJSON *lane_count = cJSON_GetObjectItem(result, "lane_count");
   check(cJSON_IsNumber(lane_count) && lane_count->valuedouble == 4, "the C agent opens indexbus create's image: 4 lanes");
   cJSON_Delete(opened);
-  drive_every_kind(&c);
+  drive_every_kind(&c, states);
+  compare_ring_states(ref_path, states);
   stop(&c);
+  for (int lane = 0; lane < 4; lane++) cJSON_Delete(states[lane]);
   const char *inspect_ref[] = {g_indexbus, "inspect", ref_path, NULL};
   check(run(inspect_ref) == 0, "indexbus inspect accepts the reference image after the C agent drove it");
 
