@@ -308,9 +308,13 @@ static int handle_open(uint64_t id, const cJSON *request) {
   problem p = {{0}};
   const char *path = get_string(request, "path", 1, &p);
   if (path == NULL) return send_error(id, "bad_request", NULL, "%s", p.reason);
+  /* The default Ready wait is 2 s (layout.md), but the reply must come within deadline_ms. */
+  uint64_t deadline_ms = 0, ready_timeout_ns = 2000000000u;
+  if (get_u64(request, "deadline_ms", 0, 0, &deadline_ms, &p) != 0) return send_error(id, "bad_request", NULL, "%s", p.reason);
+  if (deadline_ms != 0 && deadline_ms < 4000) ready_timeout_ns = deadline_ms * 1000000u / 2;
   release_roles();
   ibc_error error = {0};
-  if (ibc_region_open(&g_region, path, 2000000000u, &error) != 0)
+  if (ibc_region_open(&g_region, path, ready_timeout_ns, &error) != 0)
     return send_error(id, "region", error.code, "%s", error.message);
   adopt_region();
   cJSON *result = cJSON_CreateObject();
