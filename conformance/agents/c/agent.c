@@ -2,7 +2,7 @@
  * spec/layout.md and spec/v1-semantics.md only. It speaks the framed JSON protocol on stdin and
  * stdout (logs go to stderr) and drives the lanes of one region at a time.
  *
- * Usage: indexbus-agent-c [--break wrong-stride|drop-newest]   (the breaks are for tests only) */
+ * Usage: indexbus-agent-c [--break wrong-stride|drop-newest|no-checksum]   (breaks: tests only) */
 
 #include "lanes.h"
 #include "region.h"
@@ -577,12 +577,13 @@ int main(int argc, char **argv) {
       k++;
       if (strcmp(argv[k], "wrong-stride") == 0) ibc_defect = IBC_BREAK_WRONG_STRIDE;
       else if (strcmp(argv[k], "drop-newest") == 0) ibc_defect = IBC_BREAK_DROP_NEWEST;
+      else if (strcmp(argv[k], "no-checksum") == 0) ibc_defect = IBC_BREAK_NO_CHECKSUM;
       else {
-        fprintf(stderr, "indexbus-agent-c: --break %s is not wrong-stride or drop-newest\n", argv[k]);
+        fprintf(stderr, "indexbus-agent-c: --break %s is not wrong-stride, drop-newest or no-checksum\n", argv[k]);
         return 2;
       }
     } else {
-      fprintf(stderr, "indexbus-agent-c: unknown argument %s (usage: [--break wrong-stride|drop-newest])\n", argv[k]);
+      fprintf(stderr, "indexbus-agent-c: unknown argument %s (usage: [--break wrong-stride|drop-newest|no-checksum])\n", argv[k]);
       return 2;
     }
   }

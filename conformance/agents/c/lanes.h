@@ -25,7 +25,7 @@ typedef struct {
 } ibc_result;
 
 /* Test-only defects (`--break NAME`): a certification test proves each is caught. */
-typedef enum { IBC_BREAK_NONE, IBC_BREAK_WRONG_STRIDE, IBC_BREAK_DROP_NEWEST } ibc_break;
+typedef enum { IBC_BREAK_NONE, IBC_BREAK_WRONG_STRIDE, IBC_BREAK_DROP_NEWEST, IBC_BREAK_NO_CHECKSUM } ibc_break;
 extern ibc_break ibc_defect;
 
 /* Attach outcomes besides 0. */

@@ -26,7 +26,12 @@ add_test(NAME CAgent.ImagesTestCatchesWrongStride
          COMMAND c_agent_images_test $<TARGET_FILE:indexbus> $<TARGET_FILE:indexbus-agent> $<TARGET_FILE:indexbus-agent-c>
                  wrong-stride)
 # Malformed requests get error replies of the right kind; broken frames end the agent (< 1 s).
-add_test(NAME CAgent.HostileInput COMMAND c_agent_protocol_test $<TARGET_FILE:indexbus-agent-c>)
+# ... and every image of the region corpus gets the error code its file name says (< 2 s).
+add_test(NAME CAgent.HostileInput COMMAND c_agent_protocol_test $<TARGET_FILE:indexbus-agent-c>
+                                          ${PROJECT_SOURCE_DIR}/fuzz/corpus/region_header)
+# The corpus check can fail: a validator that skips the checksum must be caught (< 1 s).
+add_test(NAME CAgent.CorpusCatchesNoChecksum COMMAND c_agent_protocol_test $<TARGET_FILE:indexbus-agent-c>
+                                                      ${PROJECT_SOURCE_DIR}/fuzz/corpus/region_header no-checksum)
 # Each test-only defect fails the cases that name the rule it breaks (< 1 s each).
 add_test(NAME CAgent.BrokenWrongStrideFailsEv9
          COMMAND ${CMAKE_COMMAND} -DINDEXBUS=$<TARGET_FILE:indexbus> -DAGENT=$<TARGET_FILE:indexbus-agent-c>
@@ -37,5 +42,6 @@ add_test(NAME CAgent.BrokenDropNewestFailsEv12
                  -DBREAK=drop-newest -DRULE=EV-12 "-DCASES=Required.Events.Drop.OverwritesOldest;Required.Events.Drop.CapacityOneKeepsNewest"
                  -DREPORT=${CMAKE_CURRENT_BINARY_DIR}/broken-drop-newest -P ${CMAKE_CURRENT_SOURCE_DIR}/tests/check_broken.cmake)
 set_tests_properties(CAgent.CertifiedByTheCatalog CAgent.ImagesBothWaysWithTheReference
-                     CAgent.ImagesTestCatchesWrongStride CAgent.HostileInput CAgent.BrokenWrongStrideFailsEv9
+                     CAgent.ImagesTestCatchesWrongStride CAgent.HostileInput CAgent.CorpusCatchesNoChecksum
+                     CAgent.BrokenWrongStrideFailsEv9
                      CAgent.BrokenDropNewestFailsEv12 PROPERTIES LABELS certify TIMEOUT 120)

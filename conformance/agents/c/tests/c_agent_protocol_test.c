@@ -3,10 +3,19 @@
  * goes on; a frame that breaks the framing rules ends the agent (no reply, no crash, no hang);
  * a failed create leaves no file behind (REG-1).
  *
- * Usage: c_agent_protocol_test C_AGENT. Every reply is awaited at most 5 s; a watchdog alarm
+ * With a CORPUS directory (fuzz/corpus/region_header, files named NAME.ErrorCode.bin or
+ * valid_NAME.bin) it also opens every image there and requires the error code its name gives:
+ * the C validator, written from layout.md, against the corpus the reference validator is held to.
+ * (LaneStateCorrupt is not an open error: those images open; a Creating image whose creator is
+ * dead is Stale before any validation.)
+ *
+ * Usage: c_agent_protocol_test C_AGENT [CORPUS [BREAK]]. With BREAK (e.g. no-checksum) only the
+ * corpus check runs, against `C_AGENT --break BREAK`, and the test passes only if it fails. Every reply is awaited at most 5 s; a watchdog alarm
  * ends the test after 60 s; the scratch directory is removed at the end. */
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -19,6 +28,7 @@
 
 static int g_failures;
 static char g_dir[256];
+static const char *g_break; /* BREAK: the corpus check alone, which must then fail */
 
 static void check(int ok, const char *what) {
   printf("%s %s\n", ok ? "ok  " : "FAIL", what);
@@ -63,7 +73,8 @@ static agent start(const char *path) {
     dup2(from[1], 1);
     close(to[1]);
     close(from[0]);
-    execl(path, path, (char *)NULL);
+    if (g_break != NULL) execl(path, path, "--break", g_break, (char *)NULL);
+    else execl(path, path, (char *)NULL);
     _exit(127);
   }
   close(to[0]);
@@ -134,9 +145,75 @@ static void expect_protocol_error(const char *agent_path, uint32_t length, const
   check(!replied && status != -1 && WIFEXITED(status) && WEXITSTATUS(status) != 0, text);
 }
 
+static void copy_file(const char *from, const char *to) {
+  int in = open(from, O_RDONLY), out = open(to, O_CREAT | O_EXCL | O_WRONLY, 0600);
+  char buffer[65536];
+  ssize_t n = 0;
+  while (in >= 0 && out >= 0 && (n = read(in, buffer, sizeof buffer)) > 0)
+    if (write(out, buffer, (size_t)n) != n) break;
+  if (in >= 0) close(in);
+  if (out >= 0) close(out);
+}
+
+static void check_corpus(const char *agent_path, const char *corpus) {
+  DIR *dir = opendir(corpus);
+  check(dir != NULL, "the corpus directory opens");
+  if (dir == NULL) return;
+  agent a = start(agent_path);
+  char image[512], json[1024], expected[64], what[512];
+  int files = 0, id = 1;
+  for (struct dirent *entry; (entry = readdir(dir)) != NULL;) {
+    const char *name = entry->d_name;
+    size_t length = strlen(name);
+    if (length < 5 || strcmp(name + length - 4, ".bin") != 0) continue;
+    const char *dot = strchr(name, '.');
+    size_t code_bytes = (size_t)(name + length - 4 - dot);
+    if (strncmp(name, "valid_", 6) == 0 || dot == name + length - 4) snprintf(expected, sizeof expected, "ok");
+    else snprintf(expected, sizeof expected, "%.*s", (int)(code_bytes - 1), dot + 1);
+    if (strcmp(expected, "LaneStateCorrupt") == 0) snprintf(expected, sizeof expected, "ok");
+    snprintf(image, sizeof image, "%s/corpus-%d", g_dir, files);
+    snprintf(json, sizeof json, "%s/%s", corpus, name);
+    copy_file(json, image);
+    /* layout.md, opener step 4: a Creating image (magic 0 or INDEXBUS) whose creator_pid names no
+     * live process is Stale at once, before validation (which the corpus names describe). */
+    uint8_t head[72] = {0};
+    int fd = open(image, O_RDONLY);
+    ssize_t head_bytes = fd >= 0 ? read(fd, head, sizeof head) : 0;
+    if (fd >= 0) close(fd);
+    uint64_t magic = 0;
+    uint32_t creator_pid = 0, init_state = 1;
+    memcpy(&magic, head, 8);
+    memcpy(&creator_pid, head + 36, 4);
+    memcpy(&init_state, head + 64, 4);
+    int creator_alive = creator_pid != 0 && creator_pid <= (1u << 22) && (kill((pid_t)creator_pid, 0) == 0 || errno == EPERM);
+    if (head_bytes == (ssize_t)sizeof head && init_state == 0 && creator_pid != 0 && !creator_alive &&
+        (magic == 0 || magic == UINT64_C(0x5355425845444E49)))
+      snprintf(expected, sizeof expected, "Stale");
+    snprintf(json, sizeof json, "{\"id\":%d,\"type\":\"open_region\",\"deadline_ms\":400,\"path\":\"%s\"}", id++, image);
+    send_raw(&a, (uint32_t)strlen(json), json, strlen(json));
+    cJSON *reply = receive(&a);
+    const cJSON *type = cJSON_GetObjectItem(reply, "type");
+    const cJSON *code = cJSON_GetObjectItem(cJSON_GetObjectItem(reply, "error"), "code");
+    const char *got = !cJSON_IsString(type) ? "no reply"
+                      : strcmp(type->valuestring, "ok") == 0 ? "ok"
+                      : cJSON_IsString(code) ? code->valuestring : "an error without code";
+    int ok = strcmp(got, expected) == 0;
+    snprintf(what, sizeof what, "corpus %s: %s (got %s)", name, expected, got);
+    if (!ok) check(0, what);
+    cJSON_Delete(reply);
+    unlink(image);
+    files++;
+  }
+  closedir(dir);
+  close(a.to_fd);
+  finish(&a);
+  snprintf(what, sizeof what, "the C validator judges all %d corpus images as their names say", files);
+  check(files > 100, what);
+}
+
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: %s C_AGENT\n", argv[0]);
+  if (argc < 2 || argc > 4) {
+    fprintf(stderr, "usage: %s C_AGENT [CORPUS [BREAK]]\n", argv[0]);
     return 2;
   }
   alarm(60);
@@ -146,6 +223,14 @@ int main(int argc, char **argv) {
   if (mkdtemp(g_dir) == NULL) return 3;
   char region[512], json[2048];
   snprintf(region, sizeof region, "%s/r", g_dir);
+  if (argc == 4) { /* the checker's own check: a broken validator must not pass the corpus */
+    g_break = argv[3];
+    check_corpus(argv[1], argv[2]);
+    rmdir(g_dir);
+    printf("%s: --break %s failed %d check(s)\n", g_failures ? "PASSED (caught)" : "FAILED (not caught)", g_break,
+           g_failures);
+    return g_failures ? 0 : 1;
+  }
 
   agent a = start(argv[1]);
   expect_reply(&a, "{\"id\":1,\"type\":\"op\",\"deadline_ms\":5000,\"lane\":0,\"role\":\"producer\",\"op\":\"close\"}",
@@ -211,6 +296,7 @@ int main(int argc, char **argv) {
   expect_protocol_error(argv[1], 9, "{\"a\":\"\xff\"}", 9, "invalid UTF-8");
   expect_protocol_error(argv[1], 136, deep, 136, "more than 64 levels deep");
 
+  if (argc == 3) check_corpus(argv[1], argv[2]);
   unlink(region);
   snprintf(json, sizeof json, "%s2", region);
   unlink(json);
