@@ -24,8 +24,14 @@
 
 static ibc_region g_region;
 static ibc_lane g_lanes[IBC_LANE_COUNT_MAX];
-static uint8_t g_payload[MAX_FRAME_BYTES / 2]; /* decoded payload_hex; a frame bounds its size */
-static uint8_t g_out[IBC_SLOT_PAYLOAD_BYTES_MAX + 8];
+/* Buffers allocated once at start-up (none on a lane call): a decoded payload_hex, whose size a
+ * frame bounds; a read's copy; its hex text. */
+#define PAYLOAD_MAX_BYTES (MAX_FRAME_BYTES / 2)
+#define OUT_MAX_BYTES (IBC_SLOT_PAYLOAD_BYTES_MAX + 8)
+static uint8_t *g_payload;
+static uint8_t *g_out;
+static char *g_out_hex;
+static uint8_t *g_body; /* one frame's JSON text */
 
 /* ---- framing ---------------------------------------------------------------------------- */
 
@@ -196,7 +202,7 @@ static int get_payload(const cJSON *object, uint32_t *length, problem *p) {
   const char *hex = get_string(object, "payload_hex", 1, p);
   if (hex == NULL) return -1;
   size_t digits = strlen(hex);
-  if (digits % 2 != 0 || digits / 2 > sizeof g_payload) return bad(p, "field %s is not an even-length hex string", "payload_hex");
+  if (digits % 2 != 0 || digits / 2 > PAYLOAD_MAX_BYTES) return bad(p, "field %s is not an even-length hex string", "payload_hex");
   for (size_t k = 0; k < digits / 2; k++) {
     int hi = hex_digit(hex[2 * k]), lo = hex_digit(hex[2 * k + 1]);
     if (hi < 0 || lo < 0) return bad(p, "field %s has a character that is not a hex digit", "payload_hex");
@@ -232,6 +238,16 @@ static void release_roles(void) {
       if (lane->attached[r]) ibc_ring_detach_reader(lane, r);
   }
   ibc_region_unmap(&g_region);
+}
+
+/* Leaves the agent: releases every role and the start-up buffers. */
+static int leave(int status) {
+  release_roles();
+  free(g_body);
+  free(g_payload);
+  free(g_out);
+  free(g_out_hex);
+  return status;
 }
 
 static void adopt_region(void) {
@@ -462,10 +478,13 @@ static cJSON *run_op(const cJSON *request, failure *f) {
   cJSON_AddStringToObject(object, "status", status_name(result.status));
   if (result.status == IBC_ENTRY || (what == CLAIM && result.status == IBC_OK)) add_u64(object, "seq", result.seq);
   if (result.status == IBC_ENTRY) {
-    static char hex[2 * sizeof g_out + 1];
-    for (uint32_t k = 0; k < result.length; k++) snprintf(hex + 2 * k, 3, "%02x", g_out[k]);
-    hex[2 * result.length] = '\0';
-    cJSON_AddStringToObject(object, "payload_hex", hex);
+    static const char digits[] = "0123456789abcdef";
+    for (uint32_t k = 0; k < result.length; k++) {
+      g_out_hex[2 * k] = digits[g_out[k] >> 4];
+      g_out_hex[2 * k + 1] = digits[g_out[k] & 15];
+    }
+    g_out_hex[2 * result.length] = '\0';
+    cJSON_AddStringToObject(object, "payload_hex", g_out_hex);
   }
   if (result.status == IBC_LOST) add_u64(object, "lost_count", result.lost_count);
   add_u64(object, "invoked_ns", invoked_ns);
@@ -587,8 +606,15 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
+  uint8_t *body = g_body = malloc(MAX_FRAME_BYTES + 1);
+  g_payload = malloc(PAYLOAD_MAX_BYTES);
+  g_out = malloc(OUT_MAX_BYTES);
+  g_out_hex = malloc(2 * OUT_MAX_BYTES + 1);
+  if (body == NULL || g_payload == NULL || g_out == NULL || g_out_hex == NULL) {
+    fprintf(stderr, "indexbus-agent-c: out of memory at start-up\n");
+    return leave(1);
+  }
   send_hello();
-  static uint8_t body[MAX_FRAME_BYTES + 1];
   for (;;) {
     uint8_t prefix[4];
     int got = read_exact(prefix, 4);
@@ -600,8 +626,7 @@ int main(int argc, char **argv) {
     uint32_t length = (uint32_t)prefix[0] | (uint32_t)prefix[1] << 8 | (uint32_t)prefix[2] << 16 | (uint32_t)prefix[3] << 24;
     if (length < 2 || length > MAX_FRAME_BYTES) { /* never allocate or wait for such a body */
       fprintf(stderr, "indexbus-agent-c: protocol error: frame length %u is not in [2, %u]\n", length, MAX_FRAME_BYTES);
-      release_roles();
-      return 1;
+      return leave(1);
     }
     if (read_exact(body, length) != 1) {
       fprintf(stderr, "indexbus-agent-c: stdin ended inside a frame body\n");
@@ -614,8 +639,7 @@ int main(int argc, char **argv) {
     if (request == NULL || !cJSON_IsObject(request) || !depth_ok(request, 1) || end != (const char *)body + length) {
       fprintf(stderr, "indexbus-agent-c: protocol error: the frame is not one JSON object (UTF-8, <= 64 deep)\n");
       cJSON_Delete(request);
-      release_roles();
-      return 1;
+      return leave(1);
     }
     problem p = {{0}};
     uint64_t id = 0;
@@ -639,6 +663,5 @@ int main(int argc, char **argv) {
     }
     cJSON_Delete(request);
   }
-  release_roles();
-  return 0;
+  return leave(0);
 }

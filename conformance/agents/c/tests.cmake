@@ -45,3 +45,14 @@ set_tests_properties(CAgent.CertifiedByTheCatalog CAgent.ImagesBothWaysWithTheRe
                      CAgent.ImagesTestCatchesWrongStride CAgent.HostileInput CAgent.CorpusCatchesNoChecksum
                      CAgent.BrokenWrongStrideFailsEv9
                      CAgent.BrokenDropNewestFailsEv12 PROPERTIES LABELS certify TIMEOUT 120)
+
+# The same hostile-input, corpus and images tests on the agent built with ASan + UBSan (about 5 s).
+if(TARGET indexbus-agent-c-asan)
+  add_test(NAME CAgent.Asan.HostileInput COMMAND c_agent_protocol_test $<TARGET_FILE:indexbus-agent-c-asan>
+                                                 ${PROJECT_SOURCE_DIR}/fuzz/corpus/region_header)
+  add_test(NAME CAgent.Asan.ImagesBothWaysWithTheReference
+           COMMAND c_agent_images_test $<TARGET_FILE:indexbus> $<TARGET_FILE:indexbus-agent>
+                   $<TARGET_FILE:indexbus-agent-c-asan>)
+  set_tests_properties(CAgent.Asan.HostileInput CAgent.Asan.ImagesBothWaysWithTheReference PROPERTIES
+                       LABELS certify TIMEOUT 120 ENVIRONMENT "ASAN_OPTIONS=abort_on_error=0;UBSAN_OPTIONS=print_stacktrace=1")
+endif()
