@@ -10,6 +10,7 @@
 #include "region.h"
 #include "slots.h"
 
+#include <assert.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -83,6 +84,8 @@ ibc_result ibc_events_write(ibc_lane *lane, const uint8_t *payload, uint32_t len
   ibc_events_header *h = ibc_events(lane);
   const uint64_t capacity = lane->d.capacity_slots;
   const uint64_t w = lane->w;
+  assert(lane->producer_attached);
+  assert(lane->d.kind == IBC_EVENTS);
   /* Checks first; nothing is written if one fails (EV-14): Closed, TooLarge, then space. */
   if (atomic_load_explicit(&h->closed, memory_order_seq_cst) != 0) return (ibc_result){.status = IBC_CLOSED};
   if (length > lane->d.slot_payload_bytes) return (ibc_result){.status = IBC_TOO_LARGE};
@@ -93,8 +96,9 @@ ibc_result ibc_events_write(ibc_lane *lane, const uint8_t *payload, uint32_t len
       if (!blocking) return (ibc_result){.status = IBC_FULL};
       if (ibc_wait_round(deadline_ns, round)) return (ibc_result){.status = IBC_TIMEOUT};
     }
+    assert(w - lane->cached_min < capacity); /* the slot is ours: read_seq > w - C */
     ibc_slot_header *slot = ibc_slot(lane, w);
-    memcpy((void *)ibc_slot_words(slot), payload, length); /* the slot is ours: read_seq > w - C */
+    memcpy((void *)ibc_slot_words(slot), payload, length);
     atomic_store_explicit(&slot->payload_bytes, length, memory_order_relaxed);
     atomic_store_explicit(&h->write_seq, w + 1, memory_order_release);
     atomic_store_explicit(&slot->stamp, 2 * w + 2, memory_order_seq_cst); /* publish */
@@ -155,6 +159,7 @@ static ibc_result lost(ibc_lane *lane, uint64_t r, uint64_t stamp_found) {
   lane->cached_w[0] = w;
   uint64_t oldest = w > capacity ? w - capacity : 0;
   uint64_t next = r + 1 > oldest ? r + 1 : oldest;
+  assert(next > r); /* a Lost always moves the cursor */
   atomic_store_explicit(&h->lost_count, atomic_load_explicit(&h->lost_count, memory_order_relaxed) + (next - r),
                         memory_order_relaxed);
   atomic_store_explicit(&h->read_seq, next, memory_order_release);
@@ -166,6 +171,8 @@ static ibc_result try_read_once(ibc_lane *lane, uint8_t *out, int check_closed) 
   ibc_events_header *h = ibc_events(lane);
   const uint64_t capacity = lane->d.capacity_slots;
   const uint64_t r = lane->next[0];
+  assert(lane->attached[0]);
+  assert(lane->d.kind == IBC_EVENTS);
   if (lane->d.on_full == IBC_BLOCK) {
     ibc_slot_header *slot = ibc_slot(lane, r);
     if (atomic_load_explicit(&slot->stamp, memory_order_seq_cst) == 2 * r + 2) {

@@ -10,6 +10,8 @@
 #include "region.h"
 #include "slots.h"
 
+#include <assert.h>
+
 static uint64_t oldest_of(uint64_t w, uint64_t capacity) { return w > capacity ? w - capacity : 0; }
 
 static void publish_entry(ibc_lane *lane, uint64_t w, const uint8_t *payload, uint32_t length, int stamp_odd) {
@@ -271,6 +273,7 @@ int ibc_seq_publish(ibc_lane *lane, uint64_t seq, const uint8_t *payload, uint32
     return 0;
   }
   if (!lane->claim_outstanding || seq != lane->w) return -1;
+  assert(lane->producer_attached);
   if (length > lane->d.slot_payload_bytes) {
     *result = (ibc_result){.status = IBC_TOO_LARGE}; /* SS-2: the claim is kept */
     return 0;
@@ -302,6 +305,8 @@ static uint64_t seq_lost_target(ibc_lane *lane, uint64_t r, uint64_t w) {
 }
 
 static ibc_result report_lost(ibc_lane *lane, uint32_t reader, ibc_reader_record *record, uint64_t r, uint64_t next) {
+  assert(next > r); /* a Lost always moves the cursor */
+  assert(reader < IBC_READER_COUNT_MAX);
   add_relaxed(&record->lost_count, next - r);
   lane->next[reader] = next;
   if (lane->d.kind != IBC_JOURNAL) publish_cursor(lane, record, next); /* Journal: only commit stores it */
@@ -315,6 +320,8 @@ static ibc_result ring_try_read(ibc_lane *lane, uint32_t reader, uint8_t *out) {
   const uint64_t capacity = lane->d.capacity_slots;
   const uint64_t r = lane->next[reader];
   const int drop = lane->d.on_full == IBC_DROP;
+  assert(lane->attached[reader]);
+  assert(lane->record[reader] < lane->d.reader_count);
   if (lane->d.kind == IBC_JOURNAL) {
     if (!journal_alive(lane, record)) return (ibc_result){.status = IBC_EVICTED};
     if (lane->pending_lost[reader] != 0) { /* counted at attach already */

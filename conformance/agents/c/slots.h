@@ -4,6 +4,7 @@
 
 #include "lanes.h"
 
+#include <assert.h>
 #include <string.h>
 
 /* Slot k of a lane: slots start after the lane header (and, on ring lanes, the reader records)
@@ -15,6 +16,8 @@ static inline ibc_slot_header *ibc_slot(const ibc_lane *lane, uint64_t seq) {
   uint64_t stride_bytes = ibc_slot_stride_bytes(lane->d.slot_payload_bytes);
   if (ibc_defect == IBC_BREAK_WRONG_STRIDE) stride_bytes = IBC_SLOT_HEADER_BYTES; /* forgets the payload */
   uint64_t index = seq & ((uint64_t)lane->d.capacity_slots - 1);
+  assert(index < lane->d.capacity_slots);
+  assert(first_bytes + (index + 1) * stride_bytes <= lane->d.block_bytes); /* never outside the block */
   return (ibc_slot_header *)(lane->block + first_bytes + index * stride_bytes);
 }
 
@@ -24,6 +27,7 @@ static inline _Atomic uint64_t *ibc_slot_words(ibc_slot_header *slot) {
 
 /* Payload as whole 8-byte words, each a release store; the last partial word zero-padded. */
 static inline void ibc_store_payload(ibc_slot_header *slot, const uint8_t *payload, uint32_t length) {
+  assert(length <= IBC_SLOT_PAYLOAD_BYTES_MAX);
   _Atomic uint64_t *words = ibc_slot_words(slot);
   for (uint32_t k = 0; k < (length + 7) / 8; k++) {
     uint64_t word = 0;
@@ -39,6 +43,7 @@ static inline void ibc_store_payload(ibc_slot_header *slot, const uint8_t *paylo
 static inline uint32_t ibc_load_payload(const ibc_lane *lane, ibc_slot_header *slot, uint8_t *out) {
   uint32_t length = atomic_load_explicit(&slot->payload_bytes, memory_order_acquire);
   if (length > lane->d.slot_payload_bytes) length = lane->d.slot_payload_bytes;
+  assert(length <= lane->d.slot_payload_bytes);
   _Atomic uint64_t *words = ibc_slot_words(slot);
   for (uint32_t k = 0; k < (length + 7) / 8; k++) {
     uint64_t word = atomic_load_explicit(&words[k], memory_order_acquire);
