@@ -6,7 +6,9 @@
  *  2. its fresh image equals the one `indexbus create` makes for the same lanes, byte for byte,
  *     except creator_pid, creation_id and checksum (which depends on them);
  *  3. the C agent opens a region `indexbus create` made and drives it, and an Events lane is
- *     shared live between the reference agent and the C agent (C producer -> reference consumer).
+ *     shared live between the reference agent and the C agent (C producer -> reference consumer);
+ *  4. the two agents run batch scripts at the same time on shared lanes (Block: C producer,
+ *     reference consumer; Drop: the other way round), and every read is explained by one FIFO.
  *
  * Usage: c_agent_images_test INDEXBUS REFERENCE_AGENT C_AGENT [BREAK]. With BREAK the C agent runs
  * with `--break BREAK` and the test passes only if some check above fails (it can fail). Bounded: every reply is awaited
@@ -24,6 +26,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char g_dir[256];
@@ -33,7 +36,7 @@ static const char *g_break; /* a --break NAME for the C agent: the checks above 
 
 static void cleanup(void) {
   if (g_dir[0] == '\0') return;
-  const char *names[] = {"c", "ref", "cmp", "shared"};
+  const char *names[] = {"c", "ref", "cmp", "shared", "together"};
   char path[512];
   for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
     snprintf(path, sizeof path, "%s/%s", g_dir, names[k]);
@@ -147,6 +150,138 @@ static cJSON *call(agent *a, const char *json, cJSON **result) {
   }
   *result = cJSON_GetObjectItem(reply, "result");
   return reply;
+}
+
+static void send_request(agent *a, cJSON *request) { /* takes ownership */
+  cJSON_AddNumberToObject(request, "id", (double)a->next_id++);
+  char *text = cJSON_PrintUnformatted(request);
+  uint32_t length = (uint32_t)strlen(text);
+  uint8_t prefix[4] = {(uint8_t)length, (uint8_t)(length >> 8), (uint8_t)(length >> 16), (uint8_t)(length >> 24)};
+  if (write(a->to_fd, prefix, 4) != 4 || write(a->to_fd, text, length) != (ssize_t)length) die("%s: write", a->name);
+  free(text);
+  cJSON_Delete(request);
+}
+
+/* Entry k's bytes: 1 to 16 of them, each a function of k, so a torn or misplaced copy shows. */
+static void payload_hex_of(uint64_t k, char *hex) {
+  size_t bytes = 1 + k % 16;
+  for (size_t j = 0; j < bytes; j++) snprintf(hex + 2 * j, 3, "%02x", (unsigned)((k * 7 + j * 13) & 0xFF));
+}
+
+/* A script of n copies of one op; writes carry entry k's payload. */
+static cJSON *script(uint32_t lane, const char *role, const char *op, uint64_t timeout_ns, uint32_t n,
+                     unsigned long long start_at_ns) {
+  cJSON *request = cJSON_CreateObject(), *ops = cJSON_AddArrayToObject(request, "ops");
+  cJSON_AddStringToObject(request, "type", "run_script");
+  cJSON_AddNumberToObject(request, "deadline_ms", 30000);
+  char text[32];
+  snprintf(text, sizeof text, "%llu", start_at_ns);
+  cJSON_AddRawToObject(request, "start_at_ns", text);
+  for (uint32_t k = 0; k < n; k++) {
+    cJSON *item = cJSON_CreateObject();
+    cJSON_AddNumberToObject(item, "lane", lane);
+    cJSON_AddStringToObject(item, "role", role);
+    cJSON_AddStringToObject(item, "op", op);
+    if (timeout_ns != 0) cJSON_AddNumberToObject(item, "timeout_ns", (double)timeout_ns);
+    if (strstr(op, "write") != NULL) {
+      char hex[40] = {0};
+      payload_hex_of(k, hex);
+      cJSON_AddStringToObject(item, "payload_hex", hex);
+    }
+    cJSON_AddItemToArray(ops, item);
+  }
+  return request;
+}
+
+static const cJSON *history_of(agent *a, cJSON *reply) {
+  const cJSON *type = cJSON_GetObjectItem(reply, "type");
+  if (!cJSON_IsString(type) || strcmp(type->valuestring, "ok") != 0) die("%s: run_script failed", a->name);
+  return cJSON_GetObjectItem(cJSON_GetObjectItem(reply, "result"), "history");
+}
+
+/* Every read of a consumer's history is explained by one FIFO of the producer's entries: an Entry
+ * is the next position and carries that entry's bytes; a Lost skips exactly its count (EV-4,
+ * EV-8, EV-9). Returns the final position, or -1 at the first read that no order explains. */
+static long long replay_reads(const cJSON *history, int lost_allowed) {
+  long long position = 0;
+  for (const cJSON *item = history->child; item != NULL; item = item->next) {
+    const char *status = cJSON_GetObjectItem(item, "status")->valuestring;
+    if (strcmp(status, "Entry") == 0) {
+      char hex[40] = {0};
+      payload_hex_of((uint64_t)position, hex);
+      const cJSON *seq = cJSON_GetObjectItem(item, "seq"), *payload = cJSON_GetObjectItem(item, "payload_hex");
+      if (!cJSON_IsNumber(seq) || seq->valuedouble != (double)position || !cJSON_IsString(payload) ||
+          strcmp(payload->valuestring, hex) != 0)
+        return -1;
+      position++;
+    } else if (strcmp(status, "Lost") == 0) {
+      const cJSON *count = cJSON_GetObjectItem(item, "lost_count");
+      if (!lost_allowed || !cJSON_IsNumber(count) || count->valuedouble < 1) return -1;
+      position += (long long)count->valuedouble;
+    } else if (strcmp(status, "Timeout") != 0 && strcmp(status, "Empty") != 0) {
+      return -1;
+    }
+  }
+  return position;
+}
+
+/* Both agents run a script at once, from the same start time, on one shared lane. */
+static void run_together(agent *producer, cJSON *producer_script, agent *consumer, cJSON *consumer_script,
+                         cJSON **producer_reply, cJSON **consumer_reply) {
+  send_request(producer, producer_script);
+  send_request(consumer, consumer_script);
+  *producer_reply = receive(producer);
+  *consumer_reply = receive(consumer);
+}
+
+static void concurrent_scripts(agent *c, agent *ref, const char *path) {
+  enum { N = 3000 };
+  char json[600];
+  cJSON *result = NULL;
+  snprintf(json, sizeof json, "{\"type\":\"open_region\",\"path\":\"%s\"}", path);
+  cJSON_Delete(call(c, json, &result));
+  cJSON_Delete(call(ref, json, &result));
+  cJSON_Delete(call(c, "{\"type\":\"attach\",\"lane\":0,\"role\":\"producer\"}", &result));
+  cJSON_Delete(call(ref, "{\"type\":\"attach\",\"lane\":0,\"role\":\"consumer\"}", &result));
+  cJSON_Delete(call(ref, "{\"type\":\"attach\",\"lane\":1,\"role\":\"producer\"}", &result));
+  cJSON_Delete(call(c, "{\"type\":\"attach\",\"lane\":1,\"role\":\"consumer\"}", &result));
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  unsigned long long start_ns = (unsigned long long)now.tv_sec * 1000000000ull + (unsigned long long)now.tv_nsec + 200000000ull;
+
+  /* Block, C producer -> reference consumer: every write Ok, every read the next entry, untorn. */
+  cJSON *c_reply = NULL, *ref_reply = NULL;
+  run_together(c, script(0, "producer", "write", 2000000000u, N, start_ns), ref,
+               script(0, "consumer", "read", 2000000000u, N, start_ns), &c_reply, &ref_reply);
+  int all_ok = cJSON_GetArraySize(history_of(c, c_reply)) == N;
+  for (const cJSON *item = history_of(c, c_reply)->child; item != NULL; item = item->next)
+    all_ok = all_ok && strcmp(cJSON_GetObjectItem(item, "status")->valuestring, "Ok") == 0;
+  check(all_ok, "concurrent Block: the C producer's 3000 writes all return Ok");
+  check(replay_reads(history_of(ref, ref_reply), 0) == N,
+        "concurrent Block: the reference consumer reads all 3000 in order, exact, nothing lost");
+  cJSON_Delete(c_reply);
+  cJSON_Delete(ref_reply);
+
+  /* Drop, reference producer -> C consumer: reads explained by one FIFO with exact Lost counts. */
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  start_ns = (unsigned long long)now.tv_sec * 1000000000ull + (unsigned long long)now.tv_nsec + 200000000ull;
+  run_together(ref, script(1, "producer", "try_write", 0, N, start_ns), c,
+               script(1, "consumer", "read", 100000u, N, start_ns), &ref_reply, &c_reply);
+  long long position = replay_reads(history_of(c, c_reply), 1);
+  int entries = 0, losses = 0;
+  for (const cJSON *item = history_of(c, c_reply)->child; item != NULL; item = item->next) {
+    entries += strcmp(cJSON_GetObjectItem(item, "status")->valuestring, "Entry") == 0;
+    losses += strcmp(cJSON_GetObjectItem(item, "status")->valuestring, "Lost") == 0;
+  }
+  printf("     concurrent Drop: %d entries, %d Lost reports, position %lld of %d\n", entries, losses, position, (int)N);
+  check(position >= 0 && position <= N, "concurrent Drop: every C read is the next entry, exact, or an exact Lost");
+  cJSON *state_reply = call(c, "{\"type\":\"lane_state\",\"lane\":1}", &result);
+  const cJSON *read_seq = cJSON_GetObjectItem(result, "read_seq");
+  check(cJSON_IsNumber(read_seq) && read_seq->valuedouble == (double)position,
+        "concurrent Drop: read_seq equals the entries read plus lost (EV-11)");
+  cJSON_Delete(state_reply);
+  cJSON_Delete(c_reply);
+  cJSON_Delete(ref_reply);
 }
 
 static void expect(agent *a, const char *json, const char *status, const char *payload_hex) {
@@ -319,11 +454,12 @@ int main(int argc, char **argv) {
     g_dir[0] = '\0';
     die("mkdtemp: %s", strerror(errno));
   }
-  char c_path[512], ref_path[512], cmp_path[512], shared_path[512], json[4096];
+  char c_path[512], ref_path[512], cmp_path[512], shared_path[512], together_path[512], json[4096];
   snprintf(c_path, sizeof c_path, "%s/c", g_dir);
   snprintf(ref_path, sizeof ref_path, "%s/ref", g_dir);
   snprintf(cmp_path, sizeof cmp_path, "%s/cmp", g_dir);
   snprintf(shared_path, sizeof shared_path, "%s/shared", g_dir);
+  snprintf(together_path, sizeof together_path, "%s/together", g_dir);
   cJSON *result = NULL, *states[4] = {NULL, NULL, NULL, NULL};
 
   /* 1. The C agent makes and drives a region; the reference validator accepts it. */
@@ -420,6 +556,18 @@ int main(int argc, char **argv) {
   stop(&ref);
   const char *inspect_shared[] = {g_indexbus, "inspect", shared_path, NULL};
   check(run(inspect_shared) == 0, "indexbus inspect accepts the shared region");
+
+  /* 5. Real concurrency across implementations: batch scripts started together. */
+  const char *create_together[] = {g_indexbus, "create", together_path, "--lane", "events:capacity=8,slot=16,on_full=block",
+                                   "--lane", "events:capacity=8,slot=16,on_full=drop", NULL};
+  check(run(create_together) == 0, "indexbus create makes a region for concurrent scripts");
+  ref = start(argv[2], "reference-agent");
+  c = start(argv[3], "c-agent");
+  concurrent_scripts(&c, &ref, together_path);
+  stop(&c);
+  stop(&ref);
+  const char *inspect_together[] = {g_indexbus, "inspect", together_path, NULL};
+  check(run(inspect_together) == 0, "indexbus inspect accepts the region after the concurrent scripts");
 
   cleanup();
   if (g_break != NULL) { /* the checker's own check: a broken C agent must not pass */
