@@ -23,15 +23,17 @@
 #include "indexbus/sim/command.hpp"
 #endif
 #include "indexbus/region.hpp"
+#include "certify_command.hpp"
+#include "exit_codes.hpp"
 #include "inspect.hpp"
 #include "lane_arg.hpp"
 
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitConformance = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitEnvironment = 3;
+using indexbus::cli::kExitConformance;
+using indexbus::cli::kExitEnvironment;
+using indexbus::cli::kExitOk;
+using indexbus::cli::kExitUsage;
 
 constexpr const char* kExitCodesHelp =
     "Exit codes: 0 ok, 1 conformance failure (or invalid region), 2 usage error, 3 environment error.";
@@ -379,6 +381,8 @@ int main(int argc, char** argv) {
   replay->add_option("--report", replay_report, "Report folder for the replay");
   replay->add_option("--region-dir", replay_region_dir, "Directory for scratch regions (tmpfs)");
 
+  indexbus::cli::CertifyCommand certify(app);
+
   for (auto* sub : {create, inspect, remove, conform, replay}) sub->footer(kExitCodesHelp);
 
 #ifdef INDEXBUS_WITH_SIM
@@ -432,6 +436,7 @@ int main(int argc, char** argv) {
   if (create->parsed()) return run_create(create_path, lane_args, mode_text);
   if (inspect->parsed()) return run_inspect(inspect_path, json);
   if (remove->parsed()) return run_remove(remove_path);
+  if (certify.parsed()) return certify.run();
   if (replay->parsed()) return run_replay(replay_path, replay_report, replay_region_dir);
   if (conform->parsed()) {
     conform_args.seed_given = seed_option->count() > 0;

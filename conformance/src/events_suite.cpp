@@ -1,4 +1,5 @@
 #include "indexbus/conformance/events_suite.hpp"
+#include "indexbus/conformance/rule_tally.hpp"
 
 #include <array>
 #include <cassert>
@@ -22,46 +23,12 @@ constexpr std::array<OpMix, 3> kMixes{{
 }};
 const SuiteOptions kDefaults{};
 
-class Tally {
- public:
-  Tally() {
-    for (const std::string_view id : checked_rule_ids()) {
-      const spec::Rule* rule = spec::find_rule(id);
-      assert(rule != nullptr);
-      RuleOutcome outcome;
-      outcome.rule_id = std::string(id);
-      outcome.title = rule != nullptr ? std::string(rule->title) : std::string();
-      outcomes_.push_back(std::move(outcome));
-    }
-  }
-
-  template <typename Describe>
-  void record(std::string_view rule_id, bool passed, Describe&& describe_failure) {
-    RuleOutcome& outcome = at(rule_id);
-    ++outcome.checks;
-    if (passed) return;
-    if (outcome.failures++ == 0) outcome.first_failure = describe_failure();
-  }
-
-  std::vector<RuleOutcome> take() { return std::move(outcomes_); }
-
- private:
-  RuleOutcome& at(std::string_view rule_id) {
-    for (RuleOutcome& outcome : outcomes_) {
-      if (outcome.rule_id == rule_id) return outcome;
-    }
-    assert(false && "compare_step used a rule missing from checked_rule_ids()");
-    return outcomes_.front();
-  }
-
-  std::vector<RuleOutcome> outcomes_;
-};
 
 // One random sequence on one fresh lane, stepped in lockstep with the model.
 class Run {
  public:
   Run(LaneUnderTest& lane, const spec::EventsConfig& config, std::string where, std::uint64_t timeout_ns,
-      Tally& tally)
+      RuleTally& tally)
       : lane_(lane), state_(spec::initial_state(config)), where_(std::move(where)), timeout_ns_(timeout_ns),
         tally_(tally) {}
 
@@ -116,7 +83,7 @@ class Run {
   spec::EventsState state_;
   std::string where_;
   std::uint64_t timeout_ns_;
-  Tally& tally_;
+  RuleTally& tally_;
   std::uint64_t ops_ = 0;
 };
 
@@ -135,7 +102,7 @@ SuiteReport run_events_suite(const SuiteOptions& options, const LaneFactory& fac
   report.seed = options.seed;
   report.runs = options.runs;
   report.replay_command = rule_suite_replay_command("events", options);
-  Tally tally;
+  RuleTally tally(checked_rule_ids());
   std::mt19937_64 run_seeds(options.seed);
   for (std::uint64_t run = 0; run < options.runs; ++run) {
     const std::uint64_t run_seed = run_seeds();

@@ -1,4 +1,5 @@
 #include "indexbus/conformance/fanout_suite.hpp"
+#include "indexbus/conformance/rule_tally.hpp"
 
 #include <array>
 #include <cassert>
@@ -47,32 +48,6 @@ std::string_view rule_of_result_mismatch(const spec::FanoutConfig& config, const
   return "FB-9";  // close
 }
 
-class Tally {
- public:
-  Tally() {
-    for (const std::string_view id : fanout_checked_rule_ids()) {
-      const spec::Rule* rule = spec::find_rule(id);
-      assert(rule != nullptr);
-      outcomes_.push_back(RuleOutcome{std::string(id), rule != nullptr ? std::string(rule->title) : "", 0, 0, ""});
-    }
-  }
-  void check(std::string_view id) { ++at(id).checks; }
-  void fail(std::string_view id, const std::string& what) {
-    RuleOutcome& o = at(id);
-    if (o.failures++ == 0) o.first_failure = what;
-  }
-  std::vector<RuleOutcome> take() { return std::move(outcomes_); }
-
- private:
-  RuleOutcome& at(std::string_view id) {
-    for (RuleOutcome& o : outcomes_) {
-      if (o.rule_id == id) return o;
-    }
-    assert(false && "a rule missing from fanout_checked_rule_ids()");
-    return outcomes_.front();
-  }
-  std::vector<RuleOutcome> outcomes_;
-};
 
 spec::Bytes random_payload(std::mt19937_64& rng, std::uint32_t slot_bytes) {
   // Mostly fitting payloads, sometimes one byte to eight bytes too many (FB-2).
@@ -102,7 +77,7 @@ SuiteReport run_fanout_suite(const SuiteOptions& options, FanoutDefect defect) {
   SuiteReport report;
   report.seed = options.seed;
   report.runs = options.runs;
-  Tally tally;
+  RuleTally tally(fanout_checked_rule_ids());
   for (std::uint64_t run = 0; run < options.runs; ++run) {
     std::mt19937_64 rng(options.seed * 0x9e3779b97f4a7c15ull + run);
     spec::FanoutConfig config;

@@ -1,4 +1,5 @@
 #include "indexbus/conformance/journal_suite.hpp"
+#include "indexbus/conformance/rule_tally.hpp"
 
 #include <algorithm>
 #include <array>
@@ -21,32 +22,6 @@ constexpr std::uint64_t kTimeoutNs = 100;  // reader timeout of the runs with ev
 // nanosecond more (evicted) both happen (JR-10).
 constexpr std::array<std::uint64_t, 4> kClockSteps{1, kTimeoutNs / 2, kTimeoutNs, kTimeoutNs + 1};
 
-class Tally {
- public:
-  Tally() {
-    for (const std::string_view id : journal_checked_rule_ids()) {
-      const spec::Rule* rule = spec::find_rule(id);
-      assert(rule != nullptr);
-      outcomes_.push_back(RuleOutcome{std::string(id), rule != nullptr ? std::string(rule->title) : "", 0, 0, ""});
-    }
-  }
-  void check(std::string_view id) { ++at(id).checks; }
-  void fail(std::string_view id, const std::string& what) {
-    RuleOutcome& o = at(id);
-    if (o.failures++ == 0) o.first_failure = what;
-  }
-  std::vector<RuleOutcome> take() { return std::move(outcomes_); }
-
- private:
-  RuleOutcome& at(std::string_view id) {
-    for (RuleOutcome& o : outcomes_) {
-      if (o.rule_id == id) return o;
-    }
-    assert(false && "a rule missing from journal_checked_rule_ids()");
-    return outcomes_.front();
-  }
-  std::vector<RuleOutcome> outcomes_;
-};
 
 bool is_write(const spec::JournalOp& op) {
   return std::holds_alternative<spec::JournalTryWrite>(op) || std::holds_alternative<spec::JournalWrite>(op);
@@ -277,7 +252,7 @@ SuiteReport run_journal_suite(const SuiteOptions& options, JournalDefect defect)
   SuiteReport report;
   report.seed = options.seed;
   report.runs = options.runs;
-  Tally tally;
+  RuleTally tally(journal_checked_rule_ids());
   for (std::uint64_t run = 0; run < options.runs; ++run) {
     std::mt19937_64 rng(options.seed * 0x9e3779b97f4a7c15ull + run);
     spec::JournalConfig config;

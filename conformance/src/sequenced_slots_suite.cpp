@@ -1,4 +1,5 @@
 #include "indexbus/conformance/sequenced_slots_suite.hpp"
+#include "indexbus/conformance/rule_tally.hpp"
 
 #include <array>
 #include <cassert>
@@ -20,29 +21,6 @@ constexpr std::array<std::uint32_t, 4> kCapacities{1, 2, 4, 8};
 constexpr std::array<std::string_view, 12> kRuleIds{"SS-1", "SS-2", "SS-3", "SS-4",  "SS-5",  "SS-6",
                                                     "SS-7", "SS-8", "SS-9", "SS-10", "SS-11", "SS-12"};
 
-class Tally {
- public:
-  Tally() {
-    for (const std::string_view id : kRuleIds) {
-      const spec::Rule* rule = spec::find_rule(id);
-      assert(rule != nullptr);
-      outcomes_.push_back(RuleOutcome{std::string(id), rule != nullptr ? std::string(rule->title) : "", 0, 0, ""});
-    }
-  }
-  void record(std::string_view id, bool passed, const std::string& detail) {
-    for (RuleOutcome& o : outcomes_) {
-      if (o.rule_id != id) continue;
-      ++o.checks;
-      if (!passed && o.failures++ == 0) o.first_failure = detail;
-      return;
-    }
-    assert(false && "unknown rule id");
-  }
-  std::vector<RuleOutcome> take() { return std::move(outcomes_); }
-
- private:
-  std::vector<RuleOutcome> outcomes_;
-};
 
 std::vector<std::uint64_t> random_gating(std::mt19937_64& pick, std::uint32_t count, bool allow_cycles) {
   std::vector<std::uint64_t> gated_on(count, 0);
@@ -253,7 +231,7 @@ SuiteReport run_sequenced_slots_suite(const SuiteOptions& options, const Sequenc
   report.seed = options.seed;
   report.runs = options.runs;
   report.replay_command = rule_suite_replay_command("sequenced_slots", options);
-  Tally tally;
+  RuleTally tally(kRuleIds);
   std::mt19937_64 run_seeds(options.seed);
   for (std::uint64_t run = 0; run < options.runs; ++run) {
     const std::uint64_t run_seed = run_seeds();

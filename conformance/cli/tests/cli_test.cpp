@@ -9,6 +9,8 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -281,3 +283,107 @@ TEST(Cli, SimUsageAndEnvironmentErrors) {
 }
 
 }  // namespace
+
+// ---- indexbus certify ----------------------------------------------------------------------------
+
+class CertifyCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/indexbus-certify-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  static nlohmann::json read_json(const std::string& path) {
+    std::ifstream in(path);
+    return nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  }
+  static std::string read_text(const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  // Block cases only: the broken agent's defect (Ok instead of Full) shows there, quickly.
+  std::string certify(const std::string& report, const std::string& extra) const {
+    return "certify --agent ref=" + std::string(INDEXBUS_AGENT) + " --agent 'broken=" + INDEXBUS_AGENT_BROKEN +
+           " --defect ok-instead-of-full' --cases 'Required.Events.Block.*' --seed 7 --report " + dir_ + "/" + report +
+           " " + extra;
+  }
+  std::string dir_;
+};
+
+TEST_F(CertifyCli, ReferenceIsCertifiedBrokenIsNotAndTheMatrixSaysSo) {
+  const auto r = run(certify("a", ""));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("CERTIFIED: REQUIRED"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("expected Full, got Ok"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("replay: indexbus certify --agent 'broken="), std::string::npos) << r.output;
+  const auto ref = read_json(dir_ + "/a/ref/certificate.json");
+  const auto broken = read_json(dir_ + "/a/broken/certificate.json");
+  EXPECT_EQ(ref["verdict"], "CERTIFIED") << ref.dump(2);
+  EXPECT_EQ(ref["agent"]["declared"]["implementation"]["name"], "indexbus-reference") << ref.dump(2);
+  EXPECT_EQ(broken["verdict"], "NOT CERTIFIED") << broken.dump(2);
+  EXPECT_GT(broken["counts"]["REQUIRED"]["fail"].get<int>(), 0) << broken.dump(2);
+  EXPECT_EQ(broken["scope"][0]["status"], "failed") << broken.dump(2);
+  const std::string page = read_text(dir_ + "/a/broken/report.html");
+  const std::size_t certificate_at = page.find("NOT CERTIFIED: broken");
+  EXPECT_NE(certificate_at, std::string::npos);
+  EXPECT_LT(certificate_at, page.find("Required.Events.Block."));  // on top of the cases
+  const std::string matrix = read_text(dir_ + "/a/report.html");
+  EXPECT_NE(matrix.find("<a href=\"ref/report.html\">ref</a>"), std::string::npos) << matrix;
+  EXPECT_NE(matrix.find("NOT CERTIFIED"), std::string::npos) << matrix;
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/a/expected-failures.updated.txt"));
+}
+
+TEST_F(CertifyCli, TheUpdatedListMakesTheRunGreenButNeverCertifies) {
+  ASSERT_EQ(run(certify("a", "")).exit_code, 1);
+  const std::string list = dir_ + "/a/expected-failures.updated.txt";
+  EXPECT_NE(read_text(list).find("broken:Required.Events.Block.TryWriteFullWhenFull # expected Full, got Ok"),
+            std::string::npos)
+      << read_text(list);
+  const auto again = run(certify("b", "--expected-failures " + list));
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("XFAIL"), std::string::npos) << again.output;
+  EXPECT_EQ(read_json(dir_ + "/b/broken/certificate.json")["verdict"], "NOT CERTIFIED");
+}
+
+TEST_F(CertifyCli, StaleEntriesAndUnexpectedPassesFailTheRun) {
+  std::ofstream(dir_ + "/list.txt") << "# passes for the reference: an unexpected pass\n"
+                                       "ref:Required.Events.Block.Wraparound # anything\n"
+                                       "Required.Events.NoSuchCase # anything\n";
+  const auto r = run("certify --agent ref=" + std::string(INDEXBUS_AGENT) +
+                    " --cases 'Required.Events.Block.Wraparound' --seed 7 --report " + dir_ + "/s --expected-failures " +
+                    dir_ + "/list.txt");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("list.txt:2: Required.Events.Block.Wraparound: case passed (unexpected pass)"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("list.txt:3: Required.Events.NoSuchCase: no such case in the catalog"), std::string::npos)
+      << r.output;
+  // The reference passed everything: still CERTIFIED; the list is what failed.
+  EXPECT_EQ(read_json(dir_ + "/s/ref/certificate.json")["verdict"], "CERTIFIED");
+}
+
+TEST_F(CertifyCli, BadArgumentsAndListsAreUsageErrorsNamingTheLine) {
+  std::ofstream(dir_ + "/bad.txt") << "\nRequired.Events.Block.Wraparound without a hash\n";
+  const auto bad_list = run("certify --agent ref=" + std::string(INDEXBUS_AGENT) + " --expected-failures " + dir_ +
+                           "/bad.txt --report " + dir_ + "/r");
+  EXPECT_EQ(bad_list.exit_code, 2) << bad_list.output;
+  EXPECT_NE(bad_list.output.find("bad.txt:2: expected 'CASE-ID # MESSAGE-PREFIX'"), std::string::npos) << bad_list.output;
+  const auto bad_agent = run("certify --agent 'no name' --report " + dir_ + "/r");
+  EXPECT_EQ(bad_agent.exit_code, 2) << bad_agent.output;
+  EXPECT_NE(bad_agent.output.find("expected NAME=CMD"), std::string::npos) << bad_agent.output;
+  std::ofstream(dir_ + "/other.txt") << "nobody:Required.Events.Block.Wraparound # x\n";
+  const auto unknown_agent = run("certify --agent ref=" + std::string(INDEXBUS_AGENT) + " --expected-failures " + dir_ +
+                                "/other.txt --report " + dir_ + "/r");
+  EXPECT_EQ(unknown_agent.exit_code, 2) << unknown_agent.output;
+  EXPECT_NE(unknown_agent.output.find("other.txt:1: agent 'nobody'"), std::string::npos) << unknown_agent.output;
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/r/ref"));  // nothing ran
+}
+
+TEST_F(CertifyCli, AnAgentThatNeverSaysHelloIsNotCertified) {
+  const auto r = run("certify --agent mute=/bin/true --cases 'Required.Events.Block.*' --seed 7 --report " + dir_ + "/m");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("the agent did not say hello"), std::string::npos) << r.output;
+  const auto cert = read_json(dir_ + "/m/mute/certificate.json");
+  EXPECT_EQ(cert["verdict"], "NOT CERTIFIED");
+  EXPECT_TRUE(cert["agent"]["declared"].empty());
+}

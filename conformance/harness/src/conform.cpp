@@ -41,16 +41,6 @@ std::string xml_escape(const std::string& text) {
   return out;
 }
 
-std::string shell_quote(const std::string& word) {
-  if (!word.empty() && word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/=:") ==
-                           std::string::npos) {
-    return word;
-  }
-  std::string out = "'";
-  for (const char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 CaseResult run_one(const CaseDef& def, const ConformOptions& options, const ScratchDir& dir) {
   const std::uint64_t seed = case_seed(options.seed, def.id);
   const auto start = std::chrono::steady_clock::now();
@@ -117,6 +107,16 @@ Json case_json(const CaseResult& c, const ConformOptions& options, bool with_his
 }
 
 }  // namespace
+
+std::string shell_quote(const std::string& word) {
+  if (!word.empty() && word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/=:") ==
+                           std::string::npos) {
+    return word;
+  }
+  std::string out = "'";
+  for (const char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
 
 std::vector<const CaseDef*> select_cases(const std::vector<std::string>& globs) {
   std::vector<const CaseDef*> out;

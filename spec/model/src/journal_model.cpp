@@ -1,4 +1,5 @@
 #include "indexbus/spec/journal_model.hpp"
+#include "model_support.hpp"
 
 #include <algorithm>
 #include <cassert>
@@ -8,6 +9,10 @@
 
 namespace indexbus::spec {
 namespace {
+
+using model_support::describe_payload;
+using model_support::hash_bytes;
+using model_support::hash_combine;
 
 template <typename... Fs>
 struct Overloaded : Fs... {
@@ -123,22 +128,7 @@ JournalAttachOutcome attach(JournalState& s, const std::string& name) {
   return JournalAttachOutcome{JournalAttachError::NoFreeReader, 0};
 }
 
-std::string hex_prefix(const Bytes& bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  constexpr std::size_t kShown = 8;
-  std::string out;
-  for (std::size_t i = 0; i < bytes.size() && i < kShown; ++i) {
-    const auto b = static_cast<unsigned>(bytes[i]);
-    out += kDigits[b >> 4];
-    out += kDigits[b & 0xf];
-  }
-  if (bytes.size() > kShown) out += "..";
-  return out;
-}
 
-std::string describe_payload(const Bytes& bytes) {
-  return std::to_string(bytes.size()) + " B" + (bytes.empty() ? "" : " " + hex_prefix(bytes));
-}
 
 const char* state_name(RS state) {
   switch (state) {
@@ -150,21 +140,7 @@ const char* state_name(RS state) {
   return "?";
 }
 
-void hash_combine(std::size_t& seed, std::uint64_t value) noexcept {
-  value += 0x9e3779b97f4a7c15ull + seed;
-  value = (value ^ (value >> 30)) * 0xbf58476d1ce4e5b9ull;
-  value = (value ^ (value >> 27)) * 0x94d049bb133111ebull;
-  seed = static_cast<std::size_t>(value ^ (value >> 31));
-}
 
-void hash_bytes(std::size_t& seed, const char* data, std::size_t size) noexcept {
-  hash_combine(seed, size);
-  for (std::size_t i = 0; i < size; i += 8) {
-    std::uint64_t word = 0;
-    std::memcpy(&word, data + i, std::min<std::size_t>(8, size - i));
-    hash_combine(seed, word);
-  }
-}
 
 }  // namespace
 
@@ -369,11 +345,11 @@ std::size_t hash_value(const JournalState& s) noexcept {
   hash_combine(seed, s.eviction_count);
   for (const RetainedEntry& e : s.retained) {
     hash_combine(seed, e.seq);
-    hash_bytes(seed, reinterpret_cast<const char*>(e.payload.data()), e.payload.size());
+    hash_bytes(seed, e.payload);
   }
   for (const JournalReaderRecord& r : s.readers) {
     hash_combine(seed, static_cast<std::uint64_t>(r.state));
-    hash_bytes(seed, r.name.data(), r.name.size());
+    hash_bytes(seed, std::as_bytes(std::span(r.name.data(), r.name.size())));
     hash_combine(seed, r.cursor_seq);
     hash_combine(seed, r.next_seq);
     hash_combine(seed, r.read_count);

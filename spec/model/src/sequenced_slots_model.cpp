@@ -1,4 +1,5 @@
 #include "indexbus/spec/sequenced_slots_model.hpp"
+#include "model_support.hpp"
 
 #include <algorithm>
 #include <cassert>
@@ -8,6 +9,10 @@
 
 namespace indexbus::spec {
 namespace {
+
+using model_support::describe_payload;
+using model_support::hash_bytes;
+using model_support::hash_combine;
 
 template <typename... Fs>
 struct Overloaded : Fs... {
@@ -90,29 +95,8 @@ ReadOutcome read(SequencedState& s, std::uint32_t i, bool blocking) {
   return out;
 }
 
-std::string hex_prefix(const Bytes& bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  constexpr std::size_t kShown = 8;
-  std::string out;
-  for (std::size_t i = 0; i < bytes.size() && i < kShown; ++i) {
-    const auto b = static_cast<unsigned>(bytes[i]);
-    out += kDigits[b >> 4];
-    out += kDigits[b & 0xf];
-  }
-  if (bytes.size() > kShown) out += "..";
-  return out;
-}
 
-std::string describe_payload(const Bytes& bytes) {
-  return std::to_string(bytes.size()) + " B" + (bytes.empty() ? "" : " " + hex_prefix(bytes));
-}
 
-void hash_combine(std::size_t& seed, std::uint64_t value) noexcept {
-  value += 0x9e3779b97f4a7c15ull + seed;
-  value = (value ^ (value >> 30)) * 0xbf58476d1ce4e5b9ull;
-  value = (value ^ (value >> 27)) * 0x94d049bb133111ebull;
-  seed = static_cast<std::size_t>(value ^ (value >> 31));
-}
 
 }  // namespace
 
@@ -333,13 +317,7 @@ std::size_t hash_value(const SequencedState& s) noexcept {
   }
   for (const RetainedEntry& entry : s.retained) {
     hash_combine(seed, entry.seq);
-    const std::size_t size = entry.payload.size();
-    hash_combine(seed, size);
-    for (std::size_t i = 0; i < size; i += 8) {
-      std::uint64_t word = 0;
-      std::memcpy(&word, entry.payload.data() + i, std::min<std::size_t>(8, size - i));
-      hash_combine(seed, word);
-    }
+    hash_bytes(seed, entry.payload);
   }
   return seed;
 }

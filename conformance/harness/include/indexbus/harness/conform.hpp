@@ -44,6 +44,9 @@ std::vector<const CaseDef*> select_cases(const std::vector<std::string>& globs);
 ConformReport run_conform(const ConformOptions& options, const std::vector<const CaseDef*>& cases,
                           const std::function<void(const CaseResult&, std::size_t done, std::size_t total)>& on_done = {});
 
+// word as one word of a POSIX shell command line: as it is when that is safe, else single-quoted.
+std::string shell_quote(const std::string& word);
+
 // One-line command that runs this case again with the same seed.
 std::string replay_command(const ConformOptions& options, const CaseResult& result);
 
