@@ -14,6 +14,7 @@ packages=(
   nlohmann-json3-dev                # JSON output
   lcov                              # coverage report
   pkg-config                        # the install test checks indexbus.pc
+  libcjson-dev                      # JSON in the plain C agent (conformance/agents/c)
 )
 
 missing=()

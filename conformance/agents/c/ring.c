@@ -1,0 +1,415 @@
+/* Ring lanes: FanoutBroadcast (FB-*), SequencedSlots (SS-*) and Journal (JR-*), over the shared
+ * ring block of layout.md ("Ring lane block" and each kind's section).
+ *
+ * Every ring slot is a seqlock under both policies: the producer stores stamp 2s+1, the payload
+ * words and payload_bytes (release), stamp 2s+2 (release), then write_seq = s+1 (seq_cst) and
+ * wakes parked readers. A reader copies entry s only while the stamp reads 2s+2 before and after.
+ * A reader done with s stores cursor_seq = s+1 and wakes a parked producer; a Block producer
+ * reuses a slot only after loading every gating cursor past it. */
+#include "lanes.h"
+#include "region.h"
+#include "slots.h"
+
+#include <assert.h>
+
+static uint64_t oldest_of(uint64_t w, uint64_t capacity) { return w > capacity ? w - capacity : 0; }
+
+static void publish_entry(ibc_lane *lane, uint64_t w, const uint8_t *payload, uint32_t length, int stamp_odd) {
+  ibc_ring_header *h = ibc_ring(lane);
+  ibc_slot_header *slot = ibc_slot(lane, w);
+  if (stamp_odd) atomic_store_explicit(&slot->stamp, 2 * w + 1, memory_order_relaxed);
+  ibc_store_payload(slot, payload, length);
+  atomic_store_explicit(&slot->stamp, 2 * w + 2, memory_order_release);
+  atomic_store_explicit(&h->write_seq, w + 1, memory_order_seq_cst);
+  lane->w = w + 1;
+  ibc_wake_if_waiting(&h->readers_waiting, &h->reader_wake_epoch, 1);
+}
+
+/* A reader is done with everything below `cursor`: store it and wake a parked producer. */
+static void publish_cursor(ibc_lane *lane, ibc_reader_record *record, uint64_t cursor) {
+  ibc_ring_header *h = ibc_ring(lane);
+  if (lane->d.on_full == IBC_DROP && lane->d.kind == IBC_FANOUT) {
+    atomic_store_explicit(&record->cursor_seq, cursor, memory_order_release); /* nobody waits on it */
+    return;
+  }
+  atomic_store_explicit(&record->cursor_seq, cursor, memory_order_seq_cst);
+  ibc_wake_if_waiting(&h->producer_waiting, &h->producer_wake_epoch, 0);
+}
+
+static void add_relaxed(_Atomic uint64_t *word, uint64_t n) {
+  atomic_store_explicit(word, atomic_load_explicit(word, memory_order_relaxed) + n, memory_order_relaxed);
+}
+
+/* Smallest cursor among the records that gate a Block producer: all of them (FanoutBroadcast),
+ * the leaves (SequencedSlots), the attached ones (Journal; w if none). */
+static uint64_t gating_min(ibc_lane *lane) {
+  ibc_reader_record *records = ibc_records(lane);
+  uint64_t least = lane->w;
+  for (uint32_t r = 0; r < lane->d.reader_count; r++) {
+    if (lane->d.kind == IBC_SEQUENCED_SLOTS && !(lane->leaves_mask & (UINT64_C(1) << r))) continue;
+    if (lane->d.kind == IBC_JOURNAL && atomic_load_explicit(&records[r].state, memory_order_seq_cst) != IBC_RS_ATTACHED)
+      continue;
+    uint64_t cursor = atomic_load_explicit(&records[r].cursor_seq, memory_order_seq_cst);
+    if (cursor < least) least = cursor;
+  }
+  return least;
+}
+
+/* JR-10: evict every attached reader that holds the writer back and is silent too long. */
+static void journal_evict(ibc_lane *lane) {
+  if (lane->d.reader_timeout_ns == 0) return;
+  ibc_ring_header *h = ibc_ring(lane);
+  ibc_reader_record *records = ibc_records(lane);
+  uint64_t now_ns = ibc_now_ns();
+  for (uint32_t r = 0; r < lane->d.reader_count; r++) {
+    uint32_t state = atomic_load_explicit(&records[r].state, memory_order_seq_cst);
+    if (state != IBC_RS_ATTACHED) continue;
+    uint64_t cursor = atomic_load_explicit(&records[r].cursor_seq, memory_order_seq_cst);
+    uint64_t heartbeat_ns = atomic_load_explicit(&records[r].heartbeat_ns, memory_order_relaxed);
+    if (lane->w - cursor < lane->d.capacity_slots) continue;
+    if (now_ns <= heartbeat_ns || now_ns - heartbeat_ns <= lane->d.reader_timeout_ns) continue;
+    if (atomic_compare_exchange_strong_explicit(&records[r].state, &state, IBC_RS_EVICTED, memory_order_seq_cst,
+                                                memory_order_seq_cst))
+      atomic_fetch_add_explicit(&h->eviction_count, 1, memory_order_seq_cst);
+  }
+}
+
+/* Room for entry w under Block? Reloads the cursors only when the cached minimum says full. */
+static int has_room(ibc_lane *lane) {
+  const uint64_t capacity = lane->d.capacity_slots;
+  if (lane->d.kind == IBC_JOURNAL) {
+    ibc_ring_header *h = ibc_ring(lane);
+    uint32_t epoch = atomic_load_explicit(&h->attach_epoch, memory_order_acquire);
+    if (lane->cached_valid && epoch == lane->cached_epoch && lane->w - lane->cached_min < capacity) return 1;
+    lane->cached_epoch = atomic_fetch_add_explicit(&h->attach_epoch, 0, memory_order_seq_cst);
+    lane->cached_valid = 1;
+    lane->cached_min = gating_min(lane);
+    if (lane->w - lane->cached_min < capacity) return 1;
+    journal_evict(lane);
+    lane->cached_min = gating_min(lane);
+    return lane->w - lane->cached_min < capacity;
+  }
+  if (lane->w - lane->cached_min < capacity) return 1;
+  lane->cached_min = gating_min(lane);
+  return lane->w - lane->cached_min < capacity;
+}
+
+int ibc_ring_attach_producer(ibc_lane *lane) {
+  ibc_ring_header *h = ibc_ring(lane);
+  int rc = ibc_claim_pid(&h->producer_pid, lane->pid);
+  if (rc != 0) return rc;
+  lane->w = atomic_load_explicit(&h->write_seq, memory_order_seq_cst);
+  lane->cached_min = 0; /* too low is safe: the first full check reloads */
+  lane->cached_valid = 0;
+  lane->claim_outstanding = 0;
+  if (lane->d.kind == IBC_SEQUENCED_SLOTS) { /* leaves: no other consumer is gated on them */
+    uint64_t all = lane->d.reader_count == 64 ? ~UINT64_C(0) : (UINT64_C(1) << lane->d.reader_count) - 1;
+    uint64_t gated_on = 0;
+    for (uint32_t r = 0; r < lane->d.reader_count; r++) gated_on |= ibc_records(lane)[r].gated_on_mask;
+    lane->leaves_mask = all & ~gated_on;
+  }
+  lane->producer_attached = 1;
+  return 0;
+}
+
+void ibc_ring_detach_producer(ibc_lane *lane) {
+  ibc_release_pid(&ibc_ring(lane)->producer_pid, lane->pid);
+  lane->producer_attached = 0;
+}
+
+static int valid_name(const char *name) { return name == NULL || strlen(name) <= 32; }
+
+/* Journal attach (JR-2, JR-3, JR-4): resume the record carrying `name`, or take a fresh one. */
+static int journal_attach(ibc_lane *lane, uint32_t reader, const char *name) {
+  ibc_ring_header *h = ibc_ring(lane);
+  ibc_reader_record *records = ibc_records(lane);
+  const uint32_t n = lane->d.reader_count;
+  const int named = name != NULL && name[0] != '\0';
+  if (!valid_name(name)) return IBC_BAD_NAME;
+  if (named) {
+    for (uint32_t r = 0; r < n; r++) {
+      uint32_t state = atomic_load_explicit(&records[r].state, memory_order_seq_cst);
+      if (state == IBC_RS_FREE || strncmp(records[r].name, name, 32) != 0) continue;
+      uint32_t holder = atomic_load_explicit(&records[r].pid, memory_order_acquire);
+      if (state == IBC_RS_ATTACHED && ibc_pid_alive(holder)) return IBC_ROLE_TAKEN;
+      if (!atomic_compare_exchange_strong_explicit(&records[r].pid, &holder, lane->pid, memory_order_acq_rel,
+                                                   memory_order_acquire))
+        return IBC_ROLE_TAKEN;
+      atomic_store_explicit(&records[r].heartbeat_ns, ibc_now_ns(), memory_order_relaxed);
+      atomic_store_explicit(&records[r].state, IBC_RS_ATTACHED, memory_order_seq_cst);
+      atomic_fetch_add_explicit(&h->attach_epoch, 1, memory_order_seq_cst);
+      uint64_t w = atomic_load_explicit(&h->write_seq, memory_order_seq_cst);
+      uint64_t cursor = atomic_load_explicit(&records[r].cursor_seq, memory_order_seq_cst);
+      uint64_t oldest = oldest_of(w, lane->d.capacity_slots);
+      lane->pending_lost[reader] = 0;
+      if (cursor < oldest) { /* JR-4: resumed behind the window, reported as Lost next */
+        add_relaxed(&records[r].lost_count, oldest - cursor);
+        lane->pending_lost[reader] = oldest - cursor;
+        cursor = oldest;
+        publish_cursor(lane, &records[r], cursor);
+      }
+      lane->record[reader] = r;
+      lane->next[reader] = cursor;
+      lane->attached[reader] = 1;
+      return 0;
+    }
+  }
+  for (uint32_t r = 0; r < n; r++) {
+    uint32_t state = atomic_load_explicit(&records[r].state, memory_order_seq_cst);
+    uint32_t holder = atomic_load_explicit(&records[r].pid, memory_order_acquire);
+    int anonymous = records[r].name[0] == '\0';
+    int takeable = (state == IBC_RS_FREE && (holder == 0 || !ibc_pid_alive(holder))) ||
+                   (anonymous && (state == IBC_RS_DETACHED || state == IBC_RS_EVICTED ||
+                                  (state == IBC_RS_ATTACHED && !ibc_pid_alive(holder))));
+    if (!takeable) continue;
+    if (!atomic_compare_exchange_strong_explicit(&records[r].pid, &holder, lane->pid, memory_order_acq_rel,
+                                                 memory_order_acquire))
+      continue;
+    uint64_t w = atomic_load_explicit(&h->write_seq, memory_order_seq_cst);
+    if (named) {
+      memset(records[r].name, 0, sizeof records[r].name);
+      memcpy(records[r].name, name, strlen(name));
+      atomic_store_explicit(&records[r].heartbeat_ns, ibc_now_ns(), memory_order_relaxed);
+      atomic_store_explicit(&records[r].cursor_seq, w, memory_order_seq_cst);
+      atomic_store_explicit(&records[r].state, IBC_RS_ATTACHED, memory_order_seq_cst);
+      for (uint32_t o = 0; o < n; o++) {
+        if (o == r || atomic_load_explicit(&records[o].state, memory_order_seq_cst) == IBC_RS_FREE) continue;
+        if (strncmp(records[o].name, name, 32) != 0) continue;
+        memset(records[r].name, 0, sizeof records[r].name); /* someone else carries it: undo */
+        atomic_store_explicit(&records[r].state, IBC_RS_FREE, memory_order_seq_cst);
+        atomic_store_explicit(&records[r].pid, 0, memory_order_seq_cst);
+        return IBC_ROLE_TAKEN;
+      }
+    } else {
+      memset(records[r].name, 0, sizeof records[r].name);
+    }
+    atomic_store_explicit(&records[r].cursor_seq, w, memory_order_seq_cst);
+    atomic_store_explicit(&records[r].read_count, 0, memory_order_relaxed);
+    atomic_store_explicit(&records[r].lost_count, 0, memory_order_relaxed);
+    atomic_store_explicit(&records[r].heartbeat_ns, ibc_now_ns(), memory_order_relaxed);
+    atomic_store_explicit(&records[r].state, IBC_RS_ATTACHED, memory_order_seq_cst);
+    atomic_fetch_add_explicit(&h->attach_epoch, 1, memory_order_seq_cst);
+    w = atomic_load_explicit(&h->write_seq, memory_order_seq_cst); /* JR-3: the live tail */
+    publish_cursor(lane, &records[r], w);
+    lane->record[reader] = r;
+    lane->next[reader] = w;
+    lane->pending_lost[reader] = 0;
+    lane->attached[reader] = 1;
+    return 0;
+  }
+  return IBC_NO_FREE_READER;
+}
+
+int ibc_ring_attach_reader(ibc_lane *lane, uint32_t reader, const char *name) {
+  if (reader >= IBC_READER_COUNT_MAX) return IBC_BAD_READER;
+  if (lane->d.kind == IBC_JOURNAL) return journal_attach(lane, reader, name);
+  if (reader >= lane->d.reader_count) return IBC_BAD_READER;
+  ibc_reader_record *record = &ibc_records(lane)[reader];
+  int rc = ibc_claim_pid(&record->pid, lane->pid);
+  if (rc != 0) return rc;
+  atomic_store_explicit(&record->state, IBC_RS_ATTACHED, memory_order_seq_cst);
+  lane->record[reader] = reader;
+  lane->next[reader] = atomic_load_explicit(&record->cursor_seq, memory_order_seq_cst); /* FB-1: resume */
+  lane->cached_w[reader] = lane->next[reader];
+  lane->attached[reader] = 1;
+  return 0;
+}
+
+void ibc_ring_detach_reader(ibc_lane *lane, uint32_t reader) {
+  ibc_reader_record *record = &ibc_records(lane)[lane->record[reader]];
+  lane->attached[reader] = 0;
+  if (lane->d.kind == IBC_JOURNAL) {
+    uint32_t state = atomic_load_explicit(&record->state, memory_order_seq_cst);
+    uint32_t holder = atomic_load_explicit(&record->pid, memory_order_acquire);
+    if (state == IBC_RS_ATTACHED && holder == lane->pid) {
+      atomic_store_explicit(&record->state, IBC_RS_DETACHED, memory_order_seq_cst);
+      ibc_wake_if_waiting(&ibc_ring(lane)->producer_waiting, &ibc_ring(lane)->producer_wake_epoch, 0);
+    }
+  }
+  ibc_release_pid(&record->pid, lane->pid);
+}
+
+ibc_result ibc_ring_close(ibc_lane *lane) {
+  ibc_ring_header *h = ibc_ring(lane);
+  atomic_store_explicit(&h->closed, 1, memory_order_seq_cst);
+  lane->claim_outstanding = 0; /* SS-10: an outstanding claim is abandoned */
+  ibc_wake_if_waiting(&h->readers_waiting, &h->reader_wake_epoch, 1);
+  return (ibc_result){.status = IBC_OK};
+}
+
+ibc_result ibc_ring_write(ibc_lane *lane, const uint8_t *payload, uint32_t length, int blocking, uint64_t deadline_ns) {
+  ibc_ring_header *h = ibc_ring(lane);
+  if (atomic_load_explicit(&h->closed, memory_order_seq_cst) != 0) return (ibc_result){.status = IBC_CLOSED};
+  if (length > lane->d.slot_payload_bytes) return (ibc_result){.status = IBC_TOO_LARGE};
+  if (lane->d.on_full == IBC_BLOCK)
+    for (uint32_t round = 0; !has_room(lane); round++) {
+      if (!blocking) return (ibc_result){.status = IBC_FULL};
+      if (ibc_wait_round(deadline_ns, round)) return (ibc_result){.status = IBC_TIMEOUT};
+    }
+  publish_entry(lane, lane->w, payload, length, 1);
+  return (ibc_result){.status = IBC_OK};
+}
+
+ibc_result ibc_seq_claim(ibc_lane *lane, int blocking, uint64_t deadline_ns) {
+  ibc_ring_header *h = ibc_ring(lane);
+  if (atomic_load_explicit(&h->closed, memory_order_seq_cst) != 0) return (ibc_result){.status = IBC_CLOSED};
+  if (lane->claim_outstanding) return (ibc_result){.status = IBC_OK, .seq = lane->w}; /* SS-2: same claim */
+  if (lane->d.on_full == IBC_BLOCK)
+    for (uint32_t round = 0; !has_room(lane); round++) {
+      if (!blocking) return (ibc_result){.status = IBC_FULL};
+      if (ibc_wait_round(deadline_ns, round)) return (ibc_result){.status = IBC_TIMEOUT};
+    }
+  /* SS-8: the claim destroys the entry in its slot at once. */
+  atomic_store_explicit(&ibc_slot(lane, lane->w)->stamp, 2 * lane->w + 1, memory_order_relaxed);
+  if (lane->d.on_full == IBC_DROP) atomic_thread_fence(memory_order_release);
+  lane->claim_outstanding = 1;
+  return (ibc_result){.status = IBC_OK, .seq = lane->w};
+}
+
+int ibc_seq_publish(ibc_lane *lane, uint64_t seq, const uint8_t *payload, uint32_t length, ibc_result *result) {
+  ibc_ring_header *h = ibc_ring(lane);
+  if (atomic_load_explicit(&h->closed, memory_order_seq_cst) != 0) {
+    *result = (ibc_result){.status = IBC_CLOSED};
+    return 0;
+  }
+  if (!lane->claim_outstanding || seq != lane->w) return -1;
+  assert(lane->producer_attached);
+  if (length > lane->d.slot_payload_bytes) {
+    *result = (ibc_result){.status = IBC_TOO_LARGE}; /* SS-2: the claim is kept */
+    return 0;
+  }
+  publish_entry(lane, lane->w, payload, length, 0);
+  lane->claim_outstanding = 0;
+  *result = (ibc_result){.status = IBC_OK, .seq = seq};
+  return 0;
+}
+
+/* Journal: every reader call first checks that its record is still attached and ours (JR-10),
+ * then stores a heartbeat. */
+static int journal_alive(ibc_lane *lane, ibc_reader_record *record) {
+  uint32_t state = atomic_load_explicit(&record->state, memory_order_seq_cst);
+  uint32_t holder = atomic_load_explicit(&record->pid, memory_order_acquire);
+  if (state != IBC_RS_ATTACHED || holder != lane->pid) return 0;
+  atomic_store_explicit(&record->heartbeat_ns, ibc_now_ns(), memory_order_relaxed);
+  return 1;
+}
+
+/* SequencedSlots Lost (Drop): skip every entry whose slot was claimed or written again. */
+static uint64_t seq_lost_target(ibc_lane *lane, uint64_t r, uint64_t w) {
+  const uint64_t capacity = lane->d.capacity_slots;
+  uint64_t t = oldest_of(w, capacity);
+  if (t < r + 1) t = r + 1;
+  for (uint64_t steps = 0; t < w && steps <= capacity; steps++, t++)
+    if (atomic_load_explicit(&ibc_slot(lane, t)->stamp, memory_order_acquire) <= 2 * t + 2) break;
+  return t;
+}
+
+static ibc_result report_lost(ibc_lane *lane, uint32_t reader, ibc_reader_record *record, uint64_t r, uint64_t next) {
+  assert(next > r); /* a Lost always moves the cursor */
+  assert(reader < IBC_READER_COUNT_MAX);
+  add_relaxed(&record->lost_count, next - r);
+  lane->next[reader] = next;
+  if (lane->d.kind != IBC_JOURNAL) publish_cursor(lane, record, next); /* Journal: only commit stores it */
+  return (ibc_result){.status = IBC_LOST, .lost_count = next - r};
+}
+
+static ibc_result ring_try_read(ibc_lane *lane, uint32_t reader, uint8_t *out) {
+  ibc_ring_header *h = ibc_ring(lane);
+  ibc_reader_record *records = ibc_records(lane);
+  ibc_reader_record *record = &records[lane->record[reader]];
+  const uint64_t capacity = lane->d.capacity_slots;
+  const uint64_t r = lane->next[reader];
+  const int drop = lane->d.on_full == IBC_DROP;
+  assert(lane->attached[reader]);
+  assert(lane->record[reader] < lane->d.reader_count);
+  if (lane->d.kind == IBC_JOURNAL) {
+    if (!journal_alive(lane, record)) return (ibc_result){.status = IBC_EVICTED};
+    if (lane->pending_lost[reader] != 0) { /* counted at attach already */
+      uint64_t count = lane->pending_lost[reader];
+      lane->pending_lost[reader] = 0;
+      return (ibc_result){.status = IBC_LOST, .lost_count = count};
+    }
+  }
+  uint32_t closed = atomic_load_explicit(&h->closed, memory_order_seq_cst); /* closed before write_seq */
+  uint64_t w = atomic_load_explicit(&h->write_seq, memory_order_seq_cst);
+  if (r == w) return (ibc_result){.status = closed ? IBC_CLOSED : IBC_EMPTY};
+  if (r > w) return (ibc_result){.status = IBC_EMPTY}; /* a corrupt cursor: never read ahead */
+  ibc_slot_header *slot = ibc_slot(lane, r);
+  if (lane->d.kind == IBC_SEQUENCED_SLOTS) {
+    if (drop && (w - r > capacity || atomic_load_explicit(&slot->stamp, memory_order_acquire) > 2 * r + 2))
+      return report_lost(lane, reader, record, r, seq_lost_target(lane, r, w));
+    uint64_t gates = record->gated_on_mask;
+    for (uint32_t j = 0; j < lane->d.reader_count; j++) /* SS-4: wait for every gate to finish r */
+      if ((gates & (UINT64_C(1) << j)) && atomic_load_explicit(&records[j].cursor_seq, memory_order_acquire) <= r)
+        return (ibc_result){.status = IBC_EMPTY};
+  } else if (w - r > capacity) {
+    if (lane->d.kind == IBC_JOURNAL && !journal_alive(lane, record)) return (ibc_result){.status = IBC_EVICTED};
+    uint64_t now_w = atomic_load_explicit(&h->write_seq, memory_order_seq_cst);
+    uint64_t oldest = oldest_of(now_w, capacity);
+    return report_lost(lane, reader, record, r, r + 1 > oldest ? r + 1 : oldest);
+  }
+  uint64_t before = atomic_load_explicit(&slot->stamp, memory_order_acquire);
+  uint32_t length = 0;
+  if (before == 2 * r + 2) {
+    length = ibc_load_payload(lane, slot, out);
+    if (atomic_load_explicit(&slot->stamp, memory_order_relaxed) == before) {
+      add_relaxed(&record->read_count, 1);
+      lane->next[reader] = r + 1;
+      if (lane->d.kind != IBC_JOURNAL) {
+        publish_cursor(lane, record, r + 1);
+        /* SS: a consumer gated on this one may be parked waiting for this cursor. */
+        if (lane->d.kind == IBC_SEQUENCED_SLOTS) ibc_wake_if_waiting(&h->readers_waiting, &h->reader_wake_epoch, 1);
+      }
+      return (ibc_result){.status = IBC_ENTRY, .seq = r, .length = length};
+    }
+  } else if (before < 2 * r + 2) {
+    return (ibc_result){.status = IBC_EMPTY}; /* not written yet: impossible once write_seq > r */
+  }
+  /* Overwritten before or during the copy. */
+  if (lane->d.kind == IBC_SEQUENCED_SLOTS) {
+    if (!drop) return (ibc_result){.status = IBC_EMPTY};
+    w = atomic_load_explicit(&h->write_seq, memory_order_seq_cst);
+    return report_lost(lane, reader, record, r, seq_lost_target(lane, r, w));
+  }
+  if (lane->d.kind == IBC_JOURNAL && !journal_alive(lane, record)) return (ibc_result){.status = IBC_EVICTED};
+  w = atomic_load_explicit(&h->write_seq, memory_order_seq_cst);
+  uint64_t oldest = oldest_of(w, capacity);
+  return report_lost(lane, reader, record, r, r + 1 > oldest ? r + 1 : oldest);
+}
+
+ibc_result ibc_ring_read(ibc_lane *lane, uint32_t reader, uint8_t *out, int blocking, uint64_t deadline_ns) {
+  for (uint32_t round = 0;; round++) { /* bounded by deadline_ns */
+    ibc_result result = ring_try_read(lane, reader, out);
+    if (result.status != IBC_EMPTY || !blocking) return result;
+    if (ibc_wait_round(deadline_ns, round)) {
+      result = ring_try_read(lane, reader, out);
+      return result.status == IBC_EMPTY ? (ibc_result){.status = IBC_TIMEOUT} : result;
+    }
+  }
+}
+
+ibc_result ibc_journal_read_at(ibc_lane *lane, uint32_t reader, uint64_t seq, uint8_t *out) {
+  ibc_reader_record *record = &ibc_records(lane)[lane->record[reader]];
+  if (!journal_alive(lane, record)) return (ibc_result){.status = IBC_EVICTED};
+  uint64_t w = atomic_load_explicit(&ibc_ring(lane)->write_seq, memory_order_acquire);
+  if (seq >= w) return (ibc_result){.status = IBC_NOT_YET};
+  if (seq < oldest_of(w, lane->d.capacity_slots)) return (ibc_result){.status = IBC_EVICTED};
+  ibc_slot_header *slot = ibc_slot(lane, seq);
+  if (atomic_load_explicit(&slot->stamp, memory_order_acquire) != 2 * seq + 2) return (ibc_result){.status = IBC_EVICTED};
+  uint32_t length = ibc_load_payload(lane, slot, out);
+  if (atomic_load_explicit(&slot->stamp, memory_order_relaxed) != 2 * seq + 2) return (ibc_result){.status = IBC_EVICTED};
+  return (ibc_result){.status = IBC_ENTRY, .seq = seq, .length = length};
+}
+
+ibc_result ibc_journal_commit(ibc_lane *lane, uint32_t reader) {
+  ibc_reader_record *record = &ibc_records(lane)[lane->record[reader]];
+  if (!journal_alive(lane, record)) return (ibc_result){.status = IBC_EVICTED};
+  publish_cursor(lane, record, lane->next[reader]);
+  return (ibc_result){.status = IBC_OK};
+}
+
+ibc_result ibc_journal_heartbeat(ibc_lane *lane, uint32_t reader) {
+  ibc_reader_record *record = &ibc_records(lane)[lane->record[reader]];
+  if (!journal_alive(lane, record)) return (ibc_result){.status = IBC_EVICTED};
+  return (ibc_result){.status = IBC_OK};
+}
