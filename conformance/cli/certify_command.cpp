@@ -171,9 +171,16 @@ int CertifyCommand::run() {
       }
     }
   }
-  const auto cases = h::select_cases(case_globs_);
+  // In-process cases run the per-rule suites on the reference lanes inside the harness: they say
+  // nothing about an agent, so they are no part of its certificate.
+  std::vector<const h::CaseDef*> cases;
+  for (const h::CaseDef* def : h::select_cases(case_globs_)) {
+    if (!def->run_in_process) cases.push_back(def);
+  }
   if (cases.empty()) {
-    std::fprintf(stderr, "indexbus certify: no case matches --cases (see indexbus conform --list)\n");
+    std::fprintf(stderr,
+                 "indexbus certify: no agent case matches --cases (see indexbus conform --list; in-process cases "
+                 "check the reference implementation, not an agent)\n");
     return kExitUsage;
   }
   std::vector<std::string> catalog_ids;

@@ -376,6 +376,10 @@ TEST_F(CertifyCli, BadArgumentsAndListsAreUsageErrorsNamingTheLine) {
                                 "/other.txt --report " + dir_ + "/r");
   EXPECT_EQ(unknown_agent.exit_code, 2) << unknown_agent.output;
   EXPECT_NE(unknown_agent.output.find("other.txt:1: agent 'nobody'"), std::string::npos) << unknown_agent.output;
+  const auto in_process = run("certify --agent ref=" + std::string(INDEXBUS_AGENT) +
+                              " --cases '*.InProcess.*' --report " + dir_ + "/r");
+  EXPECT_EQ(in_process.exit_code, 2) << in_process.output;
+  EXPECT_NE(in_process.output.find("not an agent"), std::string::npos) << in_process.output;
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/r/ref"));  // nothing ran
 }
 
