@@ -100,7 +100,8 @@ TEST(Catalog, IdsAreUniqueHierarchicalAndNameKnownRules) {
     EXPECT_GE(std::count(c.id.begin(), c.id.end(), '.'), 3) << c.id;
     EXPECT_FALSE(c.rules.empty()) << c.id;
     for (const std::string& rule : c.rules) EXPECT_NE(spec::find_rule(rule), nullptr) << c.id << " names " << rule;
-    const int modes = static_cast<bool>(c.make_scenario) + static_cast<bool>(c.run_in_process) + static_cast<bool>(c.make_batch);
+    const int modes = static_cast<bool>(c.make_scenario) + static_cast<bool>(c.run_in_process) + static_cast<bool>(c.make_batch) +
+                      static_cast<bool>(c.make_ring);
     EXPECT_EQ(modes, 1) << c.id;
   }
 }
@@ -326,7 +327,7 @@ TEST(AgentProcess, HelloOfTheReferenceAgent) {
   AgentProcess agent({INDEXBUS_AGENT});
   ASSERT_FALSE(agent.handshake().has_value());
   EXPECT_EQ(agent.hello()["protocol"], 1);
-  EXPECT_EQ(agent.hello()["lane_kinds"], Json::array({"events"}));
+  EXPECT_EQ(agent.hello()["lane_kinds"], Json::array({"events", "journal", "sequenced_slots", "fanout_broadcast"}));
   const RequestOutcome before_region = agent.request(Json{{"type", "op"}, {"lane", 0}, {"role", "producer"}, {"op", "close"}});
   ASSERT_TRUE(std::holds_alternative<Reply>(before_region));
   EXPECT_EQ(std::get<Reply>(before_region).error_kind, "no_region");

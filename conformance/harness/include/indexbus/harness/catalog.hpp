@@ -13,6 +13,9 @@
 #include <vector>
 
 #include "indexbus/spec/events_model.hpp"
+#include "indexbus/spec/fanout_model.hpp"
+#include "indexbus/spec/journal_model.hpp"
+#include "indexbus/spec/sequenced_slots_model.hpp"
 
 namespace indexbus::harness {
 
@@ -72,6 +75,38 @@ struct BatchScenario {
   std::vector<Pause> pauses;
 };
 
+// A step-mode case on a ring kind (ring_step.hpp): lane 0 of the region is a Journal,
+// SequencedSlots or FanoutBroadcast lane and each operation is compared with that kind's model.
+struct RingRole {
+  std::string role;         // "producer", "consumer" (by index) or "reader" (Journal: attach ops)
+  std::uint32_t reader = 0;
+};
+struct RingAttachStep {  // an extra attach; refused (role_taken) when another live agent holds it
+  std::size_t agent = 0;
+  RingRole role;
+  bool expect_refused = true;
+};
+template <typename Op>
+struct RingOpStep {
+  std::size_t agent = 0;
+  Op op;
+};
+template <typename Config, typename Op>
+struct KindScenario {
+  Config config;
+  // roles[a]: what agent a attaches at the start and again after a restart. Agent 0 creates the
+  // region. Journal readers are attached by JournalAttach operations instead (the model decides
+  // the reader id), and a killed agent's Journal readers count as detached in the model: a
+  // re-attach by name takes the record over at its committed cursor (JR-4).
+  std::vector<std::vector<RingRole>> roles;
+  std::vector<std::variant<RingOpStep<Op>, KillStep, RestartStep, RingAttachStep>> steps;
+  std::uint64_t op_timeout_ns = 1'000'000;  // of every blocking op
+};
+using JournalScenario = KindScenario<spec::JournalConfig, spec::JournalOp>;
+using SequencedScenario = KindScenario<spec::SequencedConfig, spec::SequencedOp>;
+using FanoutScenario = KindScenario<spec::FanoutConfig, spec::FanoutOp>;
+using RingScenario = std::variant<JournalScenario, SequencedScenario, FanoutScenario>;
+
 struct CaseContext {  // what an in-process case gets
   std::uint64_t seed = 0;
   std::string region_dir;
@@ -89,6 +124,7 @@ struct CaseDef {
   std::function<Scenario(std::mt19937_64& rng)> make_scenario;                  // step mode
   std::function<InProcessOutcome(const CaseContext& context)> run_in_process;  // or in process
   std::function<BatchScenario(std::mt19937_64& rng)> make_batch;               // or batch mode
+  std::function<RingScenario(std::mt19937_64& rng)> make_ring;                 // or a ring kind, step mode
 };
 
 // Every case, in a stable order.
