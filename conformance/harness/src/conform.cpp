@@ -14,6 +14,7 @@
 
 #include "indexbus/conformance/lane_under_test.hpp"  // SetupError
 #include "indexbus/harness/batch.hpp"
+#include "indexbus/harness/lin_batch.hpp"
 #include "indexbus/harness/ring_step.hpp"
 #include "indexbus/protocol/frame.hpp"
 
@@ -65,6 +66,10 @@ CaseResult run_one(const CaseDef& def, const ConformOptions& options, const Scra
       std::mt19937_64 rng(seed);
       const RingScenario scenario = def.make_ring(rng);
       result = run_ring_case(def, scenario, seed, options.agent_argv, dir, options.request_deadline_ms);
+    } else if (def.make_lin_batch) {
+      std::mt19937_64 rng(seed);
+      const LinBatchScenario scenario = def.make_lin_batch(rng);
+      result = run_lin_batch_case(def, scenario, seed, options.agent_argv, dir, options.request_deadline_ms);
     } else if (def.make_batch) {
       std::mt19937_64 rng(seed);
       const BatchScenario scenario = def.make_batch(rng);

@@ -283,7 +283,7 @@ JournalScenario random_journal(std::mt19937_64& rng, OnFull on_full, std::uint32
 void add_ring_cases(std::vector<CaseDef>& cases) {
   auto add = [&](std::string id, L level, std::vector<std::string> rules, std::string summary,
                  std::function<RingScenario(std::mt19937_64&)> make) {
-    CaseDef def{std::move(id), level, std::move(rules), std::move(summary), {}, {}, {}, std::move(make)};
+    CaseDef def{std::move(id), level, std::move(rules), std::move(summary), {}, {}, {}, std::move(make), {}};
     cases.push_back(std::move(def));
   };
 

@@ -527,8 +527,8 @@ class RingRun {
     try {
       const std::string differs = Traits::check_counters(state_, counters);
       if (!differs.empty()) {
-        throw CaseStop{Outcome::Fail, "lane counters differ from the model's in " + differs + ": lane " + counters.dump() +
-                                          ", model " + spec::describe(state_)};
+        throw CaseStop{Outcome::Fail, "final lane counters differ in " + differs + ": expected the model's " +
+                                          spec::describe(state_) + ", got " + counters.dump()};
       }
     } catch (const proto::ProtocolError& e) {
       throw CaseStop{Outcome::Fail, std::string("malformed lane_state: ") + e.what()};

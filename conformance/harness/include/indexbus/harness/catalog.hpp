@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <random>
 #include <string>
 #include <variant>
@@ -107,6 +108,20 @@ using SequencedScenario = KindScenario<spec::SequencedConfig, spec::SequencedOp>
 using FanoutScenario = KindScenario<spec::FanoutConfig, spec::FanoutOp>;
 using RingScenario = std::variant<JournalScenario, SequencedScenario, FanoutScenario>;
 
+// Batch mode with a linearizability check (lin_batch.hpp), Events or FanoutBroadcast.
+struct LinBatchScenario {
+  std::variant<spec::EventsConfig, spec::FanoutConfig> config;
+  std::uint32_t entries = 300;  // producer writes (Block: write, Drop: try_write), then close
+  std::uint64_t write_timeout_ns = 2'000'000'000;
+  std::uint64_t read_timeout_ns = 200'000'000;
+  std::uint32_t perturb_period = 16;  // about one shared-memory access in this many is delayed
+  std::uint64_t perturb_seed = 0;
+  std::vector<BatchScenario::Pause> pauses;
+  // SIGKILL consumer 0's agent this long after the start, then a new process takes consumer 0 over.
+  std::optional<std::uint32_t> kill_consumer_after_us;
+  std::uint64_t check_time_limit_ns = 10'000'000'000;  // then the verdict is Unknown
+};
+
 struct CaseContext {  // what an in-process case gets
   std::uint64_t seed = 0;
   std::string region_dir;
@@ -125,6 +140,7 @@ struct CaseDef {
   std::function<InProcessOutcome(const CaseContext& context)> run_in_process;  // or in process
   std::function<BatchScenario(std::mt19937_64& rng)> make_batch;               // or batch mode
   std::function<RingScenario(std::mt19937_64& rng)> make_ring;                 // or a ring kind, step mode
+  std::function<LinBatchScenario(std::mt19937_64& rng)> make_lin_batch;        // or batch + linearizability
 };
 
 // Every case, in a stable order.
