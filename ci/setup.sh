@@ -14,6 +14,7 @@ packages=(
   nlohmann-json3-dev                # JSON output
   lcov                              # coverage report
   pkg-config                        # the install test checks indexbus.pc
+  chromium                          # headless check of the conformance report.html (label report)
 )
 
 missing=()
