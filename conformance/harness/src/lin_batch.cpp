@@ -364,6 +364,7 @@ class LinBatchRun {
       const Reply& reply = std::get<Reply>(outcome);
       if (reply.type == "unsupported") throw CaseStop{Outcome::Skip, "agent does not support run_script: " + reply.message};
       if (reply.type != "ok") throw CaseStop{Outcome::Fail, "run_script: " + reply.error_kind + ": " + reply.message};
+      perturbations_ += proto::get_u64_or(reply.result, "perturbations", 0);
       return proto::get_array(reply.result, "history");
     };
     // Actors: 0 producer, 1 + c consumer c, then consumer 0's replacement.
@@ -462,7 +463,8 @@ class LinBatchRun {
       }
     }
     const std::string summary = std::to_string(history_.size()) + " operations, " + std::to_string(written) + " written, " +
-                                std::to_string(verdict.configurations) + " configurations searched";
+                                std::to_string(verdict.configurations) + " configurations searched, " +
+                                std::to_string(perturbations_) + " perturbations";
     if (verdict.verdict == lin::Verdict::NotLinearizable) {
       std::string where;
       if (!verdict.order.empty()) where = "; the longest legal prefix ends after " + describe_recorded(history_[verdict.order.back()]);
@@ -507,6 +509,7 @@ class LinBatchRun {
   std::uint64_t killed_at_ns_ = 0;
   bool consumer0_killed_ = false;  // with a read in flight: its accounting is not exact
   Json counters_;
+  std::uint64_t perturbations_ = 0;  // delays the agents reported (0: the agent does not perturb)
   CaseResult result_;
 };
 
