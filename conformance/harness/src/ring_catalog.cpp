@@ -521,13 +521,15 @@ void add_ring_cases(std::vector<CaseDef>& cases) {
         return RingScenario{drained(std::move(f))};
       });
   add("Required.Journal.Eviction.SilentReaderEvicted", L::Required, {"JR-10", "JR-9"},
-      "reader timeout 150 ms: after 400 ms of silence the blocked writer evicts the silent reader", [](std::mt19937_64&) {
-        JScript f = journal(B, 2, 2, 1, 150'000'000);
+      "reader timeout 250 ms: after 600 ms of silence the blocked writer evicts the silent reader", [](std::mt19937_64&) {
+        // Real time runs on between steps: the margins (250 ms timeout, 600 ms of silence) are
+        // far above a step's round trip, even on a loaded machine.
+        JScript f = journal(B, 2, 2, 1, 250'000'000);
         f.op(1, spec::JournalAttach{}).op(1, spec::JournalAttach{});
         jw(f, 2);
         jr(f, 1, 0, 2);
         f.op(1, spec::JournalCommit{0});
-        f.op(1, spec::JournalAdvanceTime{400'000'000});
+        f.op(1, spec::JournalAdvanceTime{600'000'000});
         f.op(1, spec::JournalHeartbeat{0});
         jw(f);                                    // reader 1 holds it back, silent: evicted, Ok
         jr(f, 1, 1);                              // Evicted
