@@ -15,6 +15,7 @@ packages=(
   lcov                              # coverage report
   pkg-config                        # the install test checks indexbus.pc
   libcjson-dev                      # JSON in the plain C agent (conformance/agents/c)
+  chromium                          # headless check of the conformance report.html (label report)
 )
 
 missing=()
