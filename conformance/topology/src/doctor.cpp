@@ -440,7 +440,8 @@ std::vector<Finding> check_region_file(const RegionFileInfo& info, const HostFac
     case RegionState::DeadCreator:
     case RegionState::NeverReady:
       stale.status = Status::Fail;
-      stale.advice = "nothing alive uses it: run indexbus clean --dir (dirname), or indexbus remove " + info.path;
+      stale.advice = "nothing alive uses it: run indexbus clean --dir " + info.path.substr(0, info.path.rfind('/')) +
+                     ", or indexbus remove " + info.path;
       break;
     case RegionState::VersionMismatch:
       stale.status = Status::Fail;
