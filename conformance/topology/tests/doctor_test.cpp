@@ -10,6 +10,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -337,6 +338,48 @@ TEST(Clean, NeverRemovesARegionHeldByALiveProcess) {
   EXPECT_TRUE(cleaned[0].removed);
   EXPECT_FALSE(fs::exists(dir.file("held")));
   ::close(ready[0]);
+}
+
+// Liveness counts every attached role, not only the creator: a region whose creator died but
+// that a live process still reads is live, and clean keeps it. The same file before the reader
+// attached classifies as DeadCreator: liveness by the creator alone would have removed it.
+TEST(Clean, KeepsARegionWhoseCreatorDiedButAReaderLives) {
+  TempDir dir;
+  ASSERT_EQ(in_child([&] { return Region::create(dir.file("r"), kLanes).ok() ? 0 : 1; }), 0);
+  ASSERT_EQ(classify_region_file(dir.file("r"), 0).state, RegionState::DeadCreator);
+  auto region = Region::open(dir.file("r"));
+  ASSERT_TRUE(region.ok());
+  const std::uint64_t record = region->lane(1).block_offset + sizeof(RingLaneHeader);
+  const std::uint32_t self = static_cast<std::uint32_t>(::getpid());
+  const std::uint32_t attached = kReaderAttached;
+  poke(dir.file("r"), record + offsetof(ReaderRecord, pid), &self, sizeof self);
+  poke(dir.file("r"), record + offsetof(ReaderRecord, state), &attached, sizeof attached);
+  EXPECT_EQ(classify_region_file(dir.file("r"), 0).state, RegionState::Live);
+  EXPECT_TRUE(clean_dir(dir.str(), false, 0).empty());
+  EXPECT_TRUE(fs::exists(dir.file("r")));
+}
+
+// A journal reader that is attached by a live process but stopped calling: its heartbeat is
+// older than the lane's reader_timeout_ns.
+TEST(DoctorFiles, JournalReaderWhoseHeartbeatStoppedIsStale) {
+  TempDir dir;
+  const std::vector<LaneSpec> lanes = {LaneSpec{LaneKind::Journal, OnFull::Block, 16, 64, 2, 1'000'000, {}}};
+  auto region = Region::create(dir.file("j"), lanes);
+  ASSERT_TRUE(region.ok());
+  const std::uint64_t record = region->lane(0).block_offset + sizeof(RingLaneHeader);
+  const std::uint32_t self = static_cast<std::uint32_t>(::getpid());
+  const std::uint32_t attached = kReaderAttached;
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  const std::uint64_t long_ago_ns = static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull - 5'000'000'000ull;
+  poke(dir.file("j"), record + offsetof(ReaderRecord, pid), &self, sizeof self);
+  poke(dir.file("j"), record + offsetof(ReaderRecord, state), &attached, sizeof attached);
+  poke(dir.file("j"), record + offsetof(ReaderRecord, heartbeat_ns), &long_ago_ns, sizeof long_ago_ns);
+  const auto info = classify_region_file(dir.file("j"), 0);
+  EXPECT_EQ(info.state, RegionState::Live);
+  ASSERT_EQ(info.stale_roles.size(), 1u);
+  EXPECT_NE(info.stale_roles[0].find("lane 0 reader 0: heartbeat stopped"), std::string::npos) << info.stale_roles[0];
+  EXPECT_TRUE(has(check_region_file(info, probe_host()), "stale", Status::Fail, "heartbeat stopped"));
 }
 
 // Truncated, garbage and oversized-claim files never crash the classifier.
