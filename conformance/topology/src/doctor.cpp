@@ -298,6 +298,12 @@ RegionFileInfo classify_region_file(const std::string& path, std::uint64_t grace
     info.detail = error->message + " (" + std::string(indexbus::to_string(error->code)) + "), " + creator;
     return info;
   }
+  for (std::uint32_t i = 0; i < header.lane_count; ++i) {
+    LaneDescriptor lane{};
+    std::memcpy(&lane, map.base() + header.lane_table_offset + i * sizeof(LaneDescriptor), sizeof lane);
+    info.lanes.push_back(LaneSpec{static_cast<LaneKind>(lane.kind), static_cast<OnFull>(lane.on_full), lane.capacity_slots,
+                                  lane.slot_payload_bytes, lane.reader_count, lane.reader_timeout_ns, {}});
+  }
   inspect_roles(map.base(), header, info);
   info.state = info.live_pids.empty() ? RegionState::DeadCreator : RegionState::Live;
   info.detail = "Ready, " + creator + ", " + std::to_string(info.live_pids.size()) + " live process(es) attached or creating";
@@ -639,9 +645,31 @@ std::vector<Finding> run_doctor(const DoctorRequest& request, const Facts& facts
           out.push_back({"sizing", Status::Fail, region.name, sizing.error().message, "fix the lane in the topology file"});
           continue;
         }
-        // A region that already exists takes no new space (it is checked as a file below).
+        // A region that already exists takes no new space (it is checked as a file below), but
+        // it must be the region the topology describes.
         struct stat st {};
         const bool exists = ::lstat(region.path().c_str(), &st) == 0;
+        if (exists) {
+          const RegionFileInfo info = classify_region_file(region.path(), request.grace_ns);
+          std::string mismatch;
+          if (!info.lanes.empty() && info.lanes.size() != region.lanes.size()) {
+            mismatch = "the file has " + std::to_string(info.lanes.size()) + " lanes, the topology " +
+                       std::to_string(region.lanes.size());
+          }
+          for (std::size_t i = 0; mismatch.empty() && i < info.lanes.size(); ++i) {
+            LaneSpec want = region.lanes[i].spec;
+            want.gated_on.clear();
+            if (!(want == info.lanes[i])) {
+              mismatch = "lane " + std::to_string(i) + " (" + region.lanes[i].name + ") differs from " +
+                         region.lanes[i].where.str() + " (kind, on_full, capacity_slots, slot_payload_bytes, readers "
+                         "or reader_timeout_ns)";
+            }
+          }
+          if (!mismatch.empty()) {
+            out.push_back({"topology", Status::Fail, region.path(), "an existing region does not match: " + mismatch,
+                           "remove the old region (when nothing uses it) and create the topology again"});
+          }
+        }
         if (!exists) need_bytes += sizing->rounded_bytes;
         std::string formulas;
         for (const auto& line : sizing->formulas) formulas += (formulas.empty() ? "" : "; ") + line;

@@ -209,6 +209,31 @@ TEST(DoctorRun, GoodTopologyPassesAndTooLittleSpaceOrCgroupFails) {
   EXPECT_TRUE(has(run_doctor(request, disk), "filesystem", Status::Fail, "neither tmpfs"));
 }
 
+TEST(DoctorRun, AnExistingRegionThatDiffersFromTheTopologyFails) {
+  TempDir dir;
+  topology::Topology topo = example();
+  for (auto& region : topo.regions) {
+    region.dir = dir.str();
+    region.hugepages = topology::HugePages::No;
+  }
+  auto specs = [&](std::size_t r) {
+    std::vector<LaneSpec> lanes;
+    for (const auto& lane : topo.regions[r].lanes) lanes.push_back(lane.spec);
+    return lanes;
+  };
+  auto same = Region::create(topo.regions[0].path(), specs(0));
+  ASSERT_TRUE(same.ok());
+  std::vector<LaneSpec> deeper = specs(1);
+  deeper[1].capacity_slots *= 2;  // out1 twice as deep as the topology says
+  auto other = Region::create(topo.regions[1].path(), deeper);
+  ASSERT_TRUE(other.ok());
+  DoctorRequest request;
+  request.topology = &topo;
+  const auto findings = run_doctor(request, probe_facts(request));
+  EXPECT_TRUE(has(findings, "topology", Status::Fail, "lane 1 (out1) differs"));
+  EXPECT_FALSE(has(findings, "topology", Status::Fail, topo.regions[0].path()));
+}
+
 // --- Real region files, made and abandoned by real processes --------------------------------
 
 TEST(DoctorFiles, EveryKindOfStaleFileIsFoundAndAGoodOneIsNot) {

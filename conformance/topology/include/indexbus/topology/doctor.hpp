@@ -77,6 +77,7 @@ struct RegionFileInfo {
   std::uint32_t creator_pid = 0;
   std::vector<std::uint32_t> live_pids;     // creator and attached roles still alive
   std::vector<std::string> stale_roles;     // "lane 0 reader 2: pid 123 dead" / heartbeat stopped
+  std::vector<LaneSpec> lanes;              // of a valid Ready region (gating left out)
 };
 // grace_ns: how long a region may stay Creating before it counts as never Ready.
 RegionFileInfo classify_region_file(const std::string& path, std::uint64_t grace_ns);
