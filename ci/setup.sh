@@ -12,9 +12,11 @@ packages=(
   libbenchmark-dev                  # benchmarks
   libcli11-dev                      # the indexbus CLI
   nlohmann-json3-dev                # JSON output
+  libtoml11-dev                     # topology files (conformance/topology)
   lcov                              # coverage report
   pkg-config                        # the install test checks indexbus.pc
   libcjson-dev                      # JSON in the plain C agent (conformance/agents/c)
+  chromium                          # headless check of the conformance report.html (label report)
 )
 
 missing=()

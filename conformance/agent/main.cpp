@@ -8,24 +8,33 @@
 // Built twice: `indexbus-agent` (the reference) and, for tests only, `indexbus-agent-broken`
 // (INDEXBUS_AGENT_DEFECTS), which accepts --defect NAME to misbehave on purpose so that tests can
 // show the harness catches it.
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <map>
 #include <memory>
+#include <span>
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "indexbus/events.hpp"
+#include "indexbus/fanout.hpp"
+#include "indexbus/journal.hpp"
 #include "indexbus/protocol/fields.hpp"
 #include "indexbus/protocol/frame.hpp"
 #include "indexbus/real_platform.hpp"
+#include "perturbing_platform.hpp"
 #include "indexbus/region.hpp"
+#include "indexbus/sequenced_slots.hpp"
 
 namespace {
 
@@ -38,10 +47,12 @@ constexpr const char* kImplementationVersion = "1.0.0";
 constexpr std::size_t kScriptOpsMax = 1'000'000;
 constexpr std::uint64_t kStartDelayMaxNs = 10'000'000'000;
 
-// A request the agent answers with `error` (kind, message) rather than `ok`.
+// A request the agent answers with `error` (kind, message and, for a core error, its ErrorCode
+// name as `code`) rather than `ok`.
 struct AgentError {
   std::string kind;
   std::string message;
+  std::string code;
 };
 // A well-formed request this agent does not implement.
 struct Unsupported {
@@ -50,10 +61,27 @@ struct Unsupported {
 
 // Test-only misbehaviour (indexbus-agent-broken). Lane defects make results wrong; process
 // defects make the agent crash, hang or send garbage on its first read.
-enum class Defect { None, SkipEvery5thEntry, OkInsteadOfFull, CrashOnRead, HangOnRead, GarbageOnRead };
+// One defect per ring kind too: JournalCommitIgnored (commit says Ok but commits nothing),
+// FanoutLostOffByOne (a Lost count one too high), SequencedClaimSeqOffByOne (a claim reports the
+// next sequence).
+enum class Defect {
+  None,
+  SkipEvery5thEntry,
+  OkInsteadOfFull,
+  CrashOnRead,
+  HangOnRead,
+  GarbageOnRead,
+  JournalCommitIgnored,
+  FanoutLostOffByOne,
+  SequencedClaimSeqOffByOne,
+};
+
+// The lanes run on PerturbingPlatform: RealPlatform exactly, until a batch script enables seeded
+// delays at the shared-memory accesses (perturbing_platform.hpp).
+using AgentPlatform = indexbus::agent::PerturbingPlatform;
 
 struct Context {
-  indexbus::RealPlatform platform{indexbus::WaitStrategy::Park};
+  AgentPlatform platform{indexbus::WaitStrategy::Park};
   Defect defect = Defect::None;
 };
 
@@ -105,7 +133,7 @@ class EventsProducerHandle final : public RoleHandle {
  private:
   Context& ctx_;
   indexbus::EventsLaneRef lane_;
-  indexbus::EventsProducer<indexbus::RealPlatform> producer_;
+  indexbus::EventsProducer<AgentPlatform> producer_;
 };
 
 class EventsConsumerHandle final : public RoleHandle {
@@ -137,13 +165,13 @@ class EventsConsumerHandle final : public RoleHandle {
  private:
   Context& ctx_;
   indexbus::EventsLaneRef lane_;
-  indexbus::EventsConsumer<indexbus::RealPlatform> consumer_;
+  indexbus::EventsConsumer<AgentPlatform> consumer_;
   std::vector<std::byte> buffer_;
   std::uint64_t entries_ = 0;
 };
 
 std::unique_ptr<RoleHandle> attach_events(Context& ctx, std::byte* block, const indexbus::LaneDescriptor& lane,
-                                          const std::string& role) {
+                                          const std::string& role, const Json& /*request*/, Json& /*out*/) {
   const indexbus::EventsLaneRef ref = indexbus::events_lane_ref(block, lane);
   std::uint32_t* pid_word = role == "producer"   ? &ref.header->producer_pid
                             : role == "consumer" ? &ref.header->consumer_pid
@@ -165,15 +193,266 @@ Json events_state(std::byte* block) {
               {"lost_count", load(h.lost_count)}, {"closed", load(h.closed) != 0}};
 }
 
+
+// ---- Ring kinds (Journal, SequencedSlots, FanoutBroadcast) -------------------------------------
+
+Json read_result(const indexbus::ReadResult& result, const std::vector<std::byte>& buffer) {
+  Json out{{"status", indexbus::to_string(result.status)}};
+  if (result.status == indexbus::ReadStatus::Entry) {
+    out["seq"] = result.seq;
+    out["payload_hex"] = proto::to_hex(buffer.data(), result.payload_bytes);
+  }
+  if (result.status == indexbus::ReadStatus::Lost) out["lost_count"] = result.lost_count;
+  return out;
+}
+
+std::span<const std::byte> payload_of(const Json& request, std::vector<std::byte>& storage) {
+  storage = proto::from_hex(proto::get_string(request, "payload_hex"), indexbus::kSlotPayloadBytesMax);
+  return storage;
+}
+
+// The error kinds of spec/agent-protocol.md: a role held by a live process and a Journal with no
+// free record are role_taken; a bad reader name or index is the request's fault.
+[[noreturn]] void throw_attach_error(const indexbus::Error& error) {
+  using indexbus::ErrorCode;
+  const char* kind = "region";
+  if (error.code == ErrorCode::RoleTaken || error.code == ErrorCode::NoFreeReader) kind = "role_taken";
+  if (error.code == ErrorCode::BadReaderName || error.code == ErrorCode::BadReaderIndex) kind = "bad_request";
+  const std::string code(indexbus::to_string(error.code));
+  throw AgentError{kind, code + ": " + error.message, code};
+}
+
+std::uint32_t reader_index(const Json& request) {
+  return static_cast<std::uint32_t>(proto::get_u64_or(request, "reader", 0));
+}
+
+// The producer of any ring kind except SequencedSlots: try_write, write, close.
+template <typename Producer>
+class RingWriterHandle final : public RoleHandle {
+ public:
+  RingWriterHandle(Context& ctx, indexbus::RingLaneRef lane, Producer producer)
+      : ctx_(ctx), lane_(lane), producer_(std::move(producer)) {}
+  ~RingWriterHandle() override { indexbus::release_role(ctx_.platform, lane_.header->producer_pid); }
+
+  Json run(const std::string& op, const Json& request) override {
+    if (op == "close") {
+      producer_.close();
+      return Json{{"status", "Ok"}};
+    }
+    if (op != "try_write" && op != "write") throw Unsupported{"op " + op + " is not a producer op of this kind"};
+    const auto payload = payload_of(request, storage_);
+    if (op == "write") return write_result(producer_.write(payload, deadline_from(ctx_, request)));
+    return write_result(producer_.try_write(payload));
+  }
+
+ private:
+  Context& ctx_;
+  indexbus::RingLaneRef lane_;
+  Producer producer_;
+  std::vector<std::byte> storage_;
+};
+
+// ---- Journal
+
+class JournalReaderHandle final : public RoleHandle {
+ public:
+  JournalReaderHandle(Context& ctx, indexbus::RingLaneRef lane, indexbus::JournalReader<AgentPlatform> reader)
+      : ctx_(ctx), reader_(std::move(reader)), buffer_(lane.slot_payload_bytes) {}
+  // Process death keeps the record (JR-4); an orderly release is the detach request.
+  ~JournalReaderHandle() override { reader_.detach(); }
+
+  Json run(const std::string& op, const Json& request) override {
+    if (op == "try_read") return read_result(reader_.try_read(buffer_), buffer_);
+    if (op == "read") return read_result(reader_.read(buffer_, deadline_from(ctx_, request)), buffer_);
+    if (op == "read_at") return read_result(reader_.read_at(proto::get_u64(request, "seq"), buffer_), buffer_);
+    if (op == "heartbeat") return call_result(reader_.heartbeat());
+    if (op == "commit") {
+      if (ctx_.defect == Defect::JournalCommitIgnored) return call_result(reader_.heartbeat());
+      return call_result(reader_.commit());
+    }
+    throw Unsupported{"op " + op + " is not a journal reader op"};
+  }
+
+ private:
+  static Json call_result(bool ok) { return Json{{"status", ok ? "Ok" : "Evicted"}}; }
+  Context& ctx_;
+  indexbus::JournalReader<AgentPlatform> reader_;
+  std::vector<std::byte> buffer_;
+};
+
+std::unique_ptr<RoleHandle> attach_journal(Context& ctx, std::byte* block, const indexbus::LaneDescriptor& lane,
+                                           const std::string& role, const Json& request, Json& out) {
+  const indexbus::RingLaneRef ref = indexbus::ring_lane_ref(block, lane);
+  if (role == "producer") {
+    if (!indexbus::claim_role(ctx.platform, ref.header->producer_pid)) {
+      throw AgentError{"role_taken", "journal writer held by a live process"};
+    }
+    return std::make_unique<RingWriterHandle<indexbus::JournalWriter<AgentPlatform>>>(
+        ctx, ref, indexbus::JournalWriter<AgentPlatform>(ctx.platform, ref));
+  }
+  if (role != "reader") throw AgentError{"bad_request", "journal lanes have no role '" + role + "'"};
+  auto attached = indexbus::JournalReader<AgentPlatform>::attach(ctx.platform, ref,
+                                                                          request.contains("name") ? proto::get_string(request, "name") : std::string());
+  if (!attached.ok()) throw_attach_error(attached.error());
+  out["reader_id"] = attached.value().reader_id();
+  return std::make_unique<JournalReaderHandle>(ctx, ref, std::move(attached).value());
+}
+
+// ---- FanoutBroadcast
+
+class FanoutConsumerHandle final : public RoleHandle {
+ public:
+  FanoutConsumerHandle(Context& ctx, indexbus::RingLaneRef lane, std::uint32_t index,
+                       indexbus::FanoutConsumer<AgentPlatform> consumer)
+      : ctx_(ctx), lane_(lane), index_(index), consumer_(std::move(consumer)), buffer_(lane.slot_payload_bytes) {}
+  ~FanoutConsumerHandle() override { indexbus::detach_fanout_consumer(ctx_.platform, lane_, index_); }
+
+  Json run(const std::string& op, const Json& request) override {
+    if (op != "try_read" && op != "read") throw Unsupported{"op " + op + " is not a fanout consumer op"};
+    indexbus::ReadResult result =
+        op == "read" ? consumer_.read(buffer_, deadline_from(ctx_, request)) : consumer_.try_read(buffer_);
+    if (ctx_.defect == Defect::FanoutLostOffByOne && result.status == indexbus::ReadStatus::Lost) ++result.lost_count;
+    return read_result(result, buffer_);
+  }
+
+ private:
+  Context& ctx_;
+  indexbus::RingLaneRef lane_;
+  std::uint32_t index_;
+  indexbus::FanoutConsumer<AgentPlatform> consumer_;
+  std::vector<std::byte> buffer_;
+};
+
+std::unique_ptr<RoleHandle> attach_fanout(Context& ctx, std::byte* block, const indexbus::LaneDescriptor& lane,
+                                          const std::string& role, const Json& request, Json& /*out*/) {
+  const indexbus::RingLaneRef ref = indexbus::ring_lane_ref(block, lane);
+  if (role == "producer") {
+    auto attached = indexbus::attach_fanout_producer(ctx.platform, ref);
+    if (!attached.ok()) throw_attach_error(attached.error());
+    return std::make_unique<RingWriterHandle<indexbus::FanoutProducer<AgentPlatform>>>(ctx, ref,
+                                                                                               std::move(attached).value());
+  }
+  if (role != "consumer") throw AgentError{"bad_request", "fanout_broadcast lanes have no role '" + role + "'"};
+  const std::uint32_t index = reader_index(request);
+  auto attached = indexbus::attach_fanout_consumer(ctx.platform, ref, index);
+  if (!attached.ok()) throw_attach_error(attached.error());
+  return std::make_unique<FanoutConsumerHandle>(ctx, ref, index, std::move(attached).value());
+}
+
+// ---- SequencedSlots
+
+class SequencedProducerHandle final : public RoleHandle {
+ public:
+  SequencedProducerHandle(Context& ctx, indexbus::RingLaneRef lane, indexbus::SequencedProducer<AgentPlatform> producer)
+      : ctx_(ctx), lane_(lane), producer_(std::move(producer)) {}
+  ~SequencedProducerHandle() override { indexbus::detach_sequenced_producer(ctx_.platform, lane_); }
+
+  Json run(const std::string& op, const Json& request) override {
+    if (op == "close") {
+      producer_.close();
+      claim_ = {};
+      return Json{{"status", "Ok"}};
+    }
+    if (op == "try_claim" || op == "claim") {
+      const indexbus::ClaimResult claim =
+          op == "claim" ? producer_.claim(deadline_from(ctx_, request)) : producer_.try_claim();
+      Json out = write_result(claim.status);
+      if (claim.status == indexbus::WriteStatus::Ok) {
+        claim_ = claim.payload;
+        out["seq"] = claim.seq + (ctx_.defect == Defect::SequencedClaimSeqOffByOne ? 1 : 0);
+      }
+      return out;
+    }
+    if (op == "publish") {
+      std::vector<std::byte> payload = proto::from_hex(proto::get_string(request, "payload_hex"), indexbus::kSlotPayloadBytesMax);
+      // The lane API takes a length; bytes beyond the claimed span cannot be written (TooLarge).
+      if (!claim_.empty()) std::copy_n(payload.begin(), std::min(payload.size(), claim_.size()), claim_.begin());
+      const indexbus::WriteStatus status = producer_.publish(static_cast<std::uint32_t>(payload.size()));
+      if (status == indexbus::WriteStatus::Ok || status == indexbus::WriteStatus::Closed) claim_ = {};
+      return write_result(status);
+    }
+    throw Unsupported{"op " + op + " is not a sequenced_slots producer op"};
+  }
+
+ private:
+  Context& ctx_;
+  indexbus::RingLaneRef lane_;
+  indexbus::SequencedProducer<AgentPlatform> producer_;
+  std::span<std::byte> claim_;  // the claimed slot's payload, until publish
+};
+
+class SequencedConsumerHandle final : public RoleHandle {
+ public:
+  SequencedConsumerHandle(Context& ctx, indexbus::RingLaneRef lane, std::uint32_t index,
+                          indexbus::SequencedConsumer<AgentPlatform> consumer)
+      : ctx_(ctx), lane_(lane), index_(index), consumer_(std::move(consumer)), buffer_(lane.slot_payload_bytes) {}
+  ~SequencedConsumerHandle() override { indexbus::detach_sequenced_consumer(ctx_.platform, lane_, index_); }
+
+  Json run(const std::string& op, const Json& request) override {
+    if (op == "try_read") return read_result(consumer_.try_read(buffer_), buffer_);
+    if (op == "read") return read_result(consumer_.read(buffer_, deadline_from(ctx_, request)), buffer_);
+    throw Unsupported{"op " + op + " is not a sequenced_slots consumer op"};
+  }
+
+ private:
+  Context& ctx_;
+  indexbus::RingLaneRef lane_;
+  std::uint32_t index_;
+  indexbus::SequencedConsumer<AgentPlatform> consumer_;
+  std::vector<std::byte> buffer_;
+};
+
+std::unique_ptr<RoleHandle> attach_sequenced(Context& ctx, std::byte* block, const indexbus::LaneDescriptor& lane,
+                                             const std::string& role, const Json& request, Json& /*out*/) {
+  const indexbus::RingLaneRef ref = indexbus::ring_lane_ref(block, lane);
+  if (role == "producer") {
+    auto attached = indexbus::attach_sequenced_producer(ctx.platform, ref);
+    if (!attached.ok()) throw_attach_error(attached.error());
+    return std::make_unique<SequencedProducerHandle>(ctx, ref, std::move(attached).value());
+  }
+  if (role != "consumer") throw AgentError{"bad_request", "sequenced_slots lanes have no role '" + role + "'"};
+  const std::uint32_t index = reader_index(request);
+  auto attached = indexbus::attach_sequenced_consumer(ctx.platform, ref, index);
+  if (!attached.ok()) throw_attach_error(attached.error());
+  return std::make_unique<SequencedConsumerHandle>(ctx, ref, index, std::move(attached).value());
+}
+
+Json ring_state(std::byte* block, const indexbus::LaneDescriptor& lane) {
+  const indexbus::RingLaneRef ref = indexbus::ring_lane_ref(block, lane);
+  const indexbus::RealPlatform platform;
+  auto load = [&](auto& word) { return platform.load(word, std::memory_order_acquire); };
+  static constexpr const char* kStates[] = {"free", "attached", "evicted", "detached"};
+  Json readers = Json::array();
+  for (std::uint32_t i = 0; i < ref.reader_count; ++i) {
+    indexbus::ReaderRecord& r = ref.readers[i];
+    const std::uint32_t state = load(r.state);
+    readers.push_back(Json{{"cursor_seq", load(r.cursor_seq)},
+                           {"read_count", load(r.read_count)},
+                           {"lost_count", load(r.lost_count)},
+                           {"state", state < 4 ? kStates[state] : "invalid"}});
+  }
+  return Json{{"write_seq", load(ref.header->write_seq)},
+              {"closed", load(ref.header->closed) != 0},
+              {"eviction_count", load(ref.header->eviction_count)},
+              {"readers", std::move(readers)}};
+}
+
+Json events_lane_state(std::byte* block, const indexbus::LaneDescriptor&) { return events_state(block); }
+
 // ---- The kind table: one row per lane kind this agent implements --------------------------------
 
 struct KindEntry {
   indexbus::LaneKind kind;
-  std::unique_ptr<RoleHandle> (*attach)(Context&, std::byte* block, const indexbus::LaneDescriptor&, const std::string& role);
-  Json (*state)(std::byte* block);
+  // Attaches role (request: the attach request); may add fields to the reply (out).
+  std::unique_ptr<RoleHandle> (*attach)(Context&, std::byte* block, const indexbus::LaneDescriptor&, const std::string& role,
+                                        const Json& request, Json& out);
+  Json (*state)(std::byte* block, const indexbus::LaneDescriptor&);
 };
 const KindEntry kKinds[] = {
-    {indexbus::LaneKind::Events, attach_events, events_state},
+    {indexbus::LaneKind::Events, attach_events, events_lane_state},
+    {indexbus::LaneKind::Journal, attach_journal, ring_state},
+    {indexbus::LaneKind::SequencedSlots, attach_sequenced, ring_state},
+    {indexbus::LaneKind::FanoutBroadcast, attach_fanout, ring_state},
 };
 
 const KindEntry* find_kind(std::uint32_t kind) {
@@ -223,6 +502,7 @@ class Agent {
     } catch (const AgentError& e) {
       reply["type"] = "error";
       reply["error"] = {{"kind", e.kind}, {"message", e.message}};
+      if (!e.code.empty()) reply["error"]["code"] = e.code;
     } catch (const Unsupported& e) {
       reply["type"] = "unsupported";
       reply["reason"] = e.reason;
@@ -249,7 +529,7 @@ class Agent {
     if (type == "run_script") return run_script(request);
     if (type == "lane_state") {
       const std::uint32_t lane = lane_index(request);
-      return find_kind(region_->lane(lane).kind)->state(region_->lane_block(lane));
+      return find_kind(region_->lane(lane).kind)->state(region_->lane_block(lane), region_->lane(lane));
     }
     if (type == "shutdown") {
       done = true;
@@ -301,12 +581,18 @@ class Agent {
     if (roles_.count(key) != 0) throw AgentError{"role_taken", "this agent already holds the role"};
     const KindEntry* kind = find_kind(region_->lane(lane).kind);
     if (kind == nullptr) throw Unsupported{"lane kind " + std::to_string(region_->lane(lane).kind) + " is not implemented"};
-    roles_[key] = kind->attach(ctx_, region_->lane_block(lane), region_->lane(lane), std::get<1>(key));
-    return Json::object();
+    Json out = Json::object();
+    roles_[key] = kind->attach(ctx_, region_->lane_block(lane), region_->lane(lane), std::get<1>(key), request, out);
+    return out;
   }
 
   // Batch mode: the ops in order at full speed, after waiting for start_at_ns (so that every
   // agent of a case starts together). Each result is an op result plus its index.
+  //
+  // perturb_seed (optional): seeded delays at the lanes' shared-memory accesses during the script,
+  // about one access in perturb_period (default 64). history_path (optional): each result is also
+  // appended to that file as one JSON line as soon as its op returns (write(2), no buffering), so
+  // that the operations completed before a SIGKILL survive it; the harness reads the file.
   Json run_script(const Json& request) {
     const Json& ops = proto::get_array(request, "ops");
     if (ops.size() > kScriptOpsMax) throw AgentError{"bad_request", "script longer than " + std::to_string(kScriptOpsMax) + " ops"};
@@ -314,13 +600,34 @@ class Agent {
     if (start_at_ns > ctx_.platform.now_ns() + kStartDelayMaxNs) throw AgentError{"bad_request", "start_at_ns is too far ahead"};
     // Bounded by kStartDelayMaxNs.
     while (ctx_.platform.now_ns() < start_at_ns) ::usleep(50);
+    int history_fd = -1;
+    if (request.contains("history_path")) {
+      history_fd = ::open(proto::get_string(request, "history_path").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+      if (history_fd < 0) throw AgentError{"internal", "cannot open history_path: " + std::string(std::strerror(errno))};
+    }
+    if (request.contains("perturb_seed")) {
+      ctx_.platform.enable(proto::get_u64(request, "perturb_seed"),
+                           static_cast<std::uint32_t>(proto::get_u64_or(request, "perturb_period", 64)));
+    }
+    struct ScriptEnd {  // also when an op throws: perturbation off, file closed
+      Context& ctx;
+      int fd;
+      ~ScriptEnd() {
+        ctx.platform.disable();
+        if (fd >= 0) ::close(fd);
+      }
+    } script_end{ctx_, history_fd};
     Json history = Json::array();
     for (std::size_t i = 0; i < ops.size(); ++i) {
       Json result = run_op(ops[i]);
       result["index"] = i;
+      if (history_fd >= 0) {
+        const std::string line = result.dump() + "\n";
+        (void)!::write(history_fd, line.data(), line.size());  // one write per line: whole or nothing
+      }
       history.push_back(std::move(result));
     }
-    return Json{{"history", std::move(history)}};
+    return Json{{"history", std::move(history)}, {"perturbations", ctx_.platform.perturbations()}};
   }
 
   Json run_op(const Json& request) {
@@ -353,7 +660,8 @@ class Agent {
   }
 
   static AgentError region_error(const indexbus::Error& error) {
-    return AgentError{"region", std::string(indexbus::to_string(error.code)) + ": " + error.message};
+    const std::string code(indexbus::to_string(error.code));
+    return AgentError{"region", code + ": " + error.message, code};
   }
 
   void release_region() {
@@ -377,6 +685,9 @@ Defect parse_defect(int argc, char** argv) {
     if (value == "crash-on-read") return Defect::CrashOnRead;
     if (value == "hang-on-read") return Defect::HangOnRead;
     if (value == "garbage-on-read") return Defect::GarbageOnRead;
+    if (value == "journal-commit-ignored") return Defect::JournalCommitIgnored;
+    if (value == "fanout-lost-off-by-one") return Defect::FanoutLostOffByOne;
+    if (value == "sequenced-claim-seq-off-by-one") return Defect::SequencedClaimSeqOffByOne;
     std::fprintf(stderr, "indexbus-agent-broken: unknown defect %s\n", value.c_str());
     std::exit(2);
   }

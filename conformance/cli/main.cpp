@@ -25,6 +25,7 @@
 #include "indexbus/region.hpp"
 #include "certify_command.hpp"
 #include "exit_codes.hpp"
+#include "doctor_cmd.hpp"
 #include "inspect.hpp"
 #include "lane_arg.hpp"
 
@@ -70,7 +71,18 @@ bool directory_exists(const std::string& path) {
 }
 
 int run_create(const std::string& path, const std::vector<std::string>& lane_args,
-               const std::string& mode_text) {
+               const std::string& mode_text, const std::string& topology_file, bool prefault) {
+  if (!topology_file.empty()) {
+    if (!path.empty() || !lane_args.empty()) {
+      std::fprintf(stderr, "indexbus create: --topology creates the file's regions; give no path or --lane with it\n");
+      return kExitUsage;
+    }
+    return indexbus::cli::create_from_topology(topology_file, prefault);
+  }
+  if (path.empty() || lane_args.empty()) {
+    std::fprintf(stderr, "indexbus create: give a path and at least one --lane, or --topology FILE\n");
+    return kExitUsage;
+  }
   std::vector<indexbus::LaneSpec> lanes;
   for (std::uint32_t i = 0; i < lane_args.size(); ++i) {
     auto lane = indexbus::cli::parse_lane_arg(lane_args[i], i);
@@ -81,6 +93,7 @@ int run_create(const std::string& path, const std::vector<std::string>& lane_arg
     lanes.push_back(lane.value());
   }
   indexbus::CreateOptions options;
+  options.prefault = prefault;
   if (mode_text == "0600") {
     options.mode = 0600;
   } else if (mode_text == "0660") {
@@ -98,12 +111,13 @@ int run_create(const std::string& path, const std::vector<std::string>& lane_arg
 
 int run_inspect(const std::string& path, bool json) {
   auto region = indexbus::Region::open(path, indexbus::OpenOptions{200'000'000});
-  const nlohmann::json report = region.ok() ? indexbus::cli::inspect_region(region.value())
-                                            : indexbus::cli::inspect_error(path, region.error());
+  nlohmann::json report = region.ok() ? indexbus::cli::inspect_region(region.value())
+                                      : indexbus::cli::inspect_error(path, region.error());
+  indexbus::cli::add_liveness(report, path);
   if (json) {
     std::printf("%s\n", report.dump(2).c_str());
   } else {
-    std::printf("%s", indexbus::cli::render_text(report).c_str());
+    std::printf("%s%s", indexbus::cli::render_text(report).c_str(), indexbus::cli::render_liveness(report).c_str());
   }
   if (!region.ok()) return exit_code_for(region.error().code);
   for (const auto& lane : report["lanes"]) {
@@ -199,7 +213,8 @@ int list_cases(const std::vector<const indexbus::harness::CaseDef*>& cases) {
     std::string rules;
     for (const auto& rule : def->rules) rules += (rules.empty() ? "" : ",") + rule;
     std::printf("%-62s %-13s %-8s %s\n", def->id.c_str(), indexbus::harness::to_string(def->level).c_str(),
-                def->make_scenario ? "step" : "process", rules.c_str());
+                def->make_scenario || def->make_ring ? "step" : def->make_batch || def->make_lin_batch ? "batch" : "process",
+                rules.c_str());
   }
   std::printf("%zu case(s)\n", cases.size());
   return kExitOk;
@@ -327,14 +342,17 @@ int main(int argc, char** argv) {
   std::string create_path;
   std::vector<std::string> lane_args;
   std::string mode_text = "0600";
-  create->add_option("path", create_path, "Region file, e.g. /dev/shm/my-region")->required();
+  create->add_option("path", create_path, "Region file, e.g. /dev/shm/my-region (not with --topology)");
+  std::string create_topology;
+  bool create_prefault = false;
+  create->add_option("--topology", create_topology, "Create every region of this topology file (spec/topology.md)");
+  create->add_flag("--prefault", create_prefault, "Commit every page now, so a full tmpfs fails here, not as SIGBUS later");
   create->add_option("--lane", lane_args,
                      "Lane as KIND:key=value,... with KIND events, journal, sequenced_slots or "
                      "fanout_broadcast, e.g. events:capacity=1024,slot=64,on_full=block or "
                      "sequenced_slots:readers=3,gates=1<0/2<1 (keys: capacity, slot, on_full, readers, "
                      "timeout_ns (journal reader timeout), gates (sequenced_slots: consumer<upstream+...)); "
-                     "repeat for more lanes")
-      ->required();
+                     "repeat for more lanes");
   create->add_option("--mode", mode_text, "File permissions: 0600 (default) or 0660");
 
   auto* inspect = app.add_subcommand("inspect", "Validate a region and show its header, lanes, counters and cursors");
@@ -383,6 +401,7 @@ int main(int argc, char** argv) {
 
   indexbus::cli::CertifyCommand certify(app);
 
+  const auto doctor_commands = indexbus::cli::register_doctor(app);
   for (auto* sub : {create, inspect, remove, conform, replay}) sub->footer(kExitCodesHelp);
 
 #ifdef INDEXBUS_WITH_SIM
@@ -433,7 +452,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "indexbus: %s (see indexbus --help)\n", e.what());
     return kExitUsage;
   }
-  if (create->parsed()) return run_create(create_path, lane_args, mode_text);
+  if (create->parsed()) return run_create(create_path, lane_args, mode_text, create_topology, create_prefault);
+  for (const auto& command : doctor_commands) {
+    if (command.sub->parsed()) return command.run();
+  }
   if (inspect->parsed()) return run_inspect(inspect_path, json);
   if (remove->parsed()) return run_remove(remove_path);
   if (certify.parsed()) return certify.run();

@@ -44,6 +44,7 @@ std::string_view to_string(ErrorCode code) noexcept {
     case ErrorCode::NoFreeReader: return "NoFreeReader";
     case ErrorCode::BadReaderName: return "BadReaderName";
     case ErrorCode::BadReaderIndex: return "BadReaderIndex";
+    case ErrorCode::BadTopology: return "BadTopology";
   }
   return "Unknown";
 }

@@ -179,6 +179,17 @@ Result<Region> Region::create(const std::string& path, std::span<const LaneSpec>
   if (::ftruncate(fd, static_cast<off_t>(file_bytes)) != 0) {
     return fail(io_error(ErrorCode::Io, path, "cannot size region to " + std::to_string(file_bytes) + " bytes", errno));
   }
+  if (options.prefault) {
+    // posix_fallocate returns the error instead of setting errno. On tmpfs it allocates the
+    // pages now and fails with ENOSPC when the file system (or its memory) is full.
+    const int err = ::posix_fallocate(fd, 0, static_cast<off_t>(file_bytes));
+    if (err != 0) {
+      return fail(io_error(ErrorCode::Io, path,
+                           "cannot pre-fault " + std::to_string(file_bytes) +
+                               " bytes (--prefault; is the file system full?)",
+                           err));
+    }
+  }
   try {
     bip::mapped_region mapping(FdMappable(fd), bip::read_write, 0, file_bytes);
     // The creator's pid goes in first, so that an opener can tell a creator that died at any

@@ -181,5 +181,26 @@ TEST(Region, PlanLimits) {
   EXPECT_EQ(Region::remove("/dev/shm/indexbus-definitely-missing-region").value(), false);
 }
 
+// CreateOptions::prefault commits every page at creation (posix_fallocate): the file's
+// allocated blocks cover its size, where a plain create leaves a sparse file. A full tmpfs is
+// then an error at creation (conformance/topology/tests: Prefault.FullTmpfsIsAnErrorAtCreation).
+TEST(Region, PrefaultCommitsEveryPage) {
+  const std::vector<LaneSpec> lanes = {LaneSpec{LaneKind::Events, OnFull::Block, 1024, 256, 1, 0, {}}};
+  testing::TempRegionPath sparse_path("prefault-off");
+  testing::TempRegionPath full_path("prefault-on");
+  auto sparse = Region::create(sparse_path.str(), lanes);
+  ASSERT_TRUE(sparse.ok());
+  CreateOptions options;
+  options.prefault = true;
+  auto full = Region::create(full_path.str(), lanes, options);
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  struct stat sparse_st {};
+  struct stat full_st {};
+  ASSERT_EQ(::stat(sparse_path.str().c_str(), &sparse_st), 0);
+  ASSERT_EQ(::stat(full_path.str().c_str(), &full_st), 0);
+  EXPECT_GE(static_cast<std::uint64_t>(full_st.st_blocks) * 512, full->size_bytes());
+  EXPECT_LT(static_cast<std::uint64_t>(sparse_st.st_blocks) * 512, sparse->size_bytes());
+}
+
 }  // namespace
 }  // namespace indexbus

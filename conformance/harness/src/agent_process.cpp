@@ -241,6 +241,7 @@ RequestOutcome AgentProcess::receive(std::uint64_t id) {
       const Json& error = protocol::get_object(message, "error");
       reply.error_kind = protocol::get_string(error, "kind");
       reply.message = protocol::get_string(error, "message");
+      if (error.contains("code") && error["code"].is_string()) reply.error_code = error["code"].get<std::string>();
     } else if (reply.type == "unsupported") {
       reply.message = protocol::get_string(message, "reason");
     } else {

@@ -5,6 +5,8 @@
 #include "indexbus/conformance/differential.hpp"
 #include "indexbus/conformance/events_suite.hpp"
 #include "indexbus/conformance/rule_suites.hpp"
+#include "indexbus/harness/lin_batch.hpp"
+#include "indexbus/harness/ring_step.hpp"
 #include "indexbus/spec/rules.hpp"
 
 namespace indexbus::harness {
@@ -104,7 +106,7 @@ std::vector<CaseDef> build_catalog() {
   std::vector<CaseDef> cases;
   auto step_case = [&](std::string id, L level, std::vector<std::string> rules, std::string summary,
                        std::function<Scenario(std::mt19937_64&)> make) {
-    cases.push_back(CaseDef{std::move(id), level, std::move(rules), std::move(summary), std::move(make), {}, {}});
+    cases.push_back(CaseDef{std::move(id), level, std::move(rules), std::move(summary), std::move(make), {}, {}, {}, {}});
   };
 
   // ---- Block ----
@@ -236,7 +238,7 @@ std::vector<CaseDef> build_catalog() {
   // ---- Batch mode: concurrent agents, seeded SIGSTOP/SIGCONT pauses, lane invariants ----
   auto batch_case = [&](std::string id, std::vector<std::string> rules, std::string summary, OnFull on_full,
                         std::uint32_t capacity) {
-    CaseDef def{std::move(id), L::Required, std::move(rules), std::move(summary), {}, {}, {}};
+    CaseDef def{std::move(id), L::Required, std::move(rules), std::move(summary), {}, {}, {}, {}, {}};
     def.make_batch = [=](std::mt19937_64& rng) {
       BatchScenario s;
       s.config = spec::EventsConfig{capacity, 24, on_full};
@@ -278,8 +280,12 @@ std::vector<CaseDef> build_catalog() {
           if (outcome.passed) outcome.detail = std::to_string(report.ops) + " operations, every rule passed";
           return outcome;
         },
+        {},
+        {},
         {}});
   }
+  add_ring_cases(cases);
+  add_lin_batch_cases(cases);
   return cases;
 }
 

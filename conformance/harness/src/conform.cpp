@@ -14,6 +14,8 @@
 
 #include "indexbus/conformance/lane_under_test.hpp"  // SetupError
 #include "indexbus/harness/batch.hpp"
+#include "indexbus/harness/lin_batch.hpp"
+#include "indexbus/harness/ring_step.hpp"
 #include "indexbus/protocol/frame.hpp"
 
 namespace indexbus::harness {
@@ -50,6 +52,14 @@ CaseResult run_one(const CaseDef& def, const ConformOptions& options, const Scra
       std::mt19937_64 rng(seed);
       const Scenario scenario = def.make_scenario(rng);
       result = run_step_case(def, scenario, seed, options.agent_argv, dir, options.request_deadline_ms);
+    } else if (def.make_ring) {
+      std::mt19937_64 rng(seed);
+      const RingScenario scenario = def.make_ring(rng);
+      result = run_ring_case(def, scenario, seed, options.agent_argv, dir, options.request_deadline_ms);
+    } else if (def.make_lin_batch) {
+      std::mt19937_64 rng(seed);
+      const LinBatchScenario scenario = def.make_lin_batch(rng);
+      result = run_lin_batch_case(def, scenario, seed, options.agent_argv, dir, options.request_deadline_ms);
     } else if (def.make_batch) {
       std::mt19937_64 rng(seed);
       const BatchScenario scenario = def.make_batch(rng);

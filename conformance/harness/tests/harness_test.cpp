@@ -19,6 +19,7 @@
 #include "indexbus/conformance/lane_under_test.hpp"
 #include "indexbus/harness/batch.hpp"
 #include "indexbus/harness/conform.hpp"
+#include "indexbus/harness/lin_batch.hpp"
 #include "indexbus/spec/rules.hpp"
 
 extern char** environ;
@@ -72,10 +73,12 @@ ConformOptions options(const PrivateDir& dir, std::vector<std::string> agent_arg
 
 std::vector<std::string> broken(const std::string& defect) { return {INDEXBUS_AGENT_BROKEN, "--defect", defect}; }
 
+// Cases that did not pass, known findings against the reference lanes aside (lin_batch.hpp): they
+// fail with every agent until the lane fix lands, and KnownFindings checks them on their own.
 std::set<std::string> not_passed(const ConformReport& report) {
   std::set<std::string> out;
   for (const CaseResult& c : report.cases) {
-    if (c.outcome != Outcome::Pass) out.insert(c.id);
+    if (c.outcome != Outcome::Pass && !is_known_finding(c.id)) out.insert(c.id);
   }
   return out;
 }
@@ -100,7 +103,8 @@ TEST(Catalog, IdsAreUniqueHierarchicalAndNameKnownRules) {
     EXPECT_GE(std::count(c.id.begin(), c.id.end(), '.'), 3) << c.id;
     EXPECT_FALSE(c.rules.empty()) << c.id;
     for (const std::string& rule : c.rules) EXPECT_NE(spec::find_rule(rule), nullptr) << c.id << " names " << rule;
-    const int modes = static_cast<bool>(c.make_scenario) + static_cast<bool>(c.run_in_process) + static_cast<bool>(c.make_batch);
+    const int modes = static_cast<bool>(c.make_scenario) + static_cast<bool>(c.run_in_process) + static_cast<bool>(c.make_batch) +
+                      static_cast<bool>(c.make_ring) + static_cast<bool>(c.make_lin_batch);
     EXPECT_EQ(modes, 1) << c.id;
   }
 }
@@ -247,11 +251,15 @@ TEST(BrokenAgent, SkippingEveryFifthEntryFailsExactlyTheCasesThatReadFive) {
       "Informational.Events.StepMode.LongRun",
       "Required.Events.Batch.Block.NothingLostUnderPauses",
       "Required.Events.Batch.Drop.AccountingUnderPauses",
+      "Required.Events.BatchLinearizable.Block.Perturbed",
+      "Required.Events.BatchLinearizable.Drop.Perturbed",
+      "Required.Events.BatchLinearizable.Block.ConsumerKilled",
   };
   EXPECT_EQ(not_passed(report), expected);
   for (const CaseResult& c : report.cases) {
-    if (c.outcome == Outcome::Pass) continue;
+    if (c.outcome == Outcome::Pass || is_known_finding(c.id)) continue;
     EXPECT_EQ(c.outcome, Outcome::Fail) << c.id;
+    if (c.id.find(".BatchLinearizable.") != std::string::npos) continue;  // "not linearizable" or an invariant
     EXPECT_NE(c.detail.find("expected"), std::string::npos) << c.detail;
     ASSERT_FALSE(c.history.empty()) << c.id;
     if (c.id.find(".Batch.") == std::string::npos) {
@@ -276,7 +284,7 @@ TEST(BrokenAgent, OkInsteadOfFullFailsExactlyTheCasesThatFillABlockLane) {
   };
   EXPECT_EQ(not_passed(report), expected);
   for (const CaseResult& c : report.cases) {
-    if (c.outcome != Outcome::Pass) {
+    if (c.outcome != Outcome::Pass && !is_known_finding(c.id)) {
       EXPECT_NE(c.detail.find("expected Full, got Ok"), std::string::npos) << c.detail;
     }
   }
@@ -326,7 +334,7 @@ TEST(AgentProcess, HelloOfTheReferenceAgent) {
   AgentProcess agent({INDEXBUS_AGENT});
   ASSERT_FALSE(agent.handshake().has_value());
   EXPECT_EQ(agent.hello()["protocol"], 1);
-  EXPECT_EQ(agent.hello()["lane_kinds"], Json::array({"events"}));
+  EXPECT_EQ(agent.hello()["lane_kinds"], Json::array({"events", "journal", "sequenced_slots", "fanout_broadcast"}));
   const RequestOutcome before_region = agent.request(Json{{"type", "op"}, {"lane", 0}, {"role", "producer"}, {"op", "close"}});
   ASSERT_TRUE(std::holds_alternative<Reply>(before_region));
   EXPECT_EQ(std::get<Reply>(before_region).error_kind, "no_region");

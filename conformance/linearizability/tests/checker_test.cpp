@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstddef>
+#include <cstdio>
+#include <ctime>
 #include <vector>
 
 namespace {
@@ -115,6 +118,48 @@ TEST(Linearizability, LongHistoryChecksInLinearSteps) {
   const auto result = check_events(block(4), history);
   EXPECT_EQ(result.verdict, Verdict::Linearizable);
   EXPECT_LT(result.configurations, 4 * history.size());
+}
+
+// The speed bound of issue 5: a 100k-operation single-lane history (50k writes, each overlapping
+// the read of the entry before it) checks within 1 s of CPU time in an optimized build (CPU time:
+// the CI machine is shared, and wall time there measures the neighbours).
+TEST(Linearizability, HundredThousandOperationsWithinOneSecond) {
+  EventsHistory history;
+  constexpr std::uint64_t kPairs = 50'000;
+  for (std::uint64_t i = 0; i < kPairs; ++i) {
+    history.push_back(write_op(10 * i, 10 * i + 6, static_cast<std::uint8_t>(i)));
+    history.push_back(read_entry(10 * i + 3, 10 * i + 12, i, static_cast<std::uint8_t>(i)));
+  }
+  ASSERT_EQ(history.size(), 100'000u);
+  const std::clock_t cpu_start = std::clock();
+  const auto start = std::chrono::steady_clock::now();
+  const auto result = check_events(block(4), history);
+  const double wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+  std::printf("100k operations checked in %.3f s CPU (%.3f s wall), %llu configurations\n", seconds, wall_seconds,
+              static_cast<unsigned long long>(result.configurations));
+  EXPECT_EQ(result.verdict, Verdict::Linearizable);
+#if defined(NDEBUG) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+  EXPECT_LT(seconds, 1.0);
+#endif
+}
+
+// A search that cannot finish (20 writers all concurrent, then a read of an entry nobody wrote)
+// answers Unknown at the time limit instead of running on.
+TEST(Linearizability, TimeLimitAnswersUnknown) {
+  EventsHistory history;
+  for (std::uint32_t a = 0; a < 20; ++a) {
+    history.push_back(EventsOperation{a + 1, spec::TryWrite{payload(static_cast<std::uint8_t>(a))},
+                                      spec::WriteOutcome{WriteStatus::Ok}, 0, 100});
+  }
+  history.push_back(EventsOperation{0, spec::TryRead{}, spec::ReadOutcome{ReadStatus::Entry, 0, payload(200), 0}, 200, 300});
+  Options options;
+  options.time_limit_ns = 50'000'000;
+  const auto start = std::chrono::steady_clock::now();
+  const auto result = check<EventsModel>(spec::initial_state(block(32)), history, options);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_EQ(result.verdict, Verdict::Unknown);
+  EXPECT_NE(result.problem.find("time limit"), std::string::npos) << result.problem;
 }
 
 }  // namespace

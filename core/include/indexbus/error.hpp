@@ -57,6 +57,8 @@ enum class ErrorCode : std::uint16_t {
   NoFreeReader,      // Journal: every reader record is attached
   BadReaderName,     // Journal: attach name too long or containing NUL
   BadReaderIndex,    // SequencedSlots/FanoutBroadcast: consumer index >= reader_count
+  // Configuration files (the topology file, spec/topology.md): CLI exit code 2.
+  BadTopology = 80,
 };
 
 std::string_view to_string(ErrorCode code) noexcept;

@@ -22,6 +22,10 @@ inline constexpr const char* kDefaultRegionDirectory = "/dev/shm";
 struct CreateOptions {
   // 0600 (owner only) or 0660 (owner and group). Set with fchmod, never through the umask.
   mode_t mode = 0600;
+  // Commit every page of the file at creation (posix_fallocate), so that a full tmpfs or
+  // hugetlbfs pool is an error here, naming the bytes asked for, instead of a SIGBUS on first touch
+  // of a page later. The half-made file is removed on that error like on any other.
+  bool prefault = false;
 };
 
 struct OpenOptions {

@@ -32,6 +32,7 @@ struct Reply {
   std::string type;  // "ok", "error" or "unsupported"
   Json result;       // ok: the result object
   std::string error_kind;
+  std::string error_code;  // error: the core ErrorCode name, when the agent gave one
   std::string message;  // error: the message; unsupported: the reason
 };
 

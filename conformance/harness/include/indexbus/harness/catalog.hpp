@@ -7,12 +7,16 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <random>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "indexbus/spec/events_model.hpp"
+#include "indexbus/spec/fanout_model.hpp"
+#include "indexbus/spec/journal_model.hpp"
+#include "indexbus/spec/sequenced_slots_model.hpp"
 
 namespace indexbus::harness {
 
@@ -72,6 +76,52 @@ struct BatchScenario {
   std::vector<Pause> pauses;
 };
 
+// A step-mode case on a ring kind (ring_step.hpp): lane 0 of the region is a Journal,
+// SequencedSlots or FanoutBroadcast lane and each operation is compared with that kind's model.
+struct RingRole {
+  std::string role;         // "producer", "consumer" (by index) or "reader" (Journal: attach ops)
+  std::uint32_t reader = 0;
+};
+struct RingAttachStep {  // an extra attach; refused (role_taken) when another live agent holds it
+  std::size_t agent = 0;
+  RingRole role;
+  bool expect_refused = true;
+};
+template <typename Op>
+struct RingOpStep {
+  std::size_t agent = 0;
+  Op op;
+};
+template <typename Config, typename Op>
+struct KindScenario {
+  Config config;
+  // roles[a]: what agent a attaches at the start and again after a restart. Agent 0 creates the
+  // region. Journal readers are attached by JournalAttach operations instead (the model decides
+  // the reader id), and a killed agent's Journal readers count as detached in the model: a
+  // re-attach by name takes the record over at its committed cursor (JR-4).
+  std::vector<std::vector<RingRole>> roles;
+  std::vector<std::variant<RingOpStep<Op>, KillStep, RestartStep, RingAttachStep>> steps;
+  std::uint64_t op_timeout_ns = 1'000'000;  // of every blocking op
+};
+using JournalScenario = KindScenario<spec::JournalConfig, spec::JournalOp>;
+using SequencedScenario = KindScenario<spec::SequencedConfig, spec::SequencedOp>;
+using FanoutScenario = KindScenario<spec::FanoutConfig, spec::FanoutOp>;
+using RingScenario = std::variant<JournalScenario, SequencedScenario, FanoutScenario>;
+
+// Batch mode with a linearizability check (lin_batch.hpp), Events or FanoutBroadcast.
+struct LinBatchScenario {
+  std::variant<spec::EventsConfig, spec::FanoutConfig> config;
+  std::uint32_t entries = 300;  // producer writes (Block: write, Drop: try_write), then close
+  std::uint64_t write_timeout_ns = 2'000'000'000;
+  std::uint64_t read_timeout_ns = 200'000'000;
+  std::uint32_t perturb_period = 16;  // about one shared-memory access in this many is delayed
+  std::uint64_t perturb_seed = 0;
+  std::vector<BatchScenario::Pause> pauses;
+  // SIGKILL consumer 0's agent this long after the start, then a new process takes consumer 0 over.
+  std::optional<std::uint32_t> kill_consumer_after_us;
+  std::uint64_t check_time_limit_ns = 10'000'000'000;  // then the verdict is Unknown
+};
+
 struct CaseContext {  // what an in-process case gets
   std::uint64_t seed = 0;
   std::string region_dir;
@@ -89,6 +139,8 @@ struct CaseDef {
   std::function<Scenario(std::mt19937_64& rng)> make_scenario;                  // step mode
   std::function<InProcessOutcome(const CaseContext& context)> run_in_process;  // or in process
   std::function<BatchScenario(std::mt19937_64& rng)> make_batch;               // or batch mode
+  std::function<RingScenario(std::mt19937_64& rng)> make_ring;                 // or a ring kind, step mode
+  std::function<LinBatchScenario(std::mt19937_64& rng)> make_lin_batch;        // or batch + linearizability
 };
 
 // Every case, in a stable order.

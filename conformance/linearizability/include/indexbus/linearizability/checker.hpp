@@ -29,12 +29,14 @@
 // Pending operations (invoked, never returned: the run ended in a deadlock or a crash) may be
 // linearized anywhere after their invocation with whatever result the model gives, or left out.
 //
-// Bounds: the search visits at most options.configurations_max configurations, then reports
-// Unknown rather than running on.
+// Bounds: the search visits at most options.configurations_max configurations, and runs at most
+// options.time_limit_ns of wall time (0: no limit; the clock is read every 4096 configurations),
+// then reports Unknown rather than running on.
 #pragma once
 
 #include <algorithm>
 #include <cassert>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -72,6 +74,7 @@ enum class Verdict : std::uint8_t { Linearizable, NotLinearizable, Unknown };
 
 struct Options {
   std::uint64_t configurations_max = 10'000'000;  // about 400 MB of memoized hashes at most
+  std::uint64_t time_limit_ns = 0;                // wall time; 0 = bounded by configurations only
 };
 
 struct CheckResult {
@@ -160,16 +163,23 @@ CheckResult check(const typename M::State& initial,
     return true;
   };
 
+  const auto started = std::chrono::steady_clock::now();
+  auto out_of_time = [&] {
+    if (options.time_limit_ns == 0 || out.configurations % 4096 != 0) return false;
+    return std::chrono::steady_clock::now() - started > std::chrono::nanoseconds(options.time_limit_ns);
+  };
+
   for (;;) {
     if (completed_done == completed_total) {
       out.verdict = Verdict::Linearizable;
       out.order = order;
       return out;
     }
-    if (out.configurations >= options.configurations_max) {
+    if (out.configurations >= options.configurations_max || out_of_time()) {
       out.verdict = Verdict::Unknown;
       out.order = best.size() >= order.size() ? best : order;
-      out.problem = "gave up after " + std::to_string(out.configurations) + " configurations";
+      out.problem = "gave up after " + std::to_string(out.configurations) + " configurations" +
+                    (out.configurations >= options.configurations_max ? "" : " (time limit)");
       return out;
     }
     ++out.configurations;

@@ -1,0 +1,580 @@
+#include "indexbus/harness/ring_step.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <thread>
+
+#include "indexbus/harness/agent_process.hpp"
+#include "indexbus/protocol/fields.hpp"
+
+namespace indexbus::harness {
+namespace {
+
+namespace proto = protocol;
+
+struct CaseStop {
+  Outcome outcome;
+  std::string detail;
+};
+
+constexpr WriteStatus kWriteStatuses[] = {WriteStatus::Ok, WriteStatus::Full, WriteStatus::Timeout, WriteStatus::Closed,
+                                          WriteStatus::TooLarge};
+constexpr ReadStatus kReadStatuses[] = {ReadStatus::Entry,  ReadStatus::Empty,   ReadStatus::Lost,  ReadStatus::Closed,
+                                        ReadStatus::Timeout, ReadStatus::Evicted, ReadStatus::NotYet};
+
+template <typename Status, std::size_t N>
+Status parse_status(const std::string& name, const Status (&table)[N]) {
+  for (const Status status : table) {
+    if (to_string(status) == name) return status;
+  }
+  throw proto::ProtocolError("unknown status '" + name + "'");
+}
+
+std::string policy_name(OnFull on_full) { return on_full == OnFull::Block ? "block" : "drop"; }
+
+spec::ReadOutcome parse_read(const Json& result) {
+  spec::ReadOutcome read;
+  read.status = parse_status(proto::get_string(result, "status"), kReadStatuses);
+  if (read.status == ReadStatus::Entry) {
+    read.seq = proto::get_u64(result, "seq");
+    read.payload = proto::from_hex(proto::get_string(result, "payload_hex"), kSlotPayloadBytesMax);
+  }
+  if (read.status == ReadStatus::Lost) read.lost_count = proto::get_u64(result, "lost_count");
+  return read;
+}
+WriteStatus parse_write(const Json& result) { return parse_status(proto::get_string(result, "status"), kWriteStatuses); }
+void expect_close_ok(const Json& result) {
+  const std::string status = proto::get_string(result, "status");
+  if (status != "Ok") throw proto::ProtocolError("close returned status '" + status + "'");
+}
+Json hex(const spec::Bytes& bytes) { return proto::to_hex(bytes.data(), bytes.size()); }
+
+// What a model operation becomes on the wire. kind: a request; sleep_ns: no request, the harness
+// waits instead (the Journal model's clock); none of both: the model alone.
+struct Wire {
+  Json request;          // null: no request
+  std::uint64_t sleep_ns = 0;
+  bool blocking = false;  // carries timeout_ns; a Timeout must not come early
+};
+
+Json op_request(const std::string& role, std::uint32_t reader, const std::string& op) {
+  return Json{{"type", "op"}, {"lane", 0}, {"role", role}, {"reader", reader}, {"op", op}};
+}
+
+// ---- Journal ----
+
+struct JournalTraits {
+  using Config = spec::JournalConfig;
+  using State = spec::JournalState;
+  using Op = spec::JournalOp;
+  using Result = spec::JournalResult;
+  static constexpr const char* kKind = "journal";
+  static State initial(const Config& c) { return spec::initial_state(c); }
+  static std::pair<State, Result> step(const State& s, const Op& op) { return spec::step(s, op); }
+  static Json lane_spec(const Config& c) {
+    return Json{{"kind", kKind},          {"on_full", policy_name(c.on_full)}, {"capacity_slots", c.capacity_slots},
+                {"slot_payload_bytes", c.slot_payload_bytes}, {"reader_count", c.reader_count},
+                {"reader_timeout_ns", c.reader_timeout_ns}};
+  }
+  static Wire wire(const Op& op) {
+    struct V {
+      Wire operator()(const spec::JournalTryWrite& o) const {
+        Json r = op_request("producer", 0, "try_write");
+        r["payload_hex"] = hex(o.payload);
+        return {r, 0, false};
+      }
+      Wire operator()(const spec::JournalWrite& o) const {
+        Json r = op_request("producer", 0, "write");
+        r["payload_hex"] = hex(o.payload);
+        return {r, 0, true};
+      }
+      Wire operator()(const spec::JournalClose&) const { return {op_request("producer", 0, "close"), 0, false}; }
+      Wire operator()(const spec::JournalAttach& o) const {
+        Json r{{"type", "attach"}, {"lane", 0}, {"role", "reader"}};
+        if (!o.name.empty()) r["name"] = o.name;
+        return {r, 0, false};  // the reader key is set by the runner
+      }
+      Wire operator()(const spec::JournalTryRead& o) const { return {op_request("reader", o.reader, "try_read"), 0, false}; }
+      Wire operator()(const spec::JournalRead& o) const { return {op_request("reader", o.reader, "read"), 0, true}; }
+      Wire operator()(const spec::JournalCommit& o) const { return {op_request("reader", o.reader, "commit"), 0, false}; }
+      Wire operator()(const spec::JournalReadAt& o) const {
+        Json r = op_request("reader", o.reader, "read_at");
+        r["seq"] = o.seq;
+        return {r, 0, false};
+      }
+      Wire operator()(const spec::JournalHeartbeat& o) const { return {op_request("reader", o.reader, "heartbeat"), 0, false}; }
+      Wire operator()(const spec::JournalDetach& o) const {
+        return {Json{{"type", "detach"}, {"lane", 0}, {"role", "reader"}, {"reader", o.reader}}, 0, false};
+      }
+      Wire operator()(const spec::JournalAdvanceTime& o) const { return {Json(nullptr), o.ns, false}; }
+    };
+    return std::visit(V{}, op);
+  }
+  // reply: the agent's reply (ok or error); returns the model result it means.
+  static Result parse(const Op& op, const Reply& reply) {
+    if (std::holds_alternative<spec::JournalAttach>(op)) {
+      if (reply.type == "ok") return spec::JournalAttachOutcome{spec::JournalAttachError::None,
+                                                                static_cast<std::uint32_t>(proto::get_u64(reply.result, "reader_id"))};
+      // By the error's `code` (spec/agent-protocol.md); an agent that gives none is judged by its kind.
+      const std::string& code = reply.error_code;
+      if (code == "NoFreeReader") return spec::JournalAttachOutcome{spec::JournalAttachError::NoFreeReader, 0};
+      if (code == "BadReaderName") return spec::JournalAttachOutcome{spec::JournalAttachError::BadReaderName, 0};
+      if (code == "RoleTaken" || (code.empty() && reply.error_kind == "role_taken")) {
+        return spec::JournalAttachOutcome{spec::JournalAttachError::RoleTaken, 0};
+      }
+      throw proto::ProtocolError("attach error " + reply.error_kind + ": " + reply.message);
+    }
+    if (reply.type != "ok") throw proto::ProtocolError("error " + reply.error_kind + ": " + reply.message);
+    const Json& r = reply.result;
+    struct V {
+      const Json& r;
+      Result operator()(const spec::JournalTryWrite&) const { return spec::WriteOutcome{parse_write(r)}; }
+      Result operator()(const spec::JournalWrite&) const { return spec::WriteOutcome{parse_write(r)}; }
+      Result operator()(const spec::JournalClose&) const {
+        expect_close_ok(r);
+        return spec::CloseOutcome{};
+      }
+      Result operator()(const spec::JournalAttach&) const { return spec::JournalAttachOutcome{}; }
+      Result operator()(const spec::JournalTryRead&) const { return parse_read(r); }
+      Result operator()(const spec::JournalRead&) const { return parse_read(r); }
+      Result operator()(const spec::JournalReadAt&) const { return parse_read(r); }
+      Result operator()(const spec::JournalCommit&) const { return call(); }
+      Result operator()(const spec::JournalHeartbeat&) const { return call(); }
+      Result operator()(const spec::JournalDetach&) const { return spec::JournalDoneOutcome{}; }
+      Result operator()(const spec::JournalAdvanceTime&) const { return spec::JournalDoneOutcome{}; }
+      Result call() const { return spec::JournalCallOutcome{proto::get_string(r, "status") == "Ok"}; }
+    };
+    return std::visit(V{r}, op);
+  }
+  static bool timed_out(const Result& r) {
+    if (const auto* w = std::get_if<spec::WriteOutcome>(&r)) return w->status == WriteStatus::Timeout;
+    if (const auto* rd = std::get_if<spec::ReadOutcome>(&r)) return rd->status == ReadStatus::Timeout;
+    return false;
+  }
+  static std::optional<std::uint32_t> attached_reader(const Result& r) {
+    const auto* a = std::get_if<spec::JournalAttachOutcome>(&r);
+    if (a == nullptr || a->error != spec::JournalAttachError::None) return std::nullopt;
+    return a->reader;
+  }
+  // A killed agent's readers: detached in the model (their uncommitted reads are forgotten).
+  static std::vector<Op> on_kill(const std::vector<std::uint32_t>& readers) {
+    std::vector<Op> ops;
+    for (const std::uint32_t r : readers) ops.push_back(spec::JournalDetach{r});
+    return ops;
+  }
+  static std::string check_counters(const State& s, const Json& c) {
+    if (proto::get_u64(c, "write_seq") != s.written) return "write_seq";
+    if (proto::get_bool_or(c, "closed", false) != s.closed) return "closed";
+    const Json& readers = proto::get_array(c, "readers");
+    for (std::size_t i = 0; i < s.readers.size() && i < readers.size(); ++i) {
+      const auto& m = s.readers[i];
+      if (m.state == spec::JournalReaderState::Free) continue;
+      if (proto::get_u64(readers[i], "cursor_seq") != m.cursor_seq) return "reader " + std::to_string(i) + " cursor_seq";
+    }
+    return {};
+  }
+};
+
+// ---- SequencedSlots ----
+
+struct SequencedTraits {
+  using Config = spec::SequencedConfig;
+  using State = spec::SequencedState;
+  using Op = spec::SequencedOp;
+  using Result = spec::SequencedResult;
+  static constexpr const char* kKind = "sequenced_slots";
+  static State initial(const Config& c) { return spec::sequenced_initial_state(c); }
+  static std::pair<State, Result> step(const State& s, const Op& op) {
+    assert(spec::sequenced_op_allowed(s, op));
+    return spec::sequenced_step(s, op);
+  }
+  static Json lane_spec(const Config& c) {
+    return Json{{"kind", kKind},
+                {"on_full", policy_name(c.on_full)},
+                {"capacity_slots", c.capacity_slots},
+                {"slot_payload_bytes", c.slot_payload_bytes},
+                {"reader_count", c.consumer_count()},
+                {"gated_on", c.gated_on}};
+  }
+  static Wire wire(const Op& op) {
+    struct V {
+      Wire operator()(const spec::SeqTryClaim&) const { return {op_request("producer", 0, "try_claim"), 0, false}; }
+      Wire operator()(const spec::SeqClaim&) const { return {op_request("producer", 0, "claim"), 0, true}; }
+      Wire operator()(const spec::SeqPublish& o) const {
+        Json r = op_request("producer", 0, "publish");
+        r["payload_hex"] = hex(o.payload);
+        return {r, 0, false};
+      }
+      Wire operator()(const spec::SeqClose&) const { return {op_request("producer", 0, "close"), 0, false}; }
+      Wire operator()(const spec::SeqTryRead& o) const { return {op_request("consumer", o.consumer, "try_read"), 0, false}; }
+      Wire operator()(const spec::SeqRead& o) const { return {op_request("consumer", o.consumer, "read"), 0, true}; }
+    };
+    return std::visit(V{}, op);
+  }
+  static Result parse(const Op& op, const Reply& reply) {
+    if (reply.type != "ok") throw proto::ProtocolError("error " + reply.error_kind + ": " + reply.message);
+    const Json& r = reply.result;
+    if (std::holds_alternative<spec::SeqTryClaim>(op) || std::holds_alternative<spec::SeqClaim>(op)) {
+      spec::SeqClaimOutcome out{parse_write(r), 0};
+      if (out.status == WriteStatus::Ok) out.seq = proto::get_u64(r, "seq");
+      return out;
+    }
+    if (std::holds_alternative<spec::SeqPublish>(op)) return spec::SeqPublishOutcome{parse_write(r)};
+    if (std::holds_alternative<spec::SeqClose>(op)) {
+      expect_close_ok(r);
+      return spec::SeqCloseOutcome{};
+    }
+    return parse_read(r);
+  }
+  static bool timed_out(const Result& r) {
+    if (const auto* c = std::get_if<spec::SeqClaimOutcome>(&r)) return c->status == WriteStatus::Timeout;
+    if (const auto* rd = std::get_if<spec::ReadOutcome>(&r)) return rd->status == ReadStatus::Timeout;
+    return false;
+  }
+  static std::optional<std::uint32_t> attached_reader(const Result&) { return std::nullopt; }
+  static std::vector<Op> on_kill(const std::vector<std::uint32_t>&) { return {}; }
+  static std::string check_counters(const State& s, const Json& c) {
+    if (proto::get_u64(c, "write_seq") != s.written) return "write_seq";
+    if (proto::get_bool_or(c, "closed", false) != s.closed) return "closed";
+    const Json& readers = proto::get_array(c, "readers");
+    if (readers.size() != s.consumers.size()) return "reader count";
+    for (std::size_t i = 0; i < readers.size(); ++i) {
+      const auto& m = s.consumers[i];
+      if (proto::get_u64(readers[i], "cursor_seq") != m.next_seq) return "consumer " + std::to_string(i) + " cursor_seq";
+      if (proto::get_u64(readers[i], "read_count") != m.read_count) return "consumer " + std::to_string(i) + " read_count";
+      if (proto::get_u64(readers[i], "lost_count") != m.lost_count) return "consumer " + std::to_string(i) + " lost_count";
+    }
+    return {};
+  }
+};
+
+// ---- FanoutBroadcast ----
+
+struct FanoutTraits {
+  using Config = spec::FanoutConfig;
+  using State = spec::FanoutState;
+  using Op = spec::FanoutOp;
+  using Result = spec::FanoutResult;
+  static constexpr const char* kKind = "fanout_broadcast";
+  static State initial(const Config& c) { return spec::initial_state(c); }
+  static std::pair<State, Result> step(const State& s, const Op& op) {
+    assert(spec::is_valid_op(s, op));
+    return spec::step(s, op);
+  }
+  static Json lane_spec(const Config& c) {
+    return Json{{"kind", kKind},
+                {"on_full", policy_name(c.on_full)},
+                {"capacity_slots", c.capacity_slots},
+                {"slot_payload_bytes", c.slot_payload_bytes},
+                {"reader_count", c.consumer_count}};
+  }
+  static Wire wire(const Op& op) {
+    struct V {
+      Wire operator()(const spec::FanoutTryWrite& o) const {
+        Json r = op_request("producer", 0, "try_write");
+        r["payload_hex"] = hex(o.payload);
+        return {r, 0, false};
+      }
+      Wire operator()(const spec::FanoutWrite& o) const {
+        Json r = op_request("producer", 0, "write");
+        r["payload_hex"] = hex(o.payload);
+        return {r, 0, true};
+      }
+      Wire operator()(const spec::FanoutClose&) const { return {op_request("producer", 0, "close"), 0, false}; }
+      Wire operator()(const spec::FanoutTryRead& o) const { return {op_request("consumer", o.consumer, "try_read"), 0, false}; }
+      Wire operator()(const spec::FanoutRead& o) const { return {op_request("consumer", o.consumer, "read"), 0, true}; }
+    };
+    return std::visit(V{}, op);
+  }
+  static Result parse(const Op& op, const Reply& reply) {
+    if (reply.type != "ok") throw proto::ProtocolError("error " + reply.error_kind + ": " + reply.message);
+    const Json& r = reply.result;
+    if (std::holds_alternative<spec::FanoutClose>(op)) {
+      expect_close_ok(r);
+      return spec::CloseOutcome{};
+    }
+    if (std::holds_alternative<spec::FanoutTryWrite>(op) || std::holds_alternative<spec::FanoutWrite>(op)) {
+      return spec::WriteOutcome{parse_write(r)};
+    }
+    return parse_read(r);
+  }
+  static bool timed_out(const Result& r) {
+    if (const auto* w = std::get_if<spec::WriteOutcome>(&r)) return w->status == WriteStatus::Timeout;
+    if (const auto* rd = std::get_if<spec::ReadOutcome>(&r)) return rd->status == ReadStatus::Timeout;
+    return false;
+  }
+  static std::optional<std::uint32_t> attached_reader(const Result&) { return std::nullopt; }
+  static std::vector<Op> on_kill(const std::vector<std::uint32_t>&) { return {}; }
+  static std::string check_counters(const State& s, const Json& c) {
+    if (proto::get_u64(c, "write_seq") != s.written) return "write_seq";
+    if (proto::get_bool_or(c, "closed", false) != s.closed) return "closed";
+    const Json& readers = proto::get_array(c, "readers");
+    if (readers.size() != s.consumers.size()) return "reader count";
+    for (std::size_t i = 0; i < readers.size(); ++i) {
+      const auto& m = s.consumers[i];
+      if (proto::get_u64(readers[i], "cursor_seq") != m.next_seq) return "consumer " + std::to_string(i) + " cursor_seq";
+      if (proto::get_u64(readers[i], "read_count") != m.read_count) return "consumer " + std::to_string(i) + " read_count";
+      if (proto::get_u64(readers[i], "lost_count") != m.lost_count) return "consumer " + std::to_string(i) + " lost_count";
+    }
+    return {};
+  }
+};
+
+template <typename Scenario>
+std::string describe_step(const typename std::decay_t<decltype(Scenario{}.steps)>::value_type& step) {
+  using Op = std::decay_t<decltype(std::get<0>(step).op)>;
+  if (const auto* op = std::get_if<RingOpStep<Op>>(&step)) return "agent " + std::to_string(op->agent) + ": " + spec::describe(op->op);
+  if (const auto* kill = std::get_if<KillStep>(&step)) return "SIGKILL agent " + std::to_string(kill->agent);
+  if (const auto* restart = std::get_if<RestartStep>(&step)) {
+    return "restart agent " + std::to_string(restart->agent) + " (open the region, attach its roles again)";
+  }
+  const auto& attach = std::get<RingAttachStep>(step);
+  return "agent " + std::to_string(attach.agent) + " attaches " + attach.role.role + " " + std::to_string(attach.role.reader) +
+         (attach.expect_refused ? " (must be refused)" : "");
+}
+
+template <typename Traits>
+class RingRun {
+ public:
+  using Scenario = KindScenario<typename Traits::Config, typename Traits::Op>;
+  using Step = typename decltype(Scenario{}.steps)::value_type;
+
+  RingRun(const CaseDef& def, const Scenario& scenario, std::uint64_t seed, const std::vector<std::string>& agent_argv,
+          const ScratchDir& dir, std::uint32_t request_deadline_ms)
+      : scenario_(scenario), agent_argv_(agent_argv), request_deadline_ms_(request_deadline_ms), region_(dir, def.id),
+        state_(Traits::initial(scenario.config)) {
+    result_.id = def.id;
+    result_.level = def.level;
+    result_.rules = def.rules;
+    result_.seed = seed;
+    for (const Step& step : scenario.steps) result_.scenario.push_back(describe_step<Scenario>(step));
+  }
+
+  CaseResult run() && {
+    try {
+      agents_.resize(scenario_.roles.size());
+      readers_.resize(scenario_.roles.size());
+      for (std::size_t a = 0; a < agents_.size(); ++a) start_agent(a, a == 0);
+      for (std::size_t i = 0; i < scenario_.steps.size(); ++i) run_step(i, scenario_.steps[i]);
+      check_final_counters();
+      result_.outcome = Outcome::Pass;
+      result_.detail = std::to_string(scenario_.steps.size()) + " steps matched the " + Traits::kKind + " model";
+    } catch (const CaseStop& stop) {
+      result_.outcome = stop.outcome;
+      result_.detail = stop.detail;
+    }
+    agents_.clear();
+    return std::move(result_);
+  }
+
+ private:
+  void start_agent(std::size_t index, bool create) {
+    agents_[index] = std::make_unique<AgentProcess>(agent_argv_);
+    AgentProcess& agent = *agents_[index];
+    if (auto failure = agent.handshake()) stop_on(*failure, "agent " + std::to_string(index) + " hello");
+    check_capabilities(agent.hello());
+    Json request = create ? Json{{"type", "create_region"}, {"path", region_.path()}, {"lanes", Json::array({Traits::lane_spec(scenario_.config)})}}
+                          : Json{{"type", "open_region"}, {"path", region_.path()}};
+    expect_ok(index, std::move(request), create ? "create_region" : "open_region");
+    for (const RingRole& role : scenario_.roles[index]) {
+      expect_ok(index, attach_request(role), "attach " + role.role + " " + std::to_string(role.reader));
+    }
+  }
+
+  void check_capabilities(const Json& hello) {
+    if (hello["protocol"].get<std::uint64_t>() != static_cast<std::uint64_t>(proto::kProtocolVersion)) {
+      throw CaseStop{Outcome::Skip, "agent speaks protocol " + hello["protocol"].dump() + ", the harness 1"};
+    }
+    const auto kinds = proto::get_string_array(hello, "lane_kinds");
+    if (std::find(kinds.begin(), kinds.end(), Traits::kKind) == kinds.end()) {
+      throw CaseStop{Outcome::Skip, std::string("agent does not implement ") + Traits::kKind + " lanes"};
+    }
+    const auto policies = proto::get_string_array(hello, "policies");
+    const std::string policy = policy_name(scenario_.config.on_full);
+    if (std::find(policies.begin(), policies.end(), policy) == policies.end()) {
+      throw CaseStop{Outcome::Skip, "agent does not implement the " + policy + " policy"};
+    }
+  }
+
+  static Json attach_request(const RingRole& role) {
+    return Json{{"type", "attach"}, {"lane", 0}, {"role", role.role}, {"reader", role.reader}};
+  }
+
+  [[noreturn]] void stop_on(const AgentFailure& failure, const std::string& during) {
+    const Outcome outcome = failure.kind == AgentFailureKind::Crash     ? Outcome::Crash
+                            : failure.kind == AgentFailureKind::Timeout ? Outcome::Timeout
+                                                                        : Outcome::Fail;
+    throw CaseStop{outcome, during + ": " + failure.message};
+  }
+
+  Reply call(std::size_t index, Json request, const std::string& during) {
+    assert(index < agents_.size());
+    if (!agents_[index] || !agents_[index]->running()) {
+      throw CaseStop{Outcome::Fail, "scenario error: agent " + std::to_string(index) + " is not running for " + during};
+    }
+    RequestOutcome outcome = agents_[index]->request(std::move(request), request_deadline_ms_);
+    if (auto* failure = std::get_if<AgentFailure>(&outcome)) stop_on(*failure, "agent " + std::to_string(index) + " " + during);
+    Reply& reply = std::get<Reply>(outcome);
+    if (reply.type == "unsupported") {
+      throw CaseStop{Outcome::Skip, "agent " + std::to_string(index) + " does not support " + during + ": " + reply.message};
+    }
+    return reply;
+  }
+
+  Json expect_ok(std::size_t index, Json request, const std::string& during) {
+    Reply reply = call(index, std::move(request), during);
+    if (reply.type != "ok") {
+      throw CaseStop{Outcome::Fail, "agent " + std::to_string(index) + " " + during + ": error " + reply.error_kind + ": " + reply.message};
+    }
+    return reply.result;
+  }
+
+  void run_step(std::size_t index, const Step& step) {
+    HistoryRecord record;
+    record.step = index;
+    record.action = describe_step<Scenario>(step);
+    if (const auto* op = std::get_if<RingOpStep<typename Traits::Op>>(&step)) {
+      run_op(index, *op);
+      return;
+    }
+    if (const auto* kill = std::get_if<KillStep>(&step)) {
+      record.agent = kill->agent;
+      agents_.at(kill->agent)->kill_now();
+      for (const typename Traits::Op& op : Traits::on_kill(readers_[kill->agent])) state_ = Traits::step(state_, op).first;
+      readers_[kill->agent].clear();
+      record.actual = "killed";
+    } else if (const auto* restart = std::get_if<RestartStep>(&step)) {
+      record.agent = restart->agent;
+      start_agent(restart->agent, false);
+      record.actual = "reattached";
+    } else {
+      const auto& attach = std::get<RingAttachStep>(step);
+      record.agent = attach.agent;
+      const Reply reply = call(attach.agent, attach_request(attach.role), "attach " + attach.role.role);
+      record.expected = attach.expect_refused ? "error role_taken" : "ok";
+      record.actual = reply.type == "ok" ? "ok" : "error " + reply.error_kind;
+      record.matched = record.expected == record.actual;
+      result_.history.push_back(record);
+      if (!record.matched) {
+        throw CaseStop{Outcome::Fail, "step " + std::to_string(index) + ": " + record.action + ": expected " + record.expected +
+                                          ", got " + record.actual};
+      }
+      return;
+    }
+    result_.history.push_back(record);
+  }
+
+  void run_op(std::size_t index, const RingOpStep<typename Traits::Op>& step) {
+    auto [next_state, expected] = Traits::step(state_, step.op);
+    Wire wire = Traits::wire(step.op);
+    HistoryRecord record;
+    record.step = index;
+    record.agent = step.agent;
+    record.action = spec::describe(step.op);
+    record.expected = spec::describe(expected);
+    auto mismatch = [&](const std::string& what) -> CaseStop {
+      record.matched = false;
+      result_.history.push_back(record);
+      return CaseStop{Outcome::Fail, "step " + std::to_string(index) + " (agent " + std::to_string(step.agent) + " " +
+                                         record.action + "): " + what};
+    };
+    if (wire.request.is_null()) {  // the model's clock: the harness waits as long
+      std::this_thread::sleep_for(std::chrono::nanoseconds(wire.sleep_ns));
+      record.actual = record.expected;
+    } else {
+      if (wire.request["type"] == "attach") {
+        // The key this agent files the handle under: the reader id the model expects.
+        const auto reader = Traits::attached_reader(expected);
+        wire.request["reader"] = reader ? *reader : 1000 + index;
+      }
+      if (wire.blocking) wire.request["timeout_ns"] = scenario_.op_timeout_ns;
+      const Reply reply = call(step.agent, wire.request, wire.request.value("op", wire.request["type"].get<std::string>()));
+      typename Traits::Result actual;
+      try {
+        actual = Traits::parse(step.op, reply);
+        if (reply.type == "ok" && reply.result.contains("invoked_ns")) {
+          record.invoked_ns = proto::get_u64(reply.result, "invoked_ns");
+          record.returned_ns = proto::get_u64(reply.result, "returned_ns");
+        }
+      } catch (const proto::ProtocolError& e) {
+        record.actual = reply.type == "ok" ? reply.result.dump() : reply.type + " " + reply.error_kind + ": " + reply.message;
+        throw mismatch(std::string("expected ") + record.expected + ", got " + record.actual + " (" + e.what() + ")");
+      }
+      record.actual = spec::describe(actual);
+      if (!(actual == expected)) throw mismatch("expected " + record.expected + ", got " + record.actual);
+      if (Traits::timed_out(actual)) {
+        const std::uint64_t waited_ns = record.returned_ns - std::min(record.invoked_ns, record.returned_ns);
+        if (waited_ns < scenario_.op_timeout_ns) {
+          throw mismatch("Timeout after " + std::to_string(waited_ns) + " ns, before its deadline of " +
+                         std::to_string(scenario_.op_timeout_ns) + " ns");
+        }
+      }
+      if (const auto reader = Traits::attached_reader(actual)) readers_[step.agent].push_back(*reader);
+    }
+    result_.history.push_back(record);
+    state_ = std::move(next_state);
+    if (auto broken = spec::check_invariants(state_)) {
+      throw CaseStop{Outcome::Fail, "model invariant broken after step " + std::to_string(index) + ": " + *broken};
+    }
+  }
+
+  // At the end the lane's shared counters equal the model's (REG-11 and each kind's accounting rule).
+  void check_final_counters() {
+    std::size_t index = 0;
+    while (index < agents_.size() && !(agents_[index] && agents_[index]->running())) ++index;
+    if (index == agents_.size()) return;
+    const Json counters = expect_ok(index, Json{{"type", "lane_state"}, {"lane", 0}}, "lane_state");
+    try {
+      const std::string differs = Traits::check_counters(state_, counters);
+      if (!differs.empty()) {
+        throw CaseStop{Outcome::Fail, "final lane counters differ in " + differs + ": expected the model's " +
+                                          spec::describe(state_) + ", got " + counters.dump()};
+      }
+    } catch (const proto::ProtocolError& e) {
+      throw CaseStop{Outcome::Fail, std::string("malformed lane_state: ") + e.what()};
+    }
+  }
+
+  const Scenario& scenario_;
+  const std::vector<std::string>& agent_argv_;
+  std::uint32_t request_deadline_ms_;
+  RegionFile region_;
+  typename Traits::State state_;
+  std::vector<std::unique_ptr<AgentProcess>> agents_;
+  std::vector<std::vector<std::uint32_t>> readers_;  // per agent: Journal readers it attached
+  CaseResult result_;
+};
+
+}  // namespace
+
+CaseResult run_ring_case(const CaseDef& def, const RingScenario& scenario, std::uint64_t seed,
+                         const std::vector<std::string>& agent_argv, const ScratchDir& dir, std::uint32_t request_deadline_ms) {
+  struct V {
+    const CaseDef& def;
+    std::uint64_t seed;
+    const std::vector<std::string>& argv;
+    const ScratchDir& dir;
+    std::uint32_t deadline_ms;
+    CaseResult operator()(const JournalScenario& s) const { return RingRun<JournalTraits>(def, s, seed, argv, dir, deadline_ms).run(); }
+    CaseResult operator()(const SequencedScenario& s) const {
+      return RingRun<SequencedTraits>(def, s, seed, argv, dir, deadline_ms).run();
+    }
+    CaseResult operator()(const FanoutScenario& s) const { return RingRun<FanoutTraits>(def, s, seed, argv, dir, deadline_ms).run(); }
+  };
+  return std::visit(V{def, seed, agent_argv, dir, request_deadline_ms}, scenario);
+}
+
+std::vector<std::string> describe_steps(const RingScenario& scenario) {
+  return std::visit(
+      [](const auto& s) {
+        std::vector<std::string> out;
+        for (const auto& step : s.steps) out.push_back(describe_step<std::decay_t<decltype(s)>>(step));
+        return out;
+      },
+      scenario);
+}
+
+}  // namespace indexbus::harness
