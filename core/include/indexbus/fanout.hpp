@@ -195,6 +195,8 @@ class FanoutConsumer {
     // Under Block the producer waits for this cursor, so an overwrite means a corrupt region or a
     // broken producer; reporting it as Lost makes it visible (FB-5) instead of hiding it, which
     // is why there is no assert here: the tests feed this path a deliberately broken producer.
+    // Lost only once the overwriting write is published (ring.hpp, await_overwrite_published).
+    ring_detail::await_overwrite_published(*platform_, lane_, next_seq_);
     return report_lost();
   }
 

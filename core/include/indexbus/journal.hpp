@@ -345,7 +345,10 @@ class JournalReader {
     switch (ring_detail::read_slot(*platform_, lane_, seq, out, &length)) {
       case ring_detail::SlotRead::Entry: return ReadResult{ReadStatus::Entry, seq, length, 0};
       case ring_detail::SlotRead::NotYet: return ReadResult{ReadStatus::NotYet, 0, 0, 0};
-      case ring_detail::SlotRead::Overwritten: return evicted_result();
+      case ring_detail::SlotRead::Overwritten:
+        // Evicted only once the overwriting write is published (ring.hpp, as for read).
+        ring_detail::await_overwrite_published(*platform_, lane_, seq);
+        return evicted_result();
     }
     return evicted_result();
   }
@@ -443,7 +446,10 @@ class JournalReader {
         // write_seq said published, so the stamp must be complete; a region that says otherwise
         // is corrupt: report nothing rather than trust it.
         return ReadResult{ReadStatus::Empty, 0, 0, 0};
-      case ring_detail::SlotRead::Overwritten: return report_lost();
+      case ring_detail::SlotRead::Overwritten:
+        // Lost only once the overwriting write is published (ring.hpp, await_overwrite_published).
+        ring_detail::await_overwrite_published(*platform_, lane_, next_seq_);
+        return report_lost();
     }
     return report_lost();
   }
