@@ -238,14 +238,17 @@ rc::Shrinkable<Scenario> generate(std::uint64_t seed, const GenParams& params) {
   using namespace rc;
   const bool journal = params.kind == LaneKind::Journal;
   const auto timeout = gen::oneOf(gen::just(kNoDeadline), gen::inRange<std::uint64_t>(0, 60));
+  // Journal writers get writes without a deadline only: a try_write or timed write racing a
+  // fresh attach can answer Full / Timeout because of the attach's provisional cursor, which is
+  // not linearizable (sim/README.md, "Findings"; kept as a test until core/ changes).
   const auto writes = gen::container<std::vector<OpSpec>>(gen::resize(kNominalSize,
       gen::map(gen::tuple(gen::inRange(0, 8), gen::inRange<std::uint32_t>(0, 3), timeout),
-               [](const std::tuple<int, std::uint32_t, std::uint64_t>& t) {
+               [journal](const std::tuple<int, std::uint32_t, std::uint64_t>& t) {
                  const auto [kind, words, timeout_ns] = t;
                  OpSpec op;
-                 op.kind = kind == 0 ? OpKind::TryWrite : OpKind::Write;
+                 op.kind = kind == 0 && !journal ? OpKind::TryWrite : OpKind::Write;
                  op.payload_bytes = words * 8 + (kind == 7 ? 1 : 0);  // now and then TooLarge
-                 op.timeout_ns = op.kind == OpKind::Write ? timeout_ns : kNoDeadline;
+                 op.timeout_ns = op.kind == OpKind::Write && !journal ? timeout_ns : kNoDeadline;
                  return op;
                })));
   const bool blocking = params.blocking_reads_only && !journal;

@@ -141,6 +141,7 @@ class Adapter {
       last_delivered_.fill(kNone);
       reader_id_.fill(0);
       settled_mask_ = scenario.kind == LaneKind::Journal ? 0u : ~0u;
+      attached_count_ = 0;
     }
 
     static void body(void* context, std::uint32_t actor) {
@@ -289,6 +290,10 @@ class Adapter {
 
     void run_journal_reader(std::uint32_t actor) {
       using Reader = typename Lanes::template JournalRd<Platform>;
+      // Readers attach one after another, in index order (each still races the writer): two
+      // concurrent first-time attaches may take records in an order no sequential history gives
+      // (sim/README.md, "Findings"), and the model names readers by record.
+      for (std::uint32_t round = 0; attached_count_ + 1 < actor; ++round) platform_->pause(round, kNoDeadline);
       const OpSpec attach_op{OpKind::Attach, 0, kNoDeadline, 0};
       Record& a = begin(actor, 0, OpKind::Attach, attach_op);
       std::optional<Reader> reader;
@@ -301,6 +306,7 @@ class Adapter {
       reader_id_[actor - 1] = a.reader;
       end(a);
       if (reader) settled_mask_ |= 1u << a.reader;
+      ++attached_count_;
       if (!reader) return;
       const auto& ops = scenario_->readers[actor - 1];
       for (std::uint32_t i = 0; i < ops.size(); ++i) {
@@ -382,6 +388,7 @@ class Adapter {
     std::array<std::uint32_t, kReadersMax> reader_id_{};
     std::size_t drain_reads_max_ = 0;
     std::uint32_t settled_mask_ = 0;
+    std::uint32_t attached_count_ = 0;  // Journal readers whose attach returned
   };
 };
 

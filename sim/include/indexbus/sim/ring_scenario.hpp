@@ -76,7 +76,7 @@ struct GenParams {
   bool blocking_reads_only = false;      // readers: only reads without a deadline (not Journal)
 };
 // Always terminates with correct lanes: the producer ends with Close and every reader with Drain.
-// Journal readers get timed reads only (an unbounded read with C entries read but not committed
+// Journal writers write without a deadline and Journal readers get timed reads only (an unbounded read with C entries read but not committed
 // would wait for a Block writer that waits for its commit: a scenario deadlock, not a lane bug).
 rc::Shrinkable<Scenario> generate(std::uint64_t seed, const GenParams& params);
 std::vector<Scenario> simple_shrinks(const Scenario& scenario);
