@@ -33,6 +33,7 @@ struct EventsLane {
   }
   static void to_json(nlohmann::json& out, const Scenario& s) { events::to_json(out, s); }
   static std::size_t ops(const Scenario& s) { return s.producer.size() + s.consumer.size(); }
+  static bool matches(const std::string&, const Scenario&) { return true; }
 };
 
 struct RingLane {
@@ -51,6 +52,7 @@ struct RingLane {
     for (const auto& r : s.readers) n += r.size();
     return n;
   }
+  static bool matches(const std::string& lane, const Scenario& s) { return lane == indexbus::to_string(s.kind); }
 };
 
 std::optional<double> parse_duration_s(const std::string& text) {
@@ -95,7 +97,7 @@ bool write_json(const std::string& path, const nlohmann::json& document) {
 
 // The scenario of --scenario or --scenario-file; nullopt and *exit_code on error; nullopt and 0 if none.
 template <typename L>
-std::optional<typename L::Scenario> given_scenario(const std::string& text, const std::string& file, int* exit_code) {
+std::optional<typename L::Scenario> read_scenario(const std::string& text, const std::string& file, int* exit_code) {
   *exit_code = kExitOk;
   std::string error;
   if (!text.empty()) {
@@ -128,10 +130,22 @@ std::optional<typename L::Scenario> given_scenario(const std::string& text, cons
   }
 }
 
+template <typename L>
+std::optional<typename L::Scenario> given_scenario(const std::string& lane, const std::string& text,
+                                                   const std::string& file, int* exit_code) {
+  auto scenario = read_scenario<L>(text, file, exit_code);
+  if (scenario && !L::matches(lane, *scenario)) {
+    std::fprintf(stderr, "indexbus sim: the scenario is not of lane kind '%s' (--lane)\n", lane.c_str());
+    *exit_code = kExitUsage;
+    return std::nullopt;
+  }
+  return scenario;
+}
+
 template <typename L, typename Generate>
 int explore_lane(const RunArgs& args, const ExploreOptions& options, const Generate& generate) {
   int exit_code = kExitOk;
-  const auto fixed = given_scenario<L>(args.scenario, args.scenario_file, &exit_code);
+  const auto fixed = given_scenario<L>(args.lane, args.scenario, args.scenario_file, &exit_code);
   if (exit_code != kExitOk) return exit_code;
 
   std::printf("indexbus sim run: lane %s, strategy %s", args.lane.c_str(), to_string(options.strategy));
@@ -198,7 +212,7 @@ int explore_lane(const RunArgs& args, const ExploreOptions& options, const Gener
 template <typename L>
 int replay_lane(const ReplayArgs& args) {
   int exit_code = kExitOk;
-  const auto scenario = given_scenario<L>(args.scenario, args.scenario_file, &exit_code);
+  const auto scenario = given_scenario<L>(args.lane, args.scenario, args.scenario_file, &exit_code);
   if (exit_code != kExitOk) return exit_code;
   if (!scenario) {
     std::fprintf(stderr, "indexbus sim replay: --scenario or --scenario-file is required\n");

@@ -17,6 +17,11 @@
 #include "indexbus/sim/explorer.hpp"
 #include "indexbus/sim/ring_adapter.hpp"
 
+namespace indexbus::sim {
+// Readable strategy names in parameterized test output.
+inline void PrintTo(StrategyKind kind, std::ostream* os) { *os << to_string(kind); }
+}  // namespace indexbus::sim
+
 namespace {
 
 using namespace indexbus;
