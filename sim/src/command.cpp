@@ -10,6 +10,7 @@
 
 #include "indexbus/sim/events_adapter.hpp"
 #include "indexbus/sim/explorer.hpp"
+#include "indexbus/sim/ring_adapter.hpp"
 
 namespace indexbus::sim {
 namespace {
@@ -19,7 +20,40 @@ constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitEnvironment = 3;
 
-using EventsExplorer = Explorer<events::RealAdapter>;
+// What the command needs of a lane kind's scenarios, beyond its adapter.
+struct EventsLane {
+  using Adapter = events::RealAdapter;
+  using Scenario = events::Scenario;
+  static std::string to_string(const Scenario& s) { return events::to_string(s); }
+  static std::optional<Scenario> parse(const std::string& text, std::string* error) {
+    return events::parse_scenario(text, error);
+  }
+  static std::optional<Scenario> from_json(const nlohmann::json& in, std::string* error) {
+    return events::scenario_from_json(in, error);
+  }
+  static void to_json(nlohmann::json& out, const Scenario& s) { events::to_json(out, s); }
+  static std::size_t ops(const Scenario& s) { return s.producer.size() + s.consumer.size(); }
+  static bool matches(const std::string&, const Scenario&) { return true; }
+};
+
+struct RingLane {
+  using Adapter = ring::RealAdapter;
+  using Scenario = ring::Scenario;
+  static std::string to_string(const Scenario& s) { return ring::to_string(s); }
+  static std::optional<Scenario> parse(const std::string& text, std::string* error) {
+    return ring::parse_scenario(text, error);
+  }
+  static std::optional<Scenario> from_json(const nlohmann::json& in, std::string* error) {
+    return ring::scenario_from_json(in, error);
+  }
+  static void to_json(nlohmann::json& out, const Scenario& s) { ring::to_json(out, s); }
+  static std::size_t ops(const Scenario& s) {
+    std::size_t n = s.producer.size();
+    for (const auto& r : s.readers) n += r.size();
+    return n;
+  }
+  static bool matches(const std::string& lane, const Scenario& s) { return lane == indexbus::to_string(s.kind); }
+};
 
 std::optional<double> parse_duration_s(const std::string& text) {
   double value = 0;
@@ -34,9 +68,10 @@ std::optional<double> parse_duration_s(const std::string& text) {
 }
 
 // Shell-safe: scenario strings use only [a-zA-Z0-9,;:=@], quoted anyway for the ';'.
-std::string replay_command(const events::Scenario& scenario, const std::vector<std::uint8_t>& choices,
-                           std::uint64_t seed) {
-  return "indexbus sim replay --lane events --scenario '" + events::to_string(scenario) + "' --schedule '" +
+template <typename L>
+std::string replay_command(const std::string& lane, const typename L::Scenario& scenario,
+                           const std::vector<std::uint8_t>& choices, std::uint64_t seed) {
+  return "indexbus sim replay --lane " + lane + " --scenario '" + L::to_string(scenario) + "' --schedule '" +
          encode_schedule(choices) + "' --seed " + std::to_string(seed);
 }
 
@@ -61,11 +96,12 @@ bool write_json(const std::string& path, const nlohmann::json& document) {
 }
 
 // The scenario of --scenario or --scenario-file; nullopt and *exit_code on error; nullopt and 0 if none.
-std::optional<events::Scenario> given_scenario(const std::string& text, const std::string& file, int* exit_code) {
+template <typename L>
+std::optional<typename L::Scenario> read_scenario(const std::string& text, const std::string& file, int* exit_code) {
   *exit_code = kExitOk;
   std::string error;
   if (!text.empty()) {
-    auto scenario = events::parse_scenario(text, &error);
+    auto scenario = L::parse(text, &error);
     if (!scenario) {
       std::fprintf(stderr, "indexbus sim: --scenario: %s\n", error.c_str());
       *exit_code = kExitUsage;
@@ -81,7 +117,7 @@ std::optional<events::Scenario> given_scenario(const std::string& text, const st
   }
   try {
     const auto document = nlohmann::json::parse(in);
-    auto scenario = events::scenario_from_json(document.contains("scenario") ? document["scenario"] : document, &error);
+    auto scenario = L::from_json(document.contains("scenario") ? document["scenario"] : document, &error);
     if (!scenario) {
       std::fprintf(stderr, "indexbus sim: %s: %s\n", file.c_str(), error.c_str());
       *exit_code = kExitUsage;
@@ -94,11 +130,143 @@ std::optional<events::Scenario> given_scenario(const std::string& text, const st
   }
 }
 
+template <typename L>
+std::optional<typename L::Scenario> given_scenario(const std::string& lane, const std::string& text,
+                                                   const std::string& file, int* exit_code) {
+  auto scenario = read_scenario<L>(text, file, exit_code);
+  if (scenario && !L::matches(lane, *scenario)) {
+    std::fprintf(stderr, "indexbus sim: the scenario is not of lane kind '%s' (--lane)\n", lane.c_str());
+    *exit_code = kExitUsage;
+    return std::nullopt;
+  }
+  return scenario;
+}
+
+template <typename L, typename Generate>
+int explore_lane(const RunArgs& args, const ExploreOptions& options, const Generate& generate) {
+  int exit_code = kExitOk;
+  const auto fixed = given_scenario<L>(args.lane, args.scenario, args.scenario_file, &exit_code);
+  if (exit_code != kExitOk) return exit_code;
+
+  std::printf("indexbus sim run: lane %s, strategy %s", args.lane.c_str(), to_string(options.strategy));
+  if (options.strategy == StrategyKind::Pct) std::printf(" depth %u", options.pct_depth);
+  if (options.strategy == StrategyKind::Exhaustive) std::printf(" preemption bound %u", options.preemption_bound);
+  std::printf(", seed %llu, %s\n", static_cast<unsigned long long>(options.seed),
+              fixed ? ("scenario " + L::to_string(*fixed)).c_str() : "generated scenarios");
+  std::fflush(stdout);
+
+  Explorer<typename L::Adapter> explorer(options.scheduler);
+  const auto report = explorer.explore(fixed, generate, options);
+
+  const double seconds = report.seconds > 0 ? report.seconds : 1e-9;
+  std::printf("%llu schedules, %llu steps in %.2f s: %.0f schedules/s, %.2fM steps/s\n",
+              static_cast<unsigned long long>(report.runs), static_cast<unsigned long long>(report.steps),
+              report.seconds, static_cast<double>(report.runs) / seconds,
+              static_cast<double>(report.steps) / seconds / 1e6);
+  if (options.strategy == StrategyKind::Exhaustive) {
+    std::printf(report.exhausted ? "bounded space exhausted: every schedule with at most %u preemptions was run\n"
+                                 : "bounded space (at most %u preemptions) NOT exhausted within the budget\n",
+                options.preemption_bound);
+    if (report.nondeterminism_seen) std::printf("warning: a schedule prefix did not reproduce (nondeterminism)\n");
+  }
+  if (!report.failure) {
+    std::printf("no failure found\n");
+    return kExitOk;
+  }
+  const auto& f = *report.failure;
+  std::printf("FAILURE (run %llu, run seed %llu): %s: %s\n", static_cast<unsigned long long>(f.run_index),
+              static_cast<unsigned long long>(f.run_seed), to_string(f.kind), f.message.c_str());
+  std::printf("replay: %s\n", replay_command<L>(args.lane, f.original_scenario, f.original_choices, options.seed).c_str());
+  if (!f.deterministic) {
+    std::printf("determinism self-check FAILED: %s\n", f.determinism_note.c_str());
+  } else {
+    std::printf("determinism self-check: the same seed and the replayed schedule both gave the identical trace\n");
+  }
+  std::vector<TableRow> rows;
+  if (f.deterministic) {
+    std::printf("shrunk (%llu runs): %zu ops, %zu choices, %u preemptions\n",
+                static_cast<unsigned long long>(f.shrink_runs), L::ops(f.scenario),
+                f.choices.size(), f.preemptions);
+    std::printf("replay shrunk: %s\n", replay_command<L>(args.lane, f.scenario, f.choices, options.seed).c_str());
+    rows = explorer.table(f.scenario, f.choices);
+    std::printf("%s", render_table(rows).c_str());
+  }
+  if (!args.json_path.empty()) {
+    nlohmann::json document{{"seed", options.seed},
+                            {"strategy", to_string(options.strategy)},
+                            {"runs", report.runs},
+                            {"steps", report.steps},
+                            {"seconds", report.seconds},
+                            {"failure", {{"kind", to_string(f.kind)}, {"message", f.message}}},
+                            {"deterministic", f.deterministic},
+                            {"replay", replay_command<L>(args.lane, f.original_scenario, f.original_choices, options.seed)},
+                            {"replay_shrunk", replay_command<L>(args.lane, f.scenario, f.choices, options.seed)},
+                            {"schedule", encode_schedule(f.choices)},
+                            {"rows", rows_json(rows)}};
+    L::to_json(document["scenario"], f.scenario);
+    if (!write_json(args.json_path, document)) return kExitEnvironment;
+  }
+  return kExitFailure;
+}
+
+template <typename L>
+int replay_lane(const ReplayArgs& args) {
+  int exit_code = kExitOk;
+  const auto scenario = given_scenario<L>(args.lane, args.scenario, args.scenario_file, &exit_code);
+  if (exit_code != kExitOk) return exit_code;
+  if (!scenario) {
+    std::fprintf(stderr, "indexbus sim replay: --scenario or --scenario-file is required\n");
+    return kExitUsage;
+  }
+  const auto choices = decode_schedule(args.schedule);
+  if (!choices) {
+    std::fprintf(stderr, "indexbus sim replay: --schedule is not a schedule string (letters a-h with counts)\n");
+    return kExitUsage;
+  }
+  Scheduler::Options options;
+  options.steps_max = args.steps_max;
+  Explorer<typename L::Adapter> explorer(options);
+  std::optional<std::size_t> diverged;
+  const Outcome first = explorer.replay(*scenario, *choices, true, false, &diverged);
+  const Outcome second = explorer.replay(*scenario, *choices, true, false);
+  std::printf("indexbus sim replay: scenario %s, %zu choices, %llu steps, trace hash %016llx\n",
+              L::to_string(*scenario).c_str(), choices->size(), static_cast<unsigned long long>(first.run.steps),
+              static_cast<unsigned long long>(first.run.trace_hash));
+  if (diverged) std::printf("warning: the schedule does not fit this scenario from choice %zu on\n", *diverged);
+  if (first.run.trace_hash != second.run.trace_hash) {
+    std::printf("determinism self-check FAILED: a second replay gave trace hash %016llx\n",
+                static_cast<unsigned long long>(second.run.trace_hash));
+  }
+  std::vector<TableRow> rows;
+  if (!args.quiet) {
+    rows = explorer.table(*scenario, *choices);
+    std::printf("%s", render_table(rows).c_str());
+  }
+  if (first.kind == FailureKind::None) {
+    std::printf("no failure: the run passed every check\n");
+  } else {
+    std::printf("FAILURE: %s: %s\n", to_string(first.kind), first.message.c_str());
+  }
+  if (!args.json_path.empty()) {
+    nlohmann::json document{{"seed", args.seed},
+                            {"schedule", encode_schedule(*choices)},
+                            {"trace_hash", first.run.trace_hash},
+                            {"failure", {{"kind", to_string(first.kind)}, {"message", first.message}}},
+                            {"rows", rows_json(rows)}};
+    L::to_json(document["scenario"], *scenario);
+    if (!write_json(args.json_path, document)) return kExitEnvironment;
+  }
+  return first.kind == FailureKind::None ? kExitOk : kExitFailure;
+}
+
 }  // namespace
 
 int sim_run(const RunArgs& args) {
-  if (args.lane != "events") {
-    std::fprintf(stderr, "indexbus sim run: lane kind '%s' is not simulated (core/ has: events)\n", args.lane.c_str());
+  const bool events_lane = args.lane == "events";
+  const auto ring_kind = ring::parse_ring_kind(args.lane);
+  if (!events_lane && !ring_kind) {
+    std::fprintf(stderr, "indexbus sim run: --lane '%s': expected events, journal, sequenced_slots or fanout_broadcast\n",
+                 args.lane.c_str());
     return kExitUsage;
   }
   const auto strategy = parse_strategy(args.strategy);
@@ -129,6 +297,7 @@ int sim_run(const RunArgs& args) {
   options.seed = args.seed;
   if (!args.seed_given) options.seed = (std::uint64_t{std::random_device{}()} << 32) | std::random_device{}();
   events::GenParams params;
+  ring::GenParams ring_params;
   params.ops_max = args.ops_max;
   params.blocking_reads_only = args.blocking_reads_only;
   params.capacity_slots = args.capacity_slots;
@@ -148,124 +317,25 @@ int sim_run(const RunArgs& args) {
     std::fprintf(stderr, "indexbus sim run: --waiting must be park or poll\n");
     return kExitUsage;
   }
-  int exit_code = kExitOk;
-  const auto fixed = given_scenario(args.scenario, args.scenario_file, &exit_code);
-  if (exit_code != kExitOk) return exit_code;
-
-  std::printf("indexbus sim run: lane events, strategy %s", to_string(options.strategy));
-  if (options.strategy == StrategyKind::Pct) std::printf(" depth %u", options.pct_depth);
-  if (options.strategy == StrategyKind::Exhaustive) std::printf(" preemption bound %u", options.preemption_bound);
-  std::printf(", seed %llu, %s\n", static_cast<unsigned long long>(options.seed),
-              fixed ? ("scenario " + events::to_string(*fixed)).c_str() : "generated scenarios");
-  std::fflush(stdout);
-
-  EventsExplorer explorer(options.scheduler);
-  const auto generate = [params](std::uint64_t seed) { return events::generate(seed, params); };
-  const auto report = explorer.explore(fixed, generate, options);
-
-  const double seconds = report.seconds > 0 ? report.seconds : 1e-9;
-  std::printf("%llu schedules, %llu steps in %.2f s: %.0f schedules/s, %.2fM steps/s\n",
-              static_cast<unsigned long long>(report.runs), static_cast<unsigned long long>(report.steps),
-              report.seconds, static_cast<double>(report.runs) / seconds,
-              static_cast<double>(report.steps) / seconds / 1e6);
-  if (options.strategy == StrategyKind::Exhaustive) {
-    std::printf(report.exhausted ? "bounded space exhausted: every schedule with at most %u preemptions was run\n"
-                                 : "bounded space (at most %u preemptions) NOT exhausted within the budget\n",
-                options.preemption_bound);
-    if (report.nondeterminism_seen) std::printf("warning: a schedule prefix did not reproduce (nondeterminism)\n");
+  ring_params.kind = ring_kind.value_or(LaneKind::FanoutBroadcast);
+  ring_params.on_full = params.on_full;
+  ring_params.parking = params.parking;
+  ring_params.capacity_slots = params.capacity_slots;
+  ring_params.ops_max = params.ops_max;
+  ring_params.blocking_reads_only = params.blocking_reads_only;
+  if (events_lane) {
+    return explore_lane<EventsLane>(args, options, [params](std::uint64_t seed) { return events::generate(seed, params); });
   }
-  if (!report.failure) {
-    std::printf("no failure found\n");
-    return kExitOk;
-  }
-  const auto& f = *report.failure;
-  std::printf("FAILURE (run %llu, run seed %llu): %s: %s\n", static_cast<unsigned long long>(f.run_index),
-              static_cast<unsigned long long>(f.run_seed), to_string(f.kind), f.message.c_str());
-  std::printf("replay: %s\n", replay_command(f.original_scenario, f.original_choices, options.seed).c_str());
-  if (!f.deterministic) {
-    std::printf("determinism self-check FAILED: %s\n", f.determinism_note.c_str());
-  } else {
-    std::printf("determinism self-check: the same seed and the replayed schedule both gave the identical trace\n");
-  }
-  std::vector<TableRow> rows;
-  if (f.deterministic) {
-    std::printf("shrunk (%llu runs): %zu + %zu ops, %zu choices, %u preemptions\n",
-                static_cast<unsigned long long>(f.shrink_runs), f.scenario.producer.size(), f.scenario.consumer.size(),
-                f.choices.size(), f.preemptions);
-    std::printf("replay shrunk: %s\n", replay_command(f.scenario, f.choices, options.seed).c_str());
-    rows = explorer.table(f.scenario, f.choices);
-    std::printf("%s", render_table(rows).c_str());
-  }
-  if (!args.json_path.empty()) {
-    nlohmann::json document{{"seed", options.seed},
-                            {"strategy", to_string(options.strategy)},
-                            {"runs", report.runs},
-                            {"steps", report.steps},
-                            {"seconds", report.seconds},
-                            {"failure", {{"kind", to_string(f.kind)}, {"message", f.message}}},
-                            {"deterministic", f.deterministic},
-                            {"replay", replay_command(f.original_scenario, f.original_choices, options.seed)},
-                            {"replay_shrunk", replay_command(f.scenario, f.choices, options.seed)},
-                            {"schedule", encode_schedule(f.choices)},
-                            {"rows", rows_json(rows)}};
-    events::to_json(document["scenario"], f.scenario);
-    if (!write_json(args.json_path, document)) return kExitEnvironment;
-  }
-  return kExitFailure;
+  return explore_lane<RingLane>(args, options,
+                                [ring_params](std::uint64_t seed) { return ring::generate(seed, ring_params); });
 }
 
 int sim_replay(const ReplayArgs& args) {
-  if (args.lane != "events") {
-    std::fprintf(stderr, "indexbus sim replay: lane kind '%s' is not simulated (core/ has: events)\n",
-                 args.lane.c_str());
-    return kExitUsage;
-  }
-  int exit_code = kExitOk;
-  const auto scenario = given_scenario(args.scenario, args.scenario_file, &exit_code);
-  if (exit_code != kExitOk) return exit_code;
-  if (!scenario) {
-    std::fprintf(stderr, "indexbus sim replay: --scenario or --scenario-file is required\n");
-    return kExitUsage;
-  }
-  const auto choices = decode_schedule(args.schedule);
-  if (!choices) {
-    std::fprintf(stderr, "indexbus sim replay: --schedule is not a schedule string (letters a-h with counts)\n");
-    return kExitUsage;
-  }
-  Scheduler::Options options;
-  options.steps_max = args.steps_max;
-  EventsExplorer explorer(options);
-  std::optional<std::size_t> diverged;
-  const Outcome first = explorer.replay(*scenario, *choices, true, false, &diverged);
-  const Outcome second = explorer.replay(*scenario, *choices, true, false);
-  std::printf("indexbus sim replay: scenario %s, %zu choices, %llu steps, trace hash %016llx\n",
-              events::to_string(*scenario).c_str(), choices->size(), static_cast<unsigned long long>(first.run.steps),
-              static_cast<unsigned long long>(first.run.trace_hash));
-  if (diverged) std::printf("warning: the schedule does not fit this scenario from choice %zu on\n", *diverged);
-  if (first.run.trace_hash != second.run.trace_hash) {
-    std::printf("determinism self-check FAILED: a second replay gave trace hash %016llx\n",
-                static_cast<unsigned long long>(second.run.trace_hash));
-  }
-  std::vector<TableRow> rows;
-  if (!args.quiet) {
-    rows = explorer.table(*scenario, *choices);
-    std::printf("%s", render_table(rows).c_str());
-  }
-  if (first.kind == FailureKind::None) {
-    std::printf("no failure: the run passed every check\n");
-  } else {
-    std::printf("FAILURE: %s: %s\n", to_string(first.kind), first.message.c_str());
-  }
-  if (!args.json_path.empty()) {
-    nlohmann::json document{{"seed", args.seed},
-                            {"schedule", encode_schedule(*choices)},
-                            {"trace_hash", first.run.trace_hash},
-                            {"failure", {{"kind", to_string(first.kind)}, {"message", first.message}}},
-                            {"rows", rows_json(rows)}};
-    events::to_json(document["scenario"], *scenario);
-    if (!write_json(args.json_path, document)) return kExitEnvironment;
-  }
-  return first.kind == FailureKind::None ? kExitOk : kExitFailure;
+  if (args.lane == "events") return replay_lane<EventsLane>(args);
+  if (ring::parse_ring_kind(args.lane)) return replay_lane<RingLane>(args);
+  std::fprintf(stderr, "indexbus sim replay: --lane '%s': expected events, journal, sequenced_slots or fanout_broadcast\n",
+               args.lane.c_str());
+  return kExitUsage;
 }
 
 }  // namespace indexbus::sim

@@ -3,12 +3,6 @@
 #include <algorithm>
 
 namespace indexbus::sim::events {
-namespace {
-
-std::uint64_t stride_of(std::uint32_t slot_payload_bytes) { return events_slot_stride_bytes(slot_payload_bytes); }
-
-}  // namespace
-
 spec::Op model_op(const Record& r) {
   switch (r.kind) {
     case OpKind::TryWrite: return spec::TryWrite{payload_of(r.op_index, r.payload_bytes)};
@@ -90,47 +84,23 @@ CheckOutcome check_history(const Scenario& scenario, const std::vector<Record>& 
 
   // Torn or corrupt entries first: clearer than "not linearizable". Successful writes take
   // consecutive sequence numbers; a pending write takes the next one if it published.
-  std::vector<const Record*> by_seq;
+  std::vector<adapter::WrittenEntry> by_seq;
   for (const Record& r : history) {
     if (r.actor != 0 || (r.kind != OpKind::TryWrite && r.kind != OpKind::Write)) continue;
-    if (!r.done || r.write_status == WriteStatus::Ok) by_seq.push_back(&r);
+    if (!r.done || r.write_status == WriteStatus::Ok) by_seq.push_back({r.op_index, r.payload_bytes});
   }
   for (const Record& r : history) {
     if (r.actor != 1 || !r.done || r.read.status != ReadStatus::Entry) continue;
-    const std::uint64_t seq = r.read.seq;
-    if (seq >= by_seq.size()) {
+    if (auto torn = adapter::torn_entry(by_seq, r.read.seq, r.read.payload_bytes, r.data.data())) {
       out.kind = FailureKind::TornEntry;
-      out.message = "entry seq " + std::to_string(seq) + " delivered but only " +
-                    std::to_string(by_seq.size()) + " writes succeeded";
-      return out;
-    }
-    const Record& w = *by_seq[seq];
-    const spec::Bytes expected = payload_of(w.op_index, w.payload_bytes);
-    const bool same_length = r.read.payload_bytes == w.payload_bytes;
-    if (!same_length || !std::equal(expected.begin(), expected.end(), r.data.begin())) {
-      out.kind = FailureKind::TornEntry;
-      out.message = "entry seq " + std::to_string(seq) + " (" + std::to_string(r.read.payload_bytes) +
-                    " B) is not what producer op #" + std::to_string(w.op_index) + " wrote (" +
-                    std::to_string(w.payload_bytes) + " B)";
+      out.message = std::move(*torn);
       return out;
     }
   }
   if (result.verdict == linearizability::Verdict::NotLinearizable) {
     out.kind = FailureKind::NotLinearizable;
-    out.message = "no order of the " + std::to_string(history.size()) +
-                  " operations agrees with the model; the longest legal prefix has " +
-                  std::to_string(result.order.size());
-    if (result.order.size() < history.size()) {
-      // Name the first operation (in invocation order) that could not be placed after that prefix.
-      std::vector<bool> placed(history.size(), false);
-      for (std::size_t i : result.order) placed[i] = true;
-      for (std::size_t i = 0; i < history.size(); ++i) {
-        if (!placed[i]) {
-          out.message += "; first unplaced: " + describe(history[i]);
-          break;
-        }
-      }
-    }
+    out.message = adapter::not_linearizable_message(history.size(), result.order,
+                                                    [&](std::size_t i) { return describe(history[i]); });
   } else {
     out.kind = FailureKind::CheckGaveUp;
     out.message = result.problem;
@@ -158,15 +128,9 @@ std::string name_word(const std::byte* block, std::uint32_t capacity_slots, std:
     default: break;
   }
   if (offset < sizeof(EventsLaneHeader)) return "header+" + std::to_string(offset);
-  const std::uint64_t stride = stride_of(slot_payload_bytes);
-  const std::uint64_t slot = (offset - sizeof(EventsLaneHeader)) / stride;
-  const std::uint64_t within = (offset - sizeof(EventsLaneHeader)) % stride;
-  if (slot >= capacity_slots) return "beyond+" + std::to_string(offset);
-  const std::string base = "slot[" + std::to_string(slot) + "].";
-  if (within == offsetof(EventsSlotHeader, stamp)) return base + "stamp";
-  if (within == offsetof(EventsSlotHeader, payload_bytes)) return base + "payload_bytes";
-  if (within < sizeof(EventsSlotHeader)) return base + "reserved";
-  return base + "payload+" + std::to_string(within - sizeof(EventsSlotHeader));
+  const std::string slot = adapter::slot_word_name(offset - sizeof(EventsLaneHeader), capacity_slots,
+                                                  slot_payload_bytes);
+  return slot.empty() ? "beyond+" + std::to_string(offset) : slot;
 }
 
 bool check_lane_words(const std::byte* block, const Scenario& scenario, std::string& message) {
@@ -193,26 +157,11 @@ bool check_lane_words(const std::byte* block, const Scenario& scenario, std::str
     message = "lost_count " + std::to_string(h.lost_count) + " under block";
     return false;
   }
-  const std::uint64_t stride = stride_of(c.slot_payload_bytes);
   // A stamp never runs ahead of write_seq (Block stores write_seq first; Drop may hold the
   // entry write_seq in progress or complete just before write_seq moves).
   const std::uint64_t stamp_max = c.on_full == OnFull::Block ? 2 * h.write_seq : 2 * h.write_seq + 2;
-  for (std::uint32_t i = 0; i < c.capacity_slots; ++i) {
-    const auto& slot = *reinterpret_cast<const EventsSlotHeader*>(block + sizeof(EventsLaneHeader) + i * stride);
-    if (slot.stamp == 0) continue;
-    const std::uint64_t seq = (slot.stamp - 1) / 2;
-    if (seq % c.capacity_slots != i || slot.stamp > stamp_max) {
-      message = "slot[" + std::to_string(i) + "].stamp " + std::to_string(slot.stamp) + " names seq " +
-                std::to_string(seq) + " with write_seq " + std::to_string(h.write_seq);
-      return false;
-    }
-    if (slot.payload_bytes > c.slot_payload_bytes) {
-      message = "slot[" + std::to_string(i) + "].payload_bytes " + std::to_string(slot.payload_bytes) +
-                " is longer than a slot";
-      return false;
-    }
-  }
-  return true;
+  return adapter::check_slots(block + sizeof(EventsLaneHeader), c.capacity_slots, c.slot_payload_bytes, stamp_max,
+                              h.write_seq, message);
 }
 
 }  // namespace indexbus::sim::events

@@ -1,29 +1,16 @@
 #include "indexbus/sim/events_scenario.hpp"
 
-#include <charconv>
 #include <nlohmann/json.hpp>
 #include <rapidcheck.h>
+
+#include "indexbus/sim/scenario_text.hpp"
 
 namespace indexbus::sim::events {
 namespace {
 
-bool parse_u64(std::string_view text, std::uint64_t& out) {
-  if (text.empty()) return false;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return error == std::errc{} && end == text.data() + text.size();
-}
-
-std::vector<std::string_view> split(std::string_view text, char separator) {
-  std::vector<std::string_view> out;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i <= text.size(); ++i) {
-    if (i == text.size() || text[i] == separator) {
-      out.push_back(text.substr(start, i - start));
-      start = i + 1;
-    }
-  }
-  return out;
-}
+using text::parse_u64;
+using text::set_error;
+using text::split;
 
 std::optional<OpSpec> parse_op(std::string_view token, bool producer) {
   if (token.empty()) return std::nullopt;
@@ -75,11 +62,6 @@ std::string join_ops(const std::vector<OpSpec>& ops) {
     }
   }
   return out;
-}
-
-bool set_error(std::string* error, std::string message) {
-  if (error != nullptr) *error = std::move(message);
-  return false;
 }
 
 bool valid(const Scenario& s, std::string* error) {

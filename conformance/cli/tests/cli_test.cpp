@@ -263,6 +263,19 @@ TEST(Cli, SimRunPassesBothPoliciesAndReplaysTheOldDropFinding) {
   // A failing replay (a planted bug) is covered by sim_tests' Replay.IsBitIdenticalAndShrinkingKeepsTheFailure.
 }
 
+// The ring lanes: a run passes, and the schedule of the SequencedSlots finding (a gated consumer
+// that missed its wake-up) replays clean since ring.hpp's fix.
+TEST(Cli, SimRunsTheRingLanes) {
+  const auto fanout = run("sim run --lane fanout_broadcast --strategy pct --runs 500 --seed 5");
+  EXPECT_EQ(fanout.exit_code, 0) << fanout.output;
+  EXPECT_NE(fanout.output.find("no failure found"), std::string::npos) << fanout.output;
+  const auto replayed =
+      run("sim replay --lane sequenced_slots --scenario "
+          "'sequenced_slots,block,cap=1,slot=16,park,gates=0.1;p:W16,W8,C;r0:D;r1:D' --schedule 'a17b25a7c9ac5a4c3'");
+  EXPECT_EQ(replayed.exit_code, 0) << replayed.output;
+  EXPECT_NE(replayed.output.find("no failure: the run passed every check"), std::string::npos) << replayed.output;
+}
+
 TEST(Cli, SimExhaustiveSaysWhenTheBoundedSpaceIsCovered) {
   const auto result = run("sim run --lane events --strategy exhaustive --preemptions 2 --runs 100000 "
                           "--scenario 'block,cap=1,slot=16,park;p:W16,W8,C;c:R,r,D'");
@@ -271,7 +284,9 @@ TEST(Cli, SimExhaustiveSaysWhenTheBoundedSpaceIsCovered) {
 }
 
 TEST(Cli, SimUsageAndEnvironmentErrors) {
-  EXPECT_EQ(run("sim run --lane journal --runs 1").exit_code, 2);
+  EXPECT_EQ(run("sim run --lane nonsense --runs 1").exit_code, 2);
+  // The scenario's lane kind must be the one --lane names.
+  EXPECT_EQ(run("sim replay --lane journal --scenario 'fanout_broadcast,block;p:C;r0:D' --schedule 'a1'").exit_code, 2);
   EXPECT_EQ(run("sim run --strategy dfs --runs 1").exit_code, 2);
   EXPECT_EQ(run("sim run --time-budget 5 parsecs --runs 1").exit_code, 2);
   EXPECT_EQ(run("sim run --scenario 'block;p:R;c:' --runs 1").exit_code, 2);

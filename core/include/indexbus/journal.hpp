@@ -11,7 +11,9 @@
 // seqlock (read and read_at copy with ring_detail::read_slot and trust only an unchanged stamp),
 // the writer publishes write_seq after the slot's final stamp, and a reader's commit publishes
 // ReaderRecord.cursor_seq with release (publish_cursor), which is what a Block writer loads before
-// it reuses a slot. What is Journal-specific:
+// it reuses a slot. A read or read_at that finds its entry overwritten by a stamp reports Lost /
+// Evicted only once the overwriting write is published (ring.hpp, await_overwrite_published), so
+// that a later Empty cannot contradict it. What is Journal-specific:
 //
 // Attach vs a writer with a cached gate. The Block writer caches the smallest committed cursor of
 // the attached readers (cached_min_, at most its own write_seq) and rescans the records only when
@@ -28,7 +30,9 @@
 // resumes by name at an older cursor may find that cursor overwritten: that is reported as Lost,
 // exactly as if the attach had happened after those writes (JR-4, JR-8). Until the fresh reader
 // stores its final cursor, the record holds write_seq as loaded before the bump, which is lower:
-// the writer may wait on it for a moment, never overwrite past it.
+// the writer may wait on it for a moment, never overwrite past it. (A try_write in that moment
+// answers Full, and a timed write may time out: observable, and not linearizable against the
+// model; an open simulator finding, sim/README.md "Findings".)
 //
 // Claiming a record. The pid word is the lock: a record changes hands only by a CAS of pid from
 // the value seen (0, a dead process, or an evicted/detached holder) to the attacher's pid, so two
@@ -345,7 +349,10 @@ class JournalReader {
     switch (ring_detail::read_slot(*platform_, lane_, seq, out, &length)) {
       case ring_detail::SlotRead::Entry: return ReadResult{ReadStatus::Entry, seq, length, 0};
       case ring_detail::SlotRead::NotYet: return ReadResult{ReadStatus::NotYet, 0, 0, 0};
-      case ring_detail::SlotRead::Overwritten: return evicted_result();
+      case ring_detail::SlotRead::Overwritten:
+        // Evicted only once the overwriting write is published (ring.hpp, as for read).
+        ring_detail::await_overwrite_published(*platform_, lane_, seq);
+        return evicted_result();
     }
     return evicted_result();
   }
@@ -443,7 +450,10 @@ class JournalReader {
         // write_seq said published, so the stamp must be complete; a region that says otherwise
         // is corrupt: report nothing rather than trust it.
         return ReadResult{ReadStatus::Empty, 0, 0, 0};
-      case ring_detail::SlotRead::Overwritten: return report_lost();
+      case ring_detail::SlotRead::Overwritten:
+        // Lost only once the overwriting write is published (ring.hpp, await_overwrite_published).
+        ring_detail::await_overwrite_published(*platform_, lane_, next_seq_);
+        return report_lost();
     }
     return report_lost();
   }

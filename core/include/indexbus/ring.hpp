@@ -37,6 +37,16 @@
 // That is still a Dekker pair: a reader that announced after the waker loaded the flag re-checks
 // after its announcement and sees the waker's earlier store, so it does not sleep; one that
 // announced before is woken.
+//
+// A reader loads reader_wake_epoch *before* it announces itself. With two kinds of wakers (the
+// producer, and in SequencedSlots an upstream consumer) a waker may clear the flag for a reason
+// the reader is not waiting for: the producer publishes while a gated consumer waits for its
+// upstream. Had the reader loaded the epoch after announcing, such a waker could clear the flag
+// and bump the epoch between the two; the reader would then park on the new epoch with no
+// announcement left, and the upstream consumer it waits for would see the flag clear and not
+// wake it (the simulator found this: sim/README.md, "Findings"). Loaded before, every bump that
+// follows a clear of this reader's announcement also follows its epoch load, so its wait returns
+// at once and it announces again.
 #pragma once
 
 #include <algorithm>
@@ -184,6 +194,33 @@ SlotRead read_slot(const P& platform, const RingLaneRef& lane, std::uint64_t seq
   return SlotRead::Entry;
 }
 
+// How long a reader that found its entry overwritten waits for the overwriting write to be
+// published before it reports the loss anyway (see await_overwrite_published).
+inline constexpr std::uint64_t kOverwritePublishWaitNs = 10'000'000;  // 10 ms
+
+// Reader (Journal, FanoutBroadcast): read_slot said entry seq was overwritten, i.e. the slot
+// carries the stamp of a later write w >= seq + capacity, odd (being written) or even (written,
+// write_seq maybe not yet moved). In the model the write of w takes effect only when write_seq
+// passes it: a Lost (or read_at's Evicted) reported before that, followed by an Empty because
+// write_seq has not moved, has no sequential explanation. The simulator found exactly that in
+// the ring readers, as it had in Events (sim/README.md, "Findings"). So wait, polling write_seq,
+// until the first overwriting write seq + capacity is published. The producer is mid-write and
+// never waits under Drop, so this is a few instructions; bounded by kOverwritePublishWaitNs in
+// case it is descheduled or died mid-write, after which the loss is reported anyway (counts stay
+// exact; only that answer may come early). SequencedSlots does not call this: there the claim is
+// the operation that destroys the entry (SS-8), and it has taken effect once its stamp is stored.
+template <Platform P>
+[[gnu::cold]] void await_overwrite_published(const P& platform, const RingLaneRef& lane,
+                                             std::uint64_t seq) noexcept {
+  const std::uint64_t overwriting_seq = seq + lane.capacity_slots;
+  const std::uint64_t deadline_ns = platform.now_ns() + kOverwritePublishWaitNs;
+  for (std::uint32_t round = 0;; ++round) {
+    if (platform.load(lane.header->write_seq, std::memory_order_seq_cst) > overwriting_seq) return;
+    if (platform.deadline_passed(deadline_ns, round)) return;
+    platform.pause(round, deadline_ns);
+  }
+}
+
 // The smallest cursor among the readers in reader_mask (bit i = reader i), or `none` if the mask
 // is empty. Loads each cursor with acquire (see "Cursors" above). O(reader_count).
 template <Platform P>
@@ -216,8 +253,9 @@ bool reader_wait_until(const P& platform, RingLaneHeader& header, std::uint64_t 
   for (;;) {
     if (ready()) return true;
     if (platform.now_ns() >= deadline_ns) return false;
-    platform.announce_waiter(header.readers_waiting, kWaiterParked);
+    // The epoch before the announcement, not after: see "Waiting" above.
     const std::uint32_t seen_epoch = platform.load(header.reader_wake_epoch, std::memory_order_acquire);
+    platform.announce_waiter(header.readers_waiting, kWaiterParked);
     if (ready()) return true;
     platform.wait(header.reader_wake_epoch, seen_epoch, deadline_ns);
   }

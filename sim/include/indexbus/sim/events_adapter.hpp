@@ -23,6 +23,7 @@
 #include "indexbus/events.hpp"
 #include "indexbus/layout.hpp"
 #include "indexbus/linearizability/events.hpp"
+#include "indexbus/sim/adapter_common.hpp"
 #include "indexbus/sim/events_scenario.hpp"
 #include "indexbus/sim/outcome.hpp"
 #include "indexbus/sim/scheduler.hpp"
@@ -139,26 +140,17 @@ class Adapter {
    private:
     Record& begin(std::uint32_t actor, std::uint32_t op_index, OpKind kind, std::uint32_t payload_bytes,
                   std::uint64_t timeout_ns) {
-      assert(history_.size() < history_.capacity());
-      Record& r = history_.emplace_back();
+      Record& r = adapter::begin_record(*scheduler_, history_);
       r.actor = actor;
       r.kind = kind;
       r.op_index = op_index;
       r.payload_bytes = payload_bytes;
       r.timeout_ns = timeout_ns;
-      r.invoke_time = scheduler_->next_event_time();
-      scheduler_->record(AccessKind::Invoke, nullptr, 0, history_.size() - 1, Where::current());
       return r;
     }
-    void end(Record& r) {
-      r.response_time = scheduler_->next_event_time();
-      r.done = true;
-      scheduler_->record(AccessKind::Respond, nullptr, 0,
-                         static_cast<std::uint64_t>(&r - history_.data()), Where::current());
-    }
+    void end(Record& r) { adapter::end_record(*scheduler_, history_, r); }
     std::uint64_t deadline(std::uint64_t timeout_ns) const noexcept {
-      const std::uint64_t now = scheduler_->now_ns();
-      return timeout_ns == kNoDeadline || timeout_ns > kNoDeadline - now ? kNoDeadline : now + timeout_ns;
+      return adapter::deadline_after(*scheduler_, timeout_ns);
     }
 
     void run_producer() {
@@ -213,7 +205,7 @@ class Adapter {
         const std::uint32_t length = std::min(r.read.payload_bytes, kSlotPayloadBytesMax);
         std::memcpy(r.data.data(), out_.data(), length);
         if (last_delivered_ && r.read.seq <= *last_delivered_) {
-          scheduler_->fail(RunStatus::InvariantBroken, duplicate_message(r.read.seq, *last_delivered_));
+          scheduler_->fail(RunStatus::InvariantBroken, adapter::duplicate_message(r.read.seq, *last_delivered_));
         }
         last_delivered_ = r.read.seq;
       }
@@ -222,10 +214,6 @@ class Adapter {
       if (h.read_count + h.lost_count != h.read_seq) {
         scheduler_->fail(RunStatus::InvariantBroken, counters_message(h));
       }
-    }
-    static std::string duplicate_message(std::uint64_t seq, std::uint64_t last) {
-      return "entry seq " + std::to_string(seq) + " delivered after seq " + std::to_string(last) +
-             " (duplicated or out of order)";
     }
     static std::string counters_message(const EventsLaneHeader& h) {
       return "between reads, read_count " + std::to_string(h.read_count) + " + lost_count " +

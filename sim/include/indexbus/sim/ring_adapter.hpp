@@ -1,0 +1,397 @@
+// The scenario adapter of the three ring lanes (Journal, SequencedSlots, FanoutBroadcast): it maps
+// each scenario op to a lane call on the platform, records the history, checks the lane's
+// invariants after every step (ring_adapter.cpp, check_ring_words) and the history against the
+// kind's spec model after every run (through conformance/linearizability/rings.hpp), and names
+// shared words for reports. What it shares with the Events adapter is in adapter_common.hpp.
+//
+// The adapter is a template over a Lanes policy: the platform type and the lane classes. The
+// real lanes are RealLanes; sim/tests/broken_rings.hpp swaps in test-only broken variants (a
+// producer that ignores a consumer, a platform that drops the seqlock re-check, ...) and runs them
+// through exactly the same pipeline.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "indexbus/fanout.hpp"
+#include "indexbus/journal.hpp"
+#include "indexbus/layout.hpp"
+#include "indexbus/ring.hpp"
+#include "indexbus/sequenced_slots.hpp"
+#include "indexbus/sim/adapter_common.hpp"
+#include "indexbus/sim/outcome.hpp"
+#include "indexbus/sim/ring_scenario.hpp"
+#include "indexbus/sim/scheduler.hpp"
+#include "indexbus/sim/sim_platform.hpp"
+
+namespace indexbus::sim::ring {
+
+struct Record {
+  std::uint32_t actor = 0;           // 0 producer, 1 + i reader i
+  OpKind kind = OpKind::TryRead;     // Drain is recorded as Read (and Commit, for Journal)
+  std::uint32_t op_index = 0;        // index in the actor's list (the payload id for writes)
+  std::uint32_t payload_bytes = 0;
+  std::uint64_t timeout_ns = kNoDeadline;
+  std::uint64_t seq = 0;             // ReadAt: the sequence asked for
+  std::uint32_t reader = 0;          // the model's reader / consumer index (Journal: from attach)
+  std::uint64_t invoke_time = 0;
+  std::uint64_t response_time = kNoDeadline;  // linearizability::kPendingTime
+  bool done = false;
+  bool ok = true;                    // Commit, Heartbeat, Attach
+  WriteStatus write_status = WriteStatus::Ok;  // writes, claims, publishes
+  std::uint64_t claim_seq = 0;       // SequencedSlots claim: Ok only
+  ReadResult read;
+  std::array<std::byte, events::kSlotPayloadBytesMax> data{};
+};
+
+std::string describe(const Scenario& scenario, const Record& record);
+std::vector<std::string> model_states(const Scenario& scenario, const std::vector<Record>& history,
+                                      const std::vector<std::size_t>& order);
+// Post-run: torn entries, then linearizability against the kind's spec model.
+CheckOutcome check_history(const Scenario& scenario, const std::vector<Record>& history);
+std::string name_word(const std::byte* block, const Scenario& scenario, const void* address);
+// The lane invariants that hold after every step; false and a message if one is broken.
+// settled_mask: the readers whose cursor gates the producer with its final value (bit i = reader
+// i). A Journal reader settles when its attach returns: until then its record may hold the
+// provisional cursor of a fresh attach, lower than the one it starts at (journal.hpp, "Attach").
+bool check_ring_words(const std::byte* block, const Scenario& scenario, std::uint32_t settled_mask,
+                      std::string& message);
+// Per reader op, at its response (Fanout/SequencedSlots): read_count + lost_count == cursor.
+bool check_reader_counters(const std::byte* block, const Scenario& scenario, std::uint32_t reader,
+                           std::string& message);
+
+struct RealLanes {
+  using Platform = SimPlatform;
+  template <typename P> using Fanout = FanoutProducer<P>;
+  template <typename P> using FanoutReader = FanoutConsumer<P>;
+  template <typename P> using Sequenced = SequencedProducer<P>;
+  template <typename P> using SequencedReader = SequencedConsumer<P>;
+  template <typename P> using Journal = JournalWriter<P>;
+  template <typename P> using JournalRd = JournalReader<P>;
+};
+
+template <typename Lanes = RealLanes>
+class Adapter {
+ public:
+  using ScenarioType = Scenario;
+  using Platform = typename Lanes::Platform;
+  static std::uint32_t actor_count(const Scenario& s) noexcept { return 1 + s.reader_count(); }
+  static const char* actor_name(std::uint32_t actor) noexcept {
+    static constexpr const char* kNames[] = {"producer", "reader0", "reader1", "reader2"};
+    return actor <= kReadersMax ? kNames[actor] : "?";
+  }
+  static std::string to_string(const Scenario& s) { return ring::to_string(s); }
+  static std::optional<Scenario> parse(std::string_view text, std::string* error) { return parse_scenario(text, error); }
+  static std::vector<Scenario> shrinks(const Scenario& s) { return simple_shrinks(s); }
+
+  class World {
+   public:
+    World() = default;
+    World(const World&) = delete;
+    World& operator=(const World&) = delete;
+    ~World() { std::free(block_); }
+
+    void reset(const Scenario& scenario, Scheduler& scheduler) {
+      scenario_ = &scenario;
+      scheduler_ = &scheduler;
+      platform_.emplace(scheduler, scenario.parking);
+      const std::uint32_t readers = scenario.reader_count();
+      assert(readers >= 1 && readers <= kReadersMax);
+      assert(scenario.slot_payload_bytes <= events::kSlotPayloadBytesMax);
+      const std::size_t bytes =
+          lane_block_bytes(scenario.kind, scenario.capacity_slots, scenario.slot_payload_bytes, readers);
+      if (bytes > block_bytes_) {
+        std::free(block_);
+        block_ = static_cast<std::byte*>(std::aligned_alloc(kCacheLineBytes, bytes));
+        assert(block_ != nullptr);
+        block_bytes_ = bytes;
+      }
+      std::memset(block_, 0, bytes);
+      lane_ = RingLaneRef{reinterpret_cast<RingLaneHeader*>(block_),
+                          reinterpret_cast<ReaderRecord*>(block_ + sizeof(RingLaneHeader)),
+                          block_ + ring_slots_offset(readers),
+                          scenario.kind,
+                          scenario.on_full,
+                          scenario.capacity_slots,
+                          scenario.slot_payload_bytes,
+                          readers,
+                          0};
+      for (std::uint32_t i = 0; i < scenario.gates.size(); ++i) lane_.readers[i].gated_on_mask = scenario.gates[i];
+      if constexpr (requires(Platform& p) { p.configure(lane_); }) platform_->configure(lane_);
+      scheduler.set_hash_base(block_);
+      std::size_t writes = 0;
+      for (const OpSpec& op : scenario.producer) writes += op.kind != OpKind::Close ? 1 : 0;
+      // Drain: at most every write, Lost reports (one per gap) and Closed; each with a commit.
+      drain_reads_max_ = 2 * writes + 2;
+      history_.clear();
+      std::size_t records = 2 * scenario.producer.size();
+      for (const auto& ops : scenario.readers) records += 2 + 2 * ops.size() + 2 * drain_reads_max_;
+      history_.reserve(records);
+      payloads_.resize(scenario.producer.size());
+      for (std::size_t i = 0; i < scenario.producer.size(); ++i) {
+        for (std::size_t j = 0; j < payloads_[i].size(); ++j) payloads_[i][j] = events::payload_byte(i, j);
+      }
+      last_delivered_.fill(kNone);
+      reader_id_.fill(0);
+      settled_mask_ = scenario.kind == LaneKind::Journal ? 0u : ~0u;
+      attached_count_ = 0;
+    }
+
+    static void body(void* context, std::uint32_t actor) {
+      auto& world = *static_cast<World*>(context);
+      const auto& platform = *world.platform_;
+      switch (world.scenario_->kind) {
+        case LaneKind::FanoutBroadcast:
+          if (actor == 0) {
+            typename Lanes::template Fanout<Platform> producer(platform, world.lane_);
+            world.run_writer(producer);
+          } else {
+            typename Lanes::template FanoutReader<Platform> consumer(platform, world.lane_, actor - 1);
+            world.run_reader(consumer, actor);
+          }
+          break;
+        case LaneKind::SequencedSlots:
+          if (actor == 0) {
+            typename Lanes::template Sequenced<Platform> producer(platform, world.lane_);
+            world.run_claimer(producer);
+          } else {
+            typename Lanes::template SequencedReader<Platform> consumer(platform, world.lane_, actor - 1);
+            world.run_reader(consumer, actor);
+          }
+          break;
+        case LaneKind::Journal:
+          if (actor == 0) {
+            typename Lanes::template Journal<Platform> writer(platform, world.lane_);
+            world.run_writer(writer);
+          } else {
+            world.run_journal_reader(actor);
+          }
+          break;
+        case LaneKind::Events: assert(false); break;
+      }
+    }
+
+    static bool invariant(void* context, std::string& message) {
+      const auto& world = *static_cast<const World*>(context);
+      return check_ring_words(world.block_, *world.scenario_, world.settled_mask_, message);
+    }
+
+    CheckOutcome check() const { return check_history(*scenario_, history_); }
+    const std::vector<Record>& history() const noexcept { return history_; }
+    std::string describe_op(std::size_t index) const { return describe(*scenario_, history_[index]); }
+    std::vector<std::string> model_states(const std::vector<std::size_t>& order) const {
+      return ring::model_states(*scenario_, history_, order);
+    }
+    std::string name(const void* address) const { return name_word(block_, *scenario_, address); }
+
+   private:
+    static constexpr std::uint64_t kNone = ~std::uint64_t{0};
+
+    Record& begin(std::uint32_t actor, std::uint32_t op_index, OpKind kind, const OpSpec& op) {
+      Record& r = adapter::begin_record(*scheduler_, history_);
+      r.actor = actor;
+      r.kind = kind;
+      r.op_index = op_index;
+      r.payload_bytes = op.payload_bytes;
+      r.timeout_ns = op.timeout_ns;
+      r.seq = op.seq;
+      r.reader = actor == 0 ? 0 : reader_id_[actor - 1];
+      return r;
+    }
+    void end(Record& r) { adapter::end_record(*scheduler_, history_, r); }
+    std::uint64_t deadline(std::uint64_t timeout_ns) const noexcept {
+      return adapter::deadline_after(*scheduler_, timeout_ns);
+    }
+    std::span<const std::byte> payload(std::uint32_t op_index, std::uint32_t bytes) const noexcept {
+      return {payloads_[op_index].data(), bytes};
+    }
+
+    // FanoutBroadcast and Journal producers: try_write, write, close.
+    template <typename Writer>
+    void run_writer(Writer& writer) {
+      const auto& ops = scenario_->producer;
+      for (std::uint32_t i = 0; i < ops.size(); ++i) {
+        const OpSpec& op = ops[i];
+        Record& r = begin(0, i, op.kind, op);
+        switch (op.kind) {
+          case OpKind::TryWrite: r.write_status = writer.try_write(payload(i, op.payload_bytes)); break;
+          case OpKind::Write: r.write_status = writer.write(payload(i, op.payload_bytes), deadline(op.timeout_ns)); break;
+          case OpKind::Close: writer.close(); break;
+          default: assert(false);
+        }
+        end(r);
+      }
+    }
+
+    // SequencedSlots producer: a write is a claim, the payload written in place (a racy word copy:
+    // every word a step, as lapped consumers may be copying it), then publish.
+    template <typename Producer>
+    void run_claimer(Producer& producer) {
+      const auto& ops = scenario_->producer;
+      for (std::uint32_t i = 0; i < ops.size(); ++i) {
+        const OpSpec& op = ops[i];
+        Record& r = begin(0, i, op.kind, op);
+        if (op.kind == OpKind::Close) {
+          producer.close();
+          end(r);
+          continue;
+        }
+        const ClaimResult claim =
+            op.kind == OpKind::TryWrite ? producer.try_claim() : producer.claim(deadline(op.timeout_ns));
+        r.write_status = claim.status;
+        r.claim_seq = claim.status == WriteStatus::Ok ? claim.seq : 0;
+        end(r);
+        if (claim.status != WriteStatus::Ok) continue;
+        Record& p = begin(0, i, OpKind::Publish, op);
+        const std::size_t bytes = std::min<std::size_t>(op.payload_bytes, claim.payload.size());
+        // Whole words: the slot holds whole words, and the platform copies 8 bytes at a time.
+        platform_->copy_to_shared_racy(claim.payload.data(), payloads_[i].data(), (bytes + 7) / 8 * 8);
+        p.write_status = producer.publish(op.payload_bytes);
+        end(p);
+      }
+    }
+
+    template <typename Reader>
+    void read_once(Reader& reader, Record& r, bool blocking, std::uint64_t timeout_ns) {
+      const std::span<std::byte> out(out_[r.actor - 1]);
+      r.read = blocking ? reader.read(out, deadline(timeout_ns)) : reader.try_read(out);
+      delivered(r, true);
+    }
+
+    // FanoutBroadcast and SequencedSlots consumers.
+    template <typename Reader>
+    void run_reader(Reader& reader, std::uint32_t actor) {
+      reader_id_[actor - 1] = actor - 1;
+      const auto& ops = scenario_->readers[actor - 1];
+      for (std::uint32_t i = 0; i < ops.size(); ++i) {
+        const OpSpec& op = ops[i];
+        if (op.kind == OpKind::Drain) {
+          for (std::size_t reads = 0;; ++reads) {
+            if (reads == drain_reads_max_) {
+              scheduler_->fail(RunStatus::InvariantBroken, "drain read more than every write, loss and Closed");
+            }
+            Record& r = begin(actor, i, OpKind::Read, op);
+            read_once(reader, r, true, kNoDeadline);
+            if (r.read.status == ReadStatus::Closed) break;
+          }
+          continue;
+        }
+        Record& r = begin(actor, i, op.kind, op);
+        read_once(reader, r, op.kind == OpKind::Read, op.timeout_ns);
+      }
+    }
+
+    void run_journal_reader(std::uint32_t actor) {
+      using Reader = typename Lanes::template JournalRd<Platform>;
+      // Readers attach one after another, in index order (each still races the writer): two
+      // concurrent first-time attaches may take records in an order no sequential history gives
+      // (sim/README.md, "Findings"), and the model names readers by record.
+      for (std::uint32_t round = 0; attached_count_ + 1 < actor; ++round) platform_->pause(round, kNoDeadline);
+      const OpSpec attach_op{OpKind::Attach, 0, kNoDeadline, 0};
+      Record& a = begin(actor, 0, OpKind::Attach, attach_op);
+      std::optional<Reader> reader;
+      {
+        auto attached = Reader::attach(*platform_, lane_, "");
+        if (attached.ok()) reader.emplace(std::move(attached.value()));
+      }
+      a.ok = reader.has_value();
+      a.reader = reader ? reader->reader_id() : 0;
+      reader_id_[actor - 1] = a.reader;
+      end(a);
+      if (reader) settled_mask_ |= 1u << a.reader;
+      ++attached_count_;
+      if (!reader) return;
+      const auto& ops = scenario_->readers[actor - 1];
+      for (std::uint32_t i = 0; i < ops.size(); ++i) {
+        const OpSpec& op = ops[i];
+        switch (op.kind) {
+          case OpKind::Drain: {
+            // Commit first: reads before the drain may hold a Block writer back, and the drain's
+            // first read may wait for that writer.
+            Record& first = begin(actor, i, OpKind::Commit, op);
+            first.ok = reader->commit();
+            end(first);
+            for (std::size_t reads = 0;; ++reads) {
+              if (reads == drain_reads_max_) {
+                scheduler_->fail(RunStatus::InvariantBroken, "drain read more than every write, loss and Closed");
+              }
+              Record& r = begin(actor, i, OpKind::Read, op);
+              read_once(*reader, r, true, kNoDeadline);
+              const ReadStatus status = r.read.status;
+              Record& c = begin(actor, i, OpKind::Commit, op);
+              c.ok = reader->commit();
+              end(c);
+              if (status == ReadStatus::Closed || status == ReadStatus::Evicted) break;
+            }
+            break;
+          }
+          case OpKind::Commit:
+          case OpKind::Heartbeat: {
+            Record& r = begin(actor, i, op.kind, op);
+            r.ok = op.kind == OpKind::Commit ? reader->commit() : reader->heartbeat();
+            end(r);
+            break;
+          }
+          case OpKind::ReadAt: {
+            Record& r = begin(actor, i, op.kind, op);
+            r.read = reader->read_at(op.seq, std::span<std::byte>(out_[actor - 1]));
+            delivered(r, false);
+            break;
+          }
+          default: {
+            Record& r = begin(actor, i, op.kind, op);
+            read_once(*reader, r, op.kind == OpKind::Read, op.timeout_ns);
+          }
+        }
+      }
+    }
+
+    // Per-op checks at a reader's response: no entry twice (in-order reads), counters consistent.
+    void delivered(Record& r, bool in_order) {
+      const std::uint32_t reader = r.actor - 1;
+      if (r.read.status == ReadStatus::Entry) {
+        const std::uint32_t length = std::min(r.read.payload_bytes, events::kSlotPayloadBytesMax);
+        std::memcpy(r.data.data(), out_[reader].data(), length);
+        if (in_order) {
+          const std::uint64_t last = last_delivered_[reader];
+          if (last != kNone && r.read.seq <= last) {
+            scheduler_->fail(RunStatus::InvariantBroken, adapter::duplicate_message(r.read.seq, last));
+          }
+          last_delivered_[reader] = r.read.seq;
+        }
+      }
+      end(r);
+      std::string message;
+      if (scenario_->kind != LaneKind::Journal && !check_reader_counters(block_, *scenario_, reader, message)) {
+        scheduler_->fail(RunStatus::InvariantBroken, message);
+      }
+    }
+
+    const Scenario* scenario_ = nullptr;
+    Scheduler* scheduler_ = nullptr;
+    std::optional<Platform> platform_;
+    std::byte* block_ = nullptr;
+    std::size_t block_bytes_ = 0;
+    RingLaneRef lane_;
+    std::vector<Record> history_;
+    std::vector<std::array<std::byte, events::kSlotPayloadBytesMax + 8>> payloads_;
+    // One copy-out buffer per reader: readers interleave.
+    std::array<std::array<std::byte, events::kSlotPayloadBytesMax>, kReadersMax> out_{};
+    std::array<std::uint64_t, kReadersMax> last_delivered_{};
+    std::array<std::uint32_t, kReadersMax> reader_id_{};
+    std::size_t drain_reads_max_ = 0;
+    std::uint32_t settled_mask_ = 0;
+    std::uint32_t attached_count_ = 0;  // Journal readers whose attach returned
+  };
+};
+
+using RealAdapter = Adapter<RealLanes>;
+
+}  // namespace indexbus::sim::ring

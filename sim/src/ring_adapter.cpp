@@ -1,0 +1,325 @@
+#include "indexbus/sim/ring_adapter.hpp"
+
+#include <algorithm>
+
+#include "indexbus/linearizability/rings.hpp"
+
+namespace indexbus::sim::ring {
+namespace {
+
+spec::Bytes payload(const Record& r) { return events::payload_of(r.op_index, r.payload_bytes); }
+
+spec::ReadOutcome read_outcome(const Record& r) {
+  spec::ReadOutcome out{r.read.status, 0, {}, 0};
+  if (r.read.status == ReadStatus::Entry) {
+    out.seq = r.read.seq;
+    const std::uint32_t length = std::min(r.read.payload_bytes, events::kSlotPayloadBytesMax);
+    out.payload.assign(r.data.begin(), r.data.begin() + length);
+  } else if (r.read.status == ReadStatus::Lost) {
+    out.lost_count = r.read.lost_count;
+  }
+  return out;
+}
+
+// Per kind: its model (conformance/linearizability/rings.hpp), its configuration, and how a record
+// maps to a model op and result.
+struct FanoutKind {
+  using Model = linearizability::FanoutModel;
+  static spec::FanoutConfig config(const Scenario& s) {
+    return {s.capacity_slots, s.slot_payload_bytes, s.on_full, s.reader_count()};
+  }
+  static Model::Op op(const Record& r) {
+    switch (r.kind) {
+      case OpKind::TryWrite: return spec::FanoutTryWrite{payload(r)};
+      case OpKind::Write: return spec::FanoutWrite{payload(r)};
+      case OpKind::Close: return spec::FanoutClose{};
+      case OpKind::TryRead: return spec::FanoutTryRead{r.reader};
+      default: return spec::FanoutRead{r.reader};
+    }
+  }
+  static Model::Result result(const Record& r) {
+    switch (r.kind) {
+      case OpKind::TryWrite:
+      case OpKind::Write: return spec::WriteOutcome{r.write_status};
+      case OpKind::Close: return spec::CloseOutcome{};
+      default: return read_outcome(r);
+    }
+  }
+};
+
+struct SequencedKind {
+  using Model = linearizability::SequencedModel;
+  static spec::SequencedConfig config(const Scenario& s) {
+    return {s.capacity_slots, s.slot_payload_bytes, s.on_full, s.gates};
+  }
+  static Model::Op op(const Record& r) {
+    switch (r.kind) {
+      case OpKind::TryWrite: return spec::SeqTryClaim{};
+      case OpKind::Write: return spec::SeqClaim{};
+      case OpKind::Publish: return spec::SeqPublish{payload(r)};
+      case OpKind::Close: return spec::SeqClose{};
+      case OpKind::TryRead: return spec::SeqTryRead{r.reader};
+      default: return spec::SeqRead{r.reader};
+    }
+  }
+  static Model::Result result(const Record& r) {
+    switch (r.kind) {
+      case OpKind::TryWrite:
+      case OpKind::Write: return spec::SeqClaimOutcome{r.write_status, r.claim_seq};
+      case OpKind::Publish: return spec::SeqPublishOutcome{r.write_status};
+      case OpKind::Close: return spec::SeqCloseOutcome{};
+      default: return read_outcome(r);
+    }
+  }
+};
+
+struct JournalKind {
+  using Model = linearizability::JournalModel;
+  static spec::JournalConfig config(const Scenario& s) {
+    return {s.capacity_slots, s.slot_payload_bytes, s.on_full, s.reader_count(), 0};
+  }
+  static Model::Op op(const Record& r) {
+    switch (r.kind) {
+      case OpKind::TryWrite: return spec::JournalTryWrite{payload(r)};
+      case OpKind::Write: return spec::JournalWrite{payload(r)};
+      case OpKind::Close: return spec::JournalClose{};
+      case OpKind::Attach: return spec::JournalAttach{""};
+      case OpKind::TryRead: return spec::JournalTryRead{r.reader};
+      case OpKind::Commit: return spec::JournalCommit{r.reader};
+      case OpKind::Heartbeat: return spec::JournalHeartbeat{r.reader};
+      case OpKind::ReadAt: return spec::JournalReadAt{r.reader, r.seq};
+      default: return spec::JournalRead{r.reader};
+    }
+  }
+  static Model::Result result(const Record& r) {
+    switch (r.kind) {
+      case OpKind::TryWrite:
+      case OpKind::Write: return spec::WriteOutcome{r.write_status};
+      case OpKind::Close: return spec::CloseOutcome{};
+      case OpKind::Attach:
+        return r.ok ? spec::JournalAttachOutcome{spec::JournalAttachError::None, r.reader}
+                    : spec::JournalAttachOutcome{spec::JournalAttachError::NoFreeReader, 0};
+      case OpKind::Commit:
+      case OpKind::Heartbeat: return spec::JournalCallOutcome{r.ok};
+      default: return read_outcome(r);
+    }
+  }
+};
+
+template <typename K>
+linearizability::CheckResult check_linearizable(const Scenario& s, const std::vector<Record>& history) {
+  using M = typename K::Model;
+  std::vector<linearizability::Operation<typename M::Op, typename M::Result>> lin;
+  lin.reserve(history.size());
+  for (const Record& r : history) {
+    std::optional<typename M::Result> result;
+    if (r.done) result = K::result(r);
+    lin.push_back({r.actor, K::op(r), std::move(result), r.invoke_time,
+                   r.done ? r.response_time : linearizability::kPendingTime});
+  }
+  return linearizability::check<M>(M::initial(K::config(s)), lin);
+}
+
+template <typename K>
+std::vector<std::string> states_along(const Scenario& s, const std::vector<Record>& history,
+                                      const std::vector<std::size_t>& order) {
+  using M = typename K::Model;
+  std::vector<std::string> out(history.size());
+  typename M::State state = M::initial(K::config(s));
+  for (std::size_t position = 0; position < order.size(); ++position) {
+    const std::size_t index = order[position];
+    auto [next, result] = M::step(state, K::op(history[index]));
+    if (!(next == state)) out[index] = "lin #" + std::to_string(position) + ": " + spec::describe(next);
+    state = std::move(next);
+  }
+  return out;
+}
+
+template <typename K>
+std::string describe_result(const Record& r) {
+  return spec::describe(K::result(r));
+}
+
+template <template <typename> class F, typename... Args>
+auto by_kind(LaneKind kind, Args&&... args) {
+  switch (kind) {
+    case LaneKind::SequencedSlots: return F<SequencedKind>::run(std::forward<Args>(args)...);
+    case LaneKind::Journal: return F<JournalKind>::run(std::forward<Args>(args)...);
+    default: return F<FanoutKind>::run(std::forward<Args>(args)...);
+  }
+}
+template <typename K> struct Check {
+  static auto run(const Scenario& s, const std::vector<Record>& h) { return check_linearizable<K>(s, h); }
+};
+template <typename K> struct States {
+  static auto run(const Scenario& s, const std::vector<Record>& h, const std::vector<std::size_t>& o) {
+    return states_along<K>(s, h, o);
+  }
+};
+template <typename K> struct Describe {
+  static std::string run(const Record& r) { return describe_result<K>(r); }
+};
+
+const ReaderRecord& reader_at(const std::byte* block, std::uint32_t i) {
+  return reinterpret_cast<const ReaderRecord*>(block + sizeof(RingLaneHeader))[i];
+}
+
+}  // namespace
+
+std::string describe(const Scenario& scenario, const Record& r) {
+  std::string out = r.actor == 0 ? "P#" : "R" + std::to_string(r.actor - 1) + "#";
+  out += std::to_string(r.op_index) + " ";
+  const bool sequenced = scenario.kind == LaneKind::SequencedSlots;
+  switch (r.kind) {
+    case OpKind::TryWrite: out += sequenced ? "try_claim()" : "try_write(" + std::to_string(r.payload_bytes) + " B)"; break;
+    case OpKind::Write: out += sequenced ? "claim()" : "write(" + std::to_string(r.payload_bytes) + " B)"; break;
+    case OpKind::Publish: out += "publish(" + std::to_string(r.payload_bytes) + " B)"; break;
+    case OpKind::Close: out += "close()"; break;
+    case OpKind::Attach: out += "attach()"; break;
+    case OpKind::TryRead: out += "try_read()"; break;
+    case OpKind::Commit: out += "commit()"; break;
+    case OpKind::Heartbeat: out += "heartbeat()"; break;
+    case OpKind::ReadAt: out += "read_at(" + std::to_string(r.seq) + ")"; break;
+    case OpKind::Read:
+    case OpKind::Drain: out += "read()"; break;
+  }
+  if ((r.kind == OpKind::Write || r.kind == OpKind::Read) && r.timeout_ns != kNoDeadline) {
+    out += " timeout " + std::to_string(r.timeout_ns) + " ns";
+  }
+  if (!r.done) return out + " -> (pending)";
+  return out + " -> " + by_kind<Describe>(scenario.kind, r);
+}
+
+std::vector<std::string> model_states(const Scenario& scenario, const std::vector<Record>& history,
+                                      const std::vector<std::size_t>& order) {
+  return by_kind<States>(scenario.kind, scenario, history, order);
+}
+
+CheckOutcome check_history(const Scenario& scenario, const std::vector<Record>& history) {
+  CheckOutcome out;
+  const auto result = by_kind<Check>(scenario.kind, scenario, history);
+  out.order = result.order;
+  if (result.verdict == linearizability::Verdict::Linearizable) return out;
+  // Torn entries first: clearer than "not linearizable". Successful writes (SequencedSlots:
+  // publishes) take consecutive sequence numbers; a pending one takes the next if it published.
+  const OpKind write_kinds[2] = {scenario.kind == LaneKind::SequencedSlots ? OpKind::Publish : OpKind::TryWrite,
+                                 scenario.kind == LaneKind::SequencedSlots ? OpKind::Publish : OpKind::Write};
+  std::vector<adapter::WrittenEntry> by_seq;
+  for (const Record& r : history) {
+    if (r.actor != 0 || (r.kind != write_kinds[0] && r.kind != write_kinds[1])) continue;
+    if (!r.done || r.write_status == WriteStatus::Ok) by_seq.push_back({r.op_index, r.payload_bytes});
+  }
+  for (const Record& r : history) {
+    if (r.actor == 0 || !r.done || r.read.status != ReadStatus::Entry) continue;
+    if (auto torn = adapter::torn_entry(by_seq, r.read.seq, r.read.payload_bytes, r.data.data())) {
+      out.kind = FailureKind::TornEntry;
+      out.message = describe(scenario, r) + ": " + *torn;
+      return out;
+    }
+  }
+  if (result.verdict == linearizability::Verdict::NotLinearizable) {
+    out.kind = FailureKind::NotLinearizable;
+    out.message = adapter::not_linearizable_message(history.size(), result.order,
+                                                    [&](std::size_t i) { return describe(scenario, history[i]); });
+  } else {
+    out.kind = FailureKind::CheckGaveUp;
+    out.message = result.problem;
+  }
+  return out;
+}
+
+std::string name_word(const std::byte* block, const Scenario& s, const void* address) {
+  if (address == nullptr) return "";
+  const auto offset = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(address) -
+                                                 reinterpret_cast<std::uintptr_t>(block));
+  switch (offset) {
+    case offsetof(RingLaneHeader, write_seq): return "write_seq";
+    case offsetof(RingLaneHeader, closed): return "closed";
+    case offsetof(RingLaneHeader, reader_wake_epoch): return "reader_wake_epoch";
+    case offsetof(RingLaneHeader, eviction_count): return "eviction_count";
+    case offsetof(RingLaneHeader, producer_waiting): return "producer_waiting";
+    case offsetof(RingLaneHeader, readers_waiting): return "readers_waiting";
+    case offsetof(RingLaneHeader, producer_wake_epoch): return "producer_wake_epoch";
+    case offsetof(RingLaneHeader, producer_pid): return "producer_pid";
+    case offsetof(RingLaneHeader, attach_epoch): return "attach_epoch";
+    default: break;
+  }
+  if (offset < sizeof(RingLaneHeader)) return "header+" + std::to_string(offset);
+  const std::uint64_t slots = ring_slots_offset(s.reader_count());
+  if (offset < slots) {
+    const std::uint64_t i = (offset - sizeof(RingLaneHeader)) / sizeof(ReaderRecord);
+    const std::uint64_t within = (offset - sizeof(RingLaneHeader)) % sizeof(ReaderRecord);
+    const std::string base = "reader[" + std::to_string(i) + "].";
+    switch (within) {
+      case offsetof(ReaderRecord, cursor_seq): return base + "cursor_seq";
+      case offsetof(ReaderRecord, read_count): return base + "read_count";
+      case offsetof(ReaderRecord, lost_count): return base + "lost_count";
+      case offsetof(ReaderRecord, heartbeat_ns): return base + "heartbeat_ns";
+      case offsetof(ReaderRecord, pid): return base + "pid";
+      case offsetof(ReaderRecord, state): return base + "state";
+      case offsetof(ReaderRecord, gated_on_mask): return base + "gated_on_mask";
+      default: return base + (within >= offsetof(ReaderRecord, name) ? "name" : "+" + std::to_string(within));
+    }
+  }
+  const std::string slot = adapter::slot_word_name(offset - slots, s.capacity_slots, s.slot_payload_bytes);
+  return slot.empty() ? "beyond+" + std::to_string(offset) : slot;
+}
+
+bool check_ring_words(const std::byte* block, const Scenario& s, std::uint32_t settled_mask, std::string& message) {
+  // Plain reads: the simulator's own look, not a step of any actor.
+  const auto& h = *reinterpret_cast<const RingLaneHeader*>(block);
+  const bool block_policy = s.on_full == OnFull::Block;
+  for (std::uint32_t i = 0; i < s.reader_count(); ++i) {
+    const ReaderRecord& r = reader_at(block, i);
+    const std::string who = "reader[" + std::to_string(i) + "]";
+    if (r.cursor_seq > h.write_seq) {
+      message = who + ".cursor_seq " + std::to_string(r.cursor_seq) + " is ahead of write_seq " +
+                std::to_string(h.write_seq);
+      return false;
+    }
+    // Block: the producer waits for every cursor that gates it (Journal: attached readers only;
+    // a Fanout or SequencedSlots cursor gates from creation), so none falls a ring behind.
+    const bool settled = ((settled_mask >> i) & 1) != 0;
+    const bool gates = settled && (s.kind != LaneKind::Journal || r.state == kReaderAttached);
+    if (block_policy && gates && h.write_seq - r.cursor_seq > s.capacity_slots) {
+      message = who + " is " + std::to_string(h.write_seq - r.cursor_seq) + " entries behind write_seq " +
+                std::to_string(h.write_seq) + ", above capacity " + std::to_string(s.capacity_slots);
+      return false;
+    }
+    if (block_policy && r.lost_count != 0) {
+      message = who + ".lost_count " + std::to_string(r.lost_count) + " under block";
+      return false;
+    }
+    // Counters are stored just before the cursor: the sum may run ahead, never fall behind.
+    if (s.kind != LaneKind::Journal && r.read_count + r.lost_count < r.cursor_seq) {
+      message = who + " read_count " + std::to_string(r.read_count) + " + lost_count " +
+                std::to_string(r.lost_count) + " is behind cursor_seq " + std::to_string(r.cursor_seq);
+      return false;
+    }
+    // SS-4 (Block): a consumer never passes one it is gated on.
+    if (s.kind == LaneKind::SequencedSlots && block_policy) {
+      for (std::uint32_t j = 0; j < s.reader_count(); ++j) {
+        if (((s.gates[i] >> j) & 1) != 0 && r.cursor_seq > reader_at(block, j).cursor_seq) {
+          message = who + ".cursor_seq " + std::to_string(r.cursor_seq) + " passed reader[" + std::to_string(j) +
+                    "], which it is gated on, at " + std::to_string(reader_at(block, j).cursor_seq);
+          return false;
+        }
+      }
+    }
+  }
+  // A stamp is at most that of entry write_seq complete (written, write_seq not yet moved).
+  return adapter::check_slots(block + ring_slots_offset(s.reader_count()), s.capacity_slots, s.slot_payload_bytes,
+                              2 * h.write_seq + 2, h.write_seq, message);
+}
+
+bool check_reader_counters(const std::byte* block, [[maybe_unused]] const Scenario& s, std::uint32_t reader,
+                           std::string& message) {
+  assert(reader < s.reader_count());
+  const ReaderRecord& r = reader_at(block, reader);
+  if (r.read_count + r.lost_count == r.cursor_seq) return true;
+  message = "between reads, reader[" + std::to_string(reader) + "] read_count " + std::to_string(r.read_count) +
+            " + lost_count " + std::to_string(r.lost_count) + " != cursor_seq " + std::to_string(r.cursor_seq);
+  return false;
+}
+
+}  // namespace indexbus::sim::ring
