@@ -218,9 +218,10 @@ TEST(MergeLoop, ClosePropagates) {  // MG-9
 // loop on its own thread with run(): the lanes' ordering under ThreadSanitizer, and the exact
 // routing (entry k of the merged stream goes to consumer k mod 3).
 TEST(LoopThreads, TwoProducersMergeRouterThreeConsumers) {
-  constexpr std::uint64_t kPerProducer = 5'000;  // a few seconds under sanitizers on a loaded machine
-  LoopLanes lanes({{OnFull::Block, 8, 16}, {OnFull::Block, 8, 16}, {OnFull::Block, 8, 16},
-                   {OnFull::Block, 8, 16}, {OnFull::Block, 8, 16}, {OnFull::Block, 8, 16}});
+  constexpr std::uint64_t kPerProducer = 3'000;  // a few seconds under sanitizers on a loaded machine
+  // Capacity 64: fewer hand-offs through full lanes, each of which may cost a Backoff sleep.
+  LoopLanes lanes({{OnFull::Block, 64, 16}, {OnFull::Block, 64, 16}, {OnFull::Block, 64, 16},
+                   {OnFull::Block, 64, 16}, {OnFull::Block, 64, 16}, {OnFull::Block, 64, 16}});
   RealPlatform platform(WaitStrategy::Backoff);
   const std::uint64_t deadline = platform.now_ns() + 60 * kSecondNs;
   std::vector<std::thread> threads;
