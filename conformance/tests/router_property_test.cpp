@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <ostream>
 #include <vector>
 
 #include "indexbus/merge.hpp"
@@ -323,6 +324,9 @@ struct BrokenCase {
   const char* name;
   void (*property)();
 };
+
+// gtest names the case by this instead of dumping the struct's bytes.
+void PrintTo(const BrokenCase& broken, std::ostream* os) { *os << broken.name; }
 
 class LoopPropertyCatches : public ::testing::TestWithParam<BrokenCase> {};
 

@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -71,6 +72,10 @@ struct Topology {
   spec::MergePolicy merge;
   spec::RouterPolicy router;
 };
+
+void PrintTo(const Topology& topology, std::ostream* os) {
+  *os << spec::describe(topology.merge) << " merge into " << spec::describe(topology.router) << " router";
+}
 
 struct Shared {  // a shared anonymous mapping every process inherits
   std::array<std::atomic<std::uint64_t>, kConsumers> received{};
