@@ -153,7 +153,7 @@ TEST(RouterLoop, RunLoopHonoursDeadline) {  // RT-11: every wait bounded; the st
   EXPECT_EQ(router.run(start + 20'000'000), RunEnd::DeadlinePassed);
   const std::uint64_t took = platform.now_ns() - start;
   EXPECT_GE(took, 20'000'000u);
-  EXPECT_LT(took, 500'000'000u);
+  EXPECT_LT(took, 2'000'000'000u);  // bounded; generous for sanitizers on a loaded machine
   std::atomic<bool> stop{true};
   EXPECT_EQ(router.run(platform.now_ns() + 10 * kSecondNs, &stop), RunEnd::Stopped);
 }
