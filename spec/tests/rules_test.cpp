@@ -25,7 +25,8 @@ bool is_rule_id(const std::string& id) {
   const auto dash = id.find('-');
   if (dash == std::string::npos || dash + 1 >= id.size()) return false;
   const std::string prefix = id.substr(0, dash);
-  if (prefix != "REG" && prefix != "EV" && prefix != "JR" && prefix != "SS" && prefix != "FB") return false;
+  if (prefix != "REG" && prefix != "EV" && prefix != "JR" && prefix != "SS" && prefix != "FB" &&
+      prefix != "RT" && prefix != "MG") return false;
   return id.find_first_not_of("0123456789", dash + 1) == std::string::npos;
 }
 
