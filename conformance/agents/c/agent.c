@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -553,6 +554,16 @@ static int handle_script(uint64_t id, const cJSON *request) {
     else pause_ns = 0;
     if (pause_ns) nanosleep(&(struct timespec){.tv_sec = (time_t)(pause_ns / 1000000000u), .tv_nsec = (long)(pause_ns % 1000000000u)}, NULL);
   }
+  /* history_path (optional, agent-protocol.md "Ring kinds and batch additions"): every result is
+   * also appended to that file as one JSON line, with one write(2), as soon as its op returns, so
+   * that the ops completed before a SIGKILL survive it. */
+  int history_fd = -1;
+  const cJSON *history_path = cJSON_GetObjectItemCaseSensitive(request, "history_path");
+  if (history_path != NULL) {
+    if (!cJSON_IsString(history_path)) return send_error(id, "bad_request", NULL, "field history_path is not a string");
+    history_fd = open(history_path->valuestring, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (history_fd < 0) return send_error(id, "internal", NULL, "cannot open history_path: %s", strerror(errno));
+  }
   cJSON *history = cJSON_CreateArray();
   uint64_t index = 0;
   for (const cJSON *op = ops->child; op != NULL; op = op->next, index++) {
@@ -560,12 +571,23 @@ static int handle_script(uint64_t id, const cJSON *request) {
     cJSON *result = cJSON_IsObject(op) ? run_op(op, &f) : (fail_with(&f, "bad_request", "an op is not an object"), NULL);
     if (result == NULL) {
       cJSON_Delete(history);
+      if (history_fd >= 0) close(history_fd);
       if (strcmp(f.kind, "unsupported") == 0) return send_unsupported(id, f.message);
       return send_error(id, f.kind, NULL, "op %llu: %s", (unsigned long long)index, f.message);
     }
     add_u64(result, "index", index);
+    if (history_fd >= 0) {
+      char *line = cJSON_PrintUnformatted(result);
+      if (line != NULL) {
+        const size_t length = strlen(line);
+        line[length] = '\n'; /* replaces the terminator: one write of the whole line */
+        (void)!write(history_fd, line, length + 1);
+        cJSON_free(line);
+      }
+    }
     cJSON_AddItemToArray(history, result);
   }
+  if (history_fd >= 0) close(history_fd);
   cJSON *result = cJSON_CreateObject();
   cJSON_AddItemToObject(result, "history", history);
   return send_ok(id, result);

@@ -79,7 +79,7 @@ struct JournalTraits {
                 {"slot_payload_bytes", c.slot_payload_bytes}, {"reader_count", c.reader_count},
                 {"reader_timeout_ns", c.reader_timeout_ns}};
   }
-  static Wire wire(const Op& op) {
+  static Wire wire([[maybe_unused]] const State& s, const Op& op) {
     struct V {
       Wire operator()(const spec::JournalTryWrite& o) const {
         Json r = op_request("producer", 0, "try_write");
@@ -199,12 +199,14 @@ struct SequencedTraits {
                 {"reader_count", c.consumer_count()},
                 {"gated_on", c.gated_on}};
   }
-  static Wire wire(const Op& op) {
+  static Wire wire([[maybe_unused]] const State& s, const Op& op) {
     struct V {
+      std::uint64_t claimed_seq;
       Wire operator()(const spec::SeqTryClaim&) const { return {op_request("producer", 0, "try_claim"), 0, false}; }
       Wire operator()(const spec::SeqClaim&) const { return {op_request("producer", 0, "claim"), 0, true}; }
       Wire operator()(const spec::SeqPublish& o) const {
         Json r = op_request("producer", 0, "publish");
+        r["seq"] = claimed_seq;  // the outstanding claim (SS-2): the sequence `written`
         r["payload_hex"] = hex(o.payload);
         return {r, 0, false};
       }
@@ -212,7 +214,7 @@ struct SequencedTraits {
       Wire operator()(const spec::SeqTryRead& o) const { return {op_request("consumer", o.consumer, "try_read"), 0, false}; }
       Wire operator()(const spec::SeqRead& o) const { return {op_request("consumer", o.consumer, "read"), 0, true}; }
     };
-    return std::visit(V{}, op);
+    return std::visit(V{s.written}, op);
   }
   static Result parse(const Op& op, const Reply& reply) {
     if (reply.type != "ok") throw proto::ProtocolError("error " + reply.error_kind + ": " + reply.message);
@@ -271,7 +273,7 @@ struct FanoutTraits {
                 {"slot_payload_bytes", c.slot_payload_bytes},
                 {"reader_count", c.consumer_count}};
   }
-  static Wire wire(const Op& op) {
+  static Wire wire([[maybe_unused]] const State& s, const Op& op) {
     struct V {
       Wire operator()(const spec::FanoutTryWrite& o) const {
         Json r = op_request("producer", 0, "try_write");
@@ -469,7 +471,7 @@ class RingRun {
 
   void run_op(std::size_t index, const RingOpStep<typename Traits::Op>& step) {
     auto [next_state, expected] = Traits::step(state_, step.op);
-    Wire wire = Traits::wire(step.op);
+    Wire wire = Traits::wire(state_, step.op);
     HistoryRecord record;
     record.step = index;
     record.agent = step.agent;
@@ -486,9 +488,11 @@ class RingRun {
       record.actual = record.expected;
     } else {
       if (wire.request["type"] == "attach") {
-        // The key this agent files the handle under: the reader id the model expects.
+        // The key this agent files the handle under: the reader id the model expects; for an
+        // attach the model refuses, the last handle number (agent-protocol.md: 0..63), which no
+        // attach that succeeds uses unless the lane has 64 readers.
         const auto reader = Traits::attached_reader(expected);
-        wire.request["reader"] = reader ? *reader : 1000 + index;
+        wire.request["reader"] = reader ? *reader : kReaderCountMax - 1;
       }
       if (wire.blocking) wire.request["timeout_ns"] = scenario_.op_timeout_ns;
       const Reply reply = call(step.agent, wire.request, wire.request.value("op", wire.request["type"].get<std::string>()));

@@ -32,13 +32,17 @@ const std::map<std::string, std::string> kUncoveredRules = {
     {"REG-9", "one error per field: core/tests validate tests"},
     {"REG-12", "lane block placement: core/tests layout tests"},
 };
+// Routers and merges (issue 7) have no agent-protocol ops yet: their rules are checked by
+// conformance/tests/router_property_test (RapidCheck against spec/model router_model and
+// merge_model) and topology_multiprocess_test (processes), not by catalog cases.
+bool is_loop_rule(const std::string& id) { return id.rfind("RT-", 0) == 0 || id.rfind("MG-", 0) == 0; }
 
 TEST(RingCatalog, EveryRuleIsNamedByACaseOrListedWithAReason) {
   std::set<std::string> named;
   for (const CaseDef& c : catalog()) named.insert(c.rules.begin(), c.rules.end());
   for (const spec::Rule& rule : spec::all_rules()) {
     const std::string id(rule.id);
-    const bool excepted = kUncoveredRules.count(id) != 0;
+    const bool excepted = kUncoveredRules.count(id) != 0 || is_loop_rule(id);
     EXPECT_TRUE(named.count(id) == 1 || excepted) << id << " is named by no case and not listed as an exception";
     EXPECT_FALSE(named.count(id) == 1 && excepted) << id << " is covered now: remove it from the exceptions";
   }
@@ -71,32 +75,28 @@ TEST(RingCatalog, ScenariosAreDeterministicPerSeed) {
   }
 }
 
-// The known finding (lin_batch.hpp) stays visible: INFORMATIONAL, named in its summary, and either
-// passing (the fix landed: move it back to REQUIRED) or failing as not linearizable.
-TEST(KnownFindings, AreInformationalAndFailOnlyAsNotLinearizable) {
-  std::vector<std::string> ids;
-  for (const CaseDef& c : catalog()) {
-    if (!is_known_finding(c.id)) continue;
-    ids.push_back(c.id);
-    EXPECT_EQ(c.level, Level::Informational) << c.id;
-    EXPECT_NE(c.summary.find("KNOWN FINDING"), std::string::npos) << c.id;
-  }
-  ASSERT_EQ(ids.size(), 2u);
+// The FanoutBroadcast Drop finding of the batch cases (Lost before the overwriting write was
+// published) is fixed in ring.hpp: its cases are REQUIRED and pass on several seeds, and no known
+// finding is left open.
+TEST(KnownFindings, FanoutDropBatchCasesAreRequiredAndPass) {
+  const std::vector<std::string> ids = {"Required.Fanout.BatchLinearizable.Drop.Perturbed",
+                                        "Required.Fanout.BatchLinearizable.Drop.ConsumerKilled"};
+  for (const CaseDef& c : catalog()) EXPECT_FALSE(is_known_finding(c.id)) << c.id;
+  ASSERT_EQ(select_cases(ids).size(), 2u);
   char pattern[] = "/dev/shm/indexbus-ring-test-XXXXXX";
   ASSERT_NE(::mkdtemp(pattern), nullptr);
-  ConformOptions o;
-  o.seed = kSeed;
-  o.jobs = 2;
-  o.region_dir = pattern;
-  o.agent_argv = {INDEXBUS_AGENT};
-  const ConformReport report = run_conform(o, select_cases(ids));
-  for (const CaseResult& c : report.cases) {
-    std::printf("%s %s: %s\n  replay: %s\n", to_string(c.outcome).c_str(), c.id.c_str(), c.detail.c_str(), replay_command(o, c).c_str());
-    if (c.outcome != Outcome::Pass) {
-      EXPECT_NE(c.detail.find("not linearizable"), std::string::npos) << c.detail;
+  for (const std::uint64_t seed : {kSeed, std::uint64_t{2}, std::uint64_t{3}, std::uint64_t{5}}) {
+    ConformOptions o;
+    o.seed = seed;
+    o.jobs = 2;
+    o.region_dir = pattern;
+    o.agent_argv = {INDEXBUS_AGENT};
+    const ConformReport report = run_conform(o, select_cases(ids));
+    for (const CaseResult& c : report.cases) {
+      EXPECT_EQ(c.level, Level::Required) << c.id;
+      EXPECT_EQ(c.outcome, Outcome::Pass) << c.id << ": " << c.detail << "\n  replay: " << replay_command(o, c);
     }
   }
-  EXPECT_FALSE(run_failed(report));
   EXPECT_EQ(::rmdir(pattern), 0);
 }
 
@@ -104,8 +104,17 @@ struct RingDefect {
   const char* defect;
   const char* glob;  // the kind's cases
   std::set<std::string> failing;
-  const char* detail;  // a substring of every failing case's detail
+  const char* detail;  // every failing case's detail holds one of these '|'-separated substrings
 };
+bool detail_matches(const std::string& detail, const std::string& alternatives) {
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t bar = alternatives.find('|', start);
+    if (detail.find(alternatives.substr(start, bar - start)) != std::string::npos) return true;
+    if (bar == std::string::npos) return false;
+    start = bar + 1;
+  }
+}
 void PrintTo(const RingDefect& d, std::ostream* os) { *os << d.defect; }
 
 class BrokenRingAgent : public ::testing::TestWithParam<RingDefect> {};
@@ -125,7 +134,7 @@ TEST_P(BrokenRingAgent, FailsExactlyTheCasesItShould) {
     if (c.outcome == Outcome::Pass) continue;
     failing.insert(c.id);
     EXPECT_EQ(c.outcome, Outcome::Fail) << c.id << ": " << c.detail;
-    EXPECT_NE(c.detail.find(d.detail), std::string::npos) << c.id << ": " << c.detail;
+    EXPECT_TRUE(detail_matches(c.detail, d.detail)) << c.id << ": " << c.detail;
     std::printf("%s: %s\n  replay: %s\n", c.id.c_str(), c.detail.c_str(), replay_command(o, c).c_str());
   }
   EXPECT_EQ(failing, d.failing);
@@ -145,12 +154,14 @@ INSTANTIATE_TEST_SUITE_P(
                     "Required.Journal.Interleaving.Block.Capacity1", "Required.Journal.Interleaving.Drop.Capacity1",
                     "Required.Journal.Interleaving.Block.Capacity4", "Required.Journal.Interleaving.Drop.Capacity4"},
                    "expected"},
-        // Every Lost count one too high: exactly the Drop cases where a consumer is lapped.
+        // Every Lost count one too high: exactly the Drop cases where a consumer is lapped; in the
+        // batch cases the consumer then skips one entry too many and meets an older one again.
         RingDefect{"fanout-lost-off-by-one",
                    "Required.Fanout.*",
                    {"Required.Fanout.Drop.LappedConsumerExactLoss", "Required.Fanout.Interleaving.Drop.Capacity1",
-                    "Required.Fanout.Interleaving.Drop.Capacity4"},
-                   "got Lost{"},
+                    "Required.Fanout.Interleaving.Drop.Capacity4", "Required.Fanout.BatchLinearizable.Drop.Perturbed",
+                    "Required.Fanout.BatchLinearizable.Drop.ConsumerKilled"},
+                   "got Lost{|again or out of order"},
         // A claim reports the next sequence: every case that claims.
         RingDefect{"sequenced-claim-seq-off-by-one",
                    "Required.SequencedSlots.*",

@@ -26,14 +26,11 @@ CaseResult run_lin_batch_case(const CaseDef& def, const LinBatchScenario& scenar
                               const std::vector<std::string>& agent_argv, const ScratchDir& dir,
                               std::uint32_t request_deadline_ms);
 
-// A known finding against the reference lanes, kept in the catalog at INFORMATIONAL level until
-// the fix lands: FanoutBroadcast Drop consumers report Lost for a slot the producer is still
-// overwriting, before it publishes the write, so two consumers see write_seq at N+1 and then N
-// (Lost{1} by one, then Lost{k} for an older window by the other): not linearizable. The Events
-// lane had the same bug (fixed: Lost only after the overwriting write is published); the ring
-// kinds share their reader code in core/include/indexbus/ring.hpp, whose fix is in progress.
-inline constexpr const char* kKnownFindingWhy =
-    "FanoutBroadcast Drop reports Lost before the overwriting write is published: not linearizable; ring.hpp fix pending";
+// Known findings against the reference lanes: cases kept in the catalog at INFORMATIONAL level,
+// their summary starting "KNOWN FINDING", until the fix lands. None is open. The last one,
+// FanoutBroadcast Drop consumers reporting Lost before the overwriting write was published (not
+// linearizable), was fixed in core/include/indexbus/ring.hpp (await_overwrite_published); its
+// cases are REQUIRED again.
 bool is_known_finding(const std::string& case_id);
 
 // Appends the linearizability batch cases to the catalog.
