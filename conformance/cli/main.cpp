@@ -26,6 +26,7 @@
 #include "certify_command.hpp"
 #include "exit_codes.hpp"
 #include "doctor_cmd.hpp"
+#include "loop_cmd.hpp"
 #include "inspect.hpp"
 #include "lane_arg.hpp"
 
@@ -402,6 +403,7 @@ int main(int argc, char** argv) {
   indexbus::cli::CertifyCommand certify(app);
 
   const auto doctor_commands = indexbus::cli::register_doctor(app);
+  const auto loop_commands = indexbus::cli::register_loops(app);
   for (auto* sub : {create, inspect, remove, conform, replay}) sub->footer(kExitCodesHelp);
 
 #ifdef INDEXBUS_WITH_SIM
@@ -454,6 +456,9 @@ int main(int argc, char** argv) {
   }
   if (create->parsed()) return run_create(create_path, lane_args, mode_text, create_topology, create_prefault);
   for (const auto& command : doctor_commands) {
+    if (command.sub->parsed()) return command.run();
+  }
+  for (const auto& command : loop_commands) {
     if (command.sub->parsed()) return command.run();
   }
   if (inspect->parsed()) return run_inspect(inspect_path, json);

@@ -14,26 +14,14 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cli_support.hpp"
 #include "region_images.hpp"
 #include "temp_region_path.hpp"
 
 namespace {
 
-struct Run {
-  int exit_code;
-  std::string output;  // stdout and stderr together
-};
-
-Run run(const std::string& args) {
-  const std::string command = std::string(INDEXBUS_CLI) + " " + args + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  EXPECT_NE(pipe, nullptr);
-  std::string output;
-  std::array<char, 4096> buffer{};
-  while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) output += buffer.data();
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
+using indexbus::cli_test::run;
+using indexbus::cli_test::Run;
 
 TEST(Cli, CreateInspectRemove) {
   indexbus::testing::TempRegionPath path("cli");

@@ -16,45 +16,19 @@
 #include <string>
 #include <vector>
 
+#include "cli_support.hpp"
 #include "indexbus/region.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Run {
-  int exit_code;
-  std::string output;  // stdout and stderr together
-};
+using indexbus::cli_test::run;
+using indexbus::cli_test::Run;
 
-Run run(const std::string& args) {
-  const std::string command = std::string(INDEXBUS_CLI) + " " + args + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  EXPECT_NE(pipe, nullptr);
-  std::string output;
-  std::array<char, 4096> buffer{};
-  while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) output += buffer.data();
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
-
-class TempDir {
+class TempDir : public indexbus::cli_test::TempDir {
  public:
-  explicit TempDir(const std::string& parent = "/dev/shm") {
-    std::string pattern = parent + "/indexbus-doctor-cli-XXXXXX";
-    path_ = ::mkdtemp(pattern.data()) != nullptr ? pattern : "";
-    EXPECT_FALSE(path_.empty());
-    ::chmod(path_.c_str(), 0700);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const std::string& str() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
+  explicit TempDir(const std::string& parent = "/dev/shm") : indexbus::cli_test::TempDir(parent, "indexbus-doctor-cli") {}
 };
 
 // The shipped example with every region moved into `dir`.

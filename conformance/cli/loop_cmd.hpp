@@ -1,0 +1,17 @@
+// `indexbus route --topology FILE --name ROUTER` and `indexbus merge --topology FILE --name MERGE`:
+// a router or merge of a topology file (spec/topology.md) run as its own process over the core
+// loops (core/include/indexbus/router.hpp, merge.hpp) until its input closes (route) or all its
+// inputs close (merge), a SIGINT/SIGTERM, or --seconds.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <vector>
+
+#include "doctor_cmd.hpp"  // Command
+
+namespace indexbus::cli {
+
+// Adds `route` and `merge` to app; main runs the one that was parsed.
+std::vector<Command> register_loops(CLI::App& app);
+
+}  // namespace indexbus::cli
