@@ -12,22 +12,7 @@
 #include "indexbus/region.hpp"
 #include "temp_region_path.hpp"
 
-namespace {
-std::atomic<std::uint64_t> g_allocations{0};
-}
-
-// The replacement pair below is malloc/free on purpose; g++ cannot see that both halves are ours.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "count_allocations.hpp"
 
 namespace indexbus {
 namespace {
@@ -60,6 +45,16 @@ TEST_P(AllocFree, OneMillionPairsAllocateNothing) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Policies, AllocFree, ::testing::Values(OnFull::Block, OnFull::Drop));
+
+// The counter the allocation tests trust (count_allocations.hpp) sees an allocation. A call of
+// the operator itself, not a new-expression, which the compiler may elide.
+TEST(CountAllocations, SeesAnAllocation) {
+  const std::uint64_t before = g_allocations.load();
+  void* p = ::operator new(16);
+  const std::uint64_t after = g_allocations.load();
+  ::operator delete(p);
+  EXPECT_EQ(after - before, 1u);
+}
 
 }  // namespace
 }  // namespace indexbus

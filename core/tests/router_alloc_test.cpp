@@ -14,22 +14,7 @@
 #include "indexbus/router.hpp"
 #include "loop_lanes.hpp"
 
-namespace {
-std::atomic<std::uint64_t> g_allocations{0};
-}
-
-// The replacement pair below is malloc/free on purpose; g++ cannot see that both halves are ours.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "count_allocations.hpp"
 
 namespace indexbus {
 namespace {
