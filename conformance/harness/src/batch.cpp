@@ -7,11 +7,14 @@
 #include <cassert>
 #include <memory>
 
+#include "case_support.hpp"
 #include "indexbus/harness/agent_process.hpp"
 #include "indexbus/protocol/fields.hpp"
 
 namespace indexbus::harness {
 namespace {
+
+using namespace case_support;  // CaseStop, outcome_of, sleep_us, the status tables
 
 namespace proto = protocol;
 
@@ -21,22 +24,6 @@ constexpr std::size_t kHistoryShownMax = 400;  // history records kept for the r
 // A whole script may take a while on a loaded machine or under a sanitizer; still bounded.
 constexpr std::uint32_t kScriptDeadlineMs = 30'000;
 
-struct CaseStop {
-  Outcome outcome;
-  std::string detail;
-};
-
-Outcome outcome_of(const AgentFailure& failure) {
-  return failure.kind == AgentFailureKind::Crash     ? Outcome::Crash
-         : failure.kind == AgentFailureKind::Timeout ? Outcome::Timeout
-                                                     : Outcome::Fail;
-}
-
-void sleep_us(std::uint32_t us) {
-  timespec ts{static_cast<time_t>(us / 1'000'000), static_cast<long>(us % 1'000'000) * 1000};
-  ::nanosleep(&ts, nullptr);
-}
-
 // Entry n of a batch: its number in the first 8 bytes, then a pattern, so a torn copy shows.
 spec::Bytes batch_payload(std::uint64_t n, std::uint32_t size) {
   spec::Bytes out(size);
@@ -45,18 +32,6 @@ spec::Bytes batch_payload(std::uint64_t n, std::uint32_t size) {
   }
   return out;
 }
-
-template <typename Status, std::size_t N>
-Status status_named(const std::string& name, const Status (&table)[N]) {
-  for (const Status status : table) {
-    if (to_string(status) == name) return status;
-  }
-  throw proto::ProtocolError("unknown status '" + name + "'");
-}
-constexpr WriteStatus kWriteStatuses[] = {WriteStatus::Ok, WriteStatus::Full, WriteStatus::Timeout, WriteStatus::Closed,
-                                          WriteStatus::TooLarge};
-constexpr ReadStatus kReadStatuses[] = {ReadStatus::Entry,  ReadStatus::Empty,   ReadStatus::Lost,  ReadStatus::Closed,
-                                        ReadStatus::Timeout, ReadStatus::Evicted, ReadStatus::NotYet};
 
 BatchRead parse_read(const Json& result) {
   BatchRead read;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <random>
 
+#include "case_support.hpp"
 #include "indexbus/harness/agent_process.hpp"
 #include "indexbus/linearizability/checker.hpp"
 #include "indexbus/linearizability/events.hpp"
@@ -19,6 +20,8 @@
 namespace indexbus::harness {
 namespace {
 
+using namespace case_support;  // CaseStop, outcome_of, sleep_us, the status tables
+
 namespace proto = protocol;
 namespace lin = linearizability;
 
@@ -26,42 +29,12 @@ constexpr std::size_t kHistoryShownMax = 400;
 constexpr std::uint32_t kScriptDeadlineMs = 30'000;
 constexpr std::uint32_t kExtraReads = 50;  // reads beyond entries + 1: room for Timeouts under pauses
 
-struct CaseStop {
-  Outcome outcome;
-  std::string detail;
-};
-
-Outcome outcome_of(const AgentFailure& failure) {
-  return failure.kind == AgentFailureKind::Crash     ? Outcome::Crash
-         : failure.kind == AgentFailureKind::Timeout ? Outcome::Timeout
-                                                     : Outcome::Fail;
-}
-
-// Every sleep of a case is short: clamped to 1 s, so that no arithmetic slip can hang the harness.
-void sleep_us(std::uint64_t us) {
-  us = std::min<std::uint64_t>(us, 1'000'000);
-  timespec ts{static_cast<time_t>(us / 1'000'000), static_cast<long>(us % 1'000'000) * 1000};
-  ::nanosleep(&ts, nullptr);
-}
-
 spec::Bytes payload_of(std::uint64_t n, std::uint32_t size) {
   spec::Bytes out(size);
   for (std::uint32_t i = 0; i < size; ++i) {
     out[i] = i < 8 ? static_cast<std::byte>((n >> (8 * i)) & 0xff) : static_cast<std::byte>((n * 31 + i) & 0xff);
   }
   return out;
-}
-
-constexpr WriteStatus kWriteStatuses[] = {WriteStatus::Ok, WriteStatus::Full, WriteStatus::Timeout, WriteStatus::Closed,
-                                          WriteStatus::TooLarge};
-constexpr ReadStatus kReadStatuses[] = {ReadStatus::Entry,  ReadStatus::Empty,   ReadStatus::Lost,  ReadStatus::Closed,
-                                        ReadStatus::Timeout, ReadStatus::Evicted, ReadStatus::NotYet};
-template <typename Status, std::size_t N>
-Status status_named(const std::string& name, const Status (&table)[N]) {
-  for (const Status status : table) {
-    if (to_string(status) == name) return status;
-  }
-  throw proto::ProtocolError("unknown status '" + name + "'");
 }
 
 spec::OpResult parse_result(const Json& r, bool write, bool close) {

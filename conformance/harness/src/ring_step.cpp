@@ -7,37 +7,22 @@
 #include <memory>
 #include <thread>
 
+#include "case_support.hpp"
 #include "indexbus/harness/agent_process.hpp"
 #include "indexbus/protocol/fields.hpp"
 
 namespace indexbus::harness {
 namespace {
 
+using namespace case_support;  // CaseStop, outcome_of, sleep_us, the status tables
+
 namespace proto = protocol;
-
-struct CaseStop {
-  Outcome outcome;
-  std::string detail;
-};
-
-constexpr WriteStatus kWriteStatuses[] = {WriteStatus::Ok, WriteStatus::Full, WriteStatus::Timeout, WriteStatus::Closed,
-                                          WriteStatus::TooLarge};
-constexpr ReadStatus kReadStatuses[] = {ReadStatus::Entry,  ReadStatus::Empty,   ReadStatus::Lost,  ReadStatus::Closed,
-                                        ReadStatus::Timeout, ReadStatus::Evicted, ReadStatus::NotYet};
-
-template <typename Status, std::size_t N>
-Status parse_status(const std::string& name, const Status (&table)[N]) {
-  for (const Status status : table) {
-    if (to_string(status) == name) return status;
-  }
-  throw proto::ProtocolError("unknown status '" + name + "'");
-}
 
 std::string policy_name(OnFull on_full) { return on_full == OnFull::Block ? "block" : "drop"; }
 
 spec::ReadOutcome parse_read(const Json& result) {
   spec::ReadOutcome read;
-  read.status = parse_status(proto::get_string(result, "status"), kReadStatuses);
+  read.status = status_named(proto::get_string(result, "status"), kReadStatuses);
   if (read.status == ReadStatus::Entry) {
     read.seq = proto::get_u64(result, "seq");
     read.payload = proto::from_hex(proto::get_string(result, "payload_hex"), kSlotPayloadBytesMax);
@@ -45,7 +30,7 @@ spec::ReadOutcome parse_read(const Json& result) {
   if (read.status == ReadStatus::Lost) read.lost_count = proto::get_u64(result, "lost_count");
   return read;
 }
-WriteStatus parse_write(const Json& result) { return parse_status(proto::get_string(result, "status"), kWriteStatuses); }
+WriteStatus parse_write(const Json& result) { return status_named(proto::get_string(result, "status"), kWriteStatuses); }
 void expect_close_ok(const Json& result) {
   const std::string status = proto::get_string(result, "status");
   if (status != "Ok") throw proto::ProtocolError("close returned status '" + status + "'");
@@ -406,10 +391,7 @@ class RingRun {
   }
 
   [[noreturn]] void stop_on(const AgentFailure& failure, const std::string& during) {
-    const Outcome outcome = failure.kind == AgentFailureKind::Crash     ? Outcome::Crash
-                            : failure.kind == AgentFailureKind::Timeout ? Outcome::Timeout
-                                                                        : Outcome::Fail;
-    throw CaseStop{outcome, during + ": " + failure.message};
+    throw CaseStop{outcome_of(failure), during + ": " + failure.message};
   }
 
   Reply call(std::size_t index, Json request, const std::string& during) {

@@ -5,32 +5,16 @@
 #include <memory>
 #include <optional>
 
+#include "case_support.hpp"
 #include "indexbus/harness/agent_process.hpp"
 #include "indexbus/protocol/fields.hpp"
 
 namespace indexbus::harness {
 namespace {
 
+using namespace case_support;  // CaseStop, outcome_of, sleep_us, the status tables
+
 namespace proto = protocol;
-
-// Ends a case early with its outcome; thrown by the helpers, caught once in run().
-struct CaseStop {
-  Outcome outcome;
-  std::string detail;
-};
-
-constexpr WriteStatus kWriteStatuses[] = {WriteStatus::Ok, WriteStatus::Full, WriteStatus::Timeout, WriteStatus::Closed,
-                                          WriteStatus::TooLarge};
-constexpr ReadStatus kReadStatuses[] = {ReadStatus::Entry,  ReadStatus::Empty,   ReadStatus::Lost,  ReadStatus::Closed,
-                                        ReadStatus::Timeout, ReadStatus::Evicted, ReadStatus::NotYet};
-
-template <typename Status, std::size_t N>
-Status parse_status(const std::string& name, const Status (&table)[N]) {
-  for (const Status status : table) {
-    if (to_string(status) == name) return status;
-  }
-  throw proto::ProtocolError("unknown status '" + name + "'");
-}
 
 std::string op_name(const spec::Op& op) {
   struct Visitor {
@@ -121,10 +105,7 @@ class StepRun {
   static Json attach_request(Role role) { return Json{{"type", "attach"}, {"lane", 0}, {"role", to_string(role)}}; }
 
   [[noreturn]] void stop_on(const AgentFailure& failure, const std::string& during) {
-    const Outcome outcome = failure.kind == AgentFailureKind::Crash     ? Outcome::Crash
-                            : failure.kind == AgentFailureKind::Timeout ? Outcome::Timeout
-                                                                        : Outcome::Fail;
-    throw CaseStop{outcome, during + ": " + failure.message};
+    throw CaseStop{outcome_of(failure), during + ": " + failure.message};
   }
 
   Reply call(std::size_t index, Json request, const std::string& during) {
@@ -259,9 +240,9 @@ class StepRun {
       if (status != "Ok") throw proto::ProtocolError("close returned status '" + status + "'");
       return spec::CloseOutcome{};
     }
-    if (role_of(op) == Role::Producer) return spec::WriteOutcome{parse_status(status, kWriteStatuses)};
+    if (role_of(op) == Role::Producer) return spec::WriteOutcome{status_named(status, kWriteStatuses)};
     spec::ReadOutcome read;
-    read.status = parse_status(status, kReadStatuses);
+    read.status = status_named(status, kReadStatuses);
     if (read.status == ReadStatus::Entry) {
       read.seq = proto::get_u64(result, "seq");
       read.payload = proto::from_hex(proto::get_string(result, "payload_hex"), kSlotPayloadBytesMax);

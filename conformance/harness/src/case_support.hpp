@@ -1,0 +1,54 @@
+// What every runner of a case (step_runner, ring_step, batch, lin_batch) shares: how a case ends
+// early, what an agent failure makes of it, the statuses a result may name, and the one bounded
+// sleep. Private to the harness library.
+#pragma once
+
+#include <time.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "indexbus/harness/agent_process.hpp"
+#include "indexbus/harness/step_runner.hpp"
+#include "indexbus/protocol/fields.hpp"
+#include "indexbus/vocabulary.hpp"
+
+namespace indexbus::harness::case_support {
+
+// Ends a case early with its outcome; thrown by a runner's helpers, caught once where it runs.
+struct CaseStop {
+  Outcome outcome;
+  std::string detail;
+};
+
+inline Outcome outcome_of(const AgentFailure& failure) {
+  return failure.kind == AgentFailureKind::Crash     ? Outcome::Crash
+         : failure.kind == AgentFailureKind::Timeout ? Outcome::Timeout
+                                                     : Outcome::Fail;
+}
+
+// Every sleep of a case is short: clamped to 1 s, so that no arithmetic slip can hang the harness.
+inline void sleep_us(std::uint64_t us) {
+  us = std::min<std::uint64_t>(us, 1'000'000);
+  timespec ts{static_cast<time_t>(us / 1'000'000), static_cast<long>(us % 1'000'000) * 1000};
+  ::nanosleep(&ts, nullptr);
+}
+
+// The statuses an agent's result may name (spec/agent-protocol.md).
+inline constexpr WriteStatus kWriteStatuses[] = {WriteStatus::Ok, WriteStatus::Full, WriteStatus::Timeout,
+                                                 WriteStatus::Closed, WriteStatus::TooLarge};
+inline constexpr ReadStatus kReadStatuses[] = {ReadStatus::Entry,   ReadStatus::Empty,   ReadStatus::Lost,  ReadStatus::Closed,
+                                               ReadStatus::Timeout, ReadStatus::Evicted, ReadStatus::NotYet};
+
+// The status of table called name; a name outside the table breaks the protocol.
+template <typename Status, std::size_t N>
+Status status_named(const std::string& name, const Status (&table)[N]) {
+  for (const Status status : table) {
+    if (to_string(status) == name) return status;
+  }
+  throw protocol::ProtocolError("unknown status '" + name + "'");
+}
+
+}  // namespace indexbus::harness::case_support
