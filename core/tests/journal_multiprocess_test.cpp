@@ -162,19 +162,30 @@ TEST_P(JournalMultiProcess, OneWriterThreeReaders) {
     }
     if (left == 0) break;
     if (platform.now_ns() > watchdog || !ok) {
+      if (ok) failure = "watchdog killed the readers";
+      // Say which readers had stopped by themselves (and how) before killing the rest: a writer
+      // that timed out is waiting for a reader that either exited or stopped making progress.
       for (std::uint32_t i = 0; i < kReaders; ++i) {
-        if (!reaped[i]) ::kill(children[i], SIGKILL);
+        failure += "; reader " + std::to_string(i) + ": ";
+        if (!reaped[i]) {
+          failure += "still running (committed cursor " + std::to_string(ref.readers[i].cursor_seq) + "), killed";
+          ::kill(children[i], SIGKILL);
+        } else if (WIFEXITED(statuses[i])) {
+          failure += "exited with " + std::to_string(WEXITSTATUS(statuses[i]));
+        } else {
+          failure += "died of signal " + std::to_string(WTERMSIG(statuses[i]));
+        }
       }
       for (std::uint32_t i = 0; i < kReaders; ++i) {
         if (!reaped[i]) (void)::waitpid(children[i], &statuses[i], 0);
       }
-      if (ok) failure = "watchdog killed the readers";
       ok = false;
       break;
     }
     ::usleep(2000);
   }
-  ASSERT_TRUE(ok) << failure;
+  ASSERT_TRUE(ok) << failure << " (reader exit codes: 10 attach, 11 status, 12 order, 13 torn, "
+                  << "14 lost under block, 15 accounting, 16 evicted)";
   for (std::uint32_t i = 0; i < kReaders; ++i) {
     ASSERT_TRUE(WIFEXITED(statuses[i])) << "reader " << i << " died";
     EXPECT_EQ(WEXITSTATUS(statuses[i]), 0)
