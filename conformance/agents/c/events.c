@@ -56,6 +56,14 @@ int ibc_wait_round(uint64_t deadline_ns, uint32_t round) {
   return 0;
 }
 
+void ibc_await_overwrite_published(_Atomic uint64_t *write_seq, uint64_t r, uint64_t stamp_found) {
+  if (stamp_found <= 2 * r + 2) return; /* not a later write's stamp */
+  const uint64_t v = (stamp_found - 1) / 2;
+  const uint64_t deadline_ns = ibc_now_ns() + IBC_OVERWRITE_PUBLISH_WAIT_NS;
+  for (uint32_t round = 0; atomic_load_explicit(write_seq, memory_order_seq_cst) <= v; round++)
+    if (ibc_wait_round(deadline_ns, round)) break;
+}
+
 int ibc_events_attach(ibc_lane *lane, int producer) {
   ibc_events_header *h = ibc_events(lane);
   int rc = ibc_claim_pid(producer ? &h->producer_pid : &h->consumer_pid, lane->pid);
@@ -143,18 +151,11 @@ static ibc_result deliver(ibc_lane *lane, uint64_t r, uint32_t length) {
   return (ibc_result){.status = IBC_ENTRY, .seq = r, .length = length};
 }
 
-/* Drop: the entry was overwritten. If the stamp found belongs to a later write not yet
- * published, wait (<= 10 ms) for that publish first, so that the Lost is never followed by an
- * Empty no sequential order explains (EV-8). */
+/* Drop: the entry was overwritten (EV-8); see ibc_await_overwrite_published. */
 static ibc_result lost(ibc_lane *lane, uint64_t r, uint64_t stamp_found) {
   ibc_events_header *h = ibc_events(lane);
   const uint64_t capacity = lane->d.capacity_slots;
-  if (stamp_found > 2 * r + 2) {
-    uint64_t v = (stamp_found - 1) / 2;
-    uint64_t deadline_ns = ibc_now_ns() + 10000000u;
-    for (uint32_t round = 0; atomic_load_explicit(&h->write_seq, memory_order_seq_cst) <= v; round++)
-      if (ibc_wait_round(deadline_ns, round)) break;
-  }
+  ibc_await_overwrite_published(&h->write_seq, r, stamp_found);
   uint64_t w = atomic_load_explicit(&h->write_seq, memory_order_seq_cst);
   lane->cached_w[0] = w;
   uint64_t oldest = w > capacity ? w - capacity : 0;

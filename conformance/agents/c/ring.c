@@ -371,6 +371,7 @@ static ibc_result ring_try_read(ibc_lane *lane, uint32_t reader, uint8_t *out) {
     w = atomic_load_explicit(&h->write_seq, memory_order_seq_cst);
     return report_lost(lane, reader, record, r, seq_lost_target(lane, r, w));
   }
+  ibc_await_overwrite_published(&h->write_seq, r, atomic_load_explicit(&slot->stamp, memory_order_seq_cst));
   if (lane->d.kind == IBC_JOURNAL && !journal_alive(lane, record)) return (ibc_result){.status = IBC_EVICTED};
   w = atomic_load_explicit(&h->write_seq, memory_order_seq_cst);
   uint64_t oldest = oldest_of(w, capacity);

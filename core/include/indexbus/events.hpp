@@ -114,6 +114,16 @@ inline void publish_and_wake(const P& platform, Word& cursor, Word value, std::u
 
 inline constexpr std::uint32_t kFullCheckRounds = 64;
 
+// How long a Drop reader that found its entry overwritten waits for the overwriting write to be
+// published before it reports the loss anyway (EventsConsumer::report_overwritten,
+// ring_detail::await_overwrite_published). The producer never waits under Drop, so the wait ends
+// within a few instructions unless the producer is descheduled, stopped or dead mid-write. Long
+// enough that a stopped or descheduled producer (the harness SIGSTOPs agents for milliseconds on a
+// loaded machine) does not make a reader answer early, which is not linearizable: with 10 ms the
+// harness's FanoutBroadcast Drop batch cases failed about once in 20 runs under load. Short
+// enough that a producer that died mid-write stalls each reader once, briefly.
+inline constexpr std::uint64_t kOverwritePublishWaitNs = 100'000'000;  // 100 ms
+
 // The waiter's side: wait until ready(full) or the deadline; ready() loads the peer's cursor with
 // (at least) acquire. A polling waiter passes full = false on most rounds, so that a check that
 // would pull a line the peer writes on every publish (the consumer's closed/write_seq) is made
@@ -346,7 +356,7 @@ class EventsConsumer {
     if (stamp > events_stamp_complete(read_seq_)) {
       const std::uint64_t writer_seq = (stamp - 1) / 2;
       auto& h = *lane_.header;
-      const std::uint64_t deadline_ns = platform_->now_ns() + kOverwritePublishWaitNs;
+      const std::uint64_t deadline_ns = platform_->now_ns() + events_detail::kOverwritePublishWaitNs;
       for (std::uint32_t round = 0;; ++round) {
         if (platform_->load(h.write_seq, std::memory_order_seq_cst) > writer_seq) break;
         if (platform_->deadline_passed(deadline_ns, round)) break;
@@ -356,7 +366,6 @@ class EventsConsumer {
     return report_lost();
   }
 
-  static constexpr std::uint64_t kOverwritePublishWaitNs = 10'000'000;  // 10 ms
 
   ReadResult deliver(std::uint32_t length) noexcept {
     auto& h = *lane_.header;

@@ -195,8 +195,8 @@ SlotRead read_slot(const P& platform, const RingLaneRef& lane, std::uint64_t seq
 }
 
 // How long a reader that found its entry overwritten waits for the overwriting write to be
-// published before it reports the loss anyway (see await_overwrite_published).
-inline constexpr std::uint64_t kOverwritePublishWaitNs = 10'000'000;  // 10 ms
+// published before it reports the loss anyway: events.hpp, the same bound for every lane kind.
+using events_detail::kOverwritePublishWaitNs;
 
 // Reader (Journal, FanoutBroadcast): read_slot said entry seq was overwritten, i.e. the slot
 // carries the stamp of a later write w >= seq + capacity, odd (being written) or even (written,
