@@ -27,6 +27,7 @@
 #include "exit_codes.hpp"
 #include "doctor_cmd.hpp"
 #include "loop_cmd.hpp"
+#include "sim_handoff_cmd.hpp"
 #include "inspect.hpp"
 #include "lane_arg.hpp"
 
@@ -399,6 +400,11 @@ int main(int argc, char** argv) {
   replay->add_option("file", replay_path, "A failures/<ID>.json file of an indexbus conform report")->required();
   replay->add_option("--report", replay_report, "Report folder for the replay");
   replay->add_option("--region-dir", replay_region_dir, "Directory for scratch regions (tmpfs)");
+  bool replay_sim = false;
+  std::uint64_t replay_sim_runs = indexbus::cli::kHandoffRunsDefault;
+  replay->add_flag("--sim", replay_sim, "Batch cases: search for the failure in the simulator (reference lane code) instead");
+  replay->add_option("--sim-runs", replay_sim_runs, "--sim: schedules per strategy (PCT, then random)")
+      ->check(CLI::Range(1ull, 10'000'000ull));
 
   indexbus::cli::CertifyCommand certify(app);
 
@@ -464,6 +470,7 @@ int main(int argc, char** argv) {
   if (inspect->parsed()) return run_inspect(inspect_path, json);
   if (remove->parsed()) return run_remove(remove_path);
   if (certify.parsed()) return certify.run();
+  if (replay->parsed() && replay_sim) return indexbus::cli::run_sim_handoff(replay_path, replay_sim_runs);
   if (replay->parsed()) return run_replay(replay_path, replay_report, replay_region_dir);
   if (conform->parsed()) {
     conform_args.seed_given = seed_option->count() > 0;

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "indexbus/harness/conform.hpp"
 #include "indexbus/harness/lin_batch.hpp"
@@ -102,7 +103,7 @@ TEST(KnownFindings, FanoutDropBatchCasesAreRequiredAndPass) {
 
 struct RingDefect {
   const char* defect;
-  const char* glob;  // the kind's cases
+  std::vector<std::string> globs;  // the kind's cases
   std::set<std::string> failing;
   const char* detail;  // every failing case's detail holds one of these '|'-separated substrings
 };
@@ -128,7 +129,7 @@ TEST_P(BrokenRingAgent, FailsExactlyTheCasesItShould) {
   o.jobs = 2;
   o.region_dir = pattern;
   o.agent_argv = {INDEXBUS_AGENT_BROKEN, "--defect", d.defect};
-  const ConformReport report = run_conform(o, select_cases({d.glob}));
+  const ConformReport report = run_conform(o, select_cases(d.globs));
   std::set<std::string> failing;
   for (const CaseResult& c : report.cases) {
     if (c.outcome == Outcome::Pass) continue;
@@ -145,26 +146,36 @@ INSTANTIATE_TEST_SUITE_P(
     Harness, BrokenRingAgent,
     ::testing::Values(
         // Commit answers Ok but commits nothing: resumes, Block gating and the final cursors show it.
+        // The Block batch cases are left out: a writer waiting for commits that never land would
+        // time out write after write (they have journal-entry-seq-off-by-one below).
         RingDefect{"journal-commit-ignored",
-                   "Required.Journal.*",
+                   {"Required.Journal.[!B]*", "Required.Journal.Block.*", "Required.Journal.BatchLinearizable.Drop.*"},
                    {"Required.Journal.Block.FreshReaderAtTailInOrder", "Required.Journal.Block.WriterWaitsForCommit",
                     "Required.Journal.Drop.LostThenOldestRetained", "Required.Journal.ReadAt.ReplayRetainedWindow",
                     "Required.Journal.Named.DetachThenResumeAtCommit", "Required.Journal.Eviction.SilentReaderEvicted",
                     "Required.Journal.Close.DrainThenClosed", "Required.Journal.ProcessDeath.NamedReaderKilledThenResumes",
                     "Required.Journal.Interleaving.Block.Capacity1", "Required.Journal.Interleaving.Drop.Capacity1",
-                    "Required.Journal.Interleaving.Block.Capacity4", "Required.Journal.Interleaving.Drop.Capacity4"},
-                   "expected"},
+                    "Required.Journal.Interleaving.Block.Capacity4", "Required.Journal.Interleaving.Drop.Capacity4",
+                    "Required.Journal.BatchLinearizable.Drop.Perturbed"},
+                   "expected|differ from the linearized model"},
+        // Every Journal entry reported under the next sequence: each batch case's reader sees an
+        // entry whose bytes are not those written with that sequence.
+        RingDefect{"journal-entry-seq-off-by-one",
+                   {"Required.Journal.BatchLinearizable.*"},
+                   {"Required.Journal.BatchLinearizable.Block.Perturbed", "Required.Journal.BatchLinearizable.Drop.Perturbed",
+                    "Required.Journal.BatchLinearizable.Block.ReaderKilled"},
+                   "is torn or wrong|was never written"},
         // Every Lost count one too high: exactly the Drop cases where a consumer is lapped; in the
         // batch cases the consumer then skips one entry too many and meets an older one again.
         RingDefect{"fanout-lost-off-by-one",
-                   "Required.Fanout.*",
+                   {"Required.Fanout.*"},
                    {"Required.Fanout.Drop.LappedConsumerExactLoss", "Required.Fanout.Interleaving.Drop.Capacity1",
                     "Required.Fanout.Interleaving.Drop.Capacity4", "Required.Fanout.BatchLinearizable.Drop.Perturbed",
                     "Required.Fanout.BatchLinearizable.Drop.ConsumerKilled"},
                    "got Lost{|again or out of order"},
         // A claim reports the next sequence: every case that claims.
         RingDefect{"sequenced-claim-seq-off-by-one",
-                   "Required.SequencedSlots.*",
+                   {"Required.SequencedSlots.*"},
                    {"Required.SequencedSlots.Block.ClaimPublishInOrder",
                     "Required.SequencedSlots.Claim.TwiceSameSlotTooLargeKeepsClaim", "Required.SequencedSlots.Gating.PipelineOrder",
                     "Required.SequencedSlots.Block.CapacityOneFullAndTimeout",
@@ -172,8 +183,10 @@ INSTANTIATE_TEST_SUITE_P(
                     "Required.SequencedSlots.Attach.SecondConsumerRefused",
                     "Required.SequencedSlots.ProcessDeath.ConsumerKilledThenReattached",
                     "Required.SequencedSlots.Interleaving.Block.Capacity1", "Required.SequencedSlots.Interleaving.Drop.Capacity1",
-                    "Required.SequencedSlots.Interleaving.Block.Capacity4", "Required.SequencedSlots.Interleaving.Drop.Capacity4"},
-                   "expected Ok{seq 0}, got Ok{seq 1}"}),
+                    "Required.SequencedSlots.Interleaving.Block.Capacity4", "Required.SequencedSlots.Interleaving.Drop.Capacity4",
+                    "Required.SequencedSlots.BatchLinearizable.Block.Perturbed",
+                    "Required.SequencedSlots.BatchLinearizable.Drop.Perturbed"},
+                   "expected Ok{seq 0}, got Ok{seq 1}|not linearizable against the model"}),
     [](const auto& param_info) {
       std::string name = param_info.param.defect;
       for (char& c : name) c = c == '-' ? '_' : c;
