@@ -162,7 +162,8 @@ std::string describe_recorded(const Recorded& r) {
 // was killed with a read in flight, which may have consumed an entry nobody saw. A Journal
 // reader's successor resumes at the committed cursor (JR-4): from there, entries come again.
 std::optional<std::string> check_consumer(const std::vector<const Recorded*>& ops, std::uint32_t consumer, OnFull on_full,
-                                          std::uint64_t written, std::uint32_t slot_bytes, bool skip_accounting) {
+                                          std::uint64_t written, std::uint32_t slot_bytes, bool skip_accounting,
+                                          bool resumes_at_commit) {
   std::uint64_t next = 0;
   std::uint64_t committed = 0;  // Journal: next at the last commit that answered Ok
   std::uint64_t delivered = 0;
@@ -172,7 +173,7 @@ std::optional<std::string> check_consumer(const std::vector<const Recorded*>& op
   const std::string who = "consumer " + std::to_string(consumer) + ": ";
   for (const Recorded* r : ops) {
     if (!r->reply) continue;
-    if (actor && *actor != r->actor && r->what != Recorded::What::Detach) next = committed;  // a successor
+    if (resumes_at_commit && actor && *actor != r->actor && r->what != Recorded::What::Detach) next = committed;  // a successor
     if (r->what != Recorded::What::Detach) actor = r->actor;
     if (r->what == Recorded::What::Commit && proto::get_string(*r->reply, "status") == "Ok") committed = next;
     if (!r->is_read()) continue;
@@ -202,15 +203,16 @@ std::optional<std::string> check_consumer(const std::vector<const Recorded*>& op
 // before it publishes the cursor, so a kill between the two leaves the counters one operation
 // ahead of the cursor, and the process that takes the role over repeats that operation. The
 // cursor stays exact (checked by the caller); the counters may be the model's, or one Entry
-// more, or one Lost of at most a capacity more. The other way round too: the read in flight is
+// more, or one Lost more (of any count: a lapped Drop reader's Lost covers everything
+// overwritten since its cursor, so a repeated one counts that twice). The other way round too: the read in flight is
 // indeterminate, and where nothing observed depends on it (a Journal reader's successor resumes
 // at the committed cursor whatever the dead process read) the linearization found may apply it
 // although the lane never finished it.
 bool killed_reader_counters_match(std::uint64_t read_count, std::uint64_t lost_count, std::uint64_t model_read_count,
-                                  std::uint64_t model_lost_count, std::uint64_t capacity_slots) {
+                                  std::uint64_t model_lost_count, std::uint64_t capacity_slots, OnFull on_full) {
   auto one_apart = [&](std::uint64_t more_read, std::uint64_t more_lost, std::uint64_t less_read, std::uint64_t less_lost) {
     if (more_read == less_read + 1 && more_lost == less_lost) return true;
-    return more_read == less_read && more_lost > less_lost && more_lost - less_lost <= capacity_slots;
+    return more_read == less_read && more_lost > less_lost && (on_full == OnFull::Drop || more_lost - less_lost <= capacity_slots);
   };
   if (read_count == model_read_count && lost_count == model_lost_count) return true;
   return one_apart(read_count, lost_count, model_read_count, model_lost_count) ||
@@ -571,7 +573,7 @@ class LinBatchRun {
         if (!history_[k].by_producer() && history_[k].consumer == c) ops.push_back(&history_[k]);
       }
       const bool skip = c == 0 && consumer0_killed_;
-      if (auto broken = check_consumer(ops, c, on_full_, written, slot_bytes_, skip)) throw CaseStop{Outcome::Fail, *broken};
+      if (auto broken = check_consumer(ops, c, on_full_, written, slot_bytes_, skip, kind_ == Kind::Journal)) throw CaseStop{Outcome::Fail, *broken};
     }
     lin::CheckResult verdict;
     switch (kind_) {
@@ -630,7 +632,7 @@ class LinBatchRun {
   void check_events_counters(const spec::EventsState& state) {
     const bool counters_match =
         consumer0_killed_ ? killed_reader_counters_match(proto::get_u64(counters_, "read_count"), proto::get_u64(counters_, "lost_count"),
-                                                         state.read_count, state.lost_count, state.config.capacity_slots)
+                                                         state.read_count, state.lost_count, state.config.capacity_slots, on_full_)
                           : proto::get_u64(counters_, "read_count") == state.read_count &&
                                 proto::get_u64(counters_, "lost_count") == state.lost_count;
     if (proto::get_u64(counters_, "write_seq") != state.written || proto::get_u64(counters_, "read_seq") != state.read_seq ||
@@ -658,7 +660,7 @@ class LinBatchRun {
       const std::uint64_t lost_count = proto::get_u64(readers[i], "lost_count");
       const ModelReader& m = model[i];
       const bool counters_match = i == killed_record && consumer0_killed_
-                                      ? killed_reader_counters_match(read_count, lost_count, m.read_count, m.lost_count, capacity)
+                                      ? killed_reader_counters_match(read_count, lost_count, m.read_count, m.lost_count, capacity, on_full_)
                                       : read_count == m.read_count && lost_count == m.lost_count;
       if (proto::get_u64(readers[i], "cursor_seq") != m.cursor_seq || !counters_match) {
         throw CaseStop{Outcome::Fail, "reader record " + std::to_string(i) + " counters " + readers[i].dump() +
