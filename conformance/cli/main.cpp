@@ -302,14 +302,11 @@ int run_catalog(ConformArgs args) {
 
 // Runs the case saved in a report's failures/<ID>.json again: same case, run seed and agent.
 int run_replay(const std::string& path, const std::string& report_dir, const std::string& region_dir) {
-  std::FILE* file = std::fopen(path.c_str(), "r");
-  if (file == nullptr) {
-    std::fprintf(stderr, "indexbus replay: cannot open %s\n", path.c_str());
-    return kExitEnvironment;
-  }
-  const nlohmann::json saved = nlohmann::json::parse(file, nullptr, /*allow_exceptions=*/false);
-  std::fclose(file);
-  if (saved.is_discarded() || !saved.is_object() || !saved.contains("id") || !saved["id"].is_string() ||
+  int exit_code = kExitOk;
+  const auto read = indexbus::cli::read_saved_failure(path, "indexbus replay", exit_code);
+  if (!read) return exit_code;
+  const nlohmann::json& saved = *read;
+  if (!saved.contains("id") || !saved["id"].is_string() ||
       !saved.contains("run_seed") || !saved["run_seed"].is_number_unsigned() || !saved.contains("agent") ||
       !saved["agent"].is_array() || saved["agent"].empty()) {
     std::fprintf(stderr, "indexbus replay: %s is not a saved failure (failures/<ID>.json of a report)\n", path.c_str());

@@ -2,8 +2,6 @@
 
 #include <cstdio>
 
-#include <nlohmann/json.hpp>
-
 #include "exit_codes.hpp"
 
 #ifdef INDEXBUS_WITH_SIM
@@ -12,18 +10,28 @@
 
 namespace indexbus::cli {
 
-int run_sim_handoff(const std::string& failure_path, std::uint64_t runs_per_strategy) {
-  std::FILE* file = std::fopen(failure_path.c_str(), "r");
+std::optional<nlohmann::json> read_saved_failure(const std::string& path, const char* command, int& exit_code) {
+  std::FILE* file = std::fopen(path.c_str(), "r");
   if (file == nullptr) {
-    std::fprintf(stderr, "indexbus replay --sim: cannot open %s\n", failure_path.c_str());
-    return kExitEnvironment;
+    std::fprintf(stderr, "%s: cannot open %s\n", command, path.c_str());
+    exit_code = kExitEnvironment;
+    return std::nullopt;
   }
-  const nlohmann::json saved = nlohmann::json::parse(file, nullptr, /*allow_exceptions=*/false);
+  nlohmann::json saved = nlohmann::json::parse(file, nullptr, /*allow_exceptions=*/false);
   std::fclose(file);
   if (saved.is_discarded() || !saved.is_object()) {
-    std::fprintf(stderr, "indexbus replay --sim: %s is not JSON (expected failures/<ID>.json of a report)\n", failure_path.c_str());
-    return kExitUsage;
+    std::fprintf(stderr, "%s: %s is not a JSON object (expected failures/<ID>.json of a report)\n", command, path.c_str());
+    exit_code = kExitUsage;
+    return std::nullopt;
   }
+  return saved;
+}
+
+int run_sim_handoff(const std::string& failure_path, std::uint64_t runs_per_strategy) {
+  int exit_code = kExitOk;
+  const auto read = read_saved_failure(failure_path, "indexbus replay --sim", exit_code);
+  if (!read) return exit_code;
+  const nlohmann::json& saved = *read;
   const auto sim = saved.find("sim");
   if (sim == saved.end() || !sim->is_object() || !sim->contains("lane") || !(*sim)["lane"].is_string() ||
       !sim->contains("scenario") || !(*sim)["scenario"].is_string()) {

@@ -7,11 +7,19 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 namespace indexbus::cli {
 
 inline constexpr std::uint64_t kHandoffRunsDefault = 20'000;  // per strategy
+
+// Reads a saved failure (failures/<ID>.json): the JSON object, or nullopt after printing why on
+// stderr under `command`'s name, with exit_code set (missing file: environment; not JSON: usage).
+// `indexbus replay` and `indexbus replay --sim` both read the file this way.
+std::optional<nlohmann::json> read_saved_failure(const std::string& path, const char* command, int& exit_code);
 
 int run_sim_handoff(const std::string& failure_path, std::uint64_t runs_per_strategy);
 
