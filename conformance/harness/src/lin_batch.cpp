@@ -13,11 +13,11 @@
 
 #include "case_support.hpp"
 #include "indexbus/harness/agent_process.hpp"
+#include "indexbus/harness/sim_handoff.hpp"
 #include "indexbus/linearizability/checker.hpp"
 #include "indexbus/linearizability/events.hpp"
 #include "indexbus/linearizability/rings.hpp"
 #include "indexbus/protocol/fields.hpp"
-#include "indexbus/harness/sim_handoff.hpp"
 
 namespace indexbus::harness {
 namespace {
@@ -324,6 +324,7 @@ class LinBatchRun {
       call(a, std::move(attach), "attach consumer");
       return;
     }
+    assert(consumer < reader_ids_.size());
     Recorded rec;
     rec.actor = actor;
     rec.consumer = static_cast<std::uint32_t>(consumer);
@@ -535,6 +536,7 @@ class LinBatchRun {
       ops.push_back({r.actor, to_op(r), r.reply ? std::optional<typename Model::Result>(to_result(r)) : std::nullopt, r.invoked_ns,
                      r.returned_ns});
     }
+    assert(ops.size() == history_.size());
     lin::Options options;
     options.time_limit_ns = s_.check_time_limit_ns;
     lin::CheckResult verdict = lin::check<Model>(initial, ops, options);

@@ -65,6 +65,7 @@ std::optional<SimHandoff> sim_handoff_of(const LinBatchScenario& s) {
     out.scenario = ring_head("sequenced_slots", q.on_full, q.capacity_slots, q.slot_payload_bytes) + gates + ";p:" +
                    producer_ops(s, q.on_full, q.capacity_slots, q.slot_payload_bytes) + ring_readers(s, readers, false);
   }
+  assert(readers >= 1);
   if (readers > 3) return std::nullopt;  // the simulator's ring scenarios have at most 3 readers
   if (s.entries > kSimReadsMax) out.omitted = "all but the first few writes and reads";
   if (!s.pauses.empty()) out.omitted += std::string(out.omitted.empty() ? "" : "; ") + "the pauses (any schedule may stop any actor)";
