@@ -296,6 +296,10 @@ int run_catalog(ConformArgs args) {
   for (const auto& result : report.cases) {
     if (result.outcome == h::Outcome::Pass || result.outcome == h::Outcome::Skip) continue;
     std::printf("saved: indexbus replay %s/failures/%s.json\n", args.report_dir.c_str(), result.id.c_str());
+    if (!result.sim_scenario.empty()) {
+      std::printf("  search the interleaving in the simulator: indexbus replay %s/failures/%s.json --sim\n", args.report_dir.c_str(),
+                  result.id.c_str());
+    }
   }
   return h::run_failed(report) ? kExitConformance : kExitOk;
 }

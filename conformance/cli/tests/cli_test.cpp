@@ -228,6 +228,7 @@ TEST(Cli, ReplaySimHandsABatchFailureToTheSimulator) {
                           " --agent-arg --defect --agent-arg sequenced-claim-seq-off-by-one --cases " + id + " --report " + dir.str());
   ASSERT_EQ(failed.exit_code, 1) << failed.output;
   const std::string saved = dir.file("failures/" + id + ".json");
+  EXPECT_NE(failed.output.find("indexbus replay " + saved + " --sim"), std::string::npos) << failed.output;
   std::ifstream in(saved);
   const nlohmann::json failure = nlohmann::json::parse(in, nullptr, false);
   ASSERT_TRUE(failure.contains("sim")) << failure.dump();
