@@ -63,7 +63,8 @@ struct Unsupported {
 // defects make the agent crash, hang or send garbage on its first read.
 // One defect per ring kind too: JournalCommitIgnored (commit says Ok but commits nothing),
 // FanoutLostOffByOne (a Lost count one too high), SequencedClaimSeqOffByOne (a claim reports the
-// next sequence).
+// next sequence), JournalEntrySeqOffByOne (a Journal read reports an entry under the next
+// sequence; commits, and so Block gating, stay correct, so a batch run ends in time).
 enum class Defect {
   None,
   SkipEvery5thEntry,
@@ -74,6 +75,7 @@ enum class Defect {
   JournalCommitIgnored,
   FanoutLostOffByOne,
   SequencedClaimSeqOffByOne,
+  JournalEntrySeqOffByOne,
 };
 
 // The lanes run on PerturbingPlatform: RealPlatform exactly, until a batch script enables seeded
@@ -262,8 +264,11 @@ class JournalReaderHandle final : public RoleHandle {
   ~JournalReaderHandle() override { reader_.detach(); }
 
   Json run(const std::string& op, const Json& request) override {
-    if (op == "try_read") return read_result(reader_.try_read(buffer_), buffer_);
-    if (op == "read") return read_result(reader_.read(buffer_, deadline_from(ctx_, request)), buffer_);
+    if (op == "try_read" || op == "read") {
+      indexbus::ReadResult result = op == "read" ? reader_.read(buffer_, deadline_from(ctx_, request)) : reader_.try_read(buffer_);
+      if (ctx_.defect == Defect::JournalEntrySeqOffByOne && result.status == indexbus::ReadStatus::Entry) ++result.seq;
+      return read_result(result, buffer_);
+    }
     if (op == "read_at") return read_result(reader_.read_at(proto::get_u64(request, "seq"), buffer_), buffer_);
     if (op == "heartbeat") return call_result(reader_.heartbeat());
     if (op == "commit") {
@@ -688,6 +693,7 @@ Defect parse_defect(int argc, char** argv) {
     if (value == "journal-commit-ignored") return Defect::JournalCommitIgnored;
     if (value == "fanout-lost-off-by-one") return Defect::FanoutLostOffByOne;
     if (value == "sequenced-claim-seq-off-by-one") return Defect::SequencedClaimSeqOffByOne;
+    if (value == "journal-entry-seq-off-by-one") return Defect::JournalEntrySeqOffByOne;
     std::fprintf(stderr, "indexbus-agent-broken: unknown defect %s\n", value.c_str());
     std::exit(2);
   }

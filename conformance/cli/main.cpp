@@ -27,6 +27,7 @@
 #include "exit_codes.hpp"
 #include "doctor_cmd.hpp"
 #include "loop_cmd.hpp"
+#include "sim_handoff_cmd.hpp"
 #include "inspect.hpp"
 #include "lane_arg.hpp"
 
@@ -295,20 +296,21 @@ int run_catalog(ConformArgs args) {
   for (const auto& result : report.cases) {
     if (result.outcome == h::Outcome::Pass || result.outcome == h::Outcome::Skip) continue;
     std::printf("saved: indexbus replay %s/failures/%s.json\n", args.report_dir.c_str(), result.id.c_str());
+    if (!result.sim_scenario.empty()) {
+      std::printf("  search the interleaving in the simulator: indexbus replay %s/failures/%s.json --sim\n", args.report_dir.c_str(),
+                  result.id.c_str());
+    }
   }
   return h::run_failed(report) ? kExitConformance : kExitOk;
 }
 
 // Runs the case saved in a report's failures/<ID>.json again: same case, run seed and agent.
 int run_replay(const std::string& path, const std::string& report_dir, const std::string& region_dir) {
-  std::FILE* file = std::fopen(path.c_str(), "r");
-  if (file == nullptr) {
-    std::fprintf(stderr, "indexbus replay: cannot open %s\n", path.c_str());
-    return kExitEnvironment;
-  }
-  const nlohmann::json saved = nlohmann::json::parse(file, nullptr, /*allow_exceptions=*/false);
-  std::fclose(file);
-  if (saved.is_discarded() || !saved.is_object() || !saved.contains("id") || !saved["id"].is_string() ||
+  int exit_code = kExitOk;
+  const auto read = indexbus::cli::read_saved_failure(path, "indexbus replay", exit_code);
+  if (!read) return exit_code;
+  const nlohmann::json& saved = *read;
+  if (!saved.contains("id") || !saved["id"].is_string() ||
       !saved.contains("run_seed") || !saved["run_seed"].is_number_unsigned() || !saved.contains("agent") ||
       !saved["agent"].is_array() || saved["agent"].empty()) {
     std::fprintf(stderr, "indexbus replay: %s is not a saved failure (failures/<ID>.json of a report)\n", path.c_str());
@@ -399,6 +401,11 @@ int main(int argc, char** argv) {
   replay->add_option("file", replay_path, "A failures/<ID>.json file of an indexbus conform report")->required();
   replay->add_option("--report", replay_report, "Report folder for the replay");
   replay->add_option("--region-dir", replay_region_dir, "Directory for scratch regions (tmpfs)");
+  bool replay_sim = false;
+  std::uint64_t replay_sim_runs = indexbus::cli::kHandoffRunsDefault;
+  replay->add_flag("--sim", replay_sim, "Batch cases: search for the failure in the simulator (reference lane code) instead");
+  replay->add_option("--sim-runs", replay_sim_runs, "--sim: schedules per strategy (PCT, then random)")
+      ->check(CLI::Range(1ull, 10'000'000ull));
 
   indexbus::cli::CertifyCommand certify(app);
 
@@ -464,6 +471,7 @@ int main(int argc, char** argv) {
   if (inspect->parsed()) return run_inspect(inspect_path, json);
   if (remove->parsed()) return run_remove(remove_path);
   if (certify.parsed()) return certify.run();
+  if (replay->parsed() && replay_sim) return indexbus::cli::run_sim_handoff(replay_path, replay_sim_runs);
   if (replay->parsed()) return run_replay(replay_path, replay_report, replay_region_dir);
   if (conform->parsed()) {
     conform_args.seed_given = seed_option->count() > 0;

@@ -22,6 +22,7 @@ namespace {
 
 using indexbus::cli_test::run;
 using indexbus::cli_test::Run;
+using indexbus::cli_test::TempDir;
 
 TEST(Cli, CreateInspectRemove) {
   indexbus::testing::TempRegionPath path("cli");
@@ -215,6 +216,42 @@ TEST(Cli, ConformFailurePrintsAOneLineReplay) {
   EXPECT_NE(replayed.output.find("expected Full, got Ok"), std::string::npos) << replayed.output;
   EXPECT_EQ(run(std::string("replay ") + report_dir + "/index.json").exit_code, 2);
   (void)std::system((std::string("rm -rf ") + report_dir).c_str());
+}
+
+// A batch case's failure carries its scenario in the simulator's form; `replay FILE --sim` searches
+// it on the reference lane code: the broken agent's lie is not in the lane, so the search reports
+// "not reproduced"; an open finding of the real lane (sim/README.md) is found, with its replay line.
+TEST(Cli, ReplaySimHandsABatchFailureToTheSimulator) {
+  const TempDir dir("/tmp", "indexbus-cli-handoff");
+  const std::string id = "Required.SequencedSlots.BatchLinearizable.Block.Perturbed";
+  const auto failed = run(std::string("conform --seed 1 --agent ") + INDEXBUS_AGENT_BROKEN +
+                          " --agent-arg --defect --agent-arg sequenced-claim-seq-off-by-one --cases " + id + " --report " + dir.str());
+  ASSERT_EQ(failed.exit_code, 1) << failed.output;
+  const std::string saved = dir.file("failures/" + id + ".json");
+  EXPECT_NE(failed.output.find("indexbus replay " + saved + " --sim"), std::string::npos) << failed.output;
+  std::ifstream in(saved);
+  const nlohmann::json failure = nlohmann::json::parse(in, nullptr, false);
+  ASSERT_TRUE(failure.contains("sim")) << failure.dump();
+  EXPECT_EQ(failure["sim"]["lane"], "sequenced_slots");
+  EXPECT_NE(failure["sim"]["omitted"].get<std::string>().find("pauses"), std::string::npos);
+  const auto handed = run("replay " + saved + " --sim --sim-runs 300");
+  EXPECT_EQ(handed.exit_code, 0) << handed.output;
+  EXPECT_NE(handed.output.find("--scenario 'sequenced_slots,block,cap=4,slot=16,park,gates=0.1;p:W16,"), std::string::npos)
+      << handed.output;
+  EXPECT_NE(handed.output.find("not reproduced in 600 schedules"), std::string::npos) << handed.output;
+
+  const std::string finding = dir.file("finding.json");
+  std::ofstream(finding) << R"({"id": "journal try_write racing an attach",
+                               "sim": {"lane": "journal", "scenario": "journal,block,cap=1,slot=16,poll;p:w0,w0,C;r0:D"}})";
+  const auto found = run("replay " + finding + " --sim --sim-runs 5000");
+  EXPECT_EQ(found.exit_code, 1) << found.output;
+  EXPECT_NE(found.output.find("replay: indexbus sim replay --lane journal"), std::string::npos) << found.output;
+
+  const std::string step_mode = dir.file("step.json");
+  std::ofstream(step_mode) << R"({"id": "Required.Events.Block.CapacityOne"})";
+  const auto refused = run("replay " + step_mode + " --sim");
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  EXPECT_NE(refused.output.find("field \"sim\" is missing"), std::string::npos) << refused.output;
 }
 
 TEST(Cli, ConformListAndUsageErrors) {

@@ -112,6 +112,7 @@ Json case_json(const CaseResult& c, const ConformOptions& options, bool with_his
   if (with_history) {
     out["history"] = history_json(c.history);
     out["scenario"] = c.scenario;
+    if (!c.sim_scenario.empty()) out["sim"] = Json{{"lane", c.sim_lane}, {"scenario", c.sim_scenario}, {"omitted", c.sim_omitted}};
   }
   return out;
 }

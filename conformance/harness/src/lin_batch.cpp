@@ -9,13 +9,15 @@
 #include <fstream>
 #include <memory>
 #include <random>
+#include <type_traits>
 
 #include "case_support.hpp"
 #include "indexbus/harness/agent_process.hpp"
+#include "indexbus/harness/sim_handoff.hpp"
 #include "indexbus/linearizability/checker.hpp"
 #include "indexbus/linearizability/events.hpp"
+#include "indexbus/linearizability/rings.hpp"
 #include "indexbus/protocol/fields.hpp"
-#include "indexbus/spec/fanout_model.hpp"
 
 namespace indexbus::harness {
 namespace {
@@ -37,11 +39,11 @@ spec::Bytes payload_of(std::uint64_t n, std::uint32_t size) {
   return out;
 }
 
-spec::OpResult parse_result(const Json& r, bool write, bool close) {
-  if (close) return spec::CloseOutcome{};
-  const std::string status = proto::get_string(r, "status");
-  if (write) return spec::WriteOutcome{status_named(status, kWriteStatuses)};
-  spec::ReadOutcome read{status_named(status, kReadStatuses), 0, {}, 0};
+// The lane kinds, as this runner tells them apart.
+enum class Kind { Events, Fanout, Journal, Sequenced };
+
+spec::ReadOutcome read_outcome(const Json& r) {
+  spec::ReadOutcome read{status_named(proto::get_string(r, "status"), kReadStatuses), 0, {}, 0};
   if (read.status == ReadStatus::Entry) {
     read.seq = proto::get_u64(r, "seq");
     read.payload = proto::from_hex(proto::get_string(r, "payload_hex"), kSlotPayloadBytesMax);
@@ -49,28 +51,34 @@ spec::OpResult parse_result(const Json& r, bool write, bool close) {
   if (read.status == ReadStatus::Lost) read.lost_count = proto::get_u64(r, "lost_count");
   return read;
 }
-
-// The two kinds, as the checker sees them: Events ops, or Fanout ops with a consumer index.
-struct FanoutLinModel {
-  using State = spec::FanoutState;
-  using Op = spec::FanoutOp;
-  using Result = spec::OpResult;
-  static std::pair<State, Result> step(const State& s, const Op& op) { return spec::step(s, op); }
-  static std::uint64_t hash(const State& s) noexcept { return spec::hash_value(s); }
-  static bool same_result(const Result& a, const Result& b) { return a == b; }
-};
-static_assert(lin::SequentialModel<FanoutLinModel>);
+WriteStatus write_status(const Json& r) { return status_named(proto::get_string(r, "status"), kWriteStatuses); }
 
 // One operation of the merged history, kind-neutral until it is turned into a model op.
 struct Recorded {
-  std::uint32_t actor = 0;     // the process incarnation
-  std::uint32_t consumer = 0;  // reads: which consumer
-  enum class What { Write, TryWrite, Close, Read, TryRead } what = What::Read;
+  std::uint32_t actor = 0;     // the process incarnation (or the harness, for a death)
+  std::uint32_t consumer = 0;  // reader ops: which consumer / Journal reader (by the harness's index)
+  // Attach (Journal readers, recorded by the harness around its attach request) and Detach (the
+  // death of a Journal reader's process: the model has no processes, JR-4) are not script ops.
+  enum class What { Write, TryWrite, Close, Read, TryRead, Commit, Claim, TryClaim, Publish, Attach, Detach } what = What::Read;
   spec::Bytes payload;
-  std::optional<spec::OpResult> result;  // nullopt: indeterminate (its process was killed)
+  std::string name;          // Attach
+  std::optional<Json> reply;  // the agent's result; nullopt: indeterminate (its process was killed)
   std::uint64_t invoked_ns = 0;
   std::uint64_t returned_ns = lin::kPendingTime;
+
+  bool by_producer() const {
+    return what == What::Write || what == What::TryWrite || what == What::Close || what == What::Claim || what == What::TryClaim ||
+           what == What::Publish;
+  }
+  bool is_read() const { return what == What::Read || what == What::TryRead; }
 };
+
+// Events and FanoutBroadcast results (spec::OpResult).
+spec::OpResult ev_result(const Recorded& r) {
+  if (r.what == Recorded::What::Close) return spec::CloseOutcome{};
+  if (r.is_read()) return read_outcome(*r.reply);
+  return spec::WriteOutcome{write_status(*r.reply)};
+}
 
 spec::Op events_op(const Recorded& r) {
   switch (r.what) {
@@ -78,9 +86,8 @@ spec::Op events_op(const Recorded& r) {
     case Recorded::What::TryWrite: return spec::TryWrite{r.payload};
     case Recorded::What::Close: return spec::Close{};
     case Recorded::What::Read: return spec::Read{};
-    case Recorded::What::TryRead: return spec::TryRead{};
+    default: return spec::TryRead{};
   }
-  return spec::TryRead{};
 }
 spec::FanoutOp fanout_op(const Recorded& r) {
   switch (r.what) {
@@ -88,33 +95,89 @@ spec::FanoutOp fanout_op(const Recorded& r) {
     case Recorded::What::TryWrite: return spec::FanoutTryWrite{r.payload};
     case Recorded::What::Close: return spec::FanoutClose{};
     case Recorded::What::Read: return spec::FanoutRead{r.consumer};
-    case Recorded::What::TryRead: return spec::FanoutTryRead{r.consumer};
+    default: return spec::FanoutTryRead{r.consumer};
   }
-  return spec::FanoutTryRead{r.consumer};
+}
+// reader_id: the record the harness's reader index attached to (JR-2: the lane chooses it).
+spec::JournalOp journal_op(const Recorded& r, std::uint32_t reader_id) {
+  switch (r.what) {
+    case Recorded::What::Write: return spec::JournalWrite{r.payload};
+    case Recorded::What::TryWrite: return spec::JournalTryWrite{r.payload};
+    case Recorded::What::Close: return spec::JournalClose{};
+    case Recorded::What::Read: return spec::JournalRead{reader_id};
+    case Recorded::What::Commit: return spec::JournalCommit{reader_id};
+    case Recorded::What::Attach: return spec::JournalAttach{r.name};
+    case Recorded::What::Detach: return spec::JournalDetach{reader_id};
+    default: return spec::JournalTryRead{reader_id};
+  }
+}
+spec::JournalResult journal_result(const Recorded& r) {
+  switch (r.what) {
+    case Recorded::What::Close: return spec::CloseOutcome{};
+    case Recorded::What::Read:
+    case Recorded::What::TryRead: return read_outcome(*r.reply);
+    case Recorded::What::Commit: return spec::JournalCallOutcome{proto::get_string(*r.reply, "status") == "Ok"};
+    case Recorded::What::Attach:
+      return spec::JournalAttachOutcome{spec::JournalAttachError::None, static_cast<std::uint32_t>(proto::get_u64(*r.reply, "reader_id"))};
+    case Recorded::What::Detach: return spec::JournalDoneOutcome{};
+    default: return spec::WriteOutcome{write_status(*r.reply)};
+  }
+}
+spec::SequencedOp sequenced_op(const Recorded& r) {
+  switch (r.what) {
+    case Recorded::What::Claim: return spec::SeqClaim{};
+    case Recorded::What::TryClaim: return spec::SeqTryClaim{};
+    case Recorded::What::Publish: return spec::SeqPublish{r.payload};
+    case Recorded::What::Close: return spec::SeqClose{};
+    case Recorded::What::Read: return spec::SeqRead{r.consumer};
+    default: return spec::SeqTryRead{r.consumer};
+  }
+}
+spec::SequencedResult sequenced_result(const Recorded& r) {
+  switch (r.what) {
+    case Recorded::What::Claim:
+    case Recorded::What::TryClaim: {
+      spec::SeqClaimOutcome claim{write_status(*r.reply), 0};
+      if (claim.status == WriteStatus::Ok) claim.seq = proto::get_u64(*r.reply, "seq");
+      return claim;
+    }
+    case Recorded::What::Publish: return spec::SeqPublishOutcome{write_status(*r.reply)};
+    case Recorded::What::Close: return spec::SeqCloseOutcome{};
+    default: return read_outcome(*r.reply);
+  }
 }
 
 std::string describe_recorded(const Recorded& r) {
-  static constexpr const char* kNames[] = {"write", "try_write", "close", "read", "try_read"};
-  std::string out = std::string(r.what <= Recorded::What::Close ? "producer " : "consumer " + std::to_string(r.consumer) + " ") +
+  static constexpr const char* kNames[] = {"write", "try_write", "close", "read", "try_read", "commit",
+                                           "claim", "try_claim", "publish", "attach", "detach (process killed)"};
+  std::string out = std::string(r.by_producer() ? "producer " : "consumer " + std::to_string(r.consumer) + " ") +
                     kNames[static_cast<int>(r.what)];
-  if (!r.payload.empty()) out += " entry " + std::to_string(r.payload.size() >= 8 ? static_cast<std::uint64_t>(r.payload[0]) | (static_cast<std::uint64_t>(r.payload[1]) << 8) : 0);
+  if (r.payload.size() >= 8) out += " entry " + std::to_string(static_cast<std::uint64_t>(r.payload[0]) | (static_cast<std::uint64_t>(r.payload[1]) << 8));
   return out;
 }
 
 // Per consumer, the invariants that need no linearization order: entries in increasing sequence,
 // each exactly the payload written with that sequence, never twice; Block: no Lost and no gap;
 // after the drain (Closed), delivered + lost = written. skip_accounting: a consumer whose process
-// was killed with a read in flight, which may have consumed an entry nobody saw.
-std::optional<std::string> check_consumer(const std::vector<const Recorded*>& reads, std::uint32_t consumer, OnFull on_full,
-                                          std::uint64_t written, std::uint32_t slot_bytes, bool skip_accounting) {
+// was killed with a read in flight, which may have consumed an entry nobody saw. A Journal
+// reader's successor resumes at the committed cursor (JR-4): from there, entries come again.
+std::optional<std::string> check_consumer(const std::vector<const Recorded*>& ops, std::uint32_t consumer, OnFull on_full,
+                                          std::uint64_t written, std::uint32_t slot_bytes, bool skip_accounting,
+                                          bool resumes_at_commit) {
   std::uint64_t next = 0;
+  std::uint64_t committed = 0;  // Journal: next at the last commit that answered Ok
   std::uint64_t delivered = 0;
   std::uint64_t lost = 0;
   bool closed = false;
+  std::optional<std::uint32_t> actor;
   const std::string who = "consumer " + std::to_string(consumer) + ": ";
-  for (const Recorded* r : reads) {
-    if (!r->result) continue;
-    const auto& read = std::get<spec::ReadOutcome>(*r->result);
+  for (const Recorded* r : ops) {
+    if (!r->reply) continue;
+    if (resumes_at_commit && actor && *actor != r->actor && r->what != Recorded::What::Detach) next = committed;  // a successor
+    if (r->what != Recorded::What::Detach) actor = r->actor;
+    if (r->what == Recorded::What::Commit && proto::get_string(*r->reply, "status") == "Ok") committed = next;
+    if (!r->is_read()) continue;
+    const spec::ReadOutcome read = read_outcome(*r->reply);
     if (read.status == ReadStatus::Lost) {
       if (on_full == OnFull::Block) return who + "Lost under Block (loses nothing)";
       lost += read.lost_count;
@@ -140,12 +203,20 @@ std::optional<std::string> check_consumer(const std::vector<const Recorded*>& re
 // before it publishes the cursor, so a kill between the two leaves the counters one operation
 // ahead of the cursor, and the process that takes the role over repeats that operation. The
 // cursor stays exact (checked by the caller); the counters may be the model's, or one Entry
-// more, or one Lost of at most a capacity more.
+// more, or one Lost more (of any count: a lapped Drop reader's Lost covers everything
+// overwritten since its cursor, so a repeated one counts that twice). The other way round too: the read in flight is
+// indeterminate, and where nothing observed depends on it (a Journal reader's successor resumes
+// at the committed cursor whatever the dead process read) the linearization found may apply it
+// although the lane never finished it.
 bool killed_reader_counters_match(std::uint64_t read_count, std::uint64_t lost_count, std::uint64_t model_read_count,
-                                  std::uint64_t model_lost_count, std::uint64_t capacity_slots) {
+                                  std::uint64_t model_lost_count, std::uint64_t capacity_slots, OnFull on_full) {
+  auto one_apart = [&](std::uint64_t more_read, std::uint64_t more_lost, std::uint64_t less_read, std::uint64_t less_lost) {
+    if (more_read == less_read + 1 && more_lost == less_lost) return true;
+    return more_read == less_read && more_lost > less_lost && (on_full == OnFull::Drop || more_lost - less_lost <= capacity_slots);
+  };
   if (read_count == model_read_count && lost_count == model_lost_count) return true;
-  if (read_count == model_read_count + 1 && lost_count == model_lost_count) return true;
-  return read_count == model_read_count && lost_count > model_lost_count && lost_count - model_lost_count <= capacity_slots;
+  return one_apart(read_count, lost_count, model_read_count, model_lost_count) ||
+         one_apart(model_read_count, model_lost_count, read_count, lost_count);
 }
 
 class LinBatchRun {
@@ -157,26 +228,34 @@ class LinBatchRun {
     result_.level = def.level;
     result_.rules = def.rules;
     result_.seed = seed;
-    fanout_ = std::holds_alternative<spec::FanoutConfig>(s_.config);
-    if (fanout_) {
-      const auto& c = std::get<spec::FanoutConfig>(s_.config);
-      on_full_ = c.on_full;
-      slot_bytes_ = c.slot_payload_bytes;
-      consumers_ = c.consumer_count;
-      lane_ = Json{{"kind", "fanout_broadcast"}, {"on_full", c.on_full == OnFull::Block ? "block" : "drop"},
-                   {"capacity_slots", c.capacity_slots}, {"slot_payload_bytes", c.slot_payload_bytes}, {"reader_count", c.consumer_count}};
-    } else {
-      const auto& c = std::get<spec::EventsConfig>(s_.config);
-      on_full_ = c.on_full;
-      slot_bytes_ = c.slot_payload_bytes;
-      consumers_ = 1;
-      lane_ = Json{{"kind", "events"}, {"on_full", c.on_full == OnFull::Block ? "block" : "drop"},
-                   {"capacity_slots", c.capacity_slots}, {"slot_payload_bytes", c.slot_payload_bytes}};
+    auto lane = [&](const char* kind, OnFull on_full, std::uint32_t capacity_slots, std::uint32_t slot_bytes, std::size_t consumers) {
+      on_full_ = on_full;
+      slot_bytes_ = slot_bytes;
+      consumers_ = consumers;
+      lane_ = Json{{"kind", kind}, {"on_full", on_full == OnFull::Block ? "block" : "drop"},
+                   {"capacity_slots", capacity_slots}, {"slot_payload_bytes", slot_bytes}};
+      if (kind_ != Kind::Events) lane_["reader_count"] = consumers;
+    };
+    kind_ = static_cast<Kind>(s_.config.index());
+    if (const auto* c = std::get_if<spec::EventsConfig>(&s_.config)) lane("events", c->on_full, c->capacity_slots, c->slot_payload_bytes, 1);
+    if (const auto* c = std::get_if<spec::FanoutConfig>(&s_.config)) {
+      lane("fanout_broadcast", c->on_full, c->capacity_slots, c->slot_payload_bytes, c->consumer_count);
     }
-    result_.scenario.push_back(std::string(fanout_ ? "fanout_broadcast" : "events") + ", " + (on_full_ == OnFull::Block ? "block" : "drop") +
+    if (const auto* c = std::get_if<spec::JournalConfig>(&s_.config)) {
+      lane("journal", c->on_full, c->capacity_slots, c->slot_payload_bytes, c->reader_count);
+      lane_["reader_timeout_ns"] = c->reader_timeout_ns;
+    }
+    if (const auto* c = std::get_if<spec::SequencedConfig>(&s_.config)) {
+      lane("sequenced_slots", c->on_full, c->capacity_slots, c->slot_payload_bytes, c->consumer_count());
+      lane_["gated_on"] = c->gated_on;
+    }
+    reader_ids_.assign(consumers_, 0);
+    static constexpr const char* kKindNames[] = {"events", "fanout_broadcast", "journal", "sequenced_slots"};
+    result_.scenario.push_back(std::string(kKindNames[s_.config.index()]) + ", " + (on_full_ == OnFull::Block ? "block" : "drop") +
                                ": producer writes " + std::to_string(s_.entries) + " entries and closes; " +
-                               std::to_string(consumers_) + " consumer(s) read concurrently; perturbation seed " +
-                               std::to_string(s_.perturb_seed) + ", period " + std::to_string(s_.perturb_period));
+                               std::to_string(consumers_) + " consumer(s) read concurrently" +
+                               (kind_ == Kind::Journal ? " (named r0.., attached one after another, committing after every read)" : "") +
+                               "; perturbation seed " + std::to_string(s_.perturb_seed) + ", period " + std::to_string(s_.perturb_period));
     for (const auto& p : s_.pauses) {
       result_.scenario.push_back("after " + std::to_string(p.delay_us) + " us: SIGSTOP agent " + std::to_string(p.agent) + " for " +
                                  std::to_string(p.stopped_us) + " us");
@@ -184,6 +263,11 @@ class LinBatchRun {
     if (s_.kill_consumer_after_us) {
       result_.scenario.push_back("after " + std::to_string(*s_.kill_consumer_after_us) +
                                  " us: SIGKILL consumer 0's agent; a new process takes consumer 0 over and reads on");
+    }
+    if (auto handoff = sim_handoff_of(s_)) {
+      result_.sim_lane = handoff->lane;
+      result_.sim_scenario = handoff->scenario;
+      result_.sim_omitted = handoff->omitted;
     }
   }
 
@@ -220,34 +304,62 @@ class LinBatchRun {
     return reply.result;
   }
 
+  std::string consumer_role() const { return kind_ == Kind::Journal ? "reader" : "consumer"; }
+
   // Agent 0: producer; agent 1 + c: consumer c. Started, region made or opened, role attached.
-  void start(std::size_t a, std::size_t consumer = 0) {
+  // A Journal reader attaches by name ("r<c>"): an operation of the history (the model decides
+  // the record, JR-3/JR-4), recorded for `actor`.
+  void start(std::size_t a, std::size_t consumer, std::uint32_t actor) {
     agents_[a] = std::make_unique<AgentProcess>(argv_);
     if (auto failure = agents_[a]->handshake()) throw CaseStop{outcome_of(*failure), "agent hello: " + failure->message};
     if (!proto::get_bool_or(agents_[a]->hello(), "batch", false)) throw CaseStop{Outcome::Skip, "agent has no batch mode"};
     if (a == 0) {
       call(a, Json{{"type", "create_region"}, {"path", region_.path()}, {"lanes", Json::array({lane_})}}, "create_region");
       call(a, Json{{"type", "attach"}, {"lane", 0}, {"role", "producer"}}, "attach producer");
-    } else {
-      call(a, Json{{"type", "open_region"}, {"path", region_.path()}}, "open_region");
-      call(a, Json{{"type", "attach"}, {"lane", 0}, {"role", "consumer"}, {"reader", consumer}}, "attach consumer");
+      return;
     }
+    call(a, Json{{"type", "open_region"}, {"path", region_.path()}}, "open_region");
+    Json attach{{"type", "attach"}, {"lane", 0}, {"role", consumer_role()}, {"reader", consumer}};
+    if (kind_ != Kind::Journal) {
+      call(a, std::move(attach), "attach consumer");
+      return;
+    }
+    assert(consumer < reader_ids_.size());
+    Recorded rec;
+    rec.actor = actor;
+    rec.consumer = static_cast<std::uint32_t>(consumer);
+    rec.what = Recorded::What::Attach;
+    rec.name = "r" + std::to_string(consumer);
+    attach["name"] = rec.name;
+    rec.invoked_ns = proto::monotonic_now_ns();
+    rec.reply = call(a, std::move(attach), "attach reader");
+    rec.returned_ns = proto::monotonic_now_ns();
+    reader_ids_[consumer] = static_cast<std::uint32_t>(proto::get_u64(*rec.reply, "reader_id"));
+    history_.push_back(std::move(rec));
   }
 
   Json script(std::size_t a, std::uint64_t start_at_ns, std::uint32_t incarnation) {
     Json ops = Json::array();
     if (a == 0) {
+      const bool block = on_full_ == OnFull::Block;
       for (std::uint32_t n = 0; n < s_.entries; ++n) {
         const spec::Bytes p = payload_of(n, slot_bytes_);
-        Json op{{"lane", 0}, {"role", "producer"}, {"op", on_full_ == OnFull::Block ? "write" : "try_write"},
-                {"payload_hex", proto::to_hex(p.data(), p.size())}};
-        if (on_full_ == OnFull::Block) op["timeout_ns"] = s_.write_timeout_ns;
+        if (kind_ == Kind::Sequenced) {  // claim, then publish the claimed sequence (SS-2)
+          Json claim{{"lane", 0}, {"role", "producer"}, {"op", block ? "claim" : "try_claim"}};
+          if (block) claim["timeout_ns"] = s_.write_timeout_ns;
+          ops.push_back(std::move(claim));
+          ops.push_back(Json{{"lane", 0}, {"role", "producer"}, {"op", "publish"}, {"seq", n}, {"payload_hex", proto::to_hex(p.data(), p.size())}});
+          continue;
+        }
+        Json op{{"lane", 0}, {"role", "producer"}, {"op", block ? "write" : "try_write"}, {"payload_hex", proto::to_hex(p.data(), p.size())}};
+        if (block) op["timeout_ns"] = s_.write_timeout_ns;
         ops.push_back(std::move(op));
       }
       ops.push_back(Json{{"lane", 0}, {"role", "producer"}, {"op", "close"}});
     } else {
       for (std::uint32_t n = 0; n < s_.entries + 1 + kExtraReads; ++n) {
-        ops.push_back(Json{{"lane", 0}, {"role", "consumer"}, {"reader", a - 1}, {"op", "read"}, {"timeout_ns", s_.read_timeout_ns}});
+        ops.push_back(Json{{"lane", 0}, {"role", consumer_role()}, {"reader", a - 1}, {"op", "read"}, {"timeout_ns", s_.read_timeout_ns}});
+        if (kind_ == Kind::Journal) ops.push_back(Json{{"lane", 0}, {"role", "reader"}, {"reader", a - 1}, {"op", "commit"}});
       }
     }
     // A RegionFile: removed when the case ends, and by the signal handler on SIGINT/SIGTERM.
@@ -259,7 +371,18 @@ class LinBatchRun {
                 {"perturb_period", s_.perturb_period}, {"history_path", path}};
   }
 
-  void record_script(std::uint32_t actor, std::size_t a, const Json& ops, const Json& results, bool killed, std::uint64_t killed_at_ns) {
+  static Recorded::What what_of(const std::string& op) {
+    static const std::pair<const char*, Recorded::What> kOps[] = {
+        {"write", Recorded::What::Write},   {"try_write", Recorded::What::TryWrite}, {"close", Recorded::What::Close},
+        {"read", Recorded::What::Read},     {"try_read", Recorded::What::TryRead},   {"commit", Recorded::What::Commit},
+        {"claim", Recorded::What::Claim},   {"try_claim", Recorded::What::TryClaim}, {"publish", Recorded::What::Publish}};
+    for (const auto& [name, what] : kOps) {
+      if (op == name) return what;
+    }
+    throw proto::ProtocolError("unknown op '" + op + "' in a script");
+  }
+
+  void record_script(std::uint32_t actor, std::size_t a, const Json& ops, const Json& results, bool killed) {
     const std::size_t done = results.size();
     for (std::size_t i = 0; i < ops.size(); ++i) {
       if (i > done) break;
@@ -267,18 +390,15 @@ class LinBatchRun {
       Recorded r;
       r.actor = actor;
       r.consumer = a == 0 ? 0 : static_cast<std::uint32_t>(a - 1);
-      const std::string op = proto::get_string(ops[i], "op");
-      r.what = op == "write" ? Recorded::What::Write : op == "try_write" ? Recorded::What::TryWrite : op == "close" ? Recorded::What::Close
-               : op == "read"  ? Recorded::What::Read : Recorded::What::TryRead;
+      r.what = what_of(proto::get_string(ops[i], "op"));
       if (ops[i].contains("payload_hex")) r.payload = proto::from_hex(proto::get_string(ops[i], "payload_hex"), kSlotPayloadBytesMax);
       if (i < done) {
-        r.result = parse_result(results[i], a == 0 && r.what != Recorded::What::Close, r.what == Recorded::What::Close);
+        r.reply = results[i];
         r.invoked_ns = proto::get_u64(results[i], "invoked_ns");
         r.returned_ns = proto::get_u64(results[i], "returned_ns");
       } else {  // the op in flight when the process died: indeterminate, invoked after the last return
         r.invoked_ns = done == 0 ? start_at_ns_ : proto::get_u64(results[done - 1], "returned_ns");
         r.returned_ns = lin::kPendingTime;
-        (void)killed_at_ns;
       }
       history_.push_back(std::move(r));
     }
@@ -300,7 +420,9 @@ class LinBatchRun {
 
   void run_agents() {
     agents_.resize(1 + consumers_ + 1);  // the last slot: consumer 0's replacement after a kill
-    for (std::size_t a = 0; a < 1 + consumers_; ++a) start(a, a == 0 ? 0 : a - 1);
+    // One after another: Journal readers attach before the writer starts (sim/README.md,
+    // "Findings": concurrent first attaches, and a try_write racing a fresh attach).
+    for (std::size_t a = 0; a < 1 + consumers_; ++a) start(a, a == 0 ? 0 : a - 1, static_cast<std::uint32_t>(a));
     start_at_ns_ = proto::monotonic_now_ns() + 30'000'000;
     std::vector<Json> scripts;
     std::vector<std::uint64_t> ids(1 + consumers_);
@@ -315,11 +437,22 @@ class LinBatchRun {
     std::uint64_t elapsed_us = 0;
     bool killed = false;
     std::uint64_t replacement_id = 0;
+    const auto replacement_actor = static_cast<std::uint32_t>(1 + consumers_);
     auto do_kill = [&] {
       agents_[1]->kill_now();
       killed = true;
       killed_at_ns_ = proto::monotonic_now_ns();
-      start(agents_.size() - 1, 0);  // takes consumer 0 over (its pid word names a dead process)
+      if (kind_ == Kind::Journal) {  // the model has no processes: the death detaches the record (JR-4)
+        Recorded death;
+        death.actor = replacement_actor + 1;
+        death.consumer = 0;
+        death.what = Recorded::What::Detach;
+        death.reply = Json::object();
+        death.invoked_ns = killed_at_ns_;
+        death.returned_ns = killed_at_ns_ + 1;
+        history_.push_back(std::move(death));
+      }
+      start(agents_.size() - 1, 0, replacement_actor);  // takes consumer 0 over (its pid word names a dead process)
       Json again = script(1, 0, 1);
       auto sent = agents_.back()->send(again, std::max(deadline_ms_, kScriptDeadlineMs));
       if (auto* failure = std::get_if<AgentFailure>(&sent)) throw CaseStop{outcome_of(*failure), "run_script: " + failure->message};
@@ -352,40 +485,67 @@ class LinBatchRun {
       perturbations_ += proto::get_u64_or(reply.result, "perturbations", 0);
       return proto::get_array(reply.result, "history");
     };
-    // Actors: 0 producer, 1 + c consumer c, then consumer 0's replacement.
+    // Actors: 0 producer, 1 + c consumer c, then consumer 0's replacement (and its death).
     for (std::size_t a = 0; a < 1 + consumers_; ++a) {
       if (a == 1 && killed) {
-        record_script(1, 1, scripts[1]["ops"], read_history_file(history_files_[1]->path()), true, killed_at_ns_);
+        record_script(1, 1, scripts[1]["ops"], read_history_file(history_files_[1]->path()), true);
         continue;
       }
       const Json results = receive(*agents_[a], ids[a]);
       if (results.size() != scripts[a]["ops"].size()) throw CaseStop{Outcome::Fail, "agent " + std::to_string(a) + ": short history"};
-      record_script(static_cast<std::uint32_t>(a), a, scripts[a]["ops"], results, false, 0);
+      record_script(static_cast<std::uint32_t>(a), a, scripts[a]["ops"], results, false);
     }
     if (killed) {
       const Json results = receive(*agents_.back(), replacement_id);
-      record_script(static_cast<std::uint32_t>(1 + consumers_), 1, scripts_.back(), results, false, 0);
+      record_script(replacement_actor, 1, scripts_.back(), results, false);
     }
-    // The drain: each live consumer try_reads until Closed (its blocking reads may have run out).
+    // The drain: each live consumer try_reads until Closed (its blocking reads may have run out);
+    // a Journal reader commits after each read.
     for (std::size_t c = 0; c < consumers_; ++c) {
       const std::size_t a = (c == 0 && killed) ? agents_.size() - 1 : 1 + c;
-      const std::uint32_t actor = (c == 0 && killed) ? static_cast<std::uint32_t>(1 + consumers_) : static_cast<std::uint32_t>(1 + c);
-      for (std::uint32_t n = 0; n < s_.entries + 2; ++n) {  // one entry or Lost per read, then Closed
-        const Json r = call(a, Json{{"type", "op"}, {"lane", 0}, {"role", "consumer"}, {"reader", c}, {"op", "try_read"}}, "drain");
+      const std::uint32_t actor = (c == 0 && killed) ? replacement_actor : static_cast<std::uint32_t>(1 + c);
+      auto drain_op = [&](const char* op, Recorded::What what) {
         Recorded rec;
         rec.actor = actor;
         rec.consumer = static_cast<std::uint32_t>(c);
-        rec.what = Recorded::What::TryRead;
-        rec.result = parse_result(r, false, false);
-        rec.invoked_ns = proto::get_u64(r, "invoked_ns");
-        rec.returned_ns = proto::get_u64(r, "returned_ns");
-        const bool closed = std::get<spec::ReadOutcome>(*rec.result).status == ReadStatus::Closed;
+        rec.what = what;
+        rec.reply = call(a, Json{{"type", "op"}, {"lane", 0}, {"role", consumer_role()}, {"reader", c}, {"op", op}}, "drain");
+        rec.invoked_ns = proto::get_u64(*rec.reply, "invoked_ns");
+        rec.returned_ns = proto::get_u64(*rec.reply, "returned_ns");
+        const bool closed = rec.is_read() && proto::get_string(*rec.reply, "status") == "Closed";
         history_.push_back(std::move(rec));
+        return closed;
+      };
+      for (std::uint32_t n = 0; n < s_.entries + 2; ++n) {  // one entry or Lost per read, then Closed
+        const bool closed = drain_op("try_read", Recorded::What::TryRead);
+        if (kind_ == Kind::Journal) drain_op("commit", Recorded::What::Commit);
         if (closed) break;
       }
     }
     counters_ = call(0, Json{{"type", "lane_state"}, {"lane", 0}}, "lane_state");
     consumer0_killed_ = killed;
+  }
+
+  // Checks the merged history against Model; on Linearizable, the model state after the order found.
+  template <typename Model, typename ToOp, typename ToResult>
+  lin::CheckResult linearize(const typename Model::State& initial, ToOp to_op, ToResult to_result,
+                             std::optional<typename Model::State>& final_state) const {
+    std::vector<lin::Operation<typename Model::Op, typename Model::Result>> ops;
+    ops.reserve(history_.size());
+    for (const Recorded& r : history_) {
+      ops.push_back({r.actor, to_op(r), r.reply ? std::optional<typename Model::Result>(to_result(r)) : std::nullopt, r.invoked_ns,
+                     r.returned_ns});
+    }
+    assert(ops.size() == history_.size());
+    lin::Options options;
+    options.time_limit_ns = s_.check_time_limit_ns;
+    lin::CheckResult verdict = lin::check<Model>(initial, ops, options);
+    if (verdict.verdict == lin::Verdict::Linearizable) {
+      typename Model::State state = initial;
+      for (std::size_t i : verdict.order) state = Model::step(state, ops[i].op).first;
+      final_state = std::move(state);
+    }
+    return verdict;
   }
 
   void check() {
@@ -399,57 +559,61 @@ class LinBatchRun {
       h.step = k;
       h.agent = r.actor;
       h.action = describe_recorded(r);
-      h.actual = r.result ? spec::describe(*r.result) : "indeterminate (process killed)";
+      h.actual = r.reply ? r.reply->dump() : "indeterminate (process killed)";
       h.invoked_ns = r.invoked_ns;
       h.returned_ns = r.returned_ns == lin::kPendingTime ? 0 : r.returned_ns;
       result_.history.push_back(std::move(h));
     }
     std::uint64_t written = 0;
     for (const Recorded& r : history_) {
-      if (r.actor == 0 && r.result && r.what != Recorded::What::Close) {
-        const auto& w = std::get<spec::WriteOutcome>(*r.result);
-        if (w.status == WriteStatus::Ok) ++written;
-      }
+      const bool writes = r.what == Recorded::What::Write || r.what == Recorded::What::TryWrite || r.what == Recorded::What::Publish;
+      if (writes && r.reply && write_status(*r.reply) == WriteStatus::Ok) ++written;
     }
     for (std::uint32_t c = 0; c < consumers_; ++c) {
-      std::vector<const Recorded*> reads;
+      std::vector<const Recorded*> ops;
       for (std::size_t k : by_time) {
-        if (history_[k].actor != 0 && history_[k].consumer == c) reads.push_back(&history_[k]);
+        if (!history_[k].by_producer() && history_[k].consumer == c) ops.push_back(&history_[k]);
       }
       const bool skip = c == 0 && consumer0_killed_;
-      if (auto broken = check_consumer(reads, c, on_full_, written, slot_bytes_, skip)) throw CaseStop{Outcome::Fail, *broken};
+      if (auto broken = check_consumer(ops, c, on_full_, written, slot_bytes_, skip, kind_ == Kind::Journal)) throw CaseStop{Outcome::Fail, *broken};
     }
-    lin::Options options;
-    options.time_limit_ns = s_.check_time_limit_ns;
     lin::CheckResult verdict;
-    std::string final_state;
-    if (fanout_) {
-      std::vector<lin::Operation<spec::FanoutOp, spec::OpResult>> ops;
-      for (const Recorded& r : history_) ops.push_back({r.actor, fanout_op(r), r.result, r.invoked_ns, r.returned_ns});
-      const auto initial = spec::initial_state(std::get<spec::FanoutConfig>(s_.config));
-      verdict = lin::check<FanoutLinModel>(initial, ops, options);
-      if (verdict.verdict == lin::Verdict::Linearizable) {
-        auto state = initial;
-        for (std::size_t i : verdict.order) state = spec::step(state, ops[i].op).first;
-        check_fanout_counters(state);
+    switch (kind_) {
+      case Kind::Events: {
+        std::optional<spec::EventsState> state;
+        verdict = linearize<lin::EventsModel>(spec::initial_state(std::get<spec::EventsConfig>(s_.config)), events_op, ev_result, state);
+        if (state) check_events_counters(*state);
+        break;
       }
-    } else {
-      lin::EventsHistory ops;
-      for (const Recorded& r : history_) ops.push_back({r.actor, events_op(r), r.result, r.invoked_ns, r.returned_ns});
-      const auto initial = spec::initial_state(std::get<spec::EventsConfig>(s_.config));
-      verdict = lin::check<lin::EventsModel>(initial, ops, options);
-      if (verdict.verdict == lin::Verdict::Linearizable) {
-        auto state = initial;
-        for (std::size_t i : verdict.order) state = spec::step(state, ops[i].op).first;
-        const bool counters_match =
-            consumer0_killed_ ? killed_reader_counters_match(proto::get_u64(counters_, "read_count"), proto::get_u64(counters_, "lost_count"),
-                                                             state.read_count, state.lost_count, state.config.capacity_slots)
-                              : proto::get_u64(counters_, "read_count") == state.read_count &&
-                                    proto::get_u64(counters_, "lost_count") == state.lost_count;
-        if (proto::get_u64(counters_, "write_seq") != state.written || proto::get_u64(counters_, "read_seq") != state.read_seq ||
-            !counters_match) {
-          throw CaseStop{Outcome::Fail, "lane counters " + counters_.dump() + " differ from the linearized model's " + spec::describe(state)};
-        }
+      case Kind::Fanout: {
+        std::optional<spec::FanoutState> state;
+        verdict = linearize<lin::FanoutModel>(spec::initial_state(std::get<spec::FanoutConfig>(s_.config)), fanout_op, ev_result, state);
+        if (!state) break;
+        std::vector<ModelReader> readers;
+        for (const auto& m : state->consumers) readers.push_back({m.next_seq, m.read_count, m.lost_count});
+        check_ring_counters(state->written, readers, 0, spec::describe(*state));
+        break;
+      }
+      case Kind::Journal: {
+        std::optional<spec::JournalState> state;
+        verdict = linearize<lin::JournalModel>(
+            spec::initial_state(std::get<spec::JournalConfig>(s_.config)),
+            [&](const Recorded& r) { return journal_op(r, reader_ids_[r.consumer]); }, journal_result, state);
+        if (!state) break;
+        std::vector<ModelReader> readers;
+        for (const auto& m : state->readers) readers.push_back({m.cursor_seq, m.read_count, m.lost_count});
+        check_ring_counters(state->written, readers, reader_ids_[0], spec::describe(*state));
+        break;
+      }
+      case Kind::Sequenced: {
+        std::optional<spec::SequencedState> state;
+        verdict = linearize<lin::SequencedModel>(spec::sequenced_initial_state(std::get<spec::SequencedConfig>(s_.config)), sequenced_op,
+                                                 sequenced_result, state);
+        if (!state) break;
+        std::vector<ModelReader> readers;
+        for (const auto& m : state->consumers) readers.push_back({m.next_seq, m.read_count, m.lost_count});
+        check_ring_counters(state->written, readers, 0, spec::describe(*state));
+        break;
       }
     }
     const std::string summary = std::to_string(history_.size()) + " operations, " + std::to_string(written) + " written, " +
@@ -467,22 +631,42 @@ class LinBatchRun {
                      summary;
   }
 
-  void check_fanout_counters(const spec::FanoutState& state) {
-    if (proto::get_u64(counters_, "write_seq") != state.written) {
-      throw CaseStop{Outcome::Fail, "lane write_seq " + counters_.dump() + " differs from the linearized model's " + spec::describe(state)};
+  void check_events_counters(const spec::EventsState& state) {
+    const bool counters_match =
+        consumer0_killed_ ? killed_reader_counters_match(proto::get_u64(counters_, "read_count"), proto::get_u64(counters_, "lost_count"),
+                                                         state.read_count, state.lost_count, state.config.capacity_slots, on_full_)
+                          : proto::get_u64(counters_, "read_count") == state.read_count &&
+                                proto::get_u64(counters_, "lost_count") == state.lost_count;
+    if (proto::get_u64(counters_, "write_seq") != state.written || proto::get_u64(counters_, "read_seq") != state.read_seq ||
+        !counters_match) {
+      throw CaseStop{Outcome::Fail, "lane counters " + counters_.dump() + " differ from the linearized model's " + spec::describe(state)};
+    }
+  }
+
+  // A ring reader record as the linearized model has it: cursor (Journal: committed), counters.
+  struct ModelReader {
+    std::uint64_t cursor_seq = 0;
+    std::uint64_t read_count = 0;
+    std::uint64_t lost_count = 0;
+  };
+  // killed_record: the record of consumer 0, whose counters may be one operation ahead if it was killed.
+  void check_ring_counters(std::uint64_t written, const std::vector<ModelReader>& model, std::uint32_t killed_record,
+                           const std::string& model_text) {
+    if (proto::get_u64(counters_, "write_seq") != written) {
+      throw CaseStop{Outcome::Fail, "lane write_seq " + counters_.dump() + " differs from the linearized model's " + model_text};
     }
     const Json& readers = proto::get_array(counters_, "readers");
-    for (std::size_t i = 0; i < state.consumers.size() && i < readers.size(); ++i) {
+    const std::uint64_t capacity = proto::get_u64(lane_, "capacity_slots");
+    for (std::size_t i = 0; i < model.size() && i < readers.size(); ++i) {
       const std::uint64_t read_count = proto::get_u64(readers[i], "read_count");
       const std::uint64_t lost_count = proto::get_u64(readers[i], "lost_count");
-      const spec::FanoutConsumerState& m = state.consumers[i];
-      const bool counters_match =
-          i == 0 && consumer0_killed_
-              ? killed_reader_counters_match(read_count, lost_count, m.read_count, m.lost_count, state.config.capacity_slots)
-              : read_count == m.read_count && lost_count == m.lost_count;
-      if (proto::get_u64(readers[i], "cursor_seq") != m.next_seq || !counters_match) {
-        throw CaseStop{Outcome::Fail, "consumer " + std::to_string(i) + " counters " + readers[i].dump() +
-                                          " differ from the linearized model's " + spec::describe(state)};
+      const ModelReader& m = model[i];
+      const bool counters_match = i == killed_record && consumer0_killed_
+                                      ? killed_reader_counters_match(read_count, lost_count, m.read_count, m.lost_count, capacity, on_full_)
+                                      : read_count == m.read_count && lost_count == m.lost_count;
+      if (proto::get_u64(readers[i], "cursor_seq") != m.cursor_seq || !counters_match) {
+        throw CaseStop{Outcome::Fail, "reader record " + std::to_string(i) + " counters " + readers[i].dump() +
+                                          " differ from the linearized model's " + model_text};
       }
     }
   }
@@ -492,11 +676,12 @@ class LinBatchRun {
   const ScratchDir& dir_;
   std::uint32_t deadline_ms_;
   RegionFile region_;
-  bool fanout_ = false;
+  Kind kind_ = Kind::Events;
   OnFull on_full_ = OnFull::Block;
   std::uint32_t slot_bytes_ = 8;
   std::size_t consumers_ = 1;
   Json lane_;
+  std::vector<std::uint32_t> reader_ids_;  // Journal: the record each reader index attached to
   std::vector<std::unique_ptr<AgentProcess>> agents_;
   std::vector<std::unique_ptr<RegionFile>> history_files_;  // one per script
   std::vector<Json> scripts_;  // the ops of each script sent, in sending order
@@ -528,13 +713,22 @@ void add_lin_batch_cases(std::vector<CaseDef>& cases) {
     const Level level = id.rfind("Informational.", 0) == 0 ? Level::Informational : Level::Required;
     cases.push_back(CaseDef{std::move(id), level, std::move(rules), std::move(summary), {}, {}, {}, {}, std::move(make)});
   };
-  auto scenario = [](std::mt19937_64& rng, std::variant<spec::EventsConfig, spec::FanoutConfig> config, bool kill) {
+  auto scenario = [](std::mt19937_64& rng, decltype(LinBatchScenario::config) config, bool kill) {
     LinBatchScenario s;
     s.config = config;
     s.perturb_seed = rng();
     std::uniform_int_distribution<std::uint32_t> delay_us(200, 3000);
     std::uniform_int_distribution<std::uint32_t> stopped_us(500, 4000);
-    const std::size_t agents = std::holds_alternative<spec::FanoutConfig>(config) ? 1 + std::get<spec::FanoutConfig>(config).consumer_count : 2;
+    const std::size_t consumers = std::visit(
+        [](const auto& c) -> std::size_t {
+          using C = std::decay_t<decltype(c)>;
+          if constexpr (std::is_same_v<C, spec::EventsConfig>) return 1;
+          else if constexpr (std::is_same_v<C, spec::FanoutConfig>) return c.consumer_count;
+          else if constexpr (std::is_same_v<C, spec::JournalConfig>) return c.reader_count;
+          else return c.consumer_count();
+        },
+        config);
+    const std::size_t agents = 1 + consumers;
     for (std::size_t i = 0; i < 4; ++i) s.pauses.push_back({i % agents, delay_us(rng), stopped_us(rng)});
     if (kill) s.kill_consumer_after_us = std::uniform_int_distribution<std::uint32_t>(500, 4000)(rng);
     return s;
@@ -559,6 +753,39 @@ void add_lin_batch_cases(std::vector<CaseDef>& cases) {
   add("Required.Events.BatchLinearizable.Block.ConsumerKilled", {"EV-16", "EV-4", "EV-7", "EV-11"},
       "the consumer's process is SIGKILLed mid-run and replaced: the merged history, with its read in flight indeterminate, linearizes",
       [=](std::mt19937_64& rng) { return scenario(rng, spec::EventsConfig{4, 16, OnFull::Block}, true); });
+  // Journal: a writer and two named readers, attached one after another before the writer starts
+  // (sim/README.md, "Findings"); Block writes have a deadline; readers commit after every read.
+  // SequencedSlots: a producer claiming and publishing, consumer 1 gated on consumer 0.
+  for (const OnFull on_full : {OnFull::Block, OnFull::Drop}) {
+    const bool block = on_full == OnFull::Block;
+    const std::string policy = block ? "Block" : "Drop";
+    add("Required.Journal.BatchLinearizable." + policy + ".Perturbed",
+        block ? std::vector<std::string>{"JR-2", "JR-3", "JR-5", "JR-9", "JR-11", "JR-12"}
+              : std::vector<std::string>{"JR-2", "JR-3", "JR-5", "JR-6", "JR-8", "JR-11", "JR-12"},
+        "200 entries to two named readers committing after every read, seeded delays and pauses: linearizable, each reader exact",
+        [=](std::mt19937_64& rng) {
+          LinBatchScenario s = scenario(rng, spec::JournalConfig{4, 16, on_full, 2, 0}, false);
+          s.entries = 200;
+          return s;
+        });
+    add("Required.SequencedSlots.BatchLinearizable." + policy + ".Perturbed",
+        block ? std::vector<std::string>{"SS-2", "SS-4", "SS-5", "SS-6", "SS-7", "SS-9", "SS-10", "SS-11"}
+              : std::vector<std::string>{"SS-2", "SS-4", "SS-5", "SS-8", "SS-9", "SS-10", "SS-11"},
+        "200 entries claimed and published to a pipeline of two consumers (1 gated on 0), seeded delays and pauses: linearizable",
+        [=](std::mt19937_64& rng) {
+          LinBatchScenario s = scenario(rng, spec::SequencedConfig{4, 16, on_full, {0, 1}}, false);
+          s.entries = 200;
+          return s;
+        });
+  }
+  add("Required.Journal.BatchLinearizable.Block.ReaderKilled", {"JR-4", "JR-5", "JR-9", "JR-11"},
+      "as Perturbed, and reader r0's process is SIGKILLed mid-run: a new process re-attaches r0 by name and resumes from its "
+      "committed cursor; the op in flight is indeterminate, the death a detach",
+      [=](std::mt19937_64& rng) {
+        LinBatchScenario s = scenario(rng, spec::JournalConfig{4, 16, OnFull::Block, 2, 0}, true);
+        s.entries = 200;
+        return s;
+      });
 }
 
 }  // namespace indexbus::harness

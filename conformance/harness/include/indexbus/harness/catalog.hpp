@@ -108,16 +108,19 @@ using SequencedScenario = KindScenario<spec::SequencedConfig, spec::SequencedOp>
 using FanoutScenario = KindScenario<spec::FanoutConfig, spec::FanoutOp>;
 using RingScenario = std::variant<JournalScenario, SequencedScenario, FanoutScenario>;
 
-// Batch mode with a linearizability check (lin_batch.hpp), Events or FanoutBroadcast.
+// Batch mode with a linearizability check (lin_batch.hpp), any lane kind.
 struct LinBatchScenario {
-  std::variant<spec::EventsConfig, spec::FanoutConfig> config;
-  std::uint32_t entries = 300;  // producer writes (Block: write, Drop: try_write), then close
+  std::variant<spec::EventsConfig, spec::FanoutConfig, spec::JournalConfig, spec::SequencedConfig> config;
+  // Producer writes (Block: write, Drop: try_write; SequencedSlots: claim / try_claim, then
+  // publish), then close. Journal readers commit after every read.
+  std::uint32_t entries = 300;
   std::uint64_t write_timeout_ns = 2'000'000'000;
   std::uint64_t read_timeout_ns = 200'000'000;
   std::uint32_t perturb_period = 16;  // about one shared-memory access in this many is delayed
   std::uint64_t perturb_seed = 0;
   std::vector<BatchScenario::Pause> pauses;
-  // SIGKILL consumer 0's agent this long after the start, then a new process takes consumer 0 over.
+  // SIGKILL consumer 0's agent this long after the start, then a new process takes consumer 0 over
+  // (Journal: re-attaches reader "r0" by name and resumes from its committed cursor, JR-4).
   std::optional<std::uint32_t> kill_consumer_after_us;
   std::uint64_t check_time_limit_ns = 10'000'000'000;  // then the verdict is Unknown
 };

@@ -1,4 +1,5 @@
-// Batch mode with a linearizability check, for Events and FanoutBroadcast lanes: one producer
+// Batch mode with a linearizability check, for every lane kind (Events, FanoutBroadcast, Journal,
+// SequencedSlots; spec/agent-protocol.md, "Batch cases of every kind"): one producer
 // agent and one agent per consumer run their scripts concurrently at full speed, each on the
 // reference agent's PerturbingPlatform (seeded delays at the lanes' shared-memory accesses), while
 // the harness pauses them (SIGSTOP/SIGCONT) and may SIGKILL a consumer mid-run and start a new
@@ -7,7 +8,10 @@
 // (taken effect or not). The merged history (invocation and response times, CLOCK_MONOTONIC) is
 // checked against the spec model with conformance/linearizability, bounded by a time limit that
 // answers Unknown; then the lane invariants per consumer: no duplicate, torn or invented entry,
-// in order; Block loses nothing; Drop delivered + lost = written.
+// in order; Block loses nothing; Drop delivered + lost = written; then the lane's counters against
+// the linearized model's. A killed Journal reader's successor re-attaches by name (JR-4); the
+// death is recorded as a detach, since the model has no processes. A saved failure carries the
+// case in the simulator's form (sim_handoff.hpp) for `indexbus replay FILE --sim`.
 #pragma once
 
 #include <cstdint>

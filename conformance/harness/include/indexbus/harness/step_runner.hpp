@@ -37,6 +37,11 @@ struct CaseResult {
   std::string detail;  // one line: why it failed, or what passed
   std::vector<HistoryRecord> history;
   std::vector<std::string> scenario;  // the steps, described, for the saved scenario
+  // Batch cases: the scenario in the simulator's compact form (sim_handoff.hpp), saved with a
+  // failure so that `indexbus replay FILE --sim` can search for it; empty otherwise.
+  std::string sim_lane;
+  std::string sim_scenario;
+  std::string sim_omitted;  // what of the case the simulated scenario leaves out
 };
 
 // Runs a step-mode scenario with fresh agents started from agent_argv; region files go in dir.
