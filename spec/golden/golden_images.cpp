@@ -533,7 +533,8 @@ std::vector<GoldenImage> build_images() {
   // record that fell behind the window, and an evicted one.
   {
     Builder b("journal_block_readers",
-              "Journal Block: alpha committed at 1 (behind the window: Lost 2), beta at 5, gamma read 3 uncommitted",
+              "Journal Block: alpha committed at 1 (behind the window: Lost 2), beta at 5, "
+              "gamma at 3 with one uncommitted read, a free record",
               {journal(OnFull::Block, 4, 16, 4, 0)});
     const std::uint32_t alpha = b.attach(0, "alpha");
     const std::uint32_t beta = b.attach(0, "beta");
