@@ -364,7 +364,9 @@ void encode_slots(Bytes& image, std::uint64_t slots_offset, const LaneRun& run) 
     put64(image, slot, 2 * s + 2);
     put32(image, slot + 8, static_cast<std::uint32_t>(run.written[s].size()));
     std::memset(image.data() + slot + kSlotHeaderBytes, 0, run.config.slot_payload_bytes);
-    std::memcpy(image.data() + slot + kSlotHeaderBytes, run.written[s].data(), run.written[s].size());
+    if (!run.written[s].empty()) {  // a 0-byte entry's data() may be null
+      std::memcpy(image.data() + slot + kSlotHeaderBytes, run.written[s].data(), run.written[s].size());
+    }
   }
 }
 
@@ -711,7 +713,7 @@ std::string sha256_hex(std::span<const std::byte> bytes) {
   auto rotr = [](std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); };
   // The message, padded: 0x80, zeros, then the length in bits as a big-endian u64.
   std::vector<std::uint8_t> m(bytes.size());
-  std::memcpy(m.data(), bytes.data(), bytes.size());
+  if (!bytes.empty()) std::memcpy(m.data(), bytes.data(), bytes.size());  // an empty span's data() may be null
   const std::uint64_t bit_length = std::uint64_t{bytes.size()} * 8;
   m.push_back(0x80);
   while (m.size() % 64 != 56) m.push_back(0);
