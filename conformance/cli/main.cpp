@@ -215,7 +215,7 @@ int list_cases(const std::vector<const indexbus::harness::CaseDef*>& cases) {
     std::string rules;
     for (const auto& rule : def->rules) rules += (rules.empty() ? "" : ",") + rule;
     std::printf("%-62s %-13s %-8s %s\n", def->id.c_str(), indexbus::harness::to_string(def->level).c_str(),
-                def->make_scenario || def->make_ring ? "step" : def->make_batch || def->make_lin_batch ? "batch" : "process",
+                def->make_scenario || def->make_ring || def->run_with_agents ? "step" : def->make_batch || def->make_lin_batch ? "batch" : "process",
                 rules.c_str());
   }
   std::printf("%zu case(s)\n", cases.size());

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "golden_images.hpp"
 #include "indexbus/layout.hpp"
 
 namespace indexbus::certify {
@@ -248,6 +249,30 @@ Json certificate_json(const Judgement& judgement, const AgentInfo& agent, const 
     scope.push_back({{"lane_kind", kind}, {"counted_cases_run", k[0]}, {"counted_cases_passed", k[1]},
                      {"cases_skipped", k[2]}, {"status", status}});
   }
+  // The golden images (spec/golden/v1) this run covered, each certified only when every counted
+  // case on it (its reads, and for a fresh image its create case) ran and passed.
+  Json golden_images = Json::array();
+  for (const golden::GoldenImage& image : golden::golden_images()) {
+    const std::string read_prefix = "Required.Layout.Golden." + image.name + ".";
+    const std::string create_id = "Required.Layout.GoldenCreate." + image.name;
+    std::array<int, 3> k{};  // counted run, counted passed, skipped
+    for (const CaseVerdict& v : judgement.cases) {
+      if (v.result->id.rfind(read_prefix, 0) != 0 && v.result->id != create_id) continue;
+      if (v.verdict == Verdict::Skip) {
+        ++k[2];
+      } else if (v.counted) {
+        ++k[0];
+        if (v.result->outcome == Outcome::Pass) ++k[1];
+      }
+    }
+    if (k[0] + k[2] == 0) continue;  // not selected
+    const char* status = k[0] == 0 ? "not supported or not run" : k[0] == k[1] && k[2] == 0 ? "certified"
+                         : k[0] == k[1]                                                   ? "partly supported"
+                                                                                          : "failed";
+    golden_images.push_back({{"file", "spec/golden/v1/" + image.name + ".bin"}, {"sha256", golden::sha256_hex(image.bytes)},
+                             {"status", status}, {"counted_cases_run", k[0]}, {"counted_cases_passed", k[1]},
+                             {"cases_skipped", k[2]}});
+  }
   Json stale = Json::array();
   for (const StaleEntry& s : judgement.stale) {
     stale.push_back({{"line", s.entry.line}, {"case", s.entry.case_id}, {"reason", s.reason}});
@@ -269,6 +294,7 @@ Json certificate_json(const Judgement& judgement, const AgentInfo& agent, const 
       {"strict", judgement.strict},
       {"counts", counts},
       {"scope", scope},
+      {"golden_images", golden_images},
       {"unexpected_failures", judgement.unexpected_failures},
       {"stale_entries", stale},
       {"run_ok", judgement.run_ok},

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace indexbus::certify {
 namespace {
 
@@ -197,6 +199,35 @@ TEST(Certificate, EscapesWhatTheAgentSays) {
   EXPECT_EQ(html.find("<script>"), std::string::npos);
   EXPECT_NE(html.find("&lt;script&gt;"), std::string::npos);
   EXPECT_NE(html.find("a&amp;b"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace indexbus::certify
+
+namespace indexbus::certify {
+namespace {
+
+// The certificate lists each golden image the run covered, certified only when all its cases ran
+// and passed; an image with a skipped case is "partly supported", one with a failure "failed".
+TEST(Certificate, ListsTheGoldenImagesItCovers) {
+  ConformReport report;
+  report.cases = {make_case("Required.Layout.Golden.events_block_full.L0.consumer", Level::Required, Outcome::Pass),
+                  make_case("Required.Layout.Golden.multi_lane.L0.consumer", Level::Required, Outcome::Pass),
+                  make_case("Required.Layout.Golden.multi_lane.L2.reader.tail", Level::Required, Outcome::Skip, "no journal"),
+                  make_case("Required.Layout.GoldenCreate.events_block_fresh", Level::Required, Outcome::Fail, "differs")};
+  std::vector<std::string> ids;
+  for (const CaseResult& c : report.cases) ids.push_back(c.id);
+  const Judgement j = judge("c", report, {}, ids, false);
+  const Json cert = certificate_json(j, AgentInfo{"c", "./c", Json::object()}, report);
+  std::map<std::string, std::string> status;
+  for (const Json& image : cert["golden_images"]) {
+    EXPECT_EQ(image["sha256"].get<std::string>().size(), 64u);
+    status[image["file"].get<std::string>()] = image["status"].get<std::string>();
+  }
+  EXPECT_EQ(status.size(), 3u);
+  EXPECT_EQ(status["spec/golden/v1/events_block_full.bin"], "certified");
+  EXPECT_EQ(status["spec/golden/v1/multi_lane.bin"], "partly supported");
+  EXPECT_EQ(status["spec/golden/v1/events_block_fresh.bin"], "failed");
 }
 
 }  // namespace

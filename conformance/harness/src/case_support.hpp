@@ -13,6 +13,7 @@
 #include "indexbus/harness/agent_process.hpp"
 #include "indexbus/harness/step_runner.hpp"
 #include "indexbus/protocol/fields.hpp"
+#include "indexbus/spec/events_model.hpp"  // ReadOutcome
 #include "indexbus/vocabulary.hpp"
 
 namespace indexbus::harness::case_support {
@@ -49,6 +50,19 @@ Status status_named(const std::string& name, const Status (&table)[N]) {
     if (to_string(status) == name) return status;
   }
   throw protocol::ProtocolError("unknown status '" + name + "'");
+}
+
+// A read result of the agent protocol (status; seq and payload_hex for Entry; lost_count for Lost)
+// as the model's ReadOutcome. Throws protocol::ProtocolError on a malformed result.
+inline spec::ReadOutcome parse_read_outcome(const protocol::Json& result) {
+  spec::ReadOutcome read;
+  read.status = status_named(protocol::get_string(result, "status"), kReadStatuses);
+  if (read.status == ReadStatus::Entry) {
+    read.seq = protocol::get_u64(result, "seq");
+    read.payload = protocol::from_hex(protocol::get_string(result, "payload_hex"), kSlotPayloadBytesMax);
+  }
+  if (read.status == ReadStatus::Lost) read.lost_count = protocol::get_u64(result, "lost_count");
+  return read;
 }
 
 }  // namespace indexbus::harness::case_support

@@ -5,6 +5,7 @@
 #include "indexbus/conformance/differential.hpp"
 #include "indexbus/conformance/events_suite.hpp"
 #include "indexbus/conformance/rule_suites.hpp"
+#include "indexbus/harness/golden_catalog.hpp"
 #include "indexbus/harness/lin_batch.hpp"
 #include "indexbus/harness/ring_step.hpp"
 #include "indexbus/spec/rules.hpp"
@@ -286,6 +287,7 @@ std::vector<CaseDef> build_catalog() {
   }
   add_ring_cases(cases);
   add_lin_batch_cases(cases);
+  add_golden_cases(cases);
   return cases;
 }
 

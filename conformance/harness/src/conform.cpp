@@ -64,6 +64,12 @@ CaseResult run_one(const CaseDef& def, const ConformOptions& options, const Scra
       std::mt19937_64 rng(seed);
       const BatchScenario scenario = def.make_batch(rng);
       result = run_batch_case(def, scenario, seed, options.agent_argv, dir, options.request_deadline_ms);
+    } else if (def.run_with_agents) {
+      result.id = def.id;
+      result.level = def.level;
+      result.rules = def.rules;
+      result.seed = seed;
+      def.run_with_agents(AgentCaseContext{seed, options.agent_argv, dir, options.request_deadline_ms}, result);
     } else {
       result.id = def.id;
       result.level = def.level;

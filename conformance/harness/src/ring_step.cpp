@@ -20,16 +20,6 @@ namespace proto = protocol;
 
 std::string policy_name(OnFull on_full) { return on_full == OnFull::Block ? "block" : "drop"; }
 
-spec::ReadOutcome parse_read(const Json& result) {
-  spec::ReadOutcome read;
-  read.status = status_named(proto::get_string(result, "status"), kReadStatuses);
-  if (read.status == ReadStatus::Entry) {
-    read.seq = proto::get_u64(result, "seq");
-    read.payload = proto::from_hex(proto::get_string(result, "payload_hex"), kSlotPayloadBytesMax);
-  }
-  if (read.status == ReadStatus::Lost) read.lost_count = proto::get_u64(result, "lost_count");
-  return read;
-}
 WriteStatus parse_write(const Json& result) { return status_named(proto::get_string(result, "status"), kWriteStatuses); }
 void expect_close_ok(const Json& result) {
   const std::string status = proto::get_string(result, "status");
@@ -123,9 +113,9 @@ struct JournalTraits {
         return spec::CloseOutcome{};
       }
       Result operator()(const spec::JournalAttach&) const { return spec::JournalAttachOutcome{}; }
-      Result operator()(const spec::JournalTryRead&) const { return parse_read(r); }
-      Result operator()(const spec::JournalRead&) const { return parse_read(r); }
-      Result operator()(const spec::JournalReadAt&) const { return parse_read(r); }
+      Result operator()(const spec::JournalTryRead&) const { return parse_read_outcome(r); }
+      Result operator()(const spec::JournalRead&) const { return parse_read_outcome(r); }
+      Result operator()(const spec::JournalReadAt&) const { return parse_read_outcome(r); }
       Result operator()(const spec::JournalCommit&) const { return call(); }
       Result operator()(const spec::JournalHeartbeat&) const { return call(); }
       Result operator()(const spec::JournalDetach&) const { return spec::JournalDoneOutcome{}; }
@@ -214,7 +204,7 @@ struct SequencedTraits {
       expect_close_ok(r);
       return spec::SeqCloseOutcome{};
     }
-    return parse_read(r);
+    return parse_read_outcome(r);
   }
   static bool timed_out(const Result& r) {
     if (const auto* c = std::get_if<spec::SeqClaimOutcome>(&r)) return c->status == WriteStatus::Timeout;
@@ -286,7 +276,7 @@ struct FanoutTraits {
     if (std::holds_alternative<spec::FanoutTryWrite>(op) || std::holds_alternative<spec::FanoutWrite>(op)) {
       return spec::WriteOutcome{parse_write(r)};
     }
-    return parse_read(r);
+    return parse_read_outcome(r);
   }
   static bool timed_out(const Result& r) {
     if (const auto* w = std::get_if<spec::WriteOutcome>(&r)) return w->status == WriteStatus::Timeout;

@@ -104,7 +104,8 @@ TEST(Catalog, IdsAreUniqueHierarchicalAndNameKnownRules) {
     EXPECT_FALSE(c.rules.empty()) << c.id;
     for (const std::string& rule : c.rules) EXPECT_NE(spec::find_rule(rule), nullptr) << c.id << " names " << rule;
     const int modes = static_cast<bool>(c.make_scenario) + static_cast<bool>(c.run_in_process) + static_cast<bool>(c.make_batch) +
-                      static_cast<bool>(c.make_ring) + static_cast<bool>(c.make_lin_batch);
+                      static_cast<bool>(c.make_ring) + static_cast<bool>(c.make_lin_batch) +
+                      static_cast<bool>(c.run_with_agents);
     EXPECT_EQ(modes, 1) << c.id;
   }
 }

@@ -134,6 +134,17 @@ struct InProcessOutcome {
   std::string detail;
 };
 
+// A case that runs its own agents (golden_catalog.cpp): it gets the agent command line and the
+// scratch directory and fills in the result (outcome, detail, history).
+struct CaseResult;  // step_runner.hpp
+class ScratchDir;   // cleanup.hpp
+struct AgentCaseContext {
+  std::uint64_t seed = 0;
+  const std::vector<std::string>& agent_argv;
+  const ScratchDir& dir;
+  std::uint32_t request_deadline_ms = 5'000;
+};
+
 struct CaseDef {
   std::string id;
   Level level = Level::Required;
@@ -144,6 +155,7 @@ struct CaseDef {
   std::function<BatchScenario(std::mt19937_64& rng)> make_batch;               // or batch mode
   std::function<RingScenario(std::mt19937_64& rng)> make_ring;                 // or a ring kind, step mode
   std::function<LinBatchScenario(std::mt19937_64& rng)> make_lin_batch;        // or batch + linearizability
+  std::function<void(const AgentCaseContext& context, CaseResult& result)> run_with_agents;  // or its own agents
 };
 
 // Every case, in a stable order.

@@ -1,0 +1,26 @@
+# Runs make_golden_images (TOOL) into a scratch directory (OUT) and requires every file it writes to
+# equal the committed one in GOLDEN, byte for byte, and GOLDEN to hold no other file. With
+# -DBREAK=ON (test only) one generated file gets a byte more first, which the check must reject.
+file(REMOVE_RECURSE ${OUT})
+execute_process(COMMAND ${TOOL} ${OUT} RESULT_VARIABLE rc TIMEOUT 60)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "make_golden_images exited ${rc}")
+endif()
+if(BREAK)
+  file(APPEND ${OUT}/manifest.json " ")
+endif()
+file(GLOB generated RELATIVE ${OUT} ${OUT}/*)
+file(GLOB committed RELATIVE ${GOLDEN} ${GOLDEN}/*)
+if(NOT generated STREQUAL committed)
+  message(FATAL_ERROR "files differ: generated [${generated}], committed [${committed}]; "
+                      "regenerate with: cmake --build build/release --target golden_images")
+endif()
+foreach(name IN LISTS generated)
+  execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files ${OUT}/${name} ${GOLDEN}/${name} RESULT_VARIABLE differs)
+  if(NOT differs EQUAL 0)
+    message(FATAL_ERROR "${name} differs from the generator; regenerate with: cmake --build build/release --target golden_images")
+  endif()
+endforeach()
+file(REMOVE_RECURSE ${OUT})
+list(LENGTH generated count)
+message("${count} files regenerated in a scratch directory equal spec/golden/v1")
