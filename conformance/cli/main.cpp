@@ -23,6 +23,7 @@
 #include "indexbus/sim/command.hpp"
 #endif
 #include "indexbus/region.hpp"
+#include "agent_path.hpp"
 #include "certify_command.hpp"
 #include "exit_codes.hpp"
 #include "doctor_cmd.hpp"
@@ -188,13 +189,7 @@ int run_rule_suite(const std::string& lane, std::uint64_t seed, bool seed_given,
 
 
 // The agent next to this executable: build/<preset>/bin/indexbus-agent.
-std::string default_agent_path() {
-  char self[PATH_MAX];
-  const ssize_t length = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  if (length <= 0) return "indexbus-agent";
-  std::string path(self, static_cast<std::size_t>(length));
-  return path.substr(0, path.rfind('/') + 1) + "indexbus-agent";
-}
+using indexbus::cli::default_agent_path;
 
 struct ConformArgs {
   std::uint64_t seed = 0;
