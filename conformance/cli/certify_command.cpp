@@ -1,6 +1,7 @@
 #include "certify_command.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -211,7 +212,13 @@ int CertifyCommand::run() {
   // The interop runs (spec/certify.md, "Interoperability"): every agent with the reference agent
   // both ways, and with each other agent both ways; the pair T->T is T's own catalog run.
   const std::vector<const h::CaseDef*> interop = c::interop_cases(cases);
-  const AgentArg reference{c::kReferenceAgentName, h::shell_quote(default_agent_path())};
+  const std::string reference_path = default_agent_path();
+  if (!interop.empty() && ::access(reference_path.c_str(), X_OK) != 0) {
+    std::fprintf(stderr, "indexbus certify: the reference agent %s is not an executable file (it is built with indexbus)\n",
+                 reference_path.c_str());
+    return kExitEnvironment;
+  }
+  const AgentArg reference{c::kReferenceAgentName, h::shell_quote(reference_path)};
   std::vector<c::InteropPair> pairs_of_run;
   for (const AgentArg& agent : agents) {
     pairs_of_run.push_back({c::kReferenceAgentName, agent.name});
@@ -298,6 +305,7 @@ int CertifyCommand::run() {
         pairs.emplace_back(agent, other);
         pairs.emplace_back(other, agent);
       }
+      if (interop.empty()) pairs.clear();  // --cases selected no interop case
       for (const auto& [producer, consumer] : pairs) {
         const auto& results = run_pair(producer, consumer);
         report.cases.insert(report.cases.end(), results.begin(), results.end());
