@@ -181,8 +181,8 @@ std::string interop_matrix_html(const std::vector<MatrixEntry>& matrix, const st
         h += std::string("<div class=\"cell ") + css + "\" data-kind-policy=\"" + html_escape(cell.kind_policy) + "\">" +
              html_escape(cell.kind_policy) + " " + std::to_string(cell.passed) + "/" + std::to_string(run);
         if (cell.skipped > 0) h += " (" + std::to_string(cell.skipped) + " skipped)";
-        for (std::size_t i = 0; i < cell.failures.size(); ++i) {
-          h += " <a class=\"failure\" href=\"" + html_escape(cell.failures[i]) + "\">fail " + std::to_string(i + 1) + "</a>";
+        for (const std::string& link : cell.failures) {  // shown by the case's last name, e.g. FifoInOrder
+          h += " <a class=\"failure\" href=\"" + html_escape(link) + "\">" + html_escape(link.substr(link.rfind('.') + 1)) + "</a>";
         }
         h += "</div>";
       }
