@@ -91,6 +91,27 @@ h::ConformReport no_hello_report(const std::vector<const h::CaseDef*>& cases, st
   return report;
 }
 
+// write_report saved each failure for `indexbus replay` as T's own; an interop failure becomes its
+// catalog case with the pair's producer and consumer command lines, so that replay runs the pair.
+bool rewrite_interop_failures(const std::string& dir, const h::ConformReport& report,
+                              const std::map<std::string, std::string>& commands) {
+  for (const h::CaseResult& r : report.cases) {
+    const auto parsed = c::parse_interop_id(r.id);
+    if (!parsed || r.outcome == h::Outcome::Pass || r.outcome == h::Outcome::Skip) continue;
+    const std::string path = dir + "/failures/" + r.id + ".json";
+    const auto text = read_file(path);
+    if (!text) return false;
+    c::Json saved = c::Json::parse(*text, nullptr, /*allow_exceptions=*/false);
+    if (!saved.is_object()) return false;
+    saved["id"] = parsed->case_id;
+    saved["interop_id"] = r.id;
+    saved["agent"] = agent_argv(commands.at(parsed->pair.producer));
+    saved["consumer_agent"] = agent_argv(commands.at(parsed->pair.consumer));
+    if (!write_file(path, saved.dump(2) + "\n")) return false;
+  }
+  return true;
+}
+
 std::string matrix_html(const std::vector<std::pair<AgentArg, c::Json>>& certificates, const std::string& interop) {
   std::vector<std::string> kinds;
   for (const auto& [agent, cert] : certificates) {
@@ -237,6 +258,8 @@ int CertifyCommand::run() {
     std::fprintf(stderr, "indexbus certify: cannot make report folder %s: %s\n", report_dir_.c_str(), std::strerror(errno));
     return kExitEnvironment;
   }
+  std::map<std::string, std::string> commands{{reference.name, reference.command}};  // agent name -> CMD
+  for (const AgentArg& agent : agents) commands[agent.name] = agent.command;
   std::map<std::string, std::string> hello_failures;  // agent name -> why it said no hello
   std::map<std::string, c::Json> hellos;
   for (const AgentArg& agent : agents) {
@@ -321,6 +344,10 @@ int CertifyCommand::run() {
     const std::string dir = report_dir_ + "/" + agent.name;
     if (auto error = h::write_report(stored, options, dir)) {
       std::fprintf(stderr, "indexbus certify: %s\n", error->c_str());
+      return kExitEnvironment;
+    }
+    if (!rewrite_interop_failures(dir, stored, commands)) {
+      std::fprintf(stderr, "indexbus certify: cannot rewrite the interop failures under %s/failures\n", dir.c_str());
       return kExitEnvironment;
     }
     const auto page = read_file(dir + "/report.html");

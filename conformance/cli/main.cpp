@@ -201,6 +201,7 @@ struct ConformArgs {
   bool list = false;
   std::string agent;
   std::vector<std::string> agent_args;
+  std::vector<std::string> consumer_agent_argv;  // a saved interop failure's consumers; empty: agent
   std::string region_dir;
 };
 
@@ -244,6 +245,7 @@ int run_catalog(ConformArgs args) {
   options.region_dir = args.region_dir;
   options.agent_argv.push_back(args.agent);
   for (const auto& arg : args.agent_args) options.agent_argv.push_back(arg);
+  options.consumer_agent_argv = args.consumer_agent_argv;
   options.replay_prefix = "indexbus conform";
   if (args.agent != default_agent_path()) options.replay_prefix += " --agent " + args.agent;
   for (const auto& arg : args.agent_args) options.replay_prefix += " --agent-arg " + arg;
@@ -322,6 +324,13 @@ int run_replay(const std::string& path, const std::string& report_dir, const std
       args.agent = word.get<std::string>();
     } else {
       args.agent_args.push_back(word.get<std::string>());
+    }
+  }
+  if (saved.contains("consumer_agent")) {  // an interop failure of indexbus certify
+    if (!saved["consumer_agent"].is_array()) return kExitUsage;
+    for (const auto& word : saved["consumer_agent"]) {
+      if (!word.is_string()) return kExitUsage;
+      args.consumer_agent_argv.push_back(word.get<std::string>());
     }
   }
   return run_catalog(std::move(args));

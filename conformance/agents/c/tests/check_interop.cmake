@@ -51,3 +51,14 @@ if(NOT page MATCHES "id=\"interop-matrix\"")
   message(FATAL_ERROR "${REPORT}/report.html has no interop matrix")
 endif()
 message("certify: verdict ${verdict}; pairs ${PAIRS}: ${STATUS}")
+# REPLAY: an interop failure saved under REPORT/c/failures must replay as that pair with the same
+# failure (indexbus replay runs the producer's and the consumer's command lines).
+if(REPLAY)
+  execute_process(COMMAND ${INDEXBUS} replay ${REPORT}/c/failures/${REPLAY}.json --report ${REPORT}/replay
+                  --region-dir /dev/shm OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc TIMEOUT 60)
+  message("${out}${err}")
+  if(NOT rc EQUAL 1 OR NOT out MATCHES "FAIL +REQUIRED +[^\n]*\n +step [0-9]+ \\(agent 1 consumer TryRead\\): expected Entry")
+    message(FATAL_ERROR "indexbus replay of ${REPLAY} exited ${rc} without the pair's failure")
+  endif()
+  message("replay of ${REPLAY}: the same failure")
+endif()
