@@ -86,14 +86,16 @@ std::optional<std::string> RegionWatch::baseline(const protocol::Json& lanes) {
   for (std::uint32_t i = 0; i < header.lane_count; ++i) {
     const auto lane = load<LaneDescriptor>(image, header.lane_table_offset + std::size_t{i} * sizeof(LaneDescriptor));
     const protocol::Json& asked = lanes[i];
-    auto mismatch = [&](const char* field, std::uint64_t found, const std::string& expected) {
+    auto mismatch = [&](const char* field, std::uint64_t found, const std::string& expected, std::string_view name = {}) {
       return "the region as created: lane " + std::to_string(i) + " descriptor " + field + " is " + std::to_string(found) +
-             ", expected " + expected + " (asked for in create_region)";
+             (name.empty() ? "" : " (" + std::string(name) + ")") + ", expected " + expected + " (asked for in create_region)";
     };
     const std::string kind = asked.value("kind", "");
-    if (to_string(static_cast<LaneKind>(lane.kind)) != kind) return mismatch("kind", lane.kind, kind);
+    const std::string_view kind_found = to_string(static_cast<LaneKind>(lane.kind));
+    if (kind_found != kind) return mismatch("kind", lane.kind, kind, kind_found);
     const std::string on_full = asked.value("on_full", "");
-    if (to_string(static_cast<OnFull>(lane.on_full)) != on_full) return mismatch("on_full", lane.on_full, on_full);
+    const std::string_view on_full_found = to_string(static_cast<OnFull>(lane.on_full));
+    if (on_full_found != on_full) return mismatch("on_full", lane.on_full, on_full, on_full_found);
     const auto capacity = asked.value("capacity_slots", std::uint64_t{0});
     if (lane.capacity_slots != capacity) return mismatch("capacity_slots", lane.capacity_slots, std::to_string(capacity));
     const auto payload = asked.value("slot_payload_bytes", std::uint64_t{0});

@@ -4,11 +4,16 @@
 // region only as a pread copy validated before use, must come to no harm (these tests run under
 // asan-ubsan too). About 0.3 s each.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
+#include "../src/region_watch.hpp"
 #include "indexbus/harness/conform.hpp"
+#include "indexbus/region.hpp"
+#include "temp_region_path.hpp"
 
 namespace indexbus::harness {
 namespace {
@@ -93,6 +98,42 @@ TEST(BadInput, TheReferenceAgentIsNotCaught) {  // the checks can pass: no false
   o.agent_argv = {INDEXBUS_AGENT};
   const ConformReport report = run_conform(o, select_cases(o.case_globs));
   for (const CaseResult& r : report.cases) EXPECT_EQ(r.outcome, Outcome::Pass) << r.id << ": " << r.detail;
+}
+
+// The watch itself, without agents: whatever the file holds, it reads no byte past it.
+TEST(RegionWatch, AMissingTinyOrHugeFileIsAReasonNotACrash) {
+  testing::TempRegionPath path("watch");
+  const Json lanes = Json::array({Json{{"kind", "events"}, {"on_full", "block"}, {"capacity_slots", 4}, {"slot_payload_bytes", 8}}});
+  RegionWatch watch(path.str());
+  EXPECT_EQ(watch.check(true), std::nullopt);  // no baseline: nothing to compare
+  auto reason = watch.baseline(lanes);
+  ASSERT_TRUE(reason.has_value());
+  EXPECT_NE(reason->find("cannot open"), std::string::npos) << *reason;
+  std::ofstream(path.str()) << "tiny file";
+  reason = watch.baseline(lanes);
+  ASSERT_TRUE(reason.has_value());
+  EXPECT_NE(reason->find("TooSmall"), std::string::npos) << *reason;
+  ASSERT_EQ(::truncate(path.str().c_str(), static_cast<off_t>(RegionWatch::kRegionBytesMax + 4096)), 0);  // sparse
+  reason = watch.baseline(lanes);
+  ASSERT_TRUE(reason.has_value());
+  EXPECT_NE(reason->find("above the harness's limit"), std::string::npos) << *reason;
+}
+
+TEST(RegionWatch, AValidRegionPassesUntilItShrinks) {
+  testing::TempRegionPath path("watch");
+  const LaneSpec spec{LaneKind::Events, OnFull::Block, 4, 8};
+  auto region = Region::create(path.str(), std::span<const LaneSpec>(&spec, 1));
+  ASSERT_TRUE(region.ok());
+  RegionWatch watch(path.str());
+  EXPECT_EQ(watch.baseline(Json::array({Json{{"kind", "events"}, {"on_full", "drop"}, {"capacity_slots", 4}, {"slot_payload_bytes", 8}}})),
+            std::optional<std::string>("the region as created: lane 0 descriptor on_full is 1 (block), expected drop (asked for in create_region)"));
+  EXPECT_EQ(watch.baseline(Json::array({Json{{"kind", "events"}, {"on_full", "block"}, {"capacity_slots", 4}, {"slot_payload_bytes", 8}}})),
+            std::nullopt);
+  EXPECT_EQ(watch.check(true), std::nullopt);
+  ASSERT_EQ(::truncate(path.str().c_str(), 100), 0);
+  const auto reason = watch.check(true);
+  ASSERT_TRUE(reason.has_value());
+  EXPECT_NE(reason->find("file size 100 bytes, expected"), std::string::npos) << *reason;
 }
 
 }  // namespace
