@@ -76,7 +76,16 @@ enum class Defect {
   FanoutLostOffByOne,
   SequencedClaimSeqOffByOne,
   JournalEntrySeqOffByOne,
+  // Liars and vandals (spec/certify.md, "Bad input"): the harness must fail the case with a reason
+  // naming the field, and come to no harm itself.
+  HelloLiesDrop,        // hello declares the drop policy; create_region/attach on a drop lane: unsupported
+  BadHeaderVersion,     // create_region writes version_major 2 into the header it made
+  CorruptRegionHeader,  // after its 3rd op: header reserved0 (immutable line 0) set to 0xdead
+  CorruptLaneHeader,    // after its 3rd op: lane 0's `closed` word (Events) set to 7
+  WritePastLane,        // after its 3rd op: the byte right after lane 0's block (or the lane table) written
+  TruncateRegion,       // after its 3rd op: the region file cut to half its size
 };
+inline constexpr std::uint64_t kVandalOp = 3;  // the op after which the vandal defects strike
 
 // The lanes run on PerturbingPlatform: RealPlatform exactly, until a batch script enables seeded
 // delays at the shared-memory accesses (perturbing_platform.hpp).
@@ -566,9 +575,14 @@ class Agent {
       lanes.push_back(std::move(spec));
     }
     release_region();
+    refuse_drop_if_lying(lanes);
     auto created = indexbus::Region::create(proto::get_string(request, "path"), lanes);
     if (!created.ok()) throw region_error(created.error());
     region_.emplace(std::move(created).value());
+    if (ctx_.defect == Defect::BadHeaderVersion) {
+      auto* header = reinterpret_cast<indexbus::RegionHeader*>(region_->base());
+      header->version_major = 2;
+    }
     return Json{{"bytes", region_->size_bytes()}};
   }
 
@@ -584,6 +598,9 @@ class Agent {
     const std::uint32_t lane = lane_index(request);
     const RoleKey key = role_key(request);
     if (roles_.count(key) != 0) throw AgentError{"role_taken", "this agent already holds the role"};
+    if (ctx_.defect == Defect::HelloLiesDrop && region_->lane(lane).on_full == static_cast<std::uint32_t>(indexbus::OnFull::Drop)) {
+      throw Unsupported{"the drop policy is not implemented (a lie: the hello declares it)"};
+    }
     const KindEntry* kind = find_kind(region_->lane(lane).kind);
     if (kind == nullptr) throw Unsupported{"lane kind " + std::to_string(region_->lane(lane).kind) + " is not implemented"};
     Json out = Json::object();
@@ -647,7 +664,42 @@ class Agent {
     Json result = it->second->run(op, request);
     result["returned_ns"] = ctx_.platform.now_ns();
     result["invoked_ns"] = invoked_ns;
+    if (++ops_run_ == kVandalOp) vandalize();
     return result;
+  }
+
+  void refuse_drop_if_lying(const std::vector<indexbus::LaneSpec>& lanes) const {
+    if (ctx_.defect != Defect::HelloLiesDrop) return;
+    for (const indexbus::LaneSpec& lane : lanes) {
+      if (lane.on_full == indexbus::OnFull::Drop) throw Unsupported{"the drop policy is not implemented (a lie: the hello declares it)"};
+    }
+  }
+
+  // The vandal defects: shared memory written where no implementation may write.
+  void vandalize() {
+    std::byte* base = region_->base();
+    const indexbus::LaneDescriptor& lane = region_->lane(0);
+    switch (ctx_.defect) {
+      case Defect::CorruptRegionHeader:
+        reinterpret_cast<indexbus::RegionHeader*>(base)->reserved0 = 0xdead;
+        break;
+      case Defect::CorruptLaneHeader:
+        if (lane.kind == static_cast<std::uint32_t>(indexbus::LaneKind::Events)) {
+          reinterpret_cast<indexbus::EventsLaneHeader*>(region_->lane_block(0))->closed = 7;
+        }
+        break;
+      case Defect::WritePastLane: {
+        const std::uint64_t past = lane.block_offset + lane.block_bytes;
+        const std::uint64_t target = past < region_->size_bytes() ? past : region_->header().lane_table_offset + 63;
+        base[target] = std::byte{0xab};
+        break;
+      }
+      case Defect::TruncateRegion:
+        if (::truncate(region_->path().c_str(), static_cast<off_t>(region_->size_bytes() / 2)) != 0) std::perror("truncate");
+        break;
+      default:
+        break;
+    }
   }
 
   std::uint32_t lane_index(const Json& request) const {
@@ -677,6 +729,7 @@ class Agent {
   Context ctx_;
   std::optional<indexbus::Region> region_;
   std::map<RoleKey, std::unique_ptr<RoleHandle>> roles_;
+  std::uint64_t ops_run_ = 0;  // step-mode ops and script ops, for the vandal defects
 };
 
 Defect parse_defect(int argc, char** argv) {
@@ -694,6 +747,12 @@ Defect parse_defect(int argc, char** argv) {
     if (value == "fanout-lost-off-by-one") return Defect::FanoutLostOffByOne;
     if (value == "sequenced-claim-seq-off-by-one") return Defect::SequencedClaimSeqOffByOne;
     if (value == "journal-entry-seq-off-by-one") return Defect::JournalEntrySeqOffByOne;
+    if (value == "hello-lies-drop") return Defect::HelloLiesDrop;
+    if (value == "bad-header-version") return Defect::BadHeaderVersion;
+    if (value == "corrupt-region-header") return Defect::CorruptRegionHeader;
+    if (value == "corrupt-lane-header") return Defect::CorruptLaneHeader;
+    if (value == "write-past-lane") return Defect::WritePastLane;
+    if (value == "truncate-region") return Defect::TruncateRegion;
     std::fprintf(stderr, "indexbus-agent-broken: unknown defect %s\n", value.c_str());
     std::exit(2);
   }

@@ -1,6 +1,7 @@
 #include "certify_command.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -13,8 +14,10 @@
 #include <random>
 #include <sstream>
 
+#include "agent_path.hpp"
 #include "exit_codes.hpp"
 #include "indexbus/certify/certify.hpp"
+#include "indexbus/certify/interop.hpp"
 #include "indexbus/conformance/lane_under_test.hpp"
 #include "indexbus/harness/agent_process.hpp"
 #include "indexbus/harness/catalog.hpp"
@@ -71,7 +74,45 @@ c::Json fetch_hello(const std::string& command, std::string& failure) {
   }
 }
 
-std::string matrix_html(const std::vector<std::pair<AgentArg, c::Json>>& certificates) {
+// Every case would fail the same way when an agent never says hello: one Crash result per case.
+h::ConformReport no_hello_report(const std::vector<const h::CaseDef*>& cases, std::uint64_t seed, const std::string& why) {
+  h::ConformReport report;
+  report.seed = seed;
+  for (const h::CaseDef* def : cases) {
+    h::CaseResult r;
+    r.id = def->id;
+    r.level = def->level;
+    r.rules = def->rules;
+    r.outcome = h::Outcome::Crash;
+    r.seed = seed;
+    r.detail = why;
+    report.cases.push_back(std::move(r));
+  }
+  return report;
+}
+
+// write_report saved each failure for `indexbus replay` as T's own; an interop failure becomes its
+// catalog case with the pair's producer and consumer command lines, so that replay runs the pair.
+bool rewrite_interop_failures(const std::string& dir, const h::ConformReport& report,
+                              const std::map<std::string, std::string>& commands) {
+  for (const h::CaseResult& r : report.cases) {
+    const auto parsed = c::parse_interop_id(r.id);
+    if (!parsed || r.outcome == h::Outcome::Pass || r.outcome == h::Outcome::Skip) continue;
+    const std::string path = dir + "/failures/" + r.id + ".json";
+    const auto text = read_file(path);
+    if (!text) return false;
+    c::Json saved = c::Json::parse(*text, nullptr, /*allow_exceptions=*/false);
+    if (!saved.is_object()) return false;
+    saved["id"] = parsed->case_id;
+    saved["interop_id"] = r.id;
+    saved["agent"] = agent_argv(commands.at(parsed->pair.producer));
+    saved["consumer_agent"] = agent_argv(commands.at(parsed->pair.consumer));
+    if (!write_file(path, saved.dump(2) + "\n")) return false;
+  }
+  return true;
+}
+
+std::string matrix_html(const std::vector<std::pair<AgentArg, c::Json>>& certificates, const std::string& interop) {
   std::vector<std::string> kinds;
   for (const auto& [agent, cert] : certificates) {
     for (const auto& s : cert["scope"]) {
@@ -82,8 +123,9 @@ std::string matrix_html(const std::vector<std::pair<AgentArg, c::Json>>& certifi
   std::string page =
       "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>indexbus certify</title>\n"
       "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #999;"
-      "padding:4px 8px}.certified{background:#cfc}.failed,.not-certified{background:#fcc}</style></head><body>\n"
-      "<h1>indexbus certify: matrix</h1>\n<table id=\"matrix\"><tr><th>agent</th><th>verdict</th>";
+      "padding:4px 8px}.certified{background:#cfc}.failed,.not-certified{background:#fcc}.not-run{background:#eee}"
+      ".cell{padding:1px 4px;margin:1px}</style></head><body>\n"
+      "<h1>indexbus certify: matrix</h1>\n" + interop + "<h2>Per agent</h2>\n<table id=\"matrix\"><tr><th>agent</th><th>verdict</th>";
   for (const auto& kind : kinds) page += "<th>" + kind + "</th>";
   page += "</tr>\n";
   for (const auto& [agent, cert] : certificates) {
@@ -132,6 +174,11 @@ int CertifyCommand::run() {
     const std::size_t equals = arg.find('=');
     AgentArg agent{arg.substr(0, equals == std::string::npos ? 0 : equals),
                    equals == std::string::npos ? "" : arg.substr(equals + 1)};
+    if (agent.name == c::kReferenceAgentName) {
+      std::fprintf(stderr, "indexbus certify: --agent '%s': the name '%s' is the reference agent's in the interop pairs\n",
+                   arg.c_str(), c::kReferenceAgentName);
+      return kExitUsage;
+    }
     if (equals == std::string::npos || !valid_agent_name(agent.name) || agent.command.empty()) {
       std::fprintf(stderr,
                    "indexbus certify: --agent '%s': expected NAME=CMD with NAME of letters, digits, '.', '_', '-' "
@@ -183,24 +230,44 @@ int CertifyCommand::run() {
                  "check the reference implementation, not an agent)\n");
     return kExitUsage;
   }
+  // The interop runs (spec/certify.md, "Interoperability"): every agent with the reference agent
+  // both ways, and with each other agent both ways; the pair T->T is T's own catalog run.
+  const std::vector<const h::CaseDef*> interop = c::interop_cases(cases);
+  const std::string reference_path = default_agent_path();
+  if (!interop.empty() && ::access(reference_path.c_str(), X_OK) != 0) {
+    std::fprintf(stderr, "indexbus certify: the reference agent %s is not an executable file (it is built with indexbus)\n",
+                 reference_path.c_str());
+    return kExitEnvironment;
+  }
+  const AgentArg reference{c::kReferenceAgentName, h::shell_quote(reference_path)};
+  std::vector<c::InteropPair> pairs_of_run;
+  for (const AgentArg& agent : agents) {
+    pairs_of_run.push_back({c::kReferenceAgentName, agent.name});
+    pairs_of_run.push_back({agent.name, c::kReferenceAgentName});
+    for (const AgentArg& other : agents) {
+      if (other.name != agent.name) pairs_of_run.push_back({agent.name, other.name});
+    }
+  }
   std::vector<std::string> catalog_ids;
   for (const h::CaseDef& def : h::catalog()) catalog_ids.push_back(def.id);
+  for (const c::InteropPair& pair : pairs_of_run) {
+    for (const std::string& id : c::interop_catalog_ids()) catalog_ids.push_back(c::interop_case_id(pair, id));
+  }
   if (seed_option_->count() == 0) seed_ = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
   if (::mkdir(report_dir_.c_str(), 0755) != 0 && errno != EEXIST) {
     std::fprintf(stderr, "indexbus certify: cannot make report folder %s: %s\n", report_dir_.c_str(), std::strerror(errno));
     return kExitEnvironment;
   }
-
-  bool all_ok = true;
-  std::vector<std::pair<AgentArg, c::Json>> certificates;
-  std::vector<c::Judgement> judgements;
-  std::list<h::ConformReport> reports;  // stable addresses: a judgement points into its report
+  std::map<std::string, std::string> commands{{reference.name, reference.command}};  // agent name -> CMD
+  for (const AgentArg& agent : agents) commands[agent.name] = agent.command;
+  std::map<std::string, std::string> hello_failures;  // agent name -> why it said no hello
+  std::map<std::string, c::Json> hellos;
   for (const AgentArg& agent : agents) {
-    std::printf("indexbus certify: agent %s (%s): %zu case(s), seed %llu\n", agent.name.c_str(), agent.command.c_str(),
-                cases.size(), static_cast<unsigned long long>(seed_));
-    std::fflush(stdout);
-    std::string hello_failure;
-    const c::Json hello = fetch_hello(agent.command, hello_failure);
+    std::string failure;
+    hellos[agent.name] = fetch_hello(agent.command, failure);
+    if (hellos[agent.name].is_null()) hello_failures[agent.name] = failure;
+  }
+  auto base_options = [&](const AgentArg& agent) {
     h::ConformOptions options;
     options.case_globs = case_globs_;
     options.seed = seed_;
@@ -209,28 +276,66 @@ int CertifyCommand::run() {
     options.region_dir = region_dir_;
     options.agent_argv = agent_argv(agent.command);
     options.replay_prefix = "indexbus certify --agent " + h::shell_quote(agent.name + "=" + agent.command);
+    return options;
+  };
+  // A pair runs once even when both of its agents are certified; its results, renamed
+  // Interop[P->C].ID, join the report of each agent of the pair.
+  std::map<c::InteropPair, std::vector<h::CaseResult>> pair_results;
+  auto run_pair = [&](const AgentArg& producer, const AgentArg& consumer) -> const std::vector<h::CaseResult>& {
+    const c::InteropPair pair{producer.name, consumer.name};
+    if (auto it = pair_results.find(pair); it != pair_results.end()) return it->second;
     h::ConformReport report;
-    if (hello.is_null()) {
-      // Every case would fail the same way: say it once, as the certificate's reason.
-      std::printf("  the agent did not say hello: %s\n", hello_failure.c_str());
-      report.seed = seed_;
-      for (const h::CaseDef* def : cases) {
-        h::CaseResult r;
-        r.id = def->id;
-        r.level = def->level;
-        r.rules = def->rules;
-        r.outcome = h::Outcome::Crash;
-        r.seed = seed_;
-        r.detail = "no hello: " + hello_failure;
-        report.cases.push_back(std::move(r));
-      }
+    const std::string* no_hello = hello_failures.contains(producer.name)   ? &hello_failures[producer.name]
+                                  : hello_failures.contains(consumer.name) ? &hello_failures[consumer.name]
+                                                                           : nullptr;
+    if (no_hello != nullptr) {
+      report = no_hello_report(interop, seed_, "no hello: " + *no_hello);
     } else {
-      try {
+      h::ConformOptions options = base_options(producer);
+      options.consumer_agent_argv = agent_argv(consumer.command);
+      report = h::run_conform(options, interop);  // SetupError: caught by the caller
+    }
+    for (h::CaseResult& r : report.cases) r.id = c::interop_case_id(pair, r.id);
+    std::size_t passed = 0;
+    for (const h::CaseResult& r : report.cases) passed += r.outcome == h::Outcome::Pass ? 1 : 0;
+    std::printf("  interop %s -> %s: %zu/%zu passed in %.1f s\n", producer.name.c_str(), consumer.name.c_str(), passed,
+                report.cases.size(), report.duration_s);
+    return pair_results[pair] = std::move(report.cases);
+  };
+
+  bool all_ok = true;
+  std::vector<std::pair<AgentArg, c::Json>> certificates;
+  std::vector<c::Judgement> judgements;
+  std::list<h::ConformReport> reports;  // stable addresses: a judgement points into its report
+  for (const AgentArg& agent : agents) {
+    std::printf("indexbus certify: agent %s (%s): %zu case(s) and %zu interop case(s) per pair, seed %llu\n",
+                agent.name.c_str(), agent.command.c_str(), cases.size(), interop.size(),
+                static_cast<unsigned long long>(seed_));
+    std::fflush(stdout);
+    const c::Json& hello = hellos[agent.name];
+    const h::ConformOptions options = base_options(agent);
+    h::ConformReport report;
+    try {
+      if (hello.is_null()) {
+        std::printf("  the agent did not say hello: %s\n", hello_failures[agent.name].c_str());
+        report = no_hello_report(cases, seed_, "no hello: " + hello_failures[agent.name]);
+      } else {
         report = h::run_conform(options, cases);
-      } catch (const conformance::SetupError& e) {
-        std::fprintf(stderr, "indexbus certify: %s\n", e.what());
-        return kExitEnvironment;
       }
+      std::vector<std::pair<AgentArg, AgentArg>> pairs{{reference, agent}, {agent, reference}};
+      for (const AgentArg& other : agents) {
+        if (other.name == agent.name) continue;
+        pairs.emplace_back(agent, other);
+        pairs.emplace_back(other, agent);
+      }
+      if (interop.empty()) pairs.clear();  // --cases selected no interop case
+      for (const auto& [producer, consumer] : pairs) {
+        const auto& results = run_pair(producer, consumer);
+        report.cases.insert(report.cases.end(), results.begin(), results.end());
+      }
+    } catch (const conformance::SetupError& e) {
+      std::fprintf(stderr, "indexbus certify: %s\n", e.what());
+      return kExitEnvironment;
     }
     reports.push_back(std::move(report));
     const h::ConformReport& stored = reports.back();
@@ -239,6 +344,10 @@ int CertifyCommand::run() {
     const std::string dir = report_dir_ + "/" + agent.name;
     if (auto error = h::write_report(stored, options, dir)) {
       std::fprintf(stderr, "indexbus certify: %s\n", error->c_str());
+      return kExitEnvironment;
+    }
+    if (!rewrite_interop_failures(dir, stored, commands)) {
+      std::fprintf(stderr, "indexbus certify: cannot rewrite the interop failures under %s/failures\n", dir.c_str());
       return kExitEnvironment;
     }
     const auto page = read_file(dir + "/report.html");
@@ -255,7 +364,11 @@ int CertifyCommand::run() {
                   v.result->id.c_str());
       if (v.verdict == c::Verdict::Fail || v.verdict == c::Verdict::ExpectedFail) {
         std::printf("              %s\n", v.result->detail.c_str());
-        if (v.verdict == c::Verdict::Fail) std::printf("              replay: %s\n", h::replay_command(options, *v.result).c_str());
+        if (v.verdict == c::Verdict::Fail) {
+          h::CaseResult replayed = *v.result;
+          if (auto parsed = c::parse_interop_id(replayed.id)) replayed.id = parsed->case_id;
+          std::printf("              replay: %s\n", h::replay_command(options, replayed).c_str());
+        }
       }
     }
     for (const c::StaleEntry& s : judgement.stale) {
@@ -280,7 +393,15 @@ int CertifyCommand::run() {
     }
     std::printf("the run does not match the expected failures; the list that would: %s\n", updated_path.c_str());
   }
-  if (!write_file(report_dir_ + "/report.html", matrix_html(certificates))) {
+  std::vector<std::pair<std::string, const h::ConformReport*>> named_reports;
+  std::vector<std::string> names;
+  auto report_it = reports.begin();
+  for (const AgentArg& agent : agents) {
+    named_reports.emplace_back(agent.name, &*report_it++);
+    names.push_back(agent.name);
+  }
+  const std::string interop_html = c::interop_matrix_html(c::interop_matrix(named_reports), names);
+  if (!write_file(report_dir_ + "/report.html", matrix_html(certificates, interop_html))) {
     std::fprintf(stderr, "indexbus certify: cannot write %s/report.html\n", report_dir_.c_str());
     return kExitEnvironment;
   }

@@ -3,7 +3,8 @@
 // runs the case catalog against each agent, judges each run against the expected-failures list
 // (conformance/certify), and writes per agent DIR/NAME/{index.json, junit.xml, report.html with
 // the certificate on top, certificate.json, expected-failures.updated.txt when the list did not
-// hold}, plus DIR/report.html, the matrix of agents by lane kind.
+// hold}, plus DIR/report.html: the interop matrix (producer x consumer implementation, per lane
+// kind and policy; spec/certify.md section 4), then the matrix of agents by lane kind.
 #pragma once
 
 #include <CLI/CLI.hpp>

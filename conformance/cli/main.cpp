@@ -23,6 +23,7 @@
 #include "indexbus/sim/command.hpp"
 #endif
 #include "indexbus/region.hpp"
+#include "agent_path.hpp"
 #include "certify_command.hpp"
 #include "exit_codes.hpp"
 #include "doctor_cmd.hpp"
@@ -189,13 +190,7 @@ int run_rule_suite(const std::string& lane, std::uint64_t seed, bool seed_given,
 
 
 // The agent next to this executable: build/<preset>/bin/indexbus-agent.
-std::string default_agent_path() {
-  char self[PATH_MAX];
-  const ssize_t length = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  if (length <= 0) return "indexbus-agent";
-  std::string path(self, static_cast<std::size_t>(length));
-  return path.substr(0, path.rfind('/') + 1) + "indexbus-agent";
-}
+using indexbus::cli::default_agent_path;
 
 struct ConformArgs {
   std::uint64_t seed = 0;
@@ -207,6 +202,7 @@ struct ConformArgs {
   bool list = false;
   std::string agent;
   std::vector<std::string> agent_args;
+  std::vector<std::string> consumer_agent_argv;  // a saved interop failure's consumers; empty: agent
   std::string region_dir;
 };
 
@@ -250,6 +246,7 @@ int run_catalog(ConformArgs args) {
   options.region_dir = args.region_dir;
   options.agent_argv.push_back(args.agent);
   for (const auto& arg : args.agent_args) options.agent_argv.push_back(arg);
+  options.consumer_agent_argv = args.consumer_agent_argv;
   options.replay_prefix = "indexbus conform";
   if (args.agent != default_agent_path()) options.replay_prefix += " --agent " + args.agent;
   for (const auto& arg : args.agent_args) options.replay_prefix += " --agent-arg " + arg;
@@ -329,6 +326,13 @@ int run_replay(const std::string& path, const std::string& report_dir, const std
       args.agent = word.get<std::string>();
     } else {
       args.agent_args.push_back(word.get<std::string>());
+    }
+  }
+  if (saved.contains("consumer_agent")) {  // an interop failure of indexbus certify
+    if (!saved["consumer_agent"].is_array()) return kExitUsage;
+    for (const auto& word : saved["consumer_agent"]) {
+      if (!word.is_string()) return kExitUsage;
+      args.consumer_agent_argv.push_back(word.get<std::string>());
     }
   }
   return run_catalog(std::move(args));

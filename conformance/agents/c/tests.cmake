@@ -14,10 +14,23 @@ target_include_directories(c_agent_protocol_test PRIVATE ${CJSON_INCLUDE_DIRS})
 target_link_libraries(c_agent_protocol_test PRIVATE cjson)
 
 # The C agent is CERTIFIED by `indexbus certify` (no expected-failures list: exit 0 only when
-# every counted case of the catalog passed; about 4 s).
+# every counted case of the catalog passed), the interop pairs with the reference agent included:
+# certificate.json lists reference->c and c->reference as certified (about 6 s).
 add_test(NAME CAgent.CertifiedByTheCatalog
-         COMMAND indexbus certify --agent c=$<TARGET_FILE:indexbus-agent-c> --jobs 2
-                 --report ${CMAKE_CURRENT_BINARY_DIR}/certify-report)
+         COMMAND ${CMAKE_COMMAND} -DINDEXBUS=$<TARGET_FILE:indexbus> -DAGENT=$<TARGET_FILE:indexbus-agent-c>
+                 -DVERDICT=CERTIFIED "-DPAIRS=reference->c;c->reference" -DSTATUS=certified
+                 -DREPORT=${CMAKE_CURRENT_BINARY_DIR}/certify-report -P ${CMAKE_CURRENT_SOURCE_DIR}/tests/check_interop.cmake)
+# The interop runs can fail: the wrong-stride C agent fails FIFO and wraparound where it produces
+# (c->reference), where it consumes (reference->c) and alone (c->c), and nowhere else: certify
+# exits 0 only when the failures are exactly those of the list, each with its reason; the saved
+# reference->c failure replays as that pair (about 2 s).
+add_test(NAME CAgent.BrokenWrongStrideFailsInteropBothWays
+         COMMAND ${CMAKE_COMMAND} -DINDEXBUS=$<TARGET_FILE:indexbus> -DAGENT=$<TARGET_FILE:indexbus-agent-c> -DBREAK=wrong-stride
+                 "-DCASES=Required.Events.Block.FifoInOrder;Required.Events.Block.Wraparound"
+                 -DLIST=${CMAKE_CURRENT_SOURCE_DIR}/tests/wrong_stride_interop_expected.txt
+                 "-DVERDICT=NOT CERTIFIED" "-DPAIRS=reference->c;c->reference" -DSTATUS=failed
+                 "-DREPLAY=Interop[reference->c].Required.Events.Block.Wraparound"
+                 -DREPORT=${CMAKE_CURRENT_BINARY_DIR}/certify-wrong-stride -P ${CMAKE_CURRENT_SOURCE_DIR}/tests/check_interop.cmake)
 # Images both ways with the reference tools, and an Events lane shared live with the reference agent (< 1 s).
 add_test(NAME CAgent.ImagesBothWaysWithTheReference
          COMMAND c_agent_images_test $<TARGET_FILE:indexbus> $<TARGET_FILE:indexbus-agent> $<TARGET_FILE:indexbus-agent-c>)
@@ -41,7 +54,7 @@ add_test(NAME CAgent.BrokenDropNewestFailsEv12
          COMMAND ${CMAKE_COMMAND} -DINDEXBUS=$<TARGET_FILE:indexbus> -DAGENT=$<TARGET_FILE:indexbus-agent-c>
                  -DBREAK=drop-newest -DRULE=EV-12 "-DCASES=Required.Events.Drop.OverwritesOldest;Required.Events.Drop.CapacityOneKeepsNewest"
                  -DREPORT=${CMAKE_CURRENT_BINARY_DIR}/broken-drop-newest -P ${CMAKE_CURRENT_SOURCE_DIR}/tests/check_broken.cmake)
-set_tests_properties(CAgent.CertifiedByTheCatalog CAgent.ImagesBothWaysWithTheReference
+set_tests_properties(CAgent.CertifiedByTheCatalog CAgent.BrokenWrongStrideFailsInteropBothWays CAgent.ImagesBothWaysWithTheReference
                      CAgent.ImagesTestCatchesWrongStride CAgent.HostileInput CAgent.CorpusCatchesNoChecksum
                      CAgent.BrokenWrongStrideFailsEv9
                      CAgent.BrokenDropNewestFailsEv12 PROPERTIES LABELS certify TIMEOUT 120)

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "golden_images.hpp"
+#include "indexbus/certify/interop.hpp"
 #include "indexbus/layout.hpp"
 
 namespace indexbus::certify {
@@ -29,14 +30,6 @@ bool counted(Level level, bool strict) {
 
 bool applies_to(const ExpectedFailure& entry, const std::string& agent_name) {
   return entry.agent.empty() || entry.agent == agent_name;
-}
-
-// "Required.Events.Block.X" -> "Events".
-std::string lane_kind_of(const std::string& case_id) {
-  const std::size_t first = case_id.find('.');
-  if (first == std::string::npos) return "?";
-  const std::size_t second = case_id.find('.', first + 1);
-  return case_id.substr(first + 1, second == std::string::npos ? std::string::npos : second - first - 1);
 }
 
 // The message up to its first digit (numbers vary with the seed), at most 80 bytes.
@@ -68,7 +61,7 @@ std::string html_escape(const std::string& text) {
 }  // namespace
 
 std::string failure_message(const std::string& detail) {
-  if (!detail.starts_with("step ")) return detail;
+  if (!detail.starts_with("step ") && !detail.starts_with("region after step ")) return detail;
   const std::size_t end = detail.find("): ");
   return end == std::string::npos ? detail : detail.substr(end + 3);
 }
@@ -273,6 +266,25 @@ Json certificate_json(const Judgement& judgement, const AgentInfo& agent, const 
                              {"status", status}, {"counted_cases_run", k[0]}, {"counted_cases_passed", k[1]},
                              {"cases_skipped", k[2]}});
   }
+  // Interop: per pair of implementations (the Interop[P->C] cases), what this certificate covers.
+  std::map<InteropPair, std::array<int, 3>> per_pair;  // counted run, counted passed, skipped
+  for (const CaseVerdict& v : judgement.cases) {
+    const auto parsed = parse_interop_id(v.result->id);
+    if (!parsed) continue;
+    auto& k = per_pair[parsed->pair];
+    if (v.verdict == Verdict::Skip) {
+      ++k[2];
+    } else if (v.counted) {
+      ++k[0];
+      if (v.result->outcome == Outcome::Pass) ++k[1];
+    }
+  }
+  Json interop = Json::array();
+  for (const auto& [pair, k] : per_pair) {
+    const char* status = k[0] == 0 ? "not run" : k[0] == k[1] ? "certified" : "failed";
+    interop.push_back({{"producer", pair.producer}, {"consumer", pair.consumer}, {"counted_cases_run", k[0]},
+                       {"counted_cases_passed", k[1]}, {"cases_skipped", k[2]}, {"status", status}});
+  }
   Json stale = Json::array();
   for (const StaleEntry& s : judgement.stale) {
     stale.push_back({{"line", s.entry.line}, {"case", s.entry.case_id}, {"reason", s.reason}});
@@ -295,6 +307,7 @@ Json certificate_json(const Judgement& judgement, const AgentInfo& agent, const 
       {"counts", counts},
       {"scope", scope},
       {"golden_images", golden_images},
+      {"interop", interop},
       {"unexpected_failures", judgement.unexpected_failures},
       {"stale_entries", stale},
       {"run_ok", judgement.run_ok},
@@ -333,6 +346,17 @@ std::string certificate_html(const Json& c) {
          "</td></tr>\n";
   }
   h += "</table>\n";
+  if (c.contains("interop") && !c["interop"].empty()) {
+    h += "<table class=\"interop\"><tr><th>producer</th><th>consumer</th><th>status</th>"
+         "<th>counted interop cases passed / run</th><th>skipped</th></tr>\n";
+    for (const Json& p : c["interop"]) {
+      h += "<tr><td>" + html_escape(p.value("producer", "?")) + "</td><td>" + html_escape(p.value("consumer", "?")) +
+           "</td><td>" + html_escape(p.value("status", "?")) + "</td><td>" +
+           std::to_string(p.value("counted_cases_passed", 0)) + " / " + std::to_string(p.value("counted_cases_run", 0)) +
+           "</td><td>" + std::to_string(p.value("cases_skipped", 0)) + "</td></tr>\n";
+    }
+    h += "</table>\n";
+  }
   if (!c["stale_entries"].empty()) {
     h += "<p>Expected-failures entries that did not hold:</p><ul>\n";
     for (const Json& s : c["stale_entries"]) {

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "case_support.hpp"
+#include "region_watch.hpp"
 #include "indexbus/harness/agent_process.hpp"
 #include "indexbus/protocol/fields.hpp"
 
@@ -118,7 +119,7 @@ BatchVerdict check_batch_history(const BatchHistory& history, bool drained) {
 }
 
 CaseResult run_batch_case(const CaseDef& def, const BatchScenario& scenario, std::uint64_t seed,
-                          const std::vector<std::string>& agent_argv, const ScratchDir& dir,
+                          const AgentAssignment& assignment, const ScratchDir& dir,
                           std::uint32_t request_deadline_ms) {
   CaseResult result;
   result.id = def.id;
@@ -132,6 +133,7 @@ CaseResult run_batch_case(const CaseDef& def, const BatchScenario& scenario, std
                               std::to_string(p.stopped_us) + " us");
   }
   const RegionFile region(dir, def.id);
+  RegionWatch watch(region.path());
   std::vector<std::unique_ptr<AgentProcess>> agents(2);
   BatchHistory history;
   history.on_full = scenario.config.on_full;
@@ -146,14 +148,14 @@ CaseResult run_batch_case(const CaseDef& def, const BatchScenario& scenario, std
   try {
     const spec::EventsConfig& c = scenario.config;
     for (std::size_t a = 0; a < agents.size(); ++a) {
-      agents[a] = std::make_unique<AgentProcess>(agent_argv);
+      agents[a] = std::make_unique<AgentProcess>(assignment.argv(a == kProducer));
       if (auto failure = agents[a]->handshake()) throw CaseStop{outcome_of(*failure), "agent hello: " + failure->message};
       if (!proto::get_bool_or(agents[a]->hello(), "batch", false)) throw CaseStop{Outcome::Skip, "agent has no batch mode"};
       if (a == kProducer) {
-        call(a, Json{{"type", "create_region"}, {"path", region.path()},
-                     {"lanes", {{{"kind", "events"}, {"on_full", c.on_full == OnFull::Block ? "block" : "drop"},
-                                 {"capacity_slots", c.capacity_slots}, {"slot_payload_bytes", c.slot_payload_bytes}}}}},
-             "create_region");
+        const Json lanes = Json::array({Json{{"kind", "events"}, {"on_full", c.on_full == OnFull::Block ? "block" : "drop"},
+                                             {"capacity_slots", c.capacity_slots}, {"slot_payload_bytes", c.slot_payload_bytes}}});
+        call(a, Json{{"type", "create_region"}, {"path", region.path()}, {"lanes", lanes}}, "create_region");
+        if (auto wrong = watch.baseline(lanes)) throw CaseStop{Outcome::Fail, "agent 0 create_region: " + *wrong};
       } else {
         call(a, Json{{"type", "open_region"}, {"path", region.path()}}, "open_region");
       }
@@ -227,6 +229,8 @@ CaseResult run_batch_case(const CaseDef& def, const BatchScenario& scenario, std
       record(kConsumer, "consumer TryRead (drain)", r, describe_read(history.reads.back()));
       if (history.reads.back().status == ReadStatus::Closed) break;
     }
+    // Every agent is idle again: the region must be intact (its lanes' words are the history's).
+    if (auto wrong = watch.check(false)) throw CaseStop{Outcome::Fail, "region after the scripts: " + *wrong};
     const BatchVerdict verdict = check_batch_history(history, true);
     if (verdict.violation) throw CaseStop{Outcome::Fail, *verdict.violation};
     const Json counters = call(kProducer, Json{{"type", "lane_state"}, {"lane", 0}}, "lane_state");

@@ -37,6 +37,18 @@ inline void sleep_us(std::uint64_t us) {
   ::nanosleep(&ts, nullptr);
 }
 
+// `unsupported` from an agent (spec/agent-protocol.md) makes a case SKIP, except where it
+// contradicts the agent's hello: once the hello declared the case's lane kind and policy (the
+// runner checked it), create_region, open_region and attach must work; `unsupported` there is a
+// lie, and a FAIL (spec/certify.md, "Bad input").
+inline CaseStop unsupported_stop(std::size_t agent, const std::string& during, const std::string& reason) {
+  const bool declared = during.starts_with("create_region") || during.starts_with("open_region") || during.starts_with("attach");
+  const std::string who = "agent " + std::to_string(agent) + " ";
+  if (!declared) return CaseStop{Outcome::Skip, who + "does not support " + during + ": " + reason};
+  return CaseStop{Outcome::Fail, who + during + ": unsupported (" + reason +
+                                     "), although its hello declares the case's lane kind and policy: a hello declares only what works"};
+}
+
 // The statuses an agent's result may name (spec/agent-protocol.md).
 inline constexpr WriteStatus kWriteStatuses[] = {WriteStatus::Ok, WriteStatus::Full, WriteStatus::Timeout,
                                                  WriteStatus::Closed, WriteStatus::TooLarge};

@@ -45,25 +45,26 @@ std::string xml_escape(const std::string& text) {
 
 CaseResult run_one(const CaseDef& def, const ConformOptions& options, const ScratchDir& dir) {
   const std::uint64_t seed = case_seed(options.seed, def.id);
+  const AgentAssignment assignment{options.agent_argv, options.consumer_agent_argv};
   const auto start = std::chrono::steady_clock::now();
   CaseResult result;
   try {
     if (def.make_scenario) {
       std::mt19937_64 rng(seed);
       const Scenario scenario = def.make_scenario(rng);
-      result = run_step_case(def, scenario, seed, options.agent_argv, dir, options.request_deadline_ms);
+      result = run_step_case(def, scenario, seed, assignment, dir, options.request_deadline_ms);
     } else if (def.make_ring) {
       std::mt19937_64 rng(seed);
       const RingScenario scenario = def.make_ring(rng);
-      result = run_ring_case(def, scenario, seed, options.agent_argv, dir, options.request_deadline_ms);
+      result = run_ring_case(def, scenario, seed, assignment, dir, options.request_deadline_ms);
     } else if (def.make_lin_batch) {
       std::mt19937_64 rng(seed);
       const LinBatchScenario scenario = def.make_lin_batch(rng);
-      result = run_lin_batch_case(def, scenario, seed, options.agent_argv, dir, options.request_deadline_ms);
+      result = run_lin_batch_case(def, scenario, seed, assignment, dir, options.request_deadline_ms);
     } else if (def.make_batch) {
       std::mt19937_64 rng(seed);
       const BatchScenario scenario = def.make_batch(rng);
-      result = run_batch_case(def, scenario, seed, options.agent_argv, dir, options.request_deadline_ms);
+      result = run_batch_case(def, scenario, seed, assignment, dir, options.request_deadline_ms);
     } else if (def.run_with_agents) {
       result.id = def.id;
       result.level = def.level;
@@ -151,6 +152,7 @@ ConformReport run_conform(const ConformOptions& options, const std::vector<const
   ConformReport report;
   report.seed = options.seed;
   report.agent_argv = options.agent_argv;
+  report.consumer_agent_argv = options.consumer_agent_argv;
   report.cases.resize(cases.size());
   const std::uint64_t start_ns = protocol::monotonic_now_ns();
   const std::uint64_t budget_end_ns = start_ns + options.time_budget_ms * 1'000'000;
@@ -208,6 +210,7 @@ Json index_json(const ConformReport& report, const ConformOptions& options) {
               {"protocol", protocol::kProtocolVersion},
               {"seed", report.seed},
               {"agent", report.agent_argv},
+              {"consumer_agent", report.consumer_agent_argv.empty() ? report.agent_argv : report.consumer_agent_argv},
               {"duration_s", report.duration_s},
               {"passed", !run_failed(report)},
               {"summary", summary},
@@ -345,6 +348,7 @@ std::optional<std::string> write_report(const ConformReport& report, const Confo
     Json saved = case_json(c, options, true);
     saved["run_seed"] = report.seed;
     saved["agent"] = report.agent_argv;
+    if (!report.consumer_agent_argv.empty()) saved["consumer_agent"] = report.consumer_agent_argv;
     if (auto e = write_file(dir + "/failures/" + c.id + ".json", saved.dump(2) + "\n")) return e;
   }
   return std::nullopt;

@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "case_support.hpp"
+#include "region_watch.hpp"
 #include "indexbus/harness/agent_process.hpp"
 #include "indexbus/harness/sim_handoff.hpp"
 #include "indexbus/linearizability/checker.hpp"
@@ -221,9 +222,9 @@ bool killed_reader_counters_match(std::uint64_t read_count, std::uint64_t lost_c
 
 class LinBatchRun {
  public:
-  LinBatchRun(const CaseDef& def, const LinBatchScenario& scenario, std::uint64_t seed, const std::vector<std::string>& agent_argv,
+  LinBatchRun(const CaseDef& def, const LinBatchScenario& scenario, std::uint64_t seed, const AgentAssignment& assignment,
               const ScratchDir& dir, std::uint32_t request_deadline_ms)
-      : s_(scenario), argv_(agent_argv), dir_(dir), deadline_ms_(request_deadline_ms), region_(dir, def.id) {
+      : s_(scenario), assignment_(assignment), dir_(dir), deadline_ms_(request_deadline_ms), region_(dir, def.id) {
     result_.id = def.id;
     result_.level = def.level;
     result_.rules = def.rules;
@@ -274,6 +275,9 @@ class LinBatchRun {
   CaseResult run() && {
     try {
       run_agents();
+      // Every agent is idle again (a killed one mid-operation may leave its lane's counters one
+      // operation ahead, so only the immutable part is checked): the region must be intact.
+      if (auto wrong = watch_.check(false)) throw CaseStop{Outcome::Fail, "region after the scripts: " + *wrong};
       check();
     } catch (const CaseStop& stop) {
       result_.outcome = stop.outcome;
@@ -310,11 +314,12 @@ class LinBatchRun {
   // A Journal reader attaches by name ("r<c>"): an operation of the history (the model decides
   // the record, JR-3/JR-4), recorded for `actor`.
   void start(std::size_t a, std::size_t consumer, std::uint32_t actor) {
-    agents_[a] = std::make_unique<AgentProcess>(argv_);
+    agents_[a] = std::make_unique<AgentProcess>(assignment_.argv(a == 0));
     if (auto failure = agents_[a]->handshake()) throw CaseStop{outcome_of(*failure), "agent hello: " + failure->message};
     if (!proto::get_bool_or(agents_[a]->hello(), "batch", false)) throw CaseStop{Outcome::Skip, "agent has no batch mode"};
     if (a == 0) {
       call(a, Json{{"type", "create_region"}, {"path", region_.path()}, {"lanes", Json::array({lane_})}}, "create_region");
+      if (auto wrong = watch_.baseline(Json::array({lane_}))) throw CaseStop{Outcome::Fail, "agent 0 create_region: " + *wrong};
       call(a, Json{{"type", "attach"}, {"lane", 0}, {"role", "producer"}}, "attach producer");
       return;
     }
@@ -672,11 +677,12 @@ class LinBatchRun {
   }
 
   const LinBatchScenario& s_;
-  const std::vector<std::string>& argv_;
+  const AgentAssignment& assignment_;
   const ScratchDir& dir_;
   std::uint32_t deadline_ms_;
   RegionFile region_;
   Kind kind_ = Kind::Events;
+  RegionWatch watch_{region_.path()};
   OnFull on_full_ = OnFull::Block;
   std::uint32_t slot_bytes_ = 8;
   std::size_t consumers_ = 1;
@@ -702,9 +708,9 @@ bool is_known_finding(const std::string& case_id) {
 }
 
 CaseResult run_lin_batch_case(const CaseDef& def, const LinBatchScenario& scenario, std::uint64_t seed,
-                              const std::vector<std::string>& agent_argv, const ScratchDir& dir,
+                              const AgentAssignment& agents, const ScratchDir& dir,
                               std::uint32_t request_deadline_ms) {
-  return LinBatchRun(def, scenario, seed, agent_argv, dir, request_deadline_ms).run();
+  return LinBatchRun(def, scenario, seed, agents, dir, request_deadline_ms).run();
 }
 
 void add_lin_batch_cases(std::vector<CaseDef>& cases) {

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "case_support.hpp"
+#include "region_watch.hpp"
 #include "indexbus/harness/agent_process.hpp"
 #include "indexbus/protocol/fields.hpp"
 
@@ -319,9 +320,9 @@ class RingRun {
   using Scenario = KindScenario<typename Traits::Config, typename Traits::Op>;
   using Step = typename decltype(Scenario{}.steps)::value_type;
 
-  RingRun(const CaseDef& def, const Scenario& scenario, std::uint64_t seed, const std::vector<std::string>& agent_argv,
+  RingRun(const CaseDef& def, const Scenario& scenario, std::uint64_t seed, const AgentAssignment& assignment,
           const ScratchDir& dir, std::uint32_t request_deadline_ms)
-      : scenario_(scenario), agent_argv_(agent_argv), request_deadline_ms_(request_deadline_ms), region_(dir, def.id),
+      : scenario_(scenario), assignment_(assignment), request_deadline_ms_(request_deadline_ms), region_(dir, def.id),
         state_(Traits::initial(scenario.config)) {
     result_.id = def.id;
     result_.level = def.level;
@@ -335,7 +336,13 @@ class RingRun {
       agents_.resize(scenario_.roles.size());
       readers_.resize(scenario_.roles.size());
       for (std::size_t a = 0; a < agents_.size(); ++a) start_agent(a, a == 0);
-      for (std::size_t i = 0; i < scenario_.steps.size(); ++i) run_step(i, scenario_.steps[i]);
+      for (std::size_t i = 0; i < scenario_.steps.size(); ++i) {
+        run_step(i, scenario_.steps[i]);
+        // Between steps every agent is quiescent: the region must be intact and its lane consistent.
+        if (auto wrong = watch_.check(true)) {
+          throw CaseStop{Outcome::Fail, "region after step " + std::to_string(i) + " (" + result_.scenario[i] + "): " + *wrong};
+        }
+      }
       check_final_counters();
       result_.outcome = Outcome::Pass;
       result_.detail = std::to_string(scenario_.steps.size()) + " steps matched the " + Traits::kKind + " model";
@@ -349,13 +356,20 @@ class RingRun {
 
  private:
   void start_agent(std::size_t index, bool create) {
-    agents_[index] = std::make_unique<AgentProcess>(agent_argv_);
+    const auto& roles = scenario_.roles[index];
+    const bool producer_side =
+        create || std::any_of(roles.begin(), roles.end(), [](const RingRole& r) { return r.role == "producer"; });
+    agents_[index] = std::make_unique<AgentProcess>(assignment_.argv(producer_side));
     AgentProcess& agent = *agents_[index];
     if (auto failure = agent.handshake()) stop_on(*failure, "agent " + std::to_string(index) + " hello");
     check_capabilities(agent.hello());
     Json request = create ? Json{{"type", "create_region"}, {"path", region_.path()}, {"lanes", Json::array({Traits::lane_spec(scenario_.config)})}}
                           : Json{{"type", "open_region"}, {"path", region_.path()}};
+    const Json lanes = create ? request["lanes"] : Json();
     expect_ok(index, std::move(request), create ? "create_region" : "open_region");
+    if (create) {
+      if (auto wrong = watch_.baseline(lanes)) throw CaseStop{Outcome::Fail, "agent 0 create_region: " + *wrong};
+    }
     for (const RingRole& role : scenario_.roles[index]) {
       expect_ok(index, attach_request(role), "attach " + role.role + " " + std::to_string(role.reader));
     }
@@ -392,9 +406,7 @@ class RingRun {
     RequestOutcome outcome = agents_[index]->request(std::move(request), request_deadline_ms_);
     if (auto* failure = std::get_if<AgentFailure>(&outcome)) stop_on(*failure, "agent " + std::to_string(index) + " " + during);
     Reply& reply = std::get<Reply>(outcome);
-    if (reply.type == "unsupported") {
-      throw CaseStop{Outcome::Skip, "agent " + std::to_string(index) + " does not support " + during + ": " + reply.message};
-    }
+    if (reply.type == "unsupported") throw unsupported_stop(index, during, reply.message);
     return reply;
   }
 
@@ -515,9 +527,10 @@ class RingRun {
   }
 
   const Scenario& scenario_;
-  const std::vector<std::string>& agent_argv_;
+  const AgentAssignment& assignment_;
   std::uint32_t request_deadline_ms_;
   RegionFile region_;
+  RegionWatch watch_{region_.path()};
   typename Traits::State state_;
   std::vector<std::unique_ptr<AgentProcess>> agents_;
   std::vector<std::vector<std::uint32_t>> readers_;  // per agent: Journal readers it attached
@@ -527,11 +540,11 @@ class RingRun {
 }  // namespace
 
 CaseResult run_ring_case(const CaseDef& def, const RingScenario& scenario, std::uint64_t seed,
-                         const std::vector<std::string>& agent_argv, const ScratchDir& dir, std::uint32_t request_deadline_ms) {
+                         const AgentAssignment& agents, const ScratchDir& dir, std::uint32_t request_deadline_ms) {
   struct V {
     const CaseDef& def;
     std::uint64_t seed;
-    const std::vector<std::string>& argv;
+    const AgentAssignment& argv;
     const ScratchDir& dir;
     std::uint32_t deadline_ms;
     CaseResult operator()(const JournalScenario& s) const { return RingRun<JournalTraits>(def, s, seed, argv, dir, deadline_ms).run(); }
@@ -540,7 +553,7 @@ CaseResult run_ring_case(const CaseDef& def, const RingScenario& scenario, std::
     }
     CaseResult operator()(const FanoutScenario& s) const { return RingRun<FanoutTraits>(def, s, seed, argv, dir, deadline_ms).run(); }
   };
-  return std::visit(V{def, seed, agent_argv, dir, request_deadline_ms}, scenario);
+  return std::visit(V{def, seed, agents, dir, request_deadline_ms}, scenario);
 }
 
 std::vector<std::string> describe_steps(const RingScenario& scenario) {

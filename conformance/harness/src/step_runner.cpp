@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "case_support.hpp"
+#include "region_watch.hpp"
 #include "indexbus/harness/agent_process.hpp"
 #include "indexbus/protocol/fields.hpp"
 
@@ -37,9 +38,9 @@ const spec::Bytes* payload_of(const spec::Op& op) {
 
 class StepRun {
  public:
-  StepRun(const CaseDef& def, const Scenario& scenario, std::uint64_t seed, const std::vector<std::string>& agent_argv,
+  StepRun(const CaseDef& def, const Scenario& scenario, std::uint64_t seed, const AgentAssignment& assignment,
           const ScratchDir& dir, std::uint32_t request_deadline_ms)
-      : scenario_(scenario), agent_argv_(agent_argv), request_deadline_ms_(request_deadline_ms), region_(dir, def.id), state_(spec::initial_state(scenario.config)) {
+      : scenario_(scenario), assignment_(assignment), request_deadline_ms_(request_deadline_ms), region_(dir, def.id), state_(spec::initial_state(scenario.config)) {
     result_.id = def.id;
     result_.level = def.level;
     result_.rules = def.rules;
@@ -50,7 +51,10 @@ class StepRun {
   CaseResult run() && {
     try {
       setup();
-      for (std::size_t i = 0; i < scenario_.steps.size(); ++i) run_step(i, scenario_.steps[i]);
+      for (std::size_t i = 0; i < scenario_.steps.size(); ++i) {
+        run_step(i, scenario_.steps[i]);
+        check_region(i);
+      }
       check_final_counters();
       result_.outcome = Outcome::Pass;
       result_.detail = std::to_string(scenario_.steps.size()) + " steps matched the model";
@@ -66,7 +70,9 @@ class StepRun {
   // ---- agents ----
 
   void start_agent(std::size_t index, bool create) {
-    agents_[index] = std::make_unique<AgentProcess>(agent_argv_);
+    const auto& roles = scenario_.roles[index];
+    const bool producer_side = create || std::find(roles.begin(), roles.end(), Role::Producer) != roles.end();
+    agents_[index] = std::make_unique<AgentProcess>(assignment_.argv(producer_side));
     AgentProcess& agent = *agents_[index];
     if (auto failure = agent.handshake()) stop_on(*failure, "agent " + std::to_string(index) + " hello");
     check_capabilities(agent.hello());
@@ -83,7 +89,11 @@ class StepRun {
     } else {
       request = {{"type", "open_region"}, {"path", region_.path()}};
     }
+    const Json lanes = create ? request["lanes"] : Json();
     expect_ok(index, std::move(request), create ? "create_region" : "open_region");
+    if (create) {
+      if (auto wrong = watch_.baseline(lanes)) throw CaseStop{Outcome::Fail, "agent 0 create_region: " + *wrong};
+    }
     for (const Role role : scenario_.roles[index]) expect_ok(index, attach_request(role), "attach " + to_string(role));
   }
 
@@ -116,9 +126,7 @@ class StepRun {
     RequestOutcome outcome = agents_[index]->request(std::move(request), request_deadline_ms_);
     if (auto* failure = std::get_if<AgentFailure>(&outcome)) stop_on(*failure, "agent " + std::to_string(index) + " " + during);
     Reply& reply = std::get<Reply>(outcome);
-    if (reply.type == "unsupported") {
-      throw CaseStop{Outcome::Skip, "agent " + std::to_string(index) + " does not support " + during + ": " + reply.message};
-    }
+    if (reply.type == "unsupported") throw unsupported_stop(index, during, reply.message);
     return reply;
   }
 
@@ -251,6 +259,13 @@ class StepRun {
     return read;
   }
 
+  // Between steps every agent is quiescent: the region must be intact and its lane consistent.
+  void check_region(std::size_t index) {
+    if (auto wrong = watch_.check(true)) {
+      throw CaseStop{Outcome::Fail, "region after step " + std::to_string(index) + " (" + describe(scenario_.steps[index]) + "): " + *wrong};
+    }
+  }
+
   // EV-11: the lane's counters equal the model's; after close and a full drain, nothing is
   // unaccounted (Block: delivered = written; Drop: delivered + lost = written).
   void check_final_counters() {
@@ -281,9 +296,10 @@ class StepRun {
   }
 
   const Scenario& scenario_;
-  const std::vector<std::string>& agent_argv_;
+  const AgentAssignment& assignment_;
   std::uint32_t request_deadline_ms_;
   RegionFile region_;
+  RegionWatch watch_{region_.path()};
   spec::EventsState state_;
   std::vector<std::unique_ptr<AgentProcess>> agents_;
   CaseResult result_;
@@ -303,9 +319,9 @@ std::string to_string(Outcome outcome) {
 }
 
 CaseResult run_step_case(const CaseDef& def, const Scenario& scenario, std::uint64_t seed,
-                         const std::vector<std::string>& agent_argv, const ScratchDir& dir,
+                         const AgentAssignment& agents, const ScratchDir& dir,
                          std::uint32_t request_deadline_ms) {
-  return StepRun(def, scenario, seed, agent_argv, dir, request_deadline_ms).run();
+  return StepRun(def, scenario, seed, agents, dir, request_deadline_ms).run();
 }
 
 }  // namespace indexbus::harness

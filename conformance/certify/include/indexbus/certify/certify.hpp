@@ -42,7 +42,8 @@ struct ParseError {
 std::variant<std::vector<ExpectedFailure>, ParseError> parse_expected_failures(std::string_view text);
 
 // The message of a failure, which a list entry's prefix is matched against: the case's detail
-// without the locator a step-mode failure starts with ("step 12 (agent 0 producer ...): "), so
+// without the locator a step-mode failure starts with ("step 12 (agent 0 producer ...): ", or
+// "region after step 12 (...): " when the harness's region check failed), so
 // that "expected Full, got Ok" stays the same whichever step and payload the seed chose.
 std::string failure_message(const std::string& detail);
 

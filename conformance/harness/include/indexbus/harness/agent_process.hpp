@@ -43,6 +43,19 @@ inline constexpr std::uint64_t kReplyGraceNs = 1'000'000'000;
 inline constexpr std::uint64_t kHelloTimeoutNs = 5'000'000'000;
 inline constexpr std::uint32_t kDefaultDeadlineMs = 5'000;
 
+// Which implementation runs each agent process of a case (the interoperability runs of
+// `indexbus certify`): the process that creates the region and every process holding a producer
+// role run `producer`; the others (consumers, readers) run `consumer`, so that a region made and
+// written by one implementation is opened and read by another. The default is one command line
+// for every slot.
+struct AgentAssignment {
+  std::vector<std::string> producer;
+  std::vector<std::string> consumer;  // empty: producer's
+  const std::vector<std::string>& argv(bool producer_side) const noexcept {
+    return producer_side || consumer.empty() ? producer : consumer;
+  }
+};
+
 class AgentProcess {
  public:
   // Spawns argv (argv[0] is the executable path). Throws conformance::SetupError when it cannot

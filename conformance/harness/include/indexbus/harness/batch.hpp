@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "indexbus/harness/agent_process.hpp"
 #include "indexbus/harness/step_runner.hpp"
 #include "indexbus/spec/events_model.hpp"
 
@@ -46,7 +47,7 @@ struct BatchVerdict {
 BatchVerdict check_batch_history(const BatchHistory& history, bool drained);
 
 CaseResult run_batch_case(const CaseDef& def, const BatchScenario& scenario, std::uint64_t seed,
-                          const std::vector<std::string>& agent_argv, const ScratchDir& dir,
+                          const AgentAssignment& agents, const ScratchDir& dir,
                           std::uint32_t request_deadline_ms);
 
 }  // namespace indexbus::harness

@@ -24,6 +24,8 @@ struct ConformOptions {
   std::uint64_t time_budget_ms = 110'000;  // cases not started by then are SKIP
   std::string region_dir = "/dev/shm";
   std::vector<std::string> agent_argv;  // the agent command line
+  // Consumers' and readers' command line when it differs (AgentAssignment); empty: agent_argv.
+  std::vector<std::string> consumer_agent_argv;
   std::uint32_t request_deadline_ms = kDefaultDeadlineMs;  // per request; then TIMEOUT
   // Prefix of every replay command, e.g. "indexbus conform --agent X"; --cases/--seed appended.
   std::string replay_prefix = "indexbus conform";
@@ -32,6 +34,7 @@ struct ConformOptions {
 struct ConformReport {
   std::uint64_t seed = 0;
   std::vector<std::string> agent_argv;
+  std::vector<std::string> consumer_agent_argv;  // empty: agent_argv ran every process
   std::vector<CaseResult> cases;  // in catalog order
   double duration_s = 0;
 };

@@ -20,6 +20,7 @@
 #include <variant>
 #include <vector>
 
+#include "indexbus/harness/agent_process.hpp"
 #include "indexbus/harness/catalog.hpp"
 #include "indexbus/harness/cleanup.hpp"
 #include "indexbus/harness/step_runner.hpp"
@@ -27,7 +28,7 @@
 namespace indexbus::harness {
 
 CaseResult run_lin_batch_case(const CaseDef& def, const LinBatchScenario& scenario, std::uint64_t seed,
-                              const std::vector<std::string>& agent_argv, const ScratchDir& dir,
+                              const AgentAssignment& agents, const ScratchDir& dir,
                               std::uint32_t request_deadline_ms);
 
 // Known findings against the reference lanes: cases kept in the catalog at INFORMATIONAL level,

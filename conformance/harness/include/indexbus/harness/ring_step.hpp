@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "indexbus/harness/agent_process.hpp"
 #include "indexbus/harness/catalog.hpp"
 #include "indexbus/harness/cleanup.hpp"
 #include "indexbus/harness/step_runner.hpp"
@@ -16,7 +17,7 @@
 namespace indexbus::harness {
 
 CaseResult run_ring_case(const CaseDef& def, const RingScenario& scenario, std::uint64_t seed,
-                         const std::vector<std::string>& agent_argv, const ScratchDir& dir,
+                         const AgentAssignment& agents, const ScratchDir& dir,
                          std::uint32_t request_deadline_ms = 5'000);
 
 // Appends the Journal, SequencedSlots and FanoutBroadcast cases (ring_catalog.cpp).

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "indexbus/harness/agent_process.hpp"
 #include "indexbus/harness/catalog.hpp"
 #include "indexbus/harness/cleanup.hpp"
 
@@ -44,9 +45,9 @@ struct CaseResult {
   std::string sim_omitted;  // what of the case the simulated scenario leaves out
 };
 
-// Runs a step-mode scenario with fresh agents started from agent_argv; region files go in dir.
+// Runs a step-mode scenario with fresh agents started as `agents` assigns them; region files go in dir.
 CaseResult run_step_case(const CaseDef& def, const Scenario& scenario, std::uint64_t seed,
-                         const std::vector<std::string>& agent_argv, const ScratchDir& dir,
+                         const AgentAssignment& agents, const ScratchDir& dir,
                          std::uint32_t request_deadline_ms = 5'000);
 
 }  // namespace indexbus::harness

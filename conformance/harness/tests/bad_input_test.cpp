@@ -1,0 +1,140 @@
+// Liars and vandals (spec/certify.md, "Bad input"): agents of the test-only broken build that lie
+// in their hello or write shared memory where no implementation may. Each must fail its case with
+// a reason naming the field, the value found and the value expected; the harness, which reads the
+// region only as a pread copy validated before use, must come to no harm (these tests run under
+// asan-ubsan too). About 0.3 s each.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "../src/region_watch.hpp"
+#include "indexbus/harness/conform.hpp"
+#include "indexbus/region.hpp"
+#include "temp_region_path.hpp"
+
+namespace indexbus::harness {
+namespace {
+
+constexpr std::uint64_t kSeed = 5;
+
+// The one case `case_id` against the broken agent with `defect` (as producer and consumer, or as
+// the consumer only when `consumer_only`, the reference agent producing).
+CaseResult run_defect(const std::string& defect, const std::string& case_id, bool consumer_only = false) {
+  ConformOptions o;
+  o.case_globs = {case_id};
+  o.seed = kSeed;
+  o.jobs = 1;
+  o.time_budget_ms = 30'000;
+  o.request_deadline_ms = 3'000;
+  const std::vector<std::string> broken = {INDEXBUS_AGENT_BROKEN, "--defect", defect};
+  o.agent_argv = consumer_only ? std::vector<std::string>{INDEXBUS_AGENT} : broken;
+  if (consumer_only) o.consumer_agent_argv = broken;
+  const auto cases = select_cases(o.case_globs);
+  EXPECT_EQ(cases.size(), 1u) << case_id;
+  const ConformReport report = run_conform(o, cases);
+  EXPECT_EQ(report.cases.size(), 1u);
+  std::printf("defect %s, case %s, seed %llu: %s %s\nreplay: indexbus conform --agent %s --agent-arg=--defect --agent-arg=%s "
+              "--cases %s --seed %llu\n",
+              defect.c_str(), case_id.c_str(), static_cast<unsigned long long>(kSeed), to_string(report.cases[0].outcome).c_str(),
+              report.cases[0].detail.c_str(), INDEXBUS_AGENT_BROKEN, defect.c_str(), case_id.c_str(),
+              static_cast<unsigned long long>(kSeed));
+  return report.cases.empty() ? CaseResult{} : report.cases[0];
+}
+
+void expect_fail_naming(const CaseResult& r, const std::vector<std::string>& words) {
+  EXPECT_EQ(r.outcome, Outcome::Fail) << r.detail;
+  for (const std::string& word : words) EXPECT_NE(r.detail.find(word), std::string::npos) << "'" << word << "' not in: " << r.detail;
+}
+
+TEST(BadInput, HelloDeclaresDropButCreateRegionSaysUnsupported) {
+  expect_fail_naming(run_defect("hello-lies-drop", "Required.Events.Drop.OverwritesOldest"),
+                     {"agent 0 create_region: unsupported", "hello declares"});
+}
+
+TEST(BadInput, HelloDeclaresDropButAttachSaysUnsupported) {  // the liar consumes a region the reference made
+  expect_fail_naming(run_defect("hello-lies-drop", "Required.Events.Drop.OverwritesOldest", true),
+                     {"agent 1 attach", "unsupported", "hello declares"});
+}
+
+TEST(BadInput, HeaderWithAnotherLayoutVersionIsCaughtAtCreation) {
+  expect_fail_naming(run_defect("bad-header-version", "Required.Events.Block.FifoInOrder"),
+                     {"agent 0 create_region: the region as created is invalid", "version_major", "REG-4"});
+}
+
+TEST(BadInput, RegionHeaderCorruptedMidCase) {
+  expect_fail_naming(run_defect("corrupt-region-header", "Required.Events.Block.FifoInOrder"),
+                     {"region after step", "reserved0"});
+}
+
+TEST(BadInput, LaneHeaderCorruptedMidCase) {
+  expect_fail_naming(run_defect("corrupt-lane-header", "Required.Events.Block.FifoInOrder"),
+                     {"region after step", "closed", "7", "REG-11"});
+}
+
+TEST(BadInput, WriteOutsideTheLaneBlock) {
+  expect_fail_naming(run_defect("write-past-lane", "Required.Events.Block.FifoInOrder"),
+                     {"region after step", "171, expected 0", "REG-10"});
+}
+
+TEST(BadInput, WriteOutsideTheLaneBlockOfARingKind) {
+  expect_fail_naming(run_defect("write-past-lane", "Required.Journal.Block.FreshReaderAtTailInOrder"),
+                     {"region after step", "171, expected 0", "REG-10"});
+}
+
+TEST(BadInput, RegionTruncatedMidCase) {  // every agent may die of SIGBUS; the harness reads with pread
+  const CaseResult r = run_defect("truncate-region", "Required.Events.Block.FifoInOrder");
+  expect_fail_naming(r, {"region after step", "file size", "expected"});
+}
+
+TEST(BadInput, TheReferenceAgentIsNotCaught) {  // the checks can pass: no false alarm on the same cases
+  ConformOptions o;
+  o.case_globs = {"Required.Events.Block.FifoInOrder", "Required.Events.Drop.OverwritesOldest",
+                  "Required.Journal.Block.FreshReaderAtTailInOrder"};
+  o.seed = kSeed;
+  o.jobs = 2;
+  o.agent_argv = {INDEXBUS_AGENT};
+  const ConformReport report = run_conform(o, select_cases(o.case_globs));
+  for (const CaseResult& r : report.cases) EXPECT_EQ(r.outcome, Outcome::Pass) << r.id << ": " << r.detail;
+}
+
+// The watch itself, without agents: whatever the file holds, it reads no byte past it.
+TEST(RegionWatch, AMissingTinyOrHugeFileIsAReasonNotACrash) {
+  testing::TempRegionPath path("watch");
+  const Json lanes = Json::array({Json{{"kind", "events"}, {"on_full", "block"}, {"capacity_slots", 4}, {"slot_payload_bytes", 8}}});
+  RegionWatch watch(path.str());
+  EXPECT_EQ(watch.check(true), std::nullopt);  // no baseline: nothing to compare
+  auto reason = watch.baseline(lanes);
+  ASSERT_TRUE(reason.has_value());
+  EXPECT_NE(reason->find("cannot open"), std::string::npos) << *reason;
+  std::ofstream(path.str()) << "tiny file";
+  reason = watch.baseline(lanes);
+  ASSERT_TRUE(reason.has_value());
+  EXPECT_NE(reason->find("TooSmall"), std::string::npos) << *reason;
+  ASSERT_EQ(::truncate(path.str().c_str(), static_cast<off_t>(RegionWatch::kRegionBytesMax + 4096)), 0);  // sparse
+  reason = watch.baseline(lanes);
+  ASSERT_TRUE(reason.has_value());
+  EXPECT_NE(reason->find("above the harness's limit"), std::string::npos) << *reason;
+}
+
+TEST(RegionWatch, AValidRegionPassesUntilItShrinks) {
+  testing::TempRegionPath path("watch");
+  const LaneSpec spec{LaneKind::Events, OnFull::Block, 4, 8};
+  auto region = Region::create(path.str(), std::span<const LaneSpec>(&spec, 1));
+  ASSERT_TRUE(region.ok());
+  RegionWatch watch(path.str());
+  EXPECT_EQ(watch.baseline(Json::array({Json{{"kind", "events"}, {"on_full", "drop"}, {"capacity_slots", 4}, {"slot_payload_bytes", 8}}})),
+            std::optional<std::string>("the region as created: lane 0 descriptor on_full is 1 (block), expected drop (asked for in create_region)"));
+  EXPECT_EQ(watch.baseline(Json::array({Json{{"kind", "events"}, {"on_full", "block"}, {"capacity_slots", 4}, {"slot_payload_bytes", 8}}})),
+            std::nullopt);
+  EXPECT_EQ(watch.check(true), std::nullopt);
+  ASSERT_EQ(::truncate(path.str().c_str(), 100), 0);
+  const auto reason = watch.check(true);
+  ASSERT_TRUE(reason.has_value());
+  EXPECT_NE(reason->find("file size 100 bytes, expected"), std::string::npos) << *reason;
+}
+
+}  // namespace
+}  // namespace indexbus::harness
