@@ -249,6 +249,9 @@ int run_catalog(ConformArgs args) {
   options.region_dir = args.region_dir;
   options.agent_argv.push_back(args.agent);
   for (const auto& arg : args.agent_args) options.agent_argv.push_back(arg);
+  // Topology cases run this executable's route/merge, with the reference agent as producers and consumers.
+  options.loop_argv = {"/proc/self/exe"};
+  options.reference_agent_argv = {default_agent_path()};
   options.replay_prefix = "indexbus conform";
   if (args.agent != default_agent_path()) options.replay_prefix += " --agent " + args.agent;
   for (const auto& arg : args.agent_args) options.replay_prefix += " --agent-arg " + arg;

@@ -7,6 +7,7 @@
 #include "indexbus/conformance/rule_suites.hpp"
 #include "indexbus/harness/lin_batch.hpp"
 #include "indexbus/harness/ring_step.hpp"
+#include "indexbus/harness/topology_case.hpp"
 #include "indexbus/spec/rules.hpp"
 
 namespace indexbus::harness {
@@ -286,6 +287,7 @@ std::vector<CaseDef> build_catalog() {
   }
   add_ring_cases(cases);
   add_lin_batch_cases(cases);
+  add_topology_cases(cases);
   return cases;
 }
 
