@@ -526,7 +526,8 @@ void run(const std::string& case_id, const TopologyScenario& s, const CaseContex
   // and ended early once every loop has exited and a whole round found nothing: no entry and no
   // Closed can come any more.
   const std::uint64_t drain_deadline_ns = proto::monotonic_now_ns() + kDrainTimeoutNs;
-  while (proto::monotonic_now_ns() < drain_deadline_ns) {
+  bool drained = false;
+  while (!drained && proto::monotonic_now_ns() < drain_deadline_ns) {
     const bool loops_gone = std::all_of(loops.begin(), loops.end(), [](auto& loop) { return loop->exited(); });
     bool all_closed = true;
     bool progress = false;
@@ -537,8 +538,8 @@ void run(const std::string& case_id, const TopologyScenario& s, const CaseContex
       reads[c].push_back(parse_read(call(s.producers.size() + c, request, "drain")));
       progress = progress || reads[c].back().status != ReadStatus::Empty;
     }
-    if (all_closed || (loops_gone && !progress)) break;
-    if (!progress) sleep_us(1000);
+    drained = all_closed || (loops_gone && !progress);
+    if (!drained && !progress) sleep_us(1000);
   }
   for (std::size_t l = 0; l < loops.size(); ++l) {  // a crashed loop leaves its producers blocked: say so now
     if (loops[l]->exited() && !loops[l]->exited_ok()) {
@@ -572,7 +573,8 @@ void run(const std::string& case_id, const TopologyScenario& s, const CaseContex
   failures.insert(failures.end(), producer_failures.begin(), producer_failures.end());
 
   // The loops exit once closed; their counters account for what a Drop input lost.
-  const std::uint64_t exit_deadline_ns = proto::monotonic_now_ns() + kLoopExitTimeoutNs;
+  // A loop that outlived the whole drain deadline has had its time already.
+  const std::uint64_t exit_deadline_ns = proto::monotonic_now_ns() + (drained ? kLoopExitTimeoutNs : kLoopExitTimeoutNs / 20);
   for (std::size_t l = 0; l < loops.size(); ++l) {
     if (!loops[l]->wait_exit(exit_deadline_ns)) {
       failures.push_back("indexbus " + loop_names[l] + " still running after its inputs closed (RT-10, MG-9)");

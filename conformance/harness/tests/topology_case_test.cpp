@@ -26,6 +26,7 @@ ConformOptions topology_options(const std::string& region_dir, std::vector<std::
   o.reference_agent_argv = {INDEXBUS_AGENT};
   o.loop_argv = std::move(loop_argv);
   o.replay_prefix = "indexbus conform --loop " + o.loop_argv.front();
+  for (std::size_t i = 1; i < o.loop_argv.size(); ++i) o.replay_prefix += " --loop-arg=" + o.loop_argv[i];
   return o;
 }
 
