@@ -218,6 +218,7 @@ std::vector<Expected> predict(const TopologyScenario& s) {
   }
   std::vector<Expected> out;
   for (auto& lane : lanes) out.push_back(lane.value_or(Expected{}));
+  for ([[maybe_unused]] const std::uint32_t lane : s.consumers) assert(lanes.at(lane).has_value());  // every consumer is fed
   return out;
 }
 
@@ -386,6 +387,8 @@ void run(const std::string& case_id, const TopologyScenario& s, const CaseContex
     if (!out) throw CaseStop{Outcome::Crash, "cannot write " + topology_file.path()};
   }
   const std::vector<Expected> expected = predict(s);
+  assert(!s.producers.empty());
+  assert(s.pauses.size() <= 64);  // each pause is at most 1 s (sleep_us): the schedule is bounded
 
   // Agents: producers first (producer 0 creates the region), then consumers.
   const std::size_t agent_count = s.producers.size() + s.consumers.size();
@@ -430,7 +433,8 @@ void run(const std::string& case_id, const TopologyScenario& s, const CaseContex
     call(a, Json{{"type", "attach"}, {"lane", lane}, {"role", producer ? "producer" : "consumer"}}, "attach");
   }
 
-  // Loops: merges, then routers; each is ready once it printed its first line (its lanes attached).
+  // Loops: merges, then routers; each is ready once it printed its first line, "... -> ...", after
+  // attaching its lanes (an error line has no arrow). A stopped loop dies by SIGKILL all the same.
   std::vector<std::unique_ptr<LoopProcess>> loops;
   std::vector<std::string> loop_names;
   auto start_loop = [&](const char* verb, const std::string& name) {
@@ -444,15 +448,9 @@ void run(const std::string& case_id, const TopologyScenario& s, const CaseContex
   };
   for (std::size_t m = 0; m < s.merges.size(); ++m) start_loop("merge", "m" + std::to_string(m));
   for (std::size_t r = 0; r < s.routers.size(); ++r) start_loop("route", "r" + std::to_string(r));
-  struct LoopStopper {
-    std::vector<std::unique_ptr<LoopProcess>>& loops;
-    ~LoopStopper() {
-      for (auto& loop : loops) loop->signal(SIGCONT);
-    }
-  } loop_stopper{loops};
   const std::uint64_t ready_deadline_ns = proto::monotonic_now_ns() + kLoopReadyTimeoutNs;
   for (std::size_t l = 0; l < loops.size(); ++l) {
-    while (loops[l]->output().find('\n') == std::string::npos) {
+    while (loops[l]->output().find(" -> ") == std::string::npos) {
       if (loops[l]->exited() || proto::monotonic_now_ns() >= ready_deadline_ns) {
         throw CaseStop{Outcome::Fail, "indexbus " + loop_names[l] + " did not start (" + loops[l]->status_text() + "): " + loops[l]->output()};
       }
