@@ -40,6 +40,7 @@ constexpr std::uint64_t kScriptReadsNs = 2'000'000'000;
 constexpr std::uint32_t kScriptDeadlineMs = 30'000;
 constexpr std::uint64_t kStartDelayNs = 40'000'000;  // the scripts are sent and parsed by then
 constexpr std::uint64_t kStopEarlyNs = 10'000'000;
+constexpr std::uint64_t kStartLateMaxNs = 1'000'000'000;
 constexpr std::uint64_t kLoopReadyTimeoutNs = 5'000'000'000;  // a loop attaches its lanes by then
 constexpr std::uint64_t kLoopExitTimeoutNs = 2'000'000'000;   // after its consumers read Closed
 constexpr std::uint64_t kDrainTimeoutNs = 3'000'000'000;      // every consumer's drain reads Closed by then
@@ -486,7 +487,9 @@ void run(const std::string& case_id, const TopologyScenario& s, const CaseContex
   std::vector<std::uint64_t> ids(agent_count);
   const std::uint64_t start_at_ns = proto::monotonic_now_ns() + kStartDelayNs;
   for (std::size_t a = 0; a < agent_count; ++a) {
-    auto sent = agents[a]->send(Json{{"type", "run_script"}, {"ops", std::move(scripts[a])}, {"start_at_ns", start_at_ns}},
+    const std::uint64_t late_ns = a < s.start_late_us.size() ? std::uint64_t{s.start_late_us[a]} * 1000 : 0;
+    assert(late_ns <= kStartLateMaxNs);
+    auto sent = agents[a]->send(Json{{"type", "run_script"}, {"ops", std::move(scripts[a])}, {"start_at_ns", start_at_ns + late_ns}},
                                 std::max(context.request_deadline_ms, kScriptDeadlineMs));
     if (auto* failure = std::get_if<AgentFailure>(&sent)) throw CaseStop{outcome_of(*failure), agent_name(a) + " run_script: " + failure->message};
     ids[a] = std::get<std::uint64_t>(sent);
@@ -669,10 +672,10 @@ TopologyScenario router_case(std::mt19937_64& rng, spec::RouterPolicy policy, On
   s.producers = {{0, producer_entries(rng, 0, kEntriesPerProducer, Keys::Random, short_lengths)}};
   s.routers = {{0, {1, 2, 3}, policy, 8}};
   s.consumers = {1, 2, 3};
-  // A Drop input: the router is stopped before the start, so its input overflows (RT-9). Then
-  // the first consumer stops: its output fills, the router holds (RT-7) or overwrites (RT-8).
+  // The first consumer starts late: its output fills, the router holds (RT-7) or overwrites
+  // (RT-8). A Drop input: the router is stopped before the start, so its input overflows (RT-9).
+  s.start_late_us = {0, 40'000, 0, 0};
   if (in == OnFull::Drop) s.pauses.push_back({Who::Router, 0, 0, 30'000});
-  s.pauses.push_back({Who::Consumer, 0, 0, 40'000});
   add_seeded_pauses(rng, s);
   return s;
 }
@@ -690,10 +693,10 @@ TopologyScenario merge_case(std::mt19937_64& rng, spec::MergePolicy policy, std:
   s.lanes.push_back({OnFull::Block, 4, 32});
   s.merges = {{inputs, producers, policy, 8}};
   s.consumers = {producers};
-  // A Drop input: the merge is stopped before the start, so its inputs overflow (MG-8). Producer 1
-  // starts late: a merge that emits before every input has a head shows (MG-4).
+  // Producer 1 starts late: a merge that emits before every input has a head shows (MG-4). A
+  // Drop input: the merge is stopped before the start, so its inputs overflow (MG-8).
+  s.start_late_us = {0, 40'000};
   if (in == OnFull::Drop) s.pauses.push_back({Who::Merge, 0, 0, 30'000});
-  s.pauses.push_back({Who::Producer, 1, 0, 40'000});
   s.pauses.push_back({Who::Consumer, 0, 0, 10'000});
   add_seeded_pauses(rng, s);
   return s;
@@ -709,8 +712,9 @@ TopologyScenario merge_then_router(std::mt19937_64& rng, spec::MergePolicy merge
   s.merges = {{{0, 1}, 2, merge, 8}};
   s.routers = {{2, {3, 4, 5}, router, 8}};
   s.consumers = {3, 4, 5};
-  // Producer 1 starts late (MG-4), then consumer 0 stops while the entries flow (RT-7).
-  s.pauses = {{Who::Producer, 1, 0, 40'000}, {Who::Consumer, 0, 0, 40'000}};
+  // Producer 1 starts late (MG-4); consumer 0 starts later still, so its output fills while the
+  // entries flow (RT-7).
+  s.start_late_us = {0, 40'000, 80'000, 0, 0};
   add_seeded_pauses(rng, s);
   return s;
 }

@@ -55,6 +55,10 @@ struct TopologyScenario {
   std::vector<Merge> merges;
   std::vector<Router> routers;
   std::vector<std::uint32_t> consumers;  // the lane each consumer process reads
+  // By agent (producers, then consumers; missing: 0): its script starts this much later than the
+  // others'. Unlike a pause, this holds whatever the machine's load: the agent waits for its own
+  // clock (run_script's start_at_ns).
+  std::vector<std::uint32_t> start_late_us;
   std::vector<Pause> pauses;
 };
 
