@@ -16,8 +16,16 @@
 #include "indexbus/region.hpp"
 #include "indexbus/router.hpp"
 #include "indexbus/topology/topology.hpp"
+#ifdef INDEXBUS_LOOP_DEFECTS
+#include "indexbus/conformance/broken_loops.hpp"
+#endif
 
 namespace indexbus::cli {
+
+#ifdef INDEXBUS_LOOP_DEFECTS
+std::string g_loop_defect;
+#endif
+
 namespace {
 
 // Set by SIGINT/SIGTERM: the loop stops at its next check and releases its roles; the lanes stay
@@ -126,6 +134,60 @@ const char* end_text(RunEnd end) {
   return "?";
 }
 
+// The loops run with DefaultLoopHooks; only the test-only build (indexbus-loop-broken) can pick a
+// broken policy, by the name given to its --defect.
+template <typename Hooks>
+RouterStats route_with(const RealPlatform& platform, const EventsLaneRef& input, const std::vector<EventsLaneRef>& outputs,
+                       RouterPolicy policy, std::uint32_t key_offset_bytes, std::uint64_t deadline_ns, RunEnd& end) {
+  Router<RealPlatform, Hooks> router(platform, input, outputs, policy, key_offset_bytes);
+  end = router.run(deadline_ns, &g_stop);
+  return router.stats();
+}
+
+RouterStats route_until_done(const RealPlatform& platform, const EventsLaneRef& input,
+                             const std::vector<EventsLaneRef>& outputs, RouterPolicy policy, std::uint32_t key_offset_bytes,
+                             std::uint64_t deadline_ns, RunEnd& end) {
+#ifdef INDEXBUS_LOOP_DEFECTS
+  namespace broken = conformance;
+  if (g_loop_defect == "round-robin-skips-an-output") {
+    return route_with<broken::RoundRobinSkipsAnOutput>(platform, input, outputs, policy, key_offset_bytes, deadline_ns, end);
+  }
+  if (g_loop_defect == "router-discards-on-full") {
+    return route_with<broken::RouterDiscardsOnFull>(platform, input, outputs, policy, key_offset_bytes, deadline_ns, end);
+  }
+  if (g_loop_defect == "never-closes") {
+    return route_with<broken::RouterNeverCloses>(platform, input, outputs, policy, key_offset_bytes, deadline_ns, end);
+  }
+#endif
+  return route_with<DefaultLoopHooks>(platform, input, outputs, policy, key_offset_bytes, deadline_ns, end);
+}
+
+template <typename Hooks>
+MergeStats merge_with(const RealPlatform& platform, const std::vector<EventsLaneRef>& inputs, const EventsLaneRef& output,
+                      MergePolicy policy, std::uint32_t key_offset_bytes, std::uint64_t deadline_ns, RunEnd& end) {
+  Merge<RealPlatform, Hooks> merge(platform, inputs, output, policy, key_offset_bytes);
+  end = merge.run(deadline_ns, &g_stop);
+  return merge.stats();
+}
+
+MergeStats merge_until_done(const RealPlatform& platform, const std::vector<EventsLaneRef>& inputs,
+                            const EventsLaneRef& output, MergePolicy policy, std::uint32_t key_offset_bytes,
+                            std::uint64_t deadline_ns, RunEnd& end) {
+#ifdef INDEXBUS_LOOP_DEFECTS
+  namespace broken = conformance;
+  if (g_loop_defect == "never-closes") {
+    return merge_with<broken::RouterNeverCloses>(platform, inputs, output, policy, key_offset_bytes, deadline_ns, end);
+  }
+  if (g_loop_defect == "sequence-emits-early") {
+    return merge_with<broken::SequenceEmitsEarly>(platform, inputs, output, policy, key_offset_bytes, deadline_ns, end);
+  }
+  if (g_loop_defect == "arrival-favours-input-zero") {
+    return merge_with<broken::ArrivalFavoursInputZero>(platform, inputs, output, policy, key_offset_bytes, deadline_ns, end);
+  }
+#endif
+  return merge_with<DefaultLoopHooks>(platform, inputs, output, policy, key_offset_bytes, deadline_ns, end);
+}
+
 int run_route(const LoopArgs& args) {
   const auto topology = load(args.topology_file, "route");
   if (!topology) return kExitUsage;
@@ -153,13 +215,13 @@ int run_route(const LoopArgs& args) {
   const RouterPolicy policy = def->policy == topology::RouterPolicy::RoundRobin ? RouterPolicy::RoundRobin
                               : def->policy == topology::RouterPolicy::KeyHash  ? RouterPolicy::KeyHash
                                                                                  : RouterPolicy::Broadcast;
-  Router<RealPlatform> router(platform, *input, outputs, policy, def->key_offset_bytes);
   install_stop_handlers();
   std::printf("%s: %s -> %zu output(s), %s\n", who.c_str(), def->input.text.c_str(), outputs.size(),
               topology::to_string(def->policy).c_str());
   std::fflush(stdout);
-  const RunEnd end = router.run(deadline_of(platform, args.seconds), &g_stop);
-  const RouterStats& stats = router.stats();
+  RunEnd end = RunEnd::Stopped;
+  const RouterStats stats =
+      route_until_done(platform, *input, outputs, policy, def->key_offset_bytes, deadline_of(platform, args.seconds), end);
   std::printf("%s: %s; routed %llu, input lost %llu, short keys %llu\n", who.c_str(), end_text(end),
               static_cast<unsigned long long>(stats.routed_count), static_cast<unsigned long long>(stats.input_lost_count),
               static_cast<unsigned long long>(stats.short_key_count));
@@ -193,13 +255,13 @@ int run_merge(const LoopArgs& args) {
   const MergePolicy policy = def->policy == topology::MergePolicy::RoundRobin ? MergePolicy::RoundRobin
                              : def->policy == topology::MergePolicy::Sequence ? MergePolicy::Sequence
                                                                                : MergePolicy::Arrival;
-  Merge<RealPlatform> merge(platform, inputs, *output, policy, def->key_offset_bytes);
   install_stop_handlers();
   std::printf("%s: %zu input(s) -> %s, %s\n", who.c_str(), inputs.size(), def->output.text.c_str(),
               topology::to_string(def->policy).c_str());
   std::fflush(stdout);
-  const RunEnd end = merge.run(deadline_of(platform, args.seconds), &g_stop);
-  const MergeStats& stats = merge.stats();
+  RunEnd end = RunEnd::Stopped;
+  const MergeStats stats =
+      merge_until_done(platform, inputs, *output, policy, def->key_offset_bytes, deadline_of(platform, args.seconds), end);
   std::printf("%s: %s; emitted %llu, input lost %llu\n", who.c_str(), end_text(end),
               static_cast<unsigned long long>(stats.emitted_count), static_cast<unsigned long long>(stats.input_lost_count));
   return kExitOk;

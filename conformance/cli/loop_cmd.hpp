@@ -5,6 +5,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <string>
 #include <vector>
 
 #include "doctor_cmd.hpp"  // Command
@@ -13,5 +14,12 @@ namespace indexbus::cli {
 
 // Adds `route` and `merge` to app; main runs the one that was parsed.
 std::vector<Command> register_loops(CLI::App& app);
+
+#ifdef INDEXBUS_LOOP_DEFECTS
+// Test-only (indexbus-loop-broken): the broken policy the loops run, named by its --defect.
+extern std::string g_loop_defect;
+inline constexpr const char* kLoopDefects[] = {"round-robin-skips-an-output", "router-discards-on-full", "never-closes",
+                                               "sequence-emits-early", "arrival-favours-input-zero"};
+#endif
 
 }  // namespace indexbus::cli

@@ -203,6 +203,8 @@ struct ConformArgs {
   std::string agent;
   std::vector<std::string> agent_args;
   std::vector<std::string> consumer_agent_argv;  // a saved interop failure's consumers; empty: agent
+  std::string loop;  // topology cases: whose route/merge run the loops (default: this executable)
+  std::vector<std::string> loop_args;
   std::string region_dir;
 };
 
@@ -247,9 +249,15 @@ int run_catalog(ConformArgs args) {
   options.agent_argv.push_back(args.agent);
   for (const auto& arg : args.agent_args) options.agent_argv.push_back(arg);
   options.consumer_agent_argv = args.consumer_agent_argv;
+  // Topology cases run this executable's route/merge, with the reference agent as producers and consumers.
+  options.loop_argv = {args.loop.empty() ? std::string("/proc/self/exe") : args.loop};
+  options.loop_argv.insert(options.loop_argv.end(), args.loop_args.begin(), args.loop_args.end());
+  options.reference_agent_argv = {default_agent_path()};
   options.replay_prefix = "indexbus conform";
   if (args.agent != default_agent_path()) options.replay_prefix += " --agent " + args.agent;
   for (const auto& arg : args.agent_args) options.replay_prefix += " --agent-arg " + arg;
+  if (!args.loop.empty()) options.replay_prefix += " --loop " + args.loop;
+  for (const auto& arg : args.loop_args) options.replay_prefix += " --loop-arg=" + arg;
 
   std::printf("indexbus conform: %zu case(s), seed %llu, agent %s, %u job(s)\n", cases.size(),
               static_cast<unsigned long long>(options.seed), args.agent.c_str(), options.jobs);
@@ -391,6 +399,9 @@ int main(int argc, char** argv) {
   conform->add_option("--report", conform_args.report_dir, "Report folder (index.json, junit.xml, failures/)");
   conform->add_option("--agent", conform_args.agent, "Agent executable (default: indexbus-agent next to indexbus)");
   conform->add_option("--agent-arg", conform_args.agent_args, "Argument for the agent (repeatable)");
+  conform->add_option("--loop", conform_args.loop,
+                      "Executable whose route/merge subcommands run the topology cases' routers and merges (default: this indexbus)");
+  conform->add_option("--loop-arg", conform_args.loop_args, "Argument for --loop, before route/merge (repeatable)");
   conform->add_flag("--rule-suite", rule_suite,
                     "Run only the in-process per-rule suite and print one line per rule (the pre-catalog output)");
   conform->add_option("--lane", suite_lane, "--rule-suite: events, journal, sequenced_slots or fanout_broadcast");

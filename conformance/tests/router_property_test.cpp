@@ -21,6 +21,7 @@
 #include <ostream>
 #include <vector>
 
+#include "indexbus/conformance/broken_loops.hpp"
 #include "indexbus/merge.hpp"
 #include "indexbus/real_platform.hpp"
 #include "indexbus/router.hpp"
@@ -294,24 +295,11 @@ RC_GTEST_PROP(MergeArrival, InterleavingWithinBound, ()) { check_merge_arrival()
 
 // ---- Broken loops: each must fail its property --------------------------------------------------
 
-struct RoundRobinSkipsAnOutput : DefaultLoopHooks {
-  static constexpr std::uint32_t next_round_robin(std::uint32_t current, std::uint32_t outputs) noexcept {
-    const std::uint32_t next = (current + 1) % outputs;
-    return next == 1 ? 2 % outputs : next;
-  }
-};
-struct RouterDiscardsOnFull : DefaultLoopHooks {
-  static constexpr bool kRouterWaitsOnFull = false;
-};
-struct RouterNeverCloses : DefaultLoopHooks {
-  static constexpr bool kPropagatesClose = false;
-};
-struct SequenceEmitsEarly : DefaultLoopHooks {
-  static constexpr bool kSequenceNeedsEveryHead = false;
-};
-struct ArrivalFavoursInputZero : DefaultLoopHooks {
-  static constexpr bool kArrivalRotates = false;
-};
+using conformance::ArrivalFavoursInputZero;
+using conformance::RoundRobinSkipsAnOutput;
+using conformance::RouterDiscardsOnFull;
+using conformance::RouterNeverCloses;
+using conformance::SequenceEmitsEarly;
 
 class QuietListener final : public rc::detail::TestListener {
  public:

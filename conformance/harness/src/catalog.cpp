@@ -8,6 +8,7 @@
 #include "indexbus/harness/golden_catalog.hpp"
 #include "indexbus/harness/lin_batch.hpp"
 #include "indexbus/harness/ring_step.hpp"
+#include "indexbus/harness/topology_case.hpp"
 #include "indexbus/spec/rules.hpp"
 
 namespace indexbus::harness {
@@ -288,6 +289,7 @@ std::vector<CaseDef> build_catalog() {
   add_ring_cases(cases);
   add_lin_batch_cases(cases);
   add_golden_cases(cases);
+  add_topology_cases(cases);
   return cases;
 }
 

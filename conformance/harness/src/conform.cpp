@@ -43,6 +43,14 @@ std::string xml_escape(const std::string& text) {
   return out;
 }
 
+// argv if given, else the executable called name in agent_argv[0]'s directory.
+std::vector<std::string> beside_agent(const ConformOptions& options, const std::vector<std::string>& argv, const char* name) {
+  if (!argv.empty() || options.agent_argv.empty()) return argv;
+  const std::string& agent = options.agent_argv.front();
+  const std::size_t slash = agent.rfind('/');
+  return {(slash == std::string::npos ? std::string() : agent.substr(0, slash + 1)) + name};
+}
+
 CaseResult run_one(const CaseDef& def, const ConformOptions& options, const ScratchDir& dir) {
   const std::uint64_t seed = case_seed(options.seed, def.id);
   const AgentAssignment assignment{options.agent_argv, options.consumer_agent_argv};
@@ -76,7 +84,9 @@ CaseResult run_one(const CaseDef& def, const ConformOptions& options, const Scra
       result.level = def.level;
       result.rules = def.rules;
       result.seed = seed;
-      const InProcessOutcome outcome = def.run_in_process(CaseContext{seed, dir.path()});
+      const InProcessOutcome outcome = def.run_in_process(CaseContext{seed, dir.path(), beside_agent(options, options.loop_argv, "indexbus"),
+                                                                      beside_agent(options, options.reference_agent_argv, "indexbus-agent"),
+                                                                      options.request_deadline_ms});
       result.outcome = outcome.passed ? Outcome::Pass : Outcome::Fail;
       result.detail = outcome.detail;
     }

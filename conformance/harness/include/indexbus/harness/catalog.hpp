@@ -128,6 +128,11 @@ struct LinBatchScenario {
 struct CaseContext {  // what an in-process case gets
   std::uint64_t seed = 0;
   std::string region_dir;
+  // Topology cases (topology_case.hpp): the `indexbus` that runs `route`/`merge`, the reference
+  // agent that runs producers and consumers, and the deadline of each request.
+  std::vector<std::string> loop_argv;
+  std::vector<std::string> reference_agent_argv;
+  std::uint32_t request_deadline_ms = 5'000;
 };
 struct InProcessOutcome {
   bool passed = false;

@@ -26,6 +26,10 @@ struct ConformOptions {
   std::vector<std::string> agent_argv;  // the agent command line
   // Consumers' and readers' command line when it differs (AgentAssignment); empty: agent_argv.
   std::vector<std::string> consumer_agent_argv;
+  // Topology cases: the executable whose `route`/`merge` run the loops, and the reference agent
+  // for their producers and consumers. Empty: `indexbus` and `indexbus-agent` beside agent_argv[0].
+  std::vector<std::string> loop_argv;
+  std::vector<std::string> reference_agent_argv;
   std::uint32_t request_deadline_ms = kDefaultDeadlineMs;  // per request; then TIMEOUT
   // Prefix of every replay command, e.g. "indexbus conform --agent X"; --cases/--seed appended.
   std::string replay_prefix = "indexbus conform";
