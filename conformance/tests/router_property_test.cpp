@@ -26,6 +26,7 @@
 #include "indexbus/router.hpp"
 #include "indexbus/spec/merge_model.hpp"
 #include "indexbus/spec/router_model.hpp"
+#include "broken_loop_hooks.hpp"
 #include "loop_lanes.hpp"
 
 namespace indexbus {
@@ -292,26 +293,13 @@ RC_GTEST_PROP(MergeVsModel, RoundRobin, ()) { run_merge(spec::MergePolicy::Round
 RC_GTEST_PROP(MergeVsModel, Sequence, ()) { run_merge(spec::MergePolicy::Sequence); }
 RC_GTEST_PROP(MergeArrival, InterleavingWithinBound, ()) { check_merge_arrival(); }
 
-// ---- Broken loops: each must fail its property --------------------------------------------------
+// ---- Broken loops (broken_loop_hooks.hpp): each must fail its property -----------------------------
 
-struct RoundRobinSkipsAnOutput : DefaultLoopHooks {
-  static constexpr std::uint32_t next_round_robin(std::uint32_t current, std::uint32_t outputs) noexcept {
-    const std::uint32_t next = (current + 1) % outputs;
-    return next == 1 ? 2 % outputs : next;
-  }
-};
-struct RouterDiscardsOnFull : DefaultLoopHooks {
-  static constexpr bool kRouterWaitsOnFull = false;
-};
-struct RouterNeverCloses : DefaultLoopHooks {
-  static constexpr bool kPropagatesClose = false;
-};
-struct SequenceEmitsEarly : DefaultLoopHooks {
-  static constexpr bool kSequenceNeedsEveryHead = false;
-};
-struct ArrivalFavoursInputZero : DefaultLoopHooks {
-  static constexpr bool kArrivalRotates = false;
-};
+using testing::ArrivalFavoursInputZero;
+using testing::RoundRobinSkipsAnOutput;
+using testing::RouterDiscardsOnFull;
+using testing::RouterNeverCloses;
+using testing::SequenceEmitsEarly;
 
 class QuietListener final : public rc::detail::TestListener {
  public:

@@ -202,7 +202,12 @@ class Explorer {
       TableRow row;
       row.step = e.step;
       row.now_ns = e.now_ns;
-      row.actor = A::actor_name(e.actor);
+      // An adapter whose actors depend on the scenario (loop_adapter.hpp) names them in its world.
+      if constexpr (requires { world_.actor_name(e.actor); }) {
+        row.actor = world_.actor_name(e.actor);
+      } else {
+        row.actor = A::actor_name(e.actor);
+      }
       row.access = to_string(e.kind);
       if (e.kind == AccessKind::Invoke) current_op[e.actor] = world_.describe_op(e.value);
       row.op = e.kind == AccessKind::Respond ? world_.describe_op(e.value) : current_op[e.actor];
