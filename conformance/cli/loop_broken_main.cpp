@@ -1,6 +1,6 @@
 // indexbus-loop-broken: `indexbus route` and `indexbus merge` (loop_cmd.cpp, built again with
 // INDEXBUS_LOOP_DEFECTS) running a deliberately broken loop policy chosen by --defect
-// (conformance/include/indexbus/conformance/broken_loops.hpp). Test-only, never installed: the
+// (core/tests/support/broken_loop_hooks.hpp). Test-only, never installed: the
 // topology cases of `indexbus conform` must fail with it (harness/tests/topology_case_test.cpp).
 #include <CLI/CLI.hpp>
 #include <cstdio>

@@ -17,7 +17,7 @@
 #include "indexbus/router.hpp"
 #include "indexbus/topology/topology.hpp"
 #ifdef INDEXBUS_LOOP_DEFECTS
-#include "indexbus/conformance/broken_loops.hpp"
+#include "broken_loop_hooks.hpp"
 #endif
 
 namespace indexbus::cli {
@@ -148,7 +148,7 @@ RouterStats route_until_done(const RealPlatform& platform, const EventsLaneRef& 
                              const std::vector<EventsLaneRef>& outputs, RouterPolicy policy, std::uint32_t key_offset_bytes,
                              std::uint64_t deadline_ns, RunEnd& end) {
 #ifdef INDEXBUS_LOOP_DEFECTS
-  namespace broken = conformance;
+  namespace broken = testing;
   if (g_loop_defect == "round-robin-skips-an-output") {
     return route_with<broken::RoundRobinSkipsAnOutput>(platform, input, outputs, policy, key_offset_bytes, deadline_ns, end);
   }
@@ -174,7 +174,7 @@ MergeStats merge_until_done(const RealPlatform& platform, const std::vector<Even
                             const EventsLaneRef& output, MergePolicy policy, std::uint32_t key_offset_bytes,
                             std::uint64_t deadline_ns, RunEnd& end) {
 #ifdef INDEXBUS_LOOP_DEFECTS
-  namespace broken = conformance;
+  namespace broken = testing;
   if (g_loop_defect == "never-closes") {
     return merge_with<broken::RouterNeverCloses>(platform, inputs, output, policy, key_offset_bytes, deadline_ns, end);
   }

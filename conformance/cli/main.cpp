@@ -434,7 +434,8 @@ int main(int argc, char** argv) {
   sim->footer(kExitCodesHelp);
   indexbus::sim::RunArgs sim_run_args;
   auto* sim_run = sim->add_subcommand("run", "Explore schedules and check every run against the model");
-  sim_run->add_option("--lane", sim_run_args.lane, "Lane kind: events, journal, sequenced_slots or fanout_broadcast");
+  sim_run->add_option("--lane", sim_run_args.lane, "Lane kind: events, journal, sequenced_slots or fanout_broadcast; or router or merge");
+  sim_run->add_option("--policy", sim_run_args.policy, "router: round_robin, key_hash, broadcast; merge: round_robin, sequence, arrival (default: any)");
   sim_run->add_option("--on-full", sim_run_args.on_full, "block or drop (default: both)");
   sim_run->add_option("--waiting", sim_run_args.waiting, "park (futex path) or poll (default: both)");
   sim_run->add_option("--capacity", sim_run_args.capacity_slots, "Capacity in slots (default: 1, 2 or 4)");
@@ -455,7 +456,7 @@ int main(int argc, char** argv) {
   sim_run->add_option("--json", sim_run_args.json_path, "Also write the failure and its table to this file");
   indexbus::sim::ReplayArgs sim_replay_args;
   auto* sim_replay = sim->add_subcommand("replay", "Replay one schedule and print its interleaving table");
-  sim_replay->add_option("--lane", sim_replay_args.lane, "Lane kind: events, journal, sequenced_slots or fanout_broadcast");
+  sim_replay->add_option("--lane", sim_replay_args.lane, "Lane kind: events, journal, sequenced_slots or fanout_broadcast; or router or merge");
   sim_replay->add_option("--scenario", sim_replay_args.scenario, "The scenario in compact form");
   sim_replay->add_option("--scenario-file", sim_replay_args.scenario_file, "The scenario as JSON");
   sim_replay->add_option("--schedule", sim_replay_args.schedule, "The schedule string")->required();

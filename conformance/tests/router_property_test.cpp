@@ -21,12 +21,12 @@
 #include <ostream>
 #include <vector>
 
-#include "indexbus/conformance/broken_loops.hpp"
 #include "indexbus/merge.hpp"
 #include "indexbus/real_platform.hpp"
 #include "indexbus/router.hpp"
 #include "indexbus/spec/merge_model.hpp"
 #include "indexbus/spec/router_model.hpp"
+#include "broken_loop_hooks.hpp"
 #include "loop_lanes.hpp"
 
 namespace indexbus {
@@ -293,13 +293,13 @@ RC_GTEST_PROP(MergeVsModel, RoundRobin, ()) { run_merge(spec::MergePolicy::Round
 RC_GTEST_PROP(MergeVsModel, Sequence, ()) { run_merge(spec::MergePolicy::Sequence); }
 RC_GTEST_PROP(MergeArrival, InterleavingWithinBound, ()) { check_merge_arrival(); }
 
-// ---- Broken loops: each must fail its property --------------------------------------------------
+// ---- Broken loops (broken_loop_hooks.hpp): each must fail its property -----------------------------
 
-using conformance::ArrivalFavoursInputZero;
-using conformance::RoundRobinSkipsAnOutput;
-using conformance::RouterDiscardsOnFull;
-using conformance::RouterNeverCloses;
-using conformance::SequenceEmitsEarly;
+using testing::ArrivalFavoursInputZero;
+using testing::RoundRobinSkipsAnOutput;
+using testing::RouterDiscardsOnFull;
+using testing::RouterNeverCloses;
+using testing::SequenceEmitsEarly;
 
 class QuietListener final : public rc::detail::TestListener {
  public:

@@ -10,6 +10,7 @@
 
 #include "indexbus/sim/events_adapter.hpp"
 #include "indexbus/sim/explorer.hpp"
+#include "indexbus/sim/loop_adapter.hpp"
 #include "indexbus/sim/ring_adapter.hpp"
 
 namespace indexbus::sim {
@@ -53,6 +54,25 @@ struct RingLane {
     return n;
   }
   static bool matches(const std::string& lane, const Scenario& s) { return lane == indexbus::to_string(s.kind); }
+};
+
+struct LoopLane {
+  using Adapter = loops::RealAdapter;
+  using Scenario = loops::Scenario;
+  static std::string to_string(const Scenario& s) { return loops::to_string(s); }
+  static std::optional<Scenario> parse(const std::string& text, std::string* error) {
+    return loops::parse_scenario(text, error);
+  }
+  static std::optional<Scenario> from_json(const nlohmann::json& in, std::string* error) {
+    return loops::scenario_from_json(in, error);
+  }
+  static void to_json(nlohmann::json& out, const Scenario& s) { loops::to_json(out, s); }
+  static std::size_t ops(const Scenario& s) {
+    std::size_t n = 0;
+    for (const auto& ops : s.producers) n += ops.size();
+    return n;
+  }
+  static bool matches(const std::string& lane, const Scenario& s) { return lane == loops::to_string(s.kind); }
 };
 
 std::optional<double> parse_duration_s(const std::string& text) {
@@ -264,10 +284,24 @@ int replay_lane(const ReplayArgs& args) {
 int sim_run(const RunArgs& args) {
   const bool events_lane = args.lane == "events";
   const auto ring_kind = ring::parse_ring_kind(args.lane);
-  if (!events_lane && !ring_kind) {
-    std::fprintf(stderr, "indexbus sim run: --lane '%s': expected events, journal, sequenced_slots or fanout_broadcast\n",
+  const auto loop_kind = loops::parse_loop_kind(args.lane);
+  if (!events_lane && !ring_kind && !loop_kind) {
+    std::fprintf(stderr,
+                 "indexbus sim run: --lane '%s': expected events, journal, sequenced_slots, fanout_broadcast, router "
+                 "or merge\n",
                  args.lane.c_str());
     return kExitUsage;
+  }
+  std::optional<std::uint8_t> loop_policy;
+  if (!args.policy.empty()) {
+    if (loop_kind) loop_policy = loops::parse_policy(*loop_kind, args.policy);
+    if (!loop_policy) {
+      std::fprintf(stderr, "indexbus sim run: --policy '%s': expected %s\n", args.policy.c_str(),
+                   !loop_kind                          ? "no --policy unless --lane is router or merge"
+                   : *loop_kind == loops::LoopKind::Router ? "round_robin, key_hash or broadcast"
+                                                       : "round_robin, sequence or arrival");
+      return kExitUsage;
+    }
   }
   const auto strategy = parse_strategy(args.strategy);
   if (!strategy) {
@@ -323,6 +357,17 @@ int sim_run(const RunArgs& args) {
   ring_params.capacity_slots = params.capacity_slots;
   ring_params.ops_max = params.ops_max;
   ring_params.blocking_reads_only = params.blocking_reads_only;
+  if (loop_kind) {
+    loops::GenParams loop_params;
+    loop_params.kind = *loop_kind;
+    loop_params.policy = loop_policy;
+    loop_params.on_full = params.on_full;
+    loop_params.parking = params.parking;
+    loop_params.capacity_slots = params.capacity_slots;
+    loop_params.ops_max = params.ops_max;
+    return explore_lane<LoopLane>(args, options,
+                                  [loop_params](std::uint64_t seed) { return loops::generate(seed, loop_params); });
+  }
   if (events_lane) {
     return explore_lane<EventsLane>(args, options, [params](std::uint64_t seed) { return events::generate(seed, params); });
   }
@@ -333,7 +378,10 @@ int sim_run(const RunArgs& args) {
 int sim_replay(const ReplayArgs& args) {
   if (args.lane == "events") return replay_lane<EventsLane>(args);
   if (ring::parse_ring_kind(args.lane)) return replay_lane<RingLane>(args);
-  std::fprintf(stderr, "indexbus sim replay: --lane '%s': expected events, journal, sequenced_slots or fanout_broadcast\n",
+  if (loops::parse_loop_kind(args.lane)) return replay_lane<LoopLane>(args);
+  std::fprintf(stderr,
+               "indexbus sim replay: --lane '%s': expected events, journal, sequenced_slots, fanout_broadcast, router "
+               "or merge\n",
                args.lane.c_str());
   return kExitUsage;
 }

@@ -133,10 +133,15 @@ std::string name_word(const std::byte* block, std::uint32_t capacity_slots, std:
   return slot.empty() ? "beyond+" + std::to_string(offset) : slot;
 }
 
-bool check_lane_words(const std::byte* block, const Scenario& scenario, std::string& message) {
+std::optional<std::string> counters_between_reads(const EventsLaneHeader& h) {
+  if (h.read_count + h.lost_count == h.read_seq) return std::nullopt;
+  return "between reads, read_count " + std::to_string(h.read_count) + " + lost_count " +
+         std::to_string(h.lost_count) + " != read_seq " + std::to_string(h.read_seq);
+}
+
+bool check_lane_words(const std::byte* block, const spec::EventsConfig& c, std::string& message) {
   // Plain reads: the simulator's own look, not a step of any actor.
   const auto& h = *reinterpret_cast<const EventsLaneHeader*>(block);
-  const auto& c = scenario.config;
   if (h.read_seq > h.write_seq) {
     message = "read_seq " + std::to_string(h.read_seq) + " is ahead of write_seq " + std::to_string(h.write_seq);
     return false;

@@ -11,6 +11,7 @@ const char* to_string(FailureKind kind) noexcept {
     case FailureKind::TornEntry: return "torn entry";
     case FailureKind::NotLinearizable: return "not linearizable";
     case FailureKind::CheckGaveUp: return "linearizability check gave up";
+    case FailureKind::WrongOutput: return "output differs from the model";
   }
   return "?";
 }

@@ -301,6 +301,23 @@ TEST(Cli, SimRunsTheRingLanes) {
   EXPECT_NE(replayed.output.find("no failure: the run passed every check"), std::string::npos) << replayed.output;
 }
 
+// Routers and merges as simulator actors: a run of each passes, a replay prints the loop's steps,
+// and --policy is checked against the loop kind.
+TEST(Cli, SimRunsRoutersAndMerges) {
+  for (const char* lane : {"router", "merge"}) {
+    const auto result = run(std::string("sim run --lane ") + lane + " --strategy pct --runs 300 --seed 5");
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+    EXPECT_NE(result.output.find("no failure found"), std::string::npos) << result.output;
+  }
+  const auto replayed = run("sim replay --lane merge --scenario "
+                            "'merge,sequence,park;in:block1,block1;out:block1;p0:W3,C;p1:W1,C' --schedule 'a11b7c31b4c18'");
+  EXPECT_EQ(replayed.exit_code, 0) << replayed.output;
+  EXPECT_NE(replayed.output.find("merge step"), std::string::npos) << replayed.output;
+  EXPECT_EQ(run("sim run --lane router --policy sequence --runs 1").exit_code, 2);
+  EXPECT_EQ(run("sim run --lane events --policy arrival --runs 1").exit_code, 2);
+  EXPECT_EQ(run("sim replay --lane router --scenario 'merge,arrival,park;in:block1;out:block1;p0:C' --schedule 'a1'").exit_code, 2);
+}
+
 TEST(Cli, SimExhaustiveSaysWhenTheBoundedSpaceIsCovered) {
   const auto result = run("sim run --lane events --strategy exhaustive --preemptions 2 --runs 100000 "
                           "--scenario 'block,cap=1,slot=16,park;p:W16,W8,C;c:R,r,D'");

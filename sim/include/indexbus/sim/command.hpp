@@ -10,6 +10,7 @@ namespace indexbus::sim {
 
 struct RunArgs {
   std::string lane = "events";
+  std::string policy;             // router / merge: "" = any of the three
   std::string on_full;            // "", "block", "drop" (generated scenarios; "" = either)
   std::string waiting;            // "", "park", "poll"
   std::optional<std::uint32_t> capacity_slots;

@@ -58,7 +58,12 @@ CheckOutcome check_history(const Scenario& scenario, const std::vector<Record>& 
 std::string name_word(const std::byte* block, std::uint32_t capacity_slots,
                       std::uint32_t slot_payload_bytes, const void* address);
 // The lane invariants that hold after every step; false and a message if one is broken.
-bool check_lane_words(const std::byte* block, const Scenario& scenario, std::string& message);
+bool check_lane_words(const std::byte* block, const spec::EventsConfig& config, std::string& message);
+inline bool check_lane_words(const std::byte* block, const Scenario& scenario, std::string& message) {
+  return check_lane_words(block, scenario.config, message);
+}
+// The consumer's counters between its reads: read_count + lost_count == read_seq; nullopt if so.
+std::optional<std::string> counters_between_reads(const EventsLaneHeader& header);
 
 template <template <typename> class Producer = EventsProducer,
           template <typename> class Consumer = EventsConsumer>
@@ -210,14 +215,9 @@ class Adapter {
         last_delivered_ = r.read.seq;
       }
       end(r);
-      const auto& h = *lane_.header;
-      if (h.read_count + h.lost_count != h.read_seq) {
-        scheduler_->fail(RunStatus::InvariantBroken, counters_message(h));
+      if (auto broken = counters_between_reads(*lane_.header)) {
+        scheduler_->fail(RunStatus::InvariantBroken, std::move(*broken));
       }
-    }
-    static std::string counters_message(const EventsLaneHeader& h) {
-      return "between reads, read_count " + std::to_string(h.read_count) + " + lost_count " +
-             std::to_string(h.lost_count) + " != read_seq " + std::to_string(h.read_seq);
     }
 
     const Scenario* scenario_ = nullptr;

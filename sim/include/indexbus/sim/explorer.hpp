@@ -7,6 +7,8 @@
 
 #include <unistd.h>
 
+#include <array>
+#include <cassert>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -202,7 +204,12 @@ class Explorer {
       TableRow row;
       row.step = e.step;
       row.now_ns = e.now_ns;
-      row.actor = A::actor_name(e.actor);
+      // An adapter whose actors depend on the scenario (loop_adapter.hpp) names them in its world.
+      if constexpr (requires { world_.actor_name(e.actor); }) {
+        row.actor = world_.actor_name(e.actor);
+      } else {
+        row.actor = A::actor_name(e.actor);
+      }
       row.access = to_string(e.kind);
       if (e.kind == AccessKind::Invoke) current_op[e.actor] = world_.describe_op(e.value);
       row.op = e.kind == AccessKind::Respond ? world_.describe_op(e.value) : current_op[e.actor];
@@ -226,10 +233,13 @@ class Explorer {
  private:
   Scheduler& scheduler_for(const Scenario& scenario) {
     const std::uint32_t actors = A::actor_count(scenario);
-    if (!scheduler_ || scheduler_->actor_count() != actors) {
-      scheduler_ = std::make_unique<Scheduler>(actors, options_);
-    }
-    return *scheduler_;
+    assert(actors >= 1);
+    assert(actors <= kActorsMax);
+    // One scheduler per actor count, kept: generated scenarios vary their actor count, and a new
+    // scheduler maps fresh guarded stacks (system calls that would dominate a run).
+    std::unique_ptr<Scheduler>& scheduler = schedulers_[actors];
+    if (!scheduler) scheduler = std::make_unique<Scheduler>(actors, options_);
+    return *scheduler;
   }
 
   static std::unique_ptr<Strategy> make_strategy(const ExploreOptions& o, std::uint64_t seed,
@@ -385,7 +395,7 @@ class Explorer {
   }
 
   Scheduler::Options options_;
-  std::unique_ptr<Scheduler> scheduler_;
+  std::array<std::unique_ptr<Scheduler>, kActorsMax + 1> schedulers_;
   typename A::World world_;
 };
 

@@ -17,6 +17,7 @@ enum class FailureKind : std::uint8_t {
   TornEntry,        // an entry whose payload is not what was written for its seq
   NotLinearizable,
   CheckGaveUp,      // the linearizability search hit its bound
+  WrongOutput,      // a router's or merge's outputs differ from spec/'s model (loop_adapter.hpp)
 };
 const char* to_string(FailureKind kind) noexcept;
 
