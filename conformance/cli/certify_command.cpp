@@ -331,7 +331,14 @@ int CertifyCommand::run() {
       if (interop.empty()) pairs.clear();  // --cases selected no interop case
       for (const auto& [producer, consumer] : pairs) {
         const auto& results = run_pair(producer, consumer);
+        const std::size_t first = report.cases.size();
         report.cases.insert(report.cases.end(), results.begin(), results.end());
+        // Between two third-party agents a failure cannot be pinned on either side: shown in the
+        // matrix and the report, but INFORMATIONAL, so it decides neither certificate. The pairs
+        // with the reference agent, which the catalog has proven, are what certifies T's interop.
+        if (producer.name != reference.name && consumer.name != reference.name) {
+          for (std::size_t i = first; i < report.cases.size(); ++i) report.cases[i].level = h::Level::Informational;
+        }
       }
     } catch (const conformance::SetupError& e) {
       std::fprintf(stderr, "indexbus certify: %s\n", e.what());
