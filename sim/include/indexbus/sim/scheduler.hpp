@@ -196,6 +196,8 @@ class Scheduler {
   // Used only by the AddressSanitizer fiber annotations.
   [[maybe_unused]] const void* main_stack_bottom_ = nullptr;
   [[maybe_unused]] std::size_t main_stack_size_ = 0;
+  // Used only under ThreadSanitizer: runs since the fibers' TSan state was last renewed.
+  [[maybe_unused]] std::uint32_t tsan_runs_since_renewal_ = 0;
 };
 
 }  // namespace indexbus::sim
