@@ -43,20 +43,6 @@ std::string prefix_of(const std::string& message) {
   return trim(message.substr(0, end));
 }
 
-std::string html_escape(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -318,20 +304,20 @@ std::string certificate_html(const Json& c) {
   const bool certified = c.value("verdict", "") == "CERTIFIED";
   std::string h = "<section id=\"certificate\" class=\"certificate\">\n";
   h += std::string("<h1 class=\"verdict ") + (certified ? "certified" : "not-certified") + "\">" +
-       html_escape(c.value("verdict", "?")) + ": " + html_escape(c["agent"].value("name", "?")) + "</h1>\n";
+       harness::xml_escape(c.value("verdict", "?")) + ": " + harness::xml_escape(c["agent"].value("name", "?")) + "</h1>\n";
   const Json& declared = c["agent"]["declared"];
   std::string implementation = "?";
   if (declared.contains("implementation") && declared["implementation"].is_object()) {
     implementation = declared["implementation"].value("name", "?") + " " + declared["implementation"].value("version", "?");
   }
-  h += "<p>Implementation " + html_escape(implementation) + ", command <code>" +
-       html_escape(c["agent"].value("command", "")) + "</code>; harness " + html_escape(c["harness"].value("version", "?")) +
-       ", layout " + html_escape(c.value("layout_version", "?")) + ", seed " + std::to_string(c.value("seed", 0ull)) +
+  h += "<p>Implementation " + harness::xml_escape(implementation) + ", command <code>" +
+       harness::xml_escape(c["agent"].value("command", "")) + "</code>; harness " + harness::xml_escape(c["harness"].value("version", "?")) +
+       ", layout " + harness::xml_escape(c.value("layout_version", "?")) + ", seed " + std::to_string(c.value("seed", 0ull)) +
        (c.value("strict", false) ? ", strict (RECOMMENDED counts)" : "") + ".</p>\n";
   h += "<table class=\"counts\"><tr><th>level</th><th>total</th><th>pass</th><th>fail</th><th>expected fail</th>"
        "<th>unexpected pass</th><th>skip</th><th>counts for the verdict</th></tr>\n";
   for (const auto& [level, n] : c["counts"].items()) {
-    h += "<tr><td>" + html_escape(level) + "</td>";
+    h += "<tr><td>" + harness::xml_escape(level) + "</td>";
     for (const char* key : {"total", "pass", "fail", "expected_fail", "unexpected_pass", "skip"}) {
       h += "<td>" + std::to_string(n.value(key, 0)) + "</td>";
     }
@@ -340,7 +326,7 @@ std::string certificate_html(const Json& c) {
   h += "</table>\n<table class=\"scope\"><tr><th>lane kind</th><th>status</th><th>counted cases passed / run</th>"
        "<th>skipped</th></tr>\n";
   for (const Json& s : c["scope"]) {
-    h += "<tr><td>" + html_escape(s.value("lane_kind", "?")) + "</td><td>" + html_escape(s.value("status", "?")) +
+    h += "<tr><td>" + harness::xml_escape(s.value("lane_kind", "?")) + "</td><td>" + harness::xml_escape(s.value("status", "?")) +
          "</td><td>" + std::to_string(s.value("counted_cases_passed", 0)) + " / " +
          std::to_string(s.value("counted_cases_run", 0)) + "</td><td>" + std::to_string(s.value("cases_skipped", 0)) +
          "</td></tr>\n";
@@ -350,8 +336,8 @@ std::string certificate_html(const Json& c) {
     h += "<table class=\"interop\"><tr><th>producer</th><th>consumer</th><th>status</th>"
          "<th>counted interop cases passed / run</th><th>skipped</th></tr>\n";
     for (const Json& p : c["interop"]) {
-      h += "<tr><td>" + html_escape(p.value("producer", "?")) + "</td><td>" + html_escape(p.value("consumer", "?")) +
-           "</td><td>" + html_escape(p.value("status", "?")) + "</td><td>" +
+      h += "<tr><td>" + harness::xml_escape(p.value("producer", "?")) + "</td><td>" + harness::xml_escape(p.value("consumer", "?")) +
+           "</td><td>" + harness::xml_escape(p.value("status", "?")) + "</td><td>" +
            std::to_string(p.value("counted_cases_passed", 0)) + " / " + std::to_string(p.value("counted_cases_run", 0)) +
            "</td><td>" + std::to_string(p.value("cases_skipped", 0)) + "</td></tr>\n";
     }
@@ -360,8 +346,8 @@ std::string certificate_html(const Json& c) {
   if (!c["stale_entries"].empty()) {
     h += "<p>Expected-failures entries that did not hold:</p><ul>\n";
     for (const Json& s : c["stale_entries"]) {
-      h += "<li>line " + std::to_string(s.value("line", 0)) + ": " + html_escape(s.value("case", "")) + ": " +
-           html_escape(s.value("reason", "")) + "</li>\n";
+      h += "<li>line " + std::to_string(s.value("line", 0)) + ": " + harness::xml_escape(s.value("case", "")) + ": " +
+           harness::xml_escape(s.value("reason", "")) + "</li>\n";
     }
     h += "</ul>\n";
   }

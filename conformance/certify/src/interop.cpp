@@ -6,6 +6,7 @@
 #include <random>
 #include <set>
 
+#include "indexbus/harness/conform.hpp"
 #include "indexbus/harness/step_runner.hpp"
 
 namespace indexbus::certify {
@@ -15,19 +16,6 @@ using harness::Outcome;
 
 constexpr std::string_view kInteropPrefix = "Interop[";
 
-std::string html_escape(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 // A fragment link: '%' and '#' would end or change it; everything else may stay.
 std::string fragment(const std::string& id) {
@@ -162,10 +150,10 @@ std::string interop_matrix_html(const std::vector<MatrixEntry>& matrix, const st
       "<h2>Interoperability: producer (rows) x consumer (columns)</h2>\n"
       "<p>Each cell: the interop cases of that pair per lane kind/policy, passed/run. The producer's "
       "implementation also creates the region.</p>\n<table id=\"interop-matrix\"><tr><th>producer \\ consumer</th>";
-  for (const std::string& name : names) h += "<th>" + html_escape(name) + "</th>";
+  for (const std::string& name : names) h += "<th>" + harness::xml_escape(name) + "</th>";
   h += "</tr>\n";
   for (const std::string& producer : names) {
-    h += "<tr><th>" + html_escape(producer) + "</th>";
+    h += "<tr><th>" + harness::xml_escape(producer) + "</th>";
     for (const std::string& consumer : names) {
       const auto it = std::find_if(matrix.begin(), matrix.end(), [&](const MatrixEntry& e) {
         return e.pair == InteropPair{producer, consumer};
@@ -174,15 +162,15 @@ std::string interop_matrix_html(const std::vector<MatrixEntry>& matrix, const st
         h += "<td class=\"not-run\">not run</td>";
         continue;
       }
-      h += "<td class=\"pair\" data-pair=\"" + html_escape(producer + "->" + consumer) + "\">";
+      h += "<td class=\"pair\" data-pair=\"" + harness::xml_escape(producer + "->" + consumer) + "\">";
       for (const MatrixCell& cell : it->cells) {
         const int run = cell.passed + cell.failed;
         const char* css = cell.failed > 0 ? "failed" : run == 0 ? "not-run" : "certified";
-        h += std::string("<div class=\"cell ") + css + "\" data-kind-policy=\"" + html_escape(cell.kind_policy) + "\">" +
-             html_escape(cell.kind_policy) + " " + std::to_string(cell.passed) + "/" + std::to_string(run);
+        h += std::string("<div class=\"cell ") + css + "\" data-kind-policy=\"" + harness::xml_escape(cell.kind_policy) + "\">" +
+             harness::xml_escape(cell.kind_policy) + " " + std::to_string(cell.passed) + "/" + std::to_string(run);
         if (cell.skipped > 0) h += " (" + std::to_string(cell.skipped) + " skipped)";
         for (const std::string& link : cell.failures) {  // shown by the case's last name, e.g. FifoInOrder
-          h += " <a class=\"failure\" href=\"" + html_escape(link) + "\">" + html_escape(link.substr(link.rfind('.') + 1)) + "</a>";
+          h += " <a class=\"failure\" href=\"" + harness::xml_escape(link) + "\">" + harness::xml_escape(link.substr(link.rfind('.') + 1)) + "</a>";
         }
         h += "</div>";
       }

@@ -51,6 +51,11 @@ std::vector<const CaseDef*> select_cases(const std::vector<std::string>& globs);
 ConformReport run_conform(const ConformOptions& options, const std::vector<const CaseDef*>& cases,
                           const std::function<void(const CaseResult&, std::size_t done, std::size_t total)>& on_done = {});
 
+// text made safe inside XML and HTML element content and quoted attributes: & < > " ' escaped,
+// control characters other than tab, newline and carriage return replaced by '?'. The JUnit
+// report and certify's HTML pages use it.
+std::string xml_escape(const std::string& text);
+
 // word as one word of a POSIX shell command line: as it is when that is safe, else single-quoted.
 std::string shell_quote(const std::string& word);
 
