@@ -6,7 +6,7 @@
 # MergeModel), RapidCheck against the models (RouterVsModel, MergeVsModel, LoopDefects), the loops
 # on real lanes and threads, the simulator scenarios (RealLoop, PlantedBugs, LoopReplay), the
 # catalog's topology cases (TopologyCases) and the multi-process topologies. Exits non-zero on the
-# first failure. About 10 minutes of build per sanitizer preset on 2 cores.
+# first failure. A sanitizer build with the tools took about 35 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/setup.sh
