@@ -336,6 +336,16 @@ int run_replay(const std::string& path, const std::string& report_dir, const std
       args.agent_args.push_back(word.get<std::string>());
     }
   }
+  if (saved.contains("loop")) {  // the route/merge executable of the topology cases
+    if (!saved["loop"].is_array() || saved["loop"].empty()) return kExitUsage;
+    for (const auto& word : saved["loop"]) {
+      if (!word.is_string()) return kExitUsage;
+    }
+    // "/proc/self/exe" (conform's default) means this indexbus, which --loop left empty also means.
+    const std::string loop = saved["loop"][0].get<std::string>();
+    if (loop != "/proc/self/exe") args.loop = loop;
+    for (std::size_t i = 1; i < saved["loop"].size(); ++i) args.loop_args.push_back(saved["loop"][i].get<std::string>());
+  }
   if (saved.contains("consumer_agent")) {  // an interop failure of indexbus certify
     if (!saved["consumer_agent"].is_array()) return kExitUsage;
     for (const auto& word : saved["consumer_agent"]) {

@@ -218,6 +218,30 @@ TEST(Cli, ConformFailurePrintsAOneLineReplay) {
   (void)std::system((std::string("rm -rf ") + report_dir).c_str());
 }
 
+// A topology case's failure records the loop executable it ran: replaying the saved file runs the
+// same broken loop and fails the same way (with the real loop it would pass).
+TEST(Cli, ReplayOfATopologyFailureRunsTheSameLoop) {
+  char report_dir[] = "/tmp/indexbus-cli-report-XXXXXX";
+  ASSERT_NE(::mkdtemp(report_dir), nullptr);
+  const std::string id = "Required.Topology.Router.RoundRobin.ThreeConsumers";
+  const auto result = run(std::string("conform --seed 5 --loop ") + INDEXBUS_LOOP_BROKEN +
+                          " --loop-arg=--defect --loop-arg=round-robin-skips-an-output --cases " + id + " --report " +
+                          report_dir);
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  std::ifstream saved_file(std::string(report_dir) + "/failures/" + id + ".json");
+  const nlohmann::json saved = nlohmann::json::parse(saved_file, nullptr, false);
+  ASSERT_FALSE(saved.is_discarded()) << result.output;
+  EXPECT_EQ(saved.value("loop", nlohmann::json::array()),
+            (nlohmann::json{INDEXBUS_LOOP_BROKEN, "--defect", "round-robin-skips-an-output"}));
+  const auto replayed = run(std::string("replay ") + report_dir + "/failures/" + id + ".json --report " + report_dir +
+                            "/replay");
+  EXPECT_EQ(replayed.exit_code, 1) << replayed.output;
+  EXPECT_NE(replayed.output.find("seed 5"), std::string::npos) << replayed.output;
+  EXPECT_NE(replayed.output.find(std::string("--loop ") + INDEXBUS_LOOP_BROKEN), std::string::npos) << replayed.output;
+  EXPECT_NE(replayed.output.find("expected producer"), std::string::npos) << replayed.output;
+  (void)std::system((std::string("rm -rf ") + report_dir).c_str());
+}
+
 // A batch case's failure carries its scenario in the simulator's form; `replay FILE --sim` searches
 // it on the reference lane code: the broken agent's lie is not in the lane, so the search reports
 // "not reproduced"; an open finding of the real lane (sim/README.md) is found, with its replay line.

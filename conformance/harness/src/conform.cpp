@@ -359,6 +359,8 @@ std::optional<std::string> write_report(const ConformReport& report, const Confo
     saved["run_seed"] = report.seed;
     saved["agent"] = report.agent_argv;
     if (!report.consumer_agent_argv.empty()) saved["consumer_agent"] = report.consumer_agent_argv;
+    // Topology cases run this loop executable: a failure of a broken loop replays with it.
+    if (!options.loop_argv.empty()) saved["loop"] = options.loop_argv;
     if (auto e = write_file(dir + "/failures/" + c.id + ".json", saved.dump(2) + "\n")) return e;
   }
   return std::nullopt;
