@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -38,6 +39,9 @@ using indexbus::cli::kExitConformance;
 using indexbus::cli::kExitEnvironment;
 using indexbus::cli::kExitOk;
 using indexbus::cli::kExitUsage;
+
+// conform's default loop executable for the topology cases: this indexbus (its route/merge verbs).
+constexpr const char* kSelfExe = "/proc/self/exe";
 
 constexpr const char* kExitCodesHelp =
     "Exit codes: 0 ok, 1 conformance failure (or invalid region), 2 usage error, 3 environment error.";
@@ -250,7 +254,7 @@ int run_catalog(ConformArgs args) {
   for (const auto& arg : args.agent_args) options.agent_argv.push_back(arg);
   options.consumer_agent_argv = args.consumer_agent_argv;
   // Topology cases run this executable's route/merge, with the reference agent as producers and consumers.
-  options.loop_argv = {args.loop.empty() ? std::string("/proc/self/exe") : args.loop};
+  options.loop_argv = {args.loop.empty() ? std::string(kSelfExe) : args.loop};
   options.loop_argv.insert(options.loop_argv.end(), args.loop_args.begin(), args.loop_args.end());
   options.reference_agent_argv = {default_agent_path()};
   options.replay_prefix = "indexbus conform";
@@ -328,30 +332,32 @@ int run_replay(const std::string& path, const std::string& report_dir, const std
   args.jobs = 1;
   args.report_dir = report_dir;
   args.region_dir = region_dir;
-  for (const auto& word : saved["agent"]) {
-    if (!word.is_string()) return kExitUsage;
-    if (args.agent.empty()) {
-      args.agent = word.get<std::string>();
-    } else {
-      args.agent_args.push_back(word.get<std::string>());
+  // A saved command line: an array of strings.
+  auto words_of = [&](const char* key) -> std::optional<std::vector<std::string>> {
+    const nlohmann::json& value = saved[key];
+    if (!value.is_array()) return std::nullopt;
+    std::vector<std::string> words;
+    for (const auto& word : value) {
+      if (!word.is_string()) return std::nullopt;
+      words.push_back(word.get<std::string>());
     }
-  }
+    return words;
+  };
+  const auto agent = words_of("agent");
+  if (!agent) return kExitUsage;
+  args.agent = agent->front();
+  args.agent_args.assign(agent->begin() + 1, agent->end());
   if (saved.contains("loop")) {  // the route/merge executable of the topology cases
-    if (!saved["loop"].is_array() || saved["loop"].empty()) return kExitUsage;
-    for (const auto& word : saved["loop"]) {
-      if (!word.is_string()) return kExitUsage;
-    }
-    // "/proc/self/exe" (conform's default) means this indexbus, which --loop left empty also means.
-    const std::string loop = saved["loop"][0].get<std::string>();
-    if (loop != "/proc/self/exe") args.loop = loop;
-    for (std::size_t i = 1; i < saved["loop"].size(); ++i) args.loop_args.push_back(saved["loop"][i].get<std::string>());
+    const auto loop = words_of("loop");
+    if (!loop || loop->empty()) return kExitUsage;
+    // conform's default loop (this indexbus) is what --loop left empty means too.
+    if (loop->front() != kSelfExe) args.loop = loop->front();
+    args.loop_args.assign(loop->begin() + 1, loop->end());
   }
   if (saved.contains("consumer_agent")) {  // an interop failure of indexbus certify
-    if (!saved["consumer_agent"].is_array()) return kExitUsage;
-    for (const auto& word : saved["consumer_agent"]) {
-      if (!word.is_string()) return kExitUsage;
-      args.consumer_agent_argv.push_back(word.get<std::string>());
-    }
+    const auto consumer = words_of("consumer_agent");
+    if (!consumer) return kExitUsage;
+    args.consumer_agent_argv = *consumer;
   }
   return run_catalog(std::move(args));
 }
