@@ -470,6 +470,13 @@ int main(int argc, char** argv) {
   sim_run->add_option("--steps-max", sim_run_args.steps_max, "Step budget per run");
   sim_run->add_flag("!--no-shrink", sim_run_args.shrink, "Report the failure as found, without shrinking");
   sim_run->add_option("--json", sim_run_args.json_path, "Also write the failure and its table to this file");
+  sim_run->add_option("--memory", sim_run_args.memory,
+                      "weak (default: the C++ memory model, every load may read an older store) or sc "
+                      "(sequential consistency)");
+  sim_run->add_option("--barrier", sim_run_args.barrier,
+                      "membarrier (default: RealPlatform with membarrier(2)) or seq_cst (its fallback)");
+  sim_run->add_option("--plant", sim_run_args.plant,
+                      "TEST ONLY: run a lane with a planted ordering bug (sim/README.md lists them)");
   indexbus::sim::ReplayArgs sim_replay_args;
   auto* sim_replay = sim->add_subcommand("replay", "Replay one schedule and print its interleaving table");
   sim_replay->add_option("--lane", sim_replay_args.lane, "Lane kind: events, journal, sequenced_slots or fanout_broadcast; or router or merge");
@@ -480,6 +487,9 @@ int main(int argc, char** argv) {
   sim_replay->add_option("--steps-max", sim_replay_args.steps_max, "Step budget");
   sim_replay->add_option("--json", sim_replay_args.json_path, "Also write the table to this file");
   sim_replay->add_flag("--quiet", sim_replay_args.quiet, "No table");
+  sim_replay->add_option("--memory", sim_replay_args.memory, "weak (default) or sc");
+  sim_replay->add_option("--barrier", sim_replay_args.barrier, "membarrier (default) or seq_cst");
+  sim_replay->add_option("--plant", sim_replay_args.plant, "TEST ONLY: the planted ordering bug of the run");
   for (auto* sub : {sim_run, sim_replay}) sub->footer(kExitCodesHelp);
 #endif
 

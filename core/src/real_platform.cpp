@@ -8,31 +8,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 
 namespace indexbus {
 namespace {
-
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield" ::: "memory");
-#endif
-}
-
-constexpr std::uint32_t kBackoffSpins = 256;
-constexpr std::uint32_t kBackoffYields = 64;
-constexpr std::uint64_t kBackoffSleepMaxNs = 1'000'000;  // 1 ms
-// A futex sleep never exceeds this slice, so even a wake lost to a process dying mid-wake costs
-// at most one slice before the caller re-checks its condition.
-constexpr std::uint64_t kParkSliceMaxNs = 50'000'000;  // 50 ms
-
-void sleep_ns(std::uint64_t ns) noexcept {
-  timespec ts{static_cast<time_t>(ns / 1'000'000'000ull), static_cast<long>(ns % 1'000'000'000ull)};
-  nanosleep(&ts, nullptr);
-}
 
 #if defined(__SANITIZE_THREAD__)
 #define INDEXBUS_TSAN 1
@@ -72,61 +51,51 @@ void register_once() noexcept {
 
 }  // namespace
 
-RealPlatform::RealPlatform(WaitStrategy strategy) noexcept : strategy_(strategy) { register_once(); }
+RealPlatform::RealPlatform(WaitStrategy strategy) noexcept : BasicRealPlatform<LinuxOs>(LinuxOs{}, strategy) {
+  register_once();
+}
 
 bool RealPlatform::asymmetric_barrier_available() noexcept {
   return g_asymmetric_barrier.load(std::memory_order_relaxed);
 }
 
-void RealPlatform::announce_waiter(std::uint32_t& flag, std::uint32_t value) const noexcept {
-  if (asymmetric_barrier_available()) {
-    std::atomic_ref<std::uint32_t>(flag).store(value, std::memory_order_relaxed);
-    if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) == 0) return;
-    // Cannot fail once registration succeeded; if it does, a park slice bounds the cost.
-  }
-  std::atomic_ref<std::uint32_t>(flag).store(value, std::memory_order_seq_cst);
+bool LinuxOs::membarrier_registered() const noexcept {
+  return g_asymmetric_barrier.load(std::memory_order_relaxed);
 }
 
-void RealPlatform::pause(std::uint32_t round, std::uint64_t deadline_ns) const noexcept {
-  if (strategy_ == WaitStrategy::Spin || round < kBackoffSpins) {
-    cpu_relax();
-    return;
-  }
-  if (round < kBackoffSpins + kBackoffYields) {
-    sched_yield();
-    return;
-  }
-  const std::uint32_t sleeps = std::min<std::uint32_t>(round - kBackoffSpins - kBackoffYields, 10);
-  const std::uint64_t now = now_ns();
-  if (now >= deadline_ns) return;
-  sleep_ns(std::min({std::uint64_t{1'000} << sleeps, kBackoffSleepMaxNs, deadline_ns - now}));
+bool LinuxOs::membarrier(Site) const noexcept {
+  return syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) == 0;
 }
 
-void RealPlatform::wait(std::uint32_t& word, std::uint32_t expected,
-                        std::uint64_t deadline_ns) const noexcept {
-  if (strategy_ != WaitStrategy::Park) {
-    // The same schedule as a polling lane waiter: pause() and deadline_passed() define it once.
-    for (std::uint32_t round = 0;; ++round) {
-      if (load(word, std::memory_order_acquire) != expected) return;
-      if (deadline_passed(deadline_ns, round)) return;
-      pause(round, deadline_ns);
-    }
-  }
-  const std::uint64_t now = now_ns();
-  if (now >= deadline_ns) return;
-  const std::uint64_t slice = std::min(deadline_ns - now, kParkSliceMaxNs);
-  timespec timeout{static_cast<time_t>(slice / 1'000'000'000ull),
-                   static_cast<long>(slice % 1'000'000'000ull)};
+void LinuxOs::cpu_relax(std::uint64_t, Site) const noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+void LinuxOs::yield(std::uint64_t, Site) const noexcept { sched_yield(); }
+
+void LinuxOs::sleep_ns(std::uint64_t ns, std::uint64_t, Site) const noexcept {
+  timespec ts{static_cast<time_t>(ns / 1'000'000'000ull), static_cast<long>(ns % 1'000'000'000ull)};
+  nanosleep(&ts, nullptr);
+}
+
+void LinuxOs::futex_wait(std::uint32_t& word, std::uint32_t expected, std::uint64_t timeout_ns,
+                         std::uint64_t, Site) const noexcept {
+  timespec timeout{static_cast<time_t>(timeout_ns / 1'000'000'000ull),
+                   static_cast<long>(timeout_ns % 1'000'000'000ull)};
   // Not FUTEX_PRIVATE_FLAG: the word is shared between processes. EAGAIN (the word already
   // changed), EINTR and ETIMEDOUT all mean "re-check", which the caller does.
   syscall(SYS_futex, &word, FUTEX_WAIT, expected, &timeout, nullptr, 0);
 }
 
-void RealPlatform::wake_all(std::uint32_t& word) const noexcept {
+void LinuxOs::futex_wake_all(std::uint32_t& word, Site) const noexcept {
   syscall(SYS_futex, &word, FUTEX_WAKE, INT32_MAX, nullptr, nullptr, 0);
 }
 
-bool RealPlatform::process_alive(std::uint32_t pid) const noexcept {
+bool LinuxOs::process_alive(std::uint32_t pid) const noexcept {
   // Linux pids are at most PID_MAX_LIMIT (2^22). Anything larger read from a region is corrupt,
   // and passed to kill() it would name a process group or, as -1, every process.
   constexpr std::uint32_t kPidMaxLimit = 1u << 22;
@@ -134,8 +103,6 @@ bool RealPlatform::process_alive(std::uint32_t pid) const noexcept {
   return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
-std::uint32_t RealPlatform::current_pid() const noexcept {
-  return static_cast<std::uint32_t>(getpid());
-}
+std::uint32_t LinuxOs::current_pid() const noexcept { return static_cast<std::uint32_t>(getpid()); }
 
 }  // namespace indexbus

@@ -87,19 +87,47 @@ std::optional<double> parse_duration_s(const std::string& text) {
   return std::nullopt;
 }
 
+bool configure_memory(const std::string& memory, const std::string& barrier, Scheduler::Options& options,
+                      const char* verb) {
+  const auto model = parse_memory_model(memory);
+  if (!model) {
+    std::fprintf(stderr, "%s: --memory '%s': expected weak or sc\n", verb, memory.c_str());
+    return false;
+  }
+  options.memory = *model;
+  if (barrier == "membarrier") {
+    options.barrier = 0;
+  } else if (barrier == "seq_cst") {
+    options.barrier = 1;
+  } else {
+    std::fprintf(stderr, "%s: --barrier '%s': expected membarrier or seq_cst\n", verb, barrier.c_str());
+    return false;
+  }
+  return true;
+}
+
+std::string memory_flags(const Scheduler::Options& options) {
+  std::string out;
+  if (options.memory != MemoryModel::Weak) out += " --memory " + std::string(to_string(options.memory));
+  if (options.barrier != 0) out += " --barrier seq_cst";
+  return out;
+}
+
 // Shell-safe: scenario strings use only [a-zA-Z0-9,;:=@], quoted anyway for the ';'.
 template <typename L>
 std::string replay_command(const std::string& lane, const typename L::Scenario& scenario,
-                           const std::vector<std::uint8_t>& choices, std::uint64_t seed) {
+                           const std::vector<std::uint8_t>& choices, std::uint64_t seed,
+                           const Scheduler::Options& options) {
   return "indexbus sim replay --lane " + lane + " --scenario '" + L::to_string(scenario) + "' --schedule '" +
-         encode_schedule(choices) + "' --seed " + std::to_string(seed);
+         encode_schedule(choices) + "' --seed " + std::to_string(seed) + memory_flags(options);
 }
 
 nlohmann::json rows_json(const std::vector<TableRow>& rows) {
   nlohmann::json out = nlohmann::json::array();
   for (const TableRow& r : rows) {
     out.push_back({{"step", r.step}, {"ns", r.now_ns}, {"actor", r.actor}, {"operation", r.op},
-                   {"access", r.access}, {"word", r.word}, {"value", r.value}, {"source", r.source},
+                   {"access", r.access}, {"word", r.word}, {"value", r.value}, {"read_from", r.read_from},
+                   {"source", r.source},
                    {"model", r.model}});
   }
   return out;
@@ -168,7 +196,8 @@ int explore_lane(const RunArgs& args, const ExploreOptions& options, const Gener
   const auto fixed = given_scenario<L>(args.lane, args.scenario, args.scenario_file, &exit_code);
   if (exit_code != kExitOk) return exit_code;
 
-  std::printf("indexbus sim run: lane %s, strategy %s", args.lane.c_str(), to_string(options.strategy));
+  std::printf("indexbus sim run: lane %s, memory %s, strategy %s", args.lane.c_str(),
+              to_string(options.scheduler.memory), to_string(options.strategy));
   if (options.strategy == StrategyKind::Pct) std::printf(" depth %u", options.pct_depth);
   if (options.strategy == StrategyKind::Exhaustive) std::printf(" preemption bound %u", options.preemption_bound);
   std::printf(", seed %llu, %s\n", static_cast<unsigned long long>(options.seed),
@@ -196,7 +225,7 @@ int explore_lane(const RunArgs& args, const ExploreOptions& options, const Gener
   const auto& f = *report.failure;
   std::printf("FAILURE (run %llu, run seed %llu): %s: %s\n", static_cast<unsigned long long>(f.run_index),
               static_cast<unsigned long long>(f.run_seed), to_string(f.kind), f.message.c_str());
-  std::printf("replay: %s\n", replay_command<L>(args.lane, f.original_scenario, f.original_choices, options.seed).c_str());
+  std::printf("replay: %s\n", replay_command<L>(args.lane, f.original_scenario, f.original_choices, options.seed, options.scheduler).c_str());
   if (!f.deterministic) {
     std::printf("determinism self-check FAILED: %s\n", f.determinism_note.c_str());
   } else {
@@ -207,7 +236,7 @@ int explore_lane(const RunArgs& args, const ExploreOptions& options, const Gener
     std::printf("shrunk (%llu runs): %zu ops, %zu choices, %u preemptions\n",
                 static_cast<unsigned long long>(f.shrink_runs), L::ops(f.scenario),
                 f.choices.size(), f.preemptions);
-    std::printf("replay shrunk: %s\n", replay_command<L>(args.lane, f.scenario, f.choices, options.seed).c_str());
+    std::printf("replay shrunk: %s\n", replay_command<L>(args.lane, f.scenario, f.choices, options.seed, options.scheduler).c_str());
     rows = explorer.table(f.scenario, f.choices);
     std::printf("%s", render_table(rows).c_str());
   }
@@ -219,8 +248,8 @@ int explore_lane(const RunArgs& args, const ExploreOptions& options, const Gener
                             {"seconds", report.seconds},
                             {"failure", {{"kind", to_string(f.kind)}, {"message", f.message}}},
                             {"deterministic", f.deterministic},
-                            {"replay", replay_command<L>(args.lane, f.original_scenario, f.original_choices, options.seed)},
-                            {"replay_shrunk", replay_command<L>(args.lane, f.scenario, f.choices, options.seed)},
+                            {"replay", replay_command<L>(args.lane, f.original_scenario, f.original_choices, options.seed, options.scheduler)},
+                            {"replay_shrunk", replay_command<L>(args.lane, f.scenario, f.choices, options.seed, options.scheduler)},
                             {"schedule", encode_schedule(f.choices)},
                             {"rows", rows_json(rows)}};
     L::to_json(document["scenario"], f.scenario);
@@ -245,6 +274,7 @@ int replay_lane(const ReplayArgs& args) {
   }
   Scheduler::Options options;
   options.steps_max = args.steps_max;
+  if (!configure_memory(args.memory, args.barrier, options, "indexbus sim replay")) return kExitUsage;
   Explorer<typename L::Adapter> explorer(options);
   std::optional<std::size_t> diverged;
   const Outcome first = explorer.replay(*scenario, *choices, true, false, &diverged);
@@ -316,6 +346,7 @@ int sim_run(const RunArgs& args) {
   options.shrink = args.shrink;
   options.progress = stderr_is_tty();
   options.scheduler.steps_max = args.steps_max;
+  if (!configure_memory(args.memory, args.barrier, options.scheduler, "indexbus sim run")) return kExitUsage;
   if (args.depth < 1 || args.depth > 16) {
     std::fprintf(stderr, "indexbus sim run: --depth must be in [1, 16]\n");
     return kExitUsage;

@@ -76,7 +76,7 @@ CheckOutcome check_history(const Scenario& scenario, const std::vector<Record>& 
   lin.reserve(history.size());
   for (const Record& r : history) {
     lin.push_back(linearizability::EventsOperation{r.actor, model_op(r), model_result(r), r.invoke_time,
-                                                   r.response_time});
+                                                   r.response_time, r.hb});
   }
   const auto result = linearizability::check_events(scenario.config, lin);
   out.order = result.order;

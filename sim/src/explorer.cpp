@@ -30,23 +30,29 @@ std::string source_of(const Where& where) {
 }
 
 std::string render_table(const std::vector<TableRow>& rows) {
-  const std::array<std::string, 9> headers{"step", "ns", "actor", "operation", "access", "word", "value", "source",
-                                           "model state (where it changed)"};
+  constexpr std::size_t kColumns = 10;
+  const std::array<std::string, kColumns> headers{"step", "ns",          "actor",  "operation",
+                                                  "access", "word",     "value",  "read from (weak memory)",
+                                                  "source", "model state (where it changed)"};
   auto cells = [](const TableRow& r) {
-    return std::array<std::string, 9>{std::to_string(r.step), std::to_string(r.now_ns), r.actor, r.op, r.access,
-                                      r.word, r.value, r.source, r.model};
+    return std::array<std::string, kColumns>{std::to_string(r.step), std::to_string(r.now_ns), r.actor, r.op, r.access,
+                                             r.word, r.value, r.read_from, r.source, r.model};
   };
-  std::array<std::size_t, 9> width{};
-  for (std::size_t c = 0; c < 9; ++c) width[c] = headers[c].size();
+  // The read-from column only where some load has one (not under --memory sc).
+  bool any_read_from = false;
+  for (const TableRow& r : rows) any_read_from = any_read_from || !r.read_from.empty();
+  std::array<std::size_t, kColumns> width{};
+  for (std::size_t c = 0; c < kColumns; ++c) width[c] = headers[c].size();
   for (const TableRow& r : rows) {
     const auto row = cells(r);
-    for (std::size_t c = 0; c + 1 < 9; ++c) width[c] = std::max(width[c], row[c].size());
+    for (std::size_t c = 0; c + 1 < kColumns; ++c) width[c] = std::max(width[c], row[c].size());
   }
   std::string out;
-  auto line = [&](const std::array<std::string, 9>& row) {
-    for (std::size_t c = 0; c < 9; ++c) {
+  auto line = [&](const std::array<std::string, kColumns>& row) {
+    for (std::size_t c = 0; c < kColumns; ++c) {
+      if (c == 7 && !any_read_from) continue;
       out += row[c];
-      if (c + 1 < 9) out += std::string(width[c] - row[c].size() + 2, ' ');
+      if (c + 1 < kColumns) out += std::string(width[c] - row[c].size() + 2, ' ');
     }
     while (!out.empty() && out.back() == ' ') out.pop_back();
     out += '\n';
@@ -54,6 +60,15 @@ std::string render_table(const std::vector<TableRow>& rows) {
   line(headers);
   for (const TableRow& r : rows) line(cells(r));
   return out;
+}
+
+std::string describe_read_from(const ReadFrom& from, const std::string& writer, const std::string& newest_writer) {
+  if (!from.valid) return "";
+  const std::string store = from.actor == kNoActor ? std::string("initial value")
+                                                   : writer + " @" + std::to_string(from.step);
+  if (from.behind == 0) return store + " (latest)";
+  return store + " (stale: " + std::to_string(from.behind) + (from.behind == 1 ? " store" : " stores") +
+         " behind; allowed: no happens-before from " + newest_writer + " @" + std::to_string(from.newest_step) + ")";
 }
 
 bool stderr_is_tty() noexcept { return ::isatty(STDERR_FILENO) == 1; }

@@ -12,6 +12,7 @@ const char* to_string(FailureKind kind) noexcept {
     case FailureKind::NotLinearizable: return "not linearizable";
     case FailureKind::CheckGaveUp: return "linearizability check gave up";
     case FailureKind::WrongOutput: return "output differs from the model";
+    case FailureKind::DataRace: return "data race";
   }
   return "?";
 }

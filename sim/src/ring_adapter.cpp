@@ -115,7 +115,7 @@ linearizability::CheckResult check_linearizable(const Scenario& s, const std::ve
     std::optional<typename M::Result> result;
     if (r.done) result = K::result(r);
     lin.push_back({r.actor, K::op(r), std::move(result), r.invoke_time,
-                   r.done ? r.response_time : linearizability::kPendingTime});
+                   r.done ? r.response_time : linearizability::kPendingTime, r.hb});
   }
   return linearizability::check<M>(M::initial(K::config(s)), lin);
 }

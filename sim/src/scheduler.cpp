@@ -68,6 +68,7 @@ const char* to_string(AccessKind kind) noexcept {
     case AccessKind::Pause: return "pause";
     case AccessKind::Invoke: return "invoke";
     case AccessKind::Respond: return "respond";
+    case AccessKind::Fence: return "fence";
   }
   return "?";
 }
@@ -78,12 +79,14 @@ const char* to_string(RunStatus status) noexcept {
     case RunStatus::Deadlock: return "deadlock";
     case RunStatus::InvariantBroken: return "invariant broken";
     case RunStatus::StepBudget: return "step budget exhausted";
+    case RunStatus::DataRace: return "data race";
   }
   return "?";
 }
 
 Scheduler::Scheduler(std::uint32_t actor_count, Options options)
     : actor_count_(actor_count), options_(options), stack_bytes_(kStackBytes) {
+  if (options_.memory == MemoryModel::Weak) weak_ = std::make_unique<WeakMemory>();
   assert(actor_count_ >= 1);
   assert(actor_count_ <= kActorsMax);
   for (std::uint32_t i = 0; i < actor_count_; ++i) {
@@ -115,12 +118,23 @@ Scheduler::~Scheduler() {
   }
 }
 
-RunResult Scheduler::run(Strategy& strategy, Body body, void* context, InvariantHook hook) {
+void Scheduler::set_memory(MemoryModel memory) {
+  assert(current_ == kNoActor);
+  options_.memory = memory;
+  if (memory == MemoryModel::Weak && !weak_) weak_ = std::make_unique<WeakMemory>();
+}
+
+RunResult Scheduler::run(Strategy& strategy, Body body, void* context, InvariantHook hook, Namer namer) {
   assert(current_ == kNoActor);
   strategy_ = &strategy;
   body_ = body;
   context_ = context;
   hook_ = hook;
+  namer_ = namer;
+  read_from_ = ReadFrom{};
+  last_read_ = ReadFrom{};
+  missed_wake_.fill(MissedWake{});
+  if (weak()) weak_->reset(actor_count_);
   result_ = RunResult{};
   trace_.clear();
   step_ = 0;
@@ -141,6 +155,8 @@ RunResult Scheduler::run(Strategy& strategy, Body body, void* context, Invariant
     a.state = ActorState::Runnable;
     a.blocked_on = nullptr;
     a.deadline_ns = kNoDeadline;
+    a.jump_deadline_ns = kNoDeadline;
+    a.woken = false;
     a.fake_stack = nullptr;
   }
   runnable_mask_ = (1u << actor_count_) - 1;
@@ -286,12 +302,37 @@ void Scheduler::record(AccessKind kind, const void* address, std::uint8_t bytes,
                                std::uint64_t{bytes} << 16 | offset << 24);
   result_.trace_hash = mix(result_.trace_hash, value);
   if (options_.trace) {
-    trace_.push_back(TraceEvent{step_, now_ns_, current_, kind, bytes, address, value, where});
+    trace_.push_back(TraceEvent{step_, now_ns_, current_, kind, bytes, address, value, where, read_from_});
   }
+  if (read_from_.valid) last_read_ = read_from_;
+  read_from_.valid = false;
   if (hook_ != nullptr &&
       (kind == AccessKind::Store || kind == AccessKind::Rmw || kind == AccessKind::CopyIn)) {
     if (!hook_(context_, hook_message_)) fail(RunStatus::InvariantBroken, std::move(hook_message_));
   }
+}
+
+std::uint32_t Scheduler::choose_read(std::uint32_t candidates) {
+  assert(candidates >= 2);
+  assert(candidates <= kReadChoicesMax);
+  assert(current_ < actor_count_);
+  const std::uint32_t behind =
+      strategy_->choose(Decision{step_, current_, runnable_mask_, DecisionKind::Read, candidates});
+  assert(behind < candidates);
+  result_.choices.push_back(static_cast<std::uint8_t>(kReadChoice + behind));
+  result_.preemptive.push_back(0);
+  result_.stale_reads += behind != 0 ? 1 : 0;
+  return behind;
+}
+
+void Scheduler::fail_memory() {
+  assert(weak());
+  std::string message = weak_->error();
+  if (const void* address = weak_->error_address(); address != nullptr && namer_ != nullptr) {
+    message += " (word: " + namer_(context_, address) + ")";
+  }
+  const bool race = message.rfind("data race", 0) == 0;
+  fail(race ? RunStatus::DataRace : RunStatus::InvariantBroken, std::move(message));
 }
 
 void Scheduler::note_store() noexcept {
@@ -302,26 +343,53 @@ void Scheduler::note_store() noexcept {
   }
 }
 
-void Scheduler::block_on(const void* word, std::uint64_t deadline_ns) {
+void Scheduler::stamp_invoke(linearizability::HappensBefore& hb) noexcept {
+  if (!weak() || current_ >= actor_count_) return;
+  static_assert(linearizability::kClockActorsMax == kActorsMax);
+  const VectorClock& clock = weak_->clock(current_);
+  hb.set = true;
+  hb.actor = current_;
+  for (std::uint32_t i = 0; i < kActorsMax; ++i) hb.invoke[i] = clock.at[i];
+}
+
+void Scheduler::stamp_response(linearizability::HappensBefore& hb) noexcept {
+  if (!weak() || current_ >= actor_count_) return;
+  assert(hb.set);
+  hb.response = weak_->clock(current_).at[current_];
+  weak_->tick_actor(current_);
+}
+
+std::string Scheduler::name_of(const void* address) const {
+  if (namer_ == nullptr) return "?";
+  return namer_(context_, address);
+}
+
+bool Scheduler::block_on(const void* word, std::uint64_t deadline_ns, std::uint64_t jump_deadline_ns) {
   const std::uint32_t me = current_;
   assert(me < actor_count_);
+  if (weak()) weak_->flush(me, step_);
   Actor& a = actors_[me];
   a.state = ActorState::Blocked;
   a.blocked_on = word;
   a.deadline_ns = deadline_ns;
+  a.jump_deadline_ns = jump_deadline_ns < deadline_ns ? deadline_ns : jump_deadline_ns;
+  a.woken = false;
   const std::uint32_t bit = 1u << me;
   runnable_mask_ &= ~bit;
   blocked_mask_ |= bit;
   if (deadline_ns != kNoDeadline) timed_mask_ |= bit;
   reschedule();
+  return actors_[me].woken;
 }
 
 void Scheduler::pause(std::uint64_t deadline_ns) {
   const std::uint32_t me = current_;
   assert(me < actor_count_);
+  if (weak()) weak_->flush(me, step_);
   Actor& a = actors_[me];
   a.state = ActorState::Paused;
   a.deadline_ns = deadline_ns;
+  a.jump_deadline_ns = deadline_ns;
   const std::uint32_t bit = 1u << me;
   runnable_mask_ &= ~bit;
   paused_mask_ |= bit;
@@ -332,7 +400,11 @@ void Scheduler::pause(std::uint64_t deadline_ns) {
 void Scheduler::wake_all(const void* word) noexcept {
   for (std::uint32_t mask = blocked_mask_; mask != 0; mask &= mask - 1) {
     const auto i = static_cast<std::uint32_t>(std::countr_zero(mask));
-    if (actors_[i].blocked_on == word) make_runnable(i);
+    if (actors_[i].blocked_on != word) continue;
+    // The kernel's futex hash-bucket lock orders the wake before the woken waiter's return.
+    if (weak() && current_ < actor_count_) weak_->synchronize(current_, i);
+    actors_[i].woken = true;
+    make_runnable(i);
   }
 }
 
@@ -341,11 +413,15 @@ void Scheduler::reschedule() {
   // one timed actor.
   for (std::uint32_t pass = 0; runnable_mask_ == 0; ++pass) {
     assert(pass < 2 * kActorsMax + 2);
-    if (timed_mask_ != 0) {
-      std::uint64_t earliest = kNoDeadline;
-      for (std::uint32_t mask = timed_mask_; mask != 0; mask &= mask - 1) {
-        earliest = std::min(earliest, actors_[std::countr_zero(mask)].deadline_ns);
-      }
+    // A park slice alone never ends a wait in which everyone waits: without a lost wake-up, a
+    // correct lane never gets here with nothing but slices pending. Jump to the earliest caller's
+    // deadline (slices that end before it are released on the way).
+    std::uint64_t earliest = kNoDeadline;
+    for (std::uint32_t mask = timed_mask_; mask != 0; mask &= mask - 1) {
+      const Actor& t = actors_[std::countr_zero(mask)];
+      earliest = std::min(earliest, t.state == ActorState::Blocked ? t.jump_deadline_ns : t.deadline_ns);
+    }
+    if (earliest != kNoDeadline) {
       now_ns_ = std::max(now_ns_, earliest);
       release_timeouts();
       continue;
@@ -370,7 +446,10 @@ std::string Scheduler::describe_waiters() const {
     const Actor& a = actors_[i];
     out += " actor " + std::to_string(i);
     switch (a.state) {
-      case ActorState::Blocked: out += " parked on a word;"; break;
+      case ActorState::Blocked:
+        out += " parked on " + name_of(a.blocked_on) +
+               (a.deadline_ns != kNoDeadline ? " (only its park slice would wake it);" : ";");
+        break;
       case ActorState::Paused: out += " polling with no store for " + std::to_string(steps_since_store_) + " steps;"; break;
       case ActorState::Done: out += " finished;"; break;
       case ActorState::Runnable: out += " runnable;"; break;

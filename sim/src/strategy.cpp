@@ -20,7 +20,15 @@ std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t index) noexcept {
   return rng.next();
 }
 
+std::uint32_t random_read_choice(Rng& rng, const Decision& d, std::uint32_t one_in) noexcept {
+  assert(d.kind == DecisionKind::Read);
+  assert(d.candidates >= 2);
+  if (rng.below(one_in) != 0) return 0;
+  return 1 + static_cast<std::uint32_t>(rng.below(d.candidates - 1));
+}
+
 std::uint32_t RandomStrategy::choose(const Decision& d) {
+  if (d.kind == DecisionKind::Read) return random_read_choice(rng_, d, kStaleOneIn);
   const auto runnable = static_cast<std::uint64_t>(std::popcount(d.runnable_mask));
   return nth_set_bit(d.runnable_mask, rng_.below(runnable));
 }
@@ -30,6 +38,7 @@ PctStrategy::PctStrategy(std::uint64_t seed, std::uint32_t actor_count, std::uin
   assert(actor_count <= kActorsMax);
   assert(depth >= 1);
   Rng rng(seed);
+  read_rng_ = Rng(seed ^ 0x5bd1e9955bd1e995ull);
   // Initial priorities depth .. depth + n - 1 in random order; change points lower to 1 .. depth-1.
   std::uint32_t order[kActorsMax];
   for (std::uint32_t i = 0; i < actor_count; ++i) order[i] = i;
@@ -42,6 +51,7 @@ PctStrategy::PctStrategy(std::uint64_t seed, std::uint32_t actor_count, std::uin
 }
 
 std::uint32_t PctStrategy::choose(const Decision& d) {
+  if (d.kind == DecisionKind::Read) return random_read_choice(read_rng_, d, kStaleOneIn);
   auto highest = [&] {
     std::uint32_t best = kNoActor;
     for (std::uint32_t mask = d.runnable_mask; mask != 0; mask &= mask - 1) {
@@ -61,6 +71,19 @@ std::uint32_t PctStrategy::choose(const Decision& d) {
 }
 
 std::uint32_t ReplayStrategy::choose(const Decision& d) {
+  if (d.kind == DecisionKind::Read) {
+    // An actor letter (or the end) here: an SC-recorded schedule; read the newest, consume nothing.
+    if (index_ >= choices_.size() || !is_read_choice(choices_[index_])) return 0;
+    const std::uint32_t behind = choices_[index_++] - kReadChoice;
+    if (behind < d.candidates) return behind;
+    if (strict_ && !diverged_at_) diverged_at_ = index_ - 1;
+    return 0;
+  }
+  // Read letters left where an actor is chosen: the run no longer makes those reads.
+  while (index_ < choices_.size() && is_read_choice(choices_[index_])) {
+    if (strict_ && !diverged_at_) diverged_at_ = index_;
+    ++index_;
+  }
   if (index_ < choices_.size()) {
     const std::uint32_t wanted = choices_[index_++];
     if (wanted < kActorsMax && (d.runnable_mask >> wanted & 1u) != 0) return wanted;
@@ -70,27 +93,30 @@ std::uint32_t ReplayStrategy::choose(const Decision& d) {
 }
 
 std::uint32_t ExhaustiveStrategy::choose(const Decision& d) {
+  const bool read = d.kind == DecisionKind::Read;
+  const std::uint32_t mask = read ? d.candidates : d.runnable_mask;
   if (depth_ < path_.size()) {
     Node& node = path_[depth_++];
-    if (node.mask != d.runnable_mask || node.current != d.current) {
+    if (node.kind != d.kind || node.mask != mask || node.current != d.current) {
       // The prefix did not reproduce: the run is not a function of its decisions.
       nondeterministic_ = true;
-      return non_preemptive_choice(d);
+      return read ? 0 : non_preemptive_choice(d);
     }
     return node.chosen;
   }
   Node node;
-  node.mask = d.runnable_mask;
+  node.kind = d.kind;
+  node.mask = mask;
   node.current = d.current;
-  node.chosen = non_preemptive_choice(d);
+  node.chosen = read ? 0 : non_preemptive_choice(d);
   node.tried = 1u << node.chosen;
-  node.preemptions_before = path_.empty() ? 0 : path_.back().preemptions_before;
   if (!path_.empty()) {
     const Node& parent = path_.back();
-    const bool parent_preempted = parent.current != kNoActor &&
-                                  (parent.mask >> parent.current & 1u) != 0 &&
-                                  parent.chosen != parent.current;
-    node.preemptions_before += parent_preempted ? 1 : 0;
+    const bool parent_preempted = parent.kind == DecisionKind::Actor && parent.current != kNoActor &&
+                                  (parent.mask >> parent.current & 1u) != 0 && parent.chosen != parent.current;
+    const bool parent_stale = parent.kind == DecisionKind::Read && parent.chosen != 0;
+    node.preemptions_before = parent.preemptions_before + (parent_preempted ? 1 : 0);
+    node.stale_before = parent.stale_before + (parent_stale ? 1 : 0);
   }
   path_.push_back(node);
   ++depth_;
@@ -101,6 +127,19 @@ bool ExhaustiveStrategy::advance() {
   // Bounded by the path length: each iteration pops a node or returns.
   while (!path_.empty()) {
     Node& node = path_.back();
+    if (node.kind == DecisionKind::Read) {
+      // Older stores, one at a time, while the stale bound allows one more.
+      if (node.stale_before + 1 <= stale_bound_) {
+        for (std::uint32_t behind = 1; behind < node.mask; ++behind) {
+          if ((node.tried >> behind & 1u) != 0) continue;
+          node.tried |= 1u << behind;
+          node.chosen = behind;
+          return true;
+        }
+      }
+      path_.pop_back();
+      continue;
+    }
     const bool current_runnable = node.current != kNoActor && (node.mask >> node.current & 1u) != 0;
     for (std::uint32_t mask = node.mask & ~node.tried; mask != 0; mask &= mask - 1) {
       const auto alternative = static_cast<std::uint32_t>(std::countr_zero(mask));
@@ -121,7 +160,8 @@ std::string encode_schedule(const std::vector<std::uint8_t>& choices) {
   for (std::size_t i = 0; i < choices.size();) {
     std::size_t run = 1;
     while (i + run < choices.size() && choices[i + run] == choices[i]) ++run;
-    out += static_cast<char>('a' + choices[i]);
+    out += is_read_choice(choices[i]) ? static_cast<char>('A' + (choices[i] - kReadChoice))
+                                      : static_cast<char>('a' + choices[i]);
     if (run > 1) out += std::to_string(run);
     i += run;
   }
@@ -134,7 +174,14 @@ std::optional<std::vector<std::uint8_t>> decode_schedule(std::string_view text) 
   std::size_t i = 0;
   while (i < text.size()) {
     const char letter = text[i++];
-    if (letter < 'a' || letter >= 'a' + static_cast<char>(kActorsMax)) return std::nullopt;
+    std::uint8_t choice = 0;
+    if (letter >= 'a' && letter < 'a' + static_cast<char>(kActorsMax)) {
+      choice = static_cast<std::uint8_t>(letter - 'a');
+    } else if (letter >= 'A' && letter < 'A' + static_cast<char>(kReadChoicesMax)) {
+      choice = static_cast<std::uint8_t>(kReadChoice + (letter - 'A'));
+    } else {
+      return std::nullopt;
+    }
     std::size_t run = 1;
     if (i < text.size() && text[i] >= '0' && text[i] <= '9') {
       const auto [end, error] = std::from_chars(text.data() + i, text.data() + text.size(), run);
@@ -142,7 +189,7 @@ std::optional<std::vector<std::uint8_t>> decode_schedule(std::string_view text) 
       i = static_cast<std::size_t>(end - text.data());
     }
     if (out.size() + run > kChoicesMax) return std::nullopt;
-    out.insert(out.end(), run, static_cast<std::uint8_t>(letter - 'a'));
+    out.insert(out.end(), run, choice);
   }
   return out;
 }

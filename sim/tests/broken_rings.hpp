@@ -46,7 +46,8 @@ enum class PlatformBug : std::uint8_t { NoRevalidate, IgnoreGate, PublishBeforeP
 template <PlatformBug B>
 class BrokenPlatform : public SimPlatform {
  public:
-  BrokenPlatform(Scheduler& scheduler, bool parking) noexcept : SimPlatform(scheduler, parking), scheduler_(&scheduler) {}
+  BrokenPlatform(Scheduler& scheduler, bool parking, std::uint8_t barrier = 0) noexcept
+      : SimPlatform(scheduler, parking, barrier), scheduler_(&scheduler) {}
 
   // Called by the adapter once the lane is laid out.
   void configure(const RingLaneRef& lane) noexcept {

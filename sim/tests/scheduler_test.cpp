@@ -39,7 +39,10 @@ void wait_forever_body(void* context, std::uint32_t) {
 void wait_with_deadline_body(void* context, std::uint32_t actor) {
   auto& c = *static_cast<Counters*>(context);
   SimPlatform platform(*c.scheduler, true);
-  platform.wait(c.flag, 0, 1'000'000'000ull * (actor + 1));  // 1 s and 2 s of simulated time
+  // 1 s and 2 s of simulated time. RealPlatform's wait sleeps at most one park slice (50 ms) and
+  // may return early, so a caller re-checks, as every lane does; bounded by the deadline.
+  const std::uint64_t deadline_ns = 1'000'000'000ull * (actor + 1);
+  while (platform.now_ns() < deadline_ns) platform.wait(c.flag, 0, deadline_ns);
 }
 
 TEST(Scheduler, RunsActorsToCompletionAndFindsTheLostUpdate) {

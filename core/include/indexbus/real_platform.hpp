@@ -1,6 +1,39 @@
 // RealPlatform: the lanes on real shared memory. Atomics are std::atomic_ref on the mapping;
 // waiting is a configurable strategy: spin, backoff (spin, then yield, then sleep) or park on a
 // futex, always bounded by the caller's deadline.
+//
+// The platform is split in two so that the simulator can run the real thing:
+//   - the OS primitives (LinuxOs below, real_platform.cpp): atomic accesses, the compiler fence,
+//     membarrier(2), futex wait and wake, the clock, cpu_relax/sched_yield/nanosleep, kill(pid, 0);
+//   - the composition above them (BasicRealPlatform<Os>): the asymmetric Dekker pair, the
+//     backoff schedule, the park slice, the polling wait. This is where ordering bugs of the
+//     waiting handshake would live, so the simulator instantiates BasicRealPlatform with its own
+//     primitives (sim/include/indexbus/sim/sim_platform.hpp: every atomic a scheduling point under
+//     the weak memory model, membarrier as the Linux kernel memory model defines it, futexes and
+//     the clock simulated) and explores exactly this code.
+//
+// The Dekker pair, argued once. A waiter announces itself (announce_waiter: store the flag) and
+// then re-checks the peer's cursor; the peer publishes its cursor (publish_then_load_flag: store
+// the cursor) and then loads the flag. Both loads may not miss both stores (store buffering), or
+// the waiter sleeps while the peer wakes nobody. Two ways to forbid that:
+//   - Asymmetric (membarrier registered). The hot side makes a release store, a compiler-only
+//     fence and a relaxed load: no hardware fence. The cold side stores the flag and calls
+//     membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED), which runs a full barrier (smp_mb) on every
+//     CPU that runs a thread of a registered process, between the call's entry and its return,
+//     and a full barrier in the caller on each side of that. Either that remote barrier lands in
+//     the hot thread before its flag load (the flag store, ordered before it by the caller's first
+//     barrier, is then visible to that load), or after the load, so after the cursor store too
+//     (the compiler fence keeps store and load in program order), and the caller's second barrier
+//     makes the cursor store visible to its re-check. In C++ terms: three seq_cst fences, the
+//     caller's, the remote one, the caller's, in that order in the total order S.
+//   - Fallback (no membarrier, or ThreadSanitizer). The hot side makes a seq_cst store and a
+//     seq_cst load. The cold side makes a seq_cst store of the flag followed by a seq_cst fence:
+//     the waiter's re-check loads are acquire loads of the lane, not seq_cst, and a seq_cst store
+//     alone does not order a later non-seq_cst load ([atomics.order] p4 constrains S only through
+//     seq_cst operations and fences). With the fence F: if the peer's flag load L read the old
+//     flag, L precedes the flag store in S (both seq_cst, p4.1), so the peer's cursor store
+//     precedes F; F happens before the re-check, which therefore cannot read a cursor older than
+//     that store (p4.3). The weak-memory simulator found the missing fence (sim/README.md).
 #pragma once
 
 #include <atomic>
@@ -16,68 +49,48 @@ namespace indexbus {
 
 enum class WaitStrategy : std::uint8_t { Spin, Backoff, Park };
 
-class RealPlatform {
+// The OS primitives on Linux. Each is one instruction, one system call or one libc call; the
+// composition above decides when to use which. Site is the simulator's "where was this called
+// from"; on real hardware it is empty and costs nothing.
+class LinuxOs {
  public:
-  explicit RealPlatform(WaitStrategy strategy = WaitStrategy::Backoff) noexcept;
-
-  WaitStrategy strategy() const noexcept { return strategy_; }
+  struct Site {
+    static constexpr Site current() noexcept { return Site{}; }
+  };
 
   template <typename T>
-  T load(T& word, std::memory_order order) const noexcept {
+  T load(T& word, std::memory_order order, Site = {}) const noexcept {
     return std::atomic_ref<T>(word).load(order);
   }
   template <typename T>
-  void store(T& word, T value, std::memory_order order) const noexcept {
+  void store(T& word, T value, std::memory_order order, Site = {}) const noexcept {
     std::atomic_ref<T>(word).store(value, order);
   }
   template <typename T>
-  T fetch_add(T& word, T delta, std::memory_order order) const noexcept {
+  T fetch_add(T& word, T delta, std::memory_order order, Site = {}) const noexcept {
     return std::atomic_ref<T>(word).fetch_add(delta, order);
   }
   template <typename T>
-  bool compare_exchange(T& word, T& expected, T desired, std::memory_order order) const noexcept {
+  bool compare_exchange(T& word, T& expected, T desired, std::memory_order order, Site = {}) const noexcept {
     return std::atomic_ref<T>(word).compare_exchange_strong(expected, desired, order);
   }
+  void thread_fence(std::memory_order order, Site = {}) const noexcept { std::atomic_thread_fence(order); }
+  // Orders this thread's accesses for the compiler only (no instruction).
+  void compiler_fence(Site = {}) const noexcept { std::atomic_signal_fence(std::memory_order_seq_cst); }
 
   // An empty payload may come from an empty span whose data() is null: memcpy must not see it.
-  void copy_to_shared(std::byte* dst, const std::byte* src, std::size_t bytes) const noexcept {
+  void copy_to_shared(std::byte* dst, const std::byte* src, std::size_t bytes, Site = {}) const noexcept {
     if (bytes != 0) std::memcpy(dst, src, bytes);
   }
-  void copy_from_shared(std::byte* dst, const std::byte* src, std::size_t bytes) const noexcept {
+  void copy_from_shared(std::byte* dst, const std::byte* src, std::size_t bytes, Site = {}) const noexcept {
     if (bytes != 0) std::memcpy(dst, src, bytes);
   }
-  // dst is 8-byte aligned shared memory; the tail word is zero-padded.
-  void copy_to_shared_racy(std::byte* dst, const std::byte* src, std::size_t bytes) const noexcept {
-    assert(reinterpret_cast<std::uintptr_t>(dst) % 8 == 0);
-    auto* words = reinterpret_cast<std::uint64_t*>(dst);
-    const std::size_t full_words = bytes / 8;
-    for (std::size_t i = 0; i < full_words; ++i) {
-      std::uint64_t word;
-      std::memcpy(&word, src + i * 8, 8);
-      std::atomic_ref<std::uint64_t>(words[i]).store(word, std::memory_order_release);
-    }
-    if (const std::size_t tail = bytes % 8; tail != 0) {
-      std::uint64_t word = 0;
-      std::memcpy(&word, src + full_words * 8, tail);
-      std::atomic_ref<std::uint64_t>(words[full_words]).store(word, std::memory_order_release);
-    }
-  }
-  // src is 8-byte aligned shared memory that may hold whole words past `bytes`.
-  void copy_from_shared_racy(std::byte* dst, const std::byte* src, std::size_t bytes) const noexcept {
-    assert(reinterpret_cast<std::uintptr_t>(src) % 8 == 0);
-    auto* words = reinterpret_cast<std::uint64_t*>(const_cast<std::byte*>(src));
-    const std::size_t full_words = bytes / 8;
-    for (std::size_t i = 0; i < full_words; ++i) {
-      const std::uint64_t word =
-          std::atomic_ref<std::uint64_t>(words[i]).load(std::memory_order_acquire);
-      std::memcpy(dst + i * 8, &word, 8);
-    }
-    if (const std::size_t tail = bytes % 8; tail != 0) {
-      const std::uint64_t word =
-          std::atomic_ref<std::uint64_t>(words[full_words]).load(std::memory_order_acquire);
-      std::memcpy(dst + full_words * 8, &word, tail);
-    }
-  }
+
+  // True once this process has registered for global expedited membarrier (re-registered in a
+  // forked child, whose registration the kernel does not inherit).
+  bool membarrier_registered() const noexcept;
+  // MEMBARRIER_CMD_GLOBAL_EXPEDITED; false if the kernel refused (then the caller falls back).
+  bool membarrier(Site = {}) const noexcept;
 
   std::uint64_t now_ns() const noexcept {
     timespec ts{};
@@ -85,6 +98,104 @@ class RealPlatform {
     return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull +
            static_cast<std::uint64_t>(ts.tv_nsec);
   }
+  // The three ways to let time pass while polling. deadline_ns is the caller's deadline (the
+  // simulator needs it to know when the poller will look at the clock again; Linux ignores it).
+  void cpu_relax(std::uint64_t deadline_ns, Site = {}) const noexcept;
+  void yield(std::uint64_t deadline_ns, Site = {}) const noexcept;
+  void sleep_ns(std::uint64_t ns, std::uint64_t deadline_ns, Site = {}) const noexcept;
+  // FUTEX_WAIT on a shared (not FUTEX_PRIVATE_FLAG) word for at most timeout_ns; any return
+  // (woken, EAGAIN, EINTR, ETIMEDOUT) means "re-check". deadline_ns is the caller's own deadline
+  // (the timeout may be a shorter park slice); Linux ignores it, the simulator needs it.
+  [[gnu::cold]] void futex_wait(std::uint32_t& word, std::uint32_t expected, std::uint64_t timeout_ns,
+                                std::uint64_t deadline_ns, Site = {}) const noexcept;
+  [[gnu::cold]] void futex_wake_all(std::uint32_t& word, Site = {}) const noexcept;
+
+  bool process_alive(std::uint32_t pid) const noexcept;
+  std::uint32_t current_pid() const noexcept;
+};
+
+namespace real_platform_detail {
+inline constexpr std::uint32_t kBackoffSpins = 256;
+inline constexpr std::uint32_t kBackoffYields = 64;
+inline constexpr std::uint64_t kBackoffSleepMaxNs = 1'000'000;  // 1 ms
+// A futex sleep never exceeds this slice, so even a wake lost to a process dying mid-wake costs
+// at most one slice before the caller re-checks its condition.
+inline constexpr std::uint64_t kParkSliceMaxNs = 50'000'000;  // 50 ms
+}  // namespace real_platform_detail
+
+// The composition (see the top of this file). Os supplies the primitives; Os::Site is passed
+// through so that the simulator's trace names the lane's line, not this file's.
+template <typename Os>
+class BasicRealPlatform {
+ public:
+  using Site = typename Os::Site;
+
+  BasicRealPlatform(Os os, WaitStrategy strategy) noexcept : os_(os), strategy_(strategy) {}
+
+  WaitStrategy strategy() const noexcept { return strategy_; }
+  const Os& os() const noexcept { return os_; }
+
+  template <typename T>
+  T load(T& word, std::memory_order order, Site site = Site::current()) const noexcept {
+    return os_.load(word, order, site);
+  }
+  template <typename T>
+  void store(T& word, T value, std::memory_order order, Site site = Site::current()) const noexcept {
+    os_.store(word, value, order, site);
+  }
+  template <typename T>
+  T fetch_add(T& word, T delta, std::memory_order order, Site site = Site::current()) const noexcept {
+    return os_.fetch_add(word, delta, order, site);
+  }
+  template <typename T>
+  bool compare_exchange(T& word, T& expected, T desired, std::memory_order order,
+                        Site site = Site::current()) const noexcept {
+    return os_.compare_exchange(word, expected, desired, order, site);
+  }
+
+  void copy_to_shared(std::byte* dst, const std::byte* src, std::size_t bytes,
+                      Site site = Site::current()) const noexcept {
+    os_.copy_to_shared(dst, src, bytes, site);
+  }
+  void copy_from_shared(std::byte* dst, const std::byte* src, std::size_t bytes,
+                        Site site = Site::current()) const noexcept {
+    os_.copy_from_shared(dst, src, bytes, site);
+  }
+  // dst is 8-byte aligned shared memory; the tail word is zero-padded. Whole words with release
+  // stores (the seqlock argument in events.hpp).
+  void copy_to_shared_racy(std::byte* dst, const std::byte* src, std::size_t bytes,
+                           Site site = Site::current()) const noexcept {
+    assert(reinterpret_cast<std::uintptr_t>(dst) % 8 == 0);
+    auto* words = reinterpret_cast<std::uint64_t*>(dst);
+    const std::size_t full_words = bytes / 8;
+    for (std::size_t i = 0; i < full_words; ++i) {
+      std::uint64_t word;
+      std::memcpy(&word, src + i * 8, 8);
+      os_.store(words[i], word, std::memory_order_release, site);
+    }
+    if (const std::size_t tail = bytes % 8; tail != 0) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, src + full_words * 8, tail);
+      os_.store(words[full_words], word, std::memory_order_release, site);
+    }
+  }
+  // src is 8-byte aligned shared memory that may hold whole words past `bytes`.
+  void copy_from_shared_racy(std::byte* dst, const std::byte* src, std::size_t bytes,
+                             Site site = Site::current()) const noexcept {
+    assert(reinterpret_cast<std::uintptr_t>(src) % 8 == 0);
+    auto* words = reinterpret_cast<std::uint64_t*>(const_cast<std::byte*>(src));
+    const std::size_t full_words = bytes / 8;
+    for (std::size_t i = 0; i < full_words; ++i) {
+      const std::uint64_t word = os_.load(words[i], std::memory_order_acquire, site);
+      std::memcpy(dst + i * 8, &word, 8);
+    }
+    if (const std::size_t tail = bytes % 8; tail != 0) {
+      const std::uint64_t word = os_.load(words[full_words], std::memory_order_acquire, site);
+      std::memcpy(dst + full_words * 8, &word, tail);
+    }
+  }
+
+  std::uint64_t now_ns() const noexcept { return os_.now_ns(); }
 
   bool waiter_needs_wake() const noexcept { return strategy_ == WaitStrategy::Park; }
 
@@ -97,40 +208,86 @@ class RealPlatform {
   }
   // Spin: a pause instruction. Backoff: pauses, then yields, then sleeps of growing length (at
   // most 1 ms and never past the deadline).
-  void pause(std::uint32_t round, std::uint64_t deadline_ns) const noexcept;
-
-  // The hot half of the Dekker pair (see platform.hpp). Where every process of the region has
-  // registered for membarrier(2) global expedited barriers, the sleeping side pays for the
-  // store-load barrier (announce_waiter) and this side needs only a compiler fence: a release
-  // store and a plain load. Elsewhere, and under ThreadSanitizer, which models neither, both sides
-  // use seq_cst.
-  template <typename T>
-  std::uint32_t publish_then_load_flag(T& word, T value, std::uint32_t& flag) const noexcept {
-    if (asymmetric_barrier_available()) {
-      std::atomic_ref<T>(word).store(value, std::memory_order_release);
-      std::atomic_signal_fence(std::memory_order_seq_cst);
-      return std::atomic_ref<std::uint32_t>(flag).load(std::memory_order_relaxed);
+  void pause(std::uint32_t round, std::uint64_t deadline_ns, Site site = Site::current()) const noexcept {
+    using namespace real_platform_detail;
+    if (strategy_ == WaitStrategy::Spin || round < kBackoffSpins) {
+      os_.cpu_relax(deadline_ns, site);
+      return;
     }
-    std::atomic_ref<T>(word).store(value, std::memory_order_seq_cst);
-    return std::atomic_ref<std::uint32_t>(flag).load(std::memory_order_seq_cst);
+    if (round < kBackoffSpins + kBackoffYields) {
+      os_.yield(deadline_ns, site);
+      return;
+    }
+    const std::uint32_t sleeps = round - kBackoffSpins - kBackoffYields < 10 ? round - kBackoffSpins - kBackoffYields : 10;
+    const std::uint64_t now = now_ns();
+    if (now >= deadline_ns) return;
+    std::uint64_t ns = std::uint64_t{1'000} << sleeps;
+    if (ns > kBackoffSleepMaxNs) ns = kBackoffSleepMaxNs;
+    if (ns > deadline_ns - now) ns = deadline_ns - now;
+    os_.sleep_ns(ns, deadline_ns, site);
   }
-  // The cold half: store the flag, then a barrier on every CPU running a registered process.
-  [[gnu::cold]] void announce_waiter(std::uint32_t& flag, std::uint32_t value) const noexcept;
 
-  // True once this process has registered for global expedited membarrier (re-registered in a
-  // forked child, whose registration the kernel does not inherit).
-  static bool asymmetric_barrier_available() noexcept;
+  // The hot half of the Dekker pair (argued at the top of this file).
+  template <typename T>
+  std::uint32_t publish_then_load_flag(T& word, T value, std::uint32_t& flag,
+                                       Site site = Site::current()) const noexcept {
+    if (os_.membarrier_registered()) {
+      os_.store(word, value, std::memory_order_release, site);
+      os_.compiler_fence(site);
+      return os_.load(flag, std::memory_order_relaxed, site);
+    }
+    os_.store(word, value, std::memory_order_seq_cst, site);
+    return os_.load(flag, std::memory_order_seq_cst, site);
+  }
+  // The cold half: store the flag, then a barrier that orders it before the caller's re-check.
+  [[gnu::cold]] void announce_waiter(std::uint32_t& flag, std::uint32_t value,
+                                     Site site = Site::current()) const noexcept {
+    if (os_.membarrier_registered()) {
+      os_.store(flag, value, std::memory_order_relaxed, site);
+      if (os_.membarrier(site)) return;
+      // Cannot fail once registration succeeded; if it does, fall through to the fallback.
+    }
+    os_.store(flag, value, std::memory_order_seq_cst, site);
+    os_.thread_fence(std::memory_order_seq_cst, site);
+  }
 
-  // Cold: the slow path of every lane.
-  [[gnu::cold]] void wait(std::uint32_t& word, std::uint32_t expected,
-                          std::uint64_t deadline_ns) const noexcept;
-  [[gnu::cold]] void wake_all(std::uint32_t& word) const noexcept;
+  // Sleeps until word may differ from expected, a wake, or the deadline; spurious returns allowed.
+  [[gnu::cold]] void wait(std::uint32_t& word, std::uint32_t expected, std::uint64_t deadline_ns,
+                          Site site = Site::current()) const noexcept {
+    if (strategy_ != WaitStrategy::Park) {
+      // The same schedule as a polling lane waiter: pause() and deadline_passed() define it once.
+      // Bounded by deadline_ns.
+      for (std::uint32_t round = 0;; ++round) {
+        if (load(word, std::memory_order_acquire, site) != expected) return;
+        if (deadline_passed(deadline_ns, round)) return;
+        pause(round, deadline_ns, site);
+      }
+    }
+    const std::uint64_t now = now_ns();
+    if (now >= deadline_ns) return;
+    const std::uint64_t rest = deadline_ns - now;
+    os_.futex_wait(word, expected,
+                   rest < real_platform_detail::kParkSliceMaxNs ? rest : real_platform_detail::kParkSliceMaxNs,
+                   deadline_ns, site);
+  }
+  [[gnu::cold]] void wake_all(std::uint32_t& word, Site site = Site::current()) const noexcept {
+    os_.futex_wake_all(word, site);
+  }
 
-  bool process_alive(std::uint32_t pid) const noexcept;
-  std::uint32_t current_pid() const noexcept;
+  bool process_alive(std::uint32_t pid) const noexcept { return os_.process_alive(pid); }
+  std::uint32_t current_pid() const noexcept { return os_.current_pid(); }
 
  private:
+  Os os_;
   WaitStrategy strategy_;
+};
+
+class RealPlatform : public BasicRealPlatform<LinuxOs> {
+ public:
+  explicit RealPlatform(WaitStrategy strategy = WaitStrategy::Backoff) noexcept;
+
+  // True once this process has registered for global expedited membarrier.
+  static bool asymmetric_barrier_available() noexcept;
 };
 static_assert(Platform<RealPlatform>);
 

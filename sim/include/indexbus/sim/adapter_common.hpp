@@ -23,6 +23,7 @@ Record& begin_record(Scheduler& scheduler, std::vector<Record>& history) {
   assert(history.size() < history.capacity());
   Record& r = history.emplace_back();
   r.invoke_time = scheduler.next_event_time();
+  if constexpr (requires { r.hb; }) scheduler.stamp_invoke(r.hb);
   scheduler.record(AccessKind::Invoke, nullptr, 0, history.size() - 1, Where::current());
   return r;
 }
@@ -30,6 +31,7 @@ Record& begin_record(Scheduler& scheduler, std::vector<Record>& history) {
 template <typename Record>
 void end_record(Scheduler& scheduler, const std::vector<Record>& history, Record& r) {
   r.response_time = scheduler.next_event_time();
+  if constexpr (requires { r.hb; }) scheduler.stamp_response(r.hb);
   r.done = true;
   scheduler.record(AccessKind::Respond, nullptr, 0, static_cast<std::uint64_t>(&r - history.data()),
                    Where::current());

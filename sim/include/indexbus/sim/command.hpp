@@ -28,6 +28,9 @@ struct RunArgs {
   std::uint64_t steps_max = 1'000'000;
   bool shrink = true;
   std::string json_path;
+  std::string memory = "sc";      // sc or weak (sim/README.md: weak is not yet the default)
+  std::string barrier = "membarrier";  // membarrier or seq_cst
+  std::string plant;              // test only: a planted ordering bug (plants.hpp)
 };
 
 struct ReplayArgs {
@@ -39,6 +42,9 @@ struct ReplayArgs {
   std::uint64_t steps_max = 1'000'000;
   std::string json_path;
   bool quiet = false;             // no table
+  std::string memory = "sc";
+  std::string barrier = "membarrier";
+  std::string plant;
 };
 
 int sim_run(const RunArgs& args);

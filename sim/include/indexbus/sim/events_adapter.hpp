@@ -40,6 +40,7 @@ struct Record {
   std::uint64_t invoke_time = 0;
   std::uint64_t response_time = linearizability::kPendingTime;
   bool done = false;
+  linearizability::HappensBefore hb{};  // weak memory: precedence is happens-before
   WriteStatus write_status = WriteStatus::Ok;
   ReadResult read;
   std::array<std::byte, kSlotPayloadBytesMax> data{};
@@ -90,7 +91,7 @@ class Adapter {
     void reset(const Scenario& scenario, Scheduler& scheduler) {
       scenario_ = &scenario;
       scheduler_ = &scheduler;
-      platform_.emplace(scheduler, scenario.parking);
+      platform_.emplace(scheduler, scenario.parking, scheduler.options().barrier);
       const auto& c = scenario.config;
       assert(c.slot_payload_bytes <= kSlotPayloadBytesMax);
       const std::size_t bytes = lane_block_bytes(LaneKind::Events, c.capacity_slots, c.slot_payload_bytes, 1);

@@ -23,6 +23,7 @@
 #include <rapidcheck/Seq.h>
 
 #include "indexbus/sim/outcome.hpp"
+#include "indexbus/sim/sim_platform.hpp"
 #include "indexbus/sim/scheduler.hpp"
 #include "indexbus/sim/strategy.hpp"
 
@@ -87,11 +88,15 @@ struct TableRow {
   std::string access;  // load, store, ...
   std::string word;
   std::string value;
+  std::string read_from;  // weak memory: the store a load read, and why an older one was allowed
   std::string source;  // file:line
   std::string model;   // the model state where this row changed it
 };
 
 std::string render_table(const std::vector<TableRow>& rows);
+// "producer @41 (latest)", or "producer @41 (stale: 2 stores behind; allowed: no happens-before
+// from producer @57)".
+std::string describe_read_from(const ReadFrom& from, const std::string& writer, const std::string& newest_writer);
 std::string source_of(const Where& where);
 bool stderr_is_tty() noexcept;
 void draw_progress(std::uint64_t done, std::uint64_t total, double seconds, double budget_s);
@@ -110,7 +115,10 @@ class Explorer {
     scheduler.set_trace(trace);
     world_.reset(scenario, scheduler);
     Outcome out;
-    out.run = scheduler.run(strategy, &A::World::body, &world_, &A::World::invariant);
+    out.run = scheduler.run(strategy, &A::World::body, &world_, &A::World::invariant,
+                            [](void* world, const void* address) {
+                              return static_cast<typename A::World*>(world)->name(address);
+                            });
     switch (out.run.status) {
       case RunStatus::Completed: {
         CheckOutcome check = world_.check();
@@ -122,6 +130,7 @@ class Explorer {
       case RunStatus::Deadlock: out.kind = FailureKind::Deadlock; break;
       case RunStatus::StepBudget: out.kind = FailureKind::StepBudget; break;
       case RunStatus::InvariantBroken: out.kind = FailureKind::Invariant; break;
+      case RunStatus::DataRace: out.kind = FailureKind::DataRace; break;
     }
     if (out.run.status != RunStatus::Completed) out.message = out.run.message;
     return out;
@@ -222,6 +231,20 @@ class Explorer {
         case AccessKind::CopyIn:
         case AccessKind::CopyOut: row.value = std::to_string(e.value) + " B"; break;
         default: break;
+      }
+      if (e.from.valid) {
+        auto actor_name = [&](std::uint32_t actor) -> std::string {
+          if (actor >= A::actor_count(scenario)) return "initial";
+          if constexpr (requires { world_.actor_name(actor); }) {
+            return world_.actor_name(actor);
+          } else {
+            return A::actor_name(actor);
+          }
+        };
+        row.read_from = describe_read_from(e.from, actor_name(e.from.actor), actor_name(e.from.newest_actor));
+      }
+      if (e.kind == AccessKind::Fence) {
+        row.value = e.value == SimOs::kMembarrierValue ? "membarrier" : "seq_cst";
       }
       if (e.kind == AccessKind::Respond) row.model = states[e.value];
       if (e.kind != AccessKind::Respond && e.kind != AccessKind::Invoke) row.source = source_of(e.where);

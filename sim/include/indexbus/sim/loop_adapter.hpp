@@ -114,7 +114,7 @@ class Adapter {
       merge_.reset();
       scenario_ = &scenario;
       scheduler_ = &scheduler;
-      platform_.emplace(scheduler, scenario.parking);
+      platform_.emplace(scheduler, scenario.parking, scheduler.options().barrier);
       const std::uint32_t lane_count = scenario.input_count() + scenario.output_count();
       const std::size_t bytes = lane_offset_bytes(scenario, lane_count);
       if (bytes > region_bytes_) {

@@ -18,6 +18,7 @@ enum class FailureKind : std::uint8_t {
   NotLinearizable,
   CheckGaveUp,      // the linearizability search hit its bound
   WrongOutput,      // a router's or merge's outputs differ from spec/'s model (loop_adapter.hpp)
+  DataRace,         // two plain accesses not ordered by happens-before (weak memory model)
 };
 const char* to_string(FailureKind kind) noexcept;
 

@@ -44,6 +44,7 @@ struct Record {
   std::uint64_t invoke_time = 0;
   std::uint64_t response_time = kNoDeadline;  // linearizability::kPendingTime
   bool done = false;
+  linearizability::HappensBefore hb{};  // weak memory: precedence is happens-before
   bool ok = true;                    // Commit, Heartbeat, Attach
   WriteStatus write_status = WriteStatus::Ok;  // writes, claims, publishes
   std::uint64_t claim_seq = 0;       // SequencedSlots claim: Ok only
@@ -101,7 +102,7 @@ class Adapter {
     void reset(const Scenario& scenario, Scheduler& scheduler) {
       scenario_ = &scenario;
       scheduler_ = &scheduler;
-      platform_.emplace(scheduler, scenario.parking);
+      platform_.emplace(scheduler, scenario.parking, scheduler.options().barrier);
       const std::uint32_t readers = scenario.reader_count();
       assert(readers >= 1 && readers <= kReadersMax);
       assert(scenario.slot_payload_bytes <= events::kSlotPayloadBytesMax);

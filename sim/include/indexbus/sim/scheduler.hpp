@@ -22,19 +22,21 @@
 #pragma once
 
 #include <boost/context/detail/fcontext.hpp>
+#include <array>
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "indexbus/linearizability/checker.hpp"
+#include "indexbus/sim/scheduler_limits.hpp"
+#include "indexbus/sim/weak_memory.hpp"
+
 namespace indexbus::sim {
 
-inline constexpr std::uint32_t kActorsMax = 8;
-inline constexpr std::uint32_t kNoActor = kActorsMax;
-inline constexpr std::uint64_t kNoDeadline = std::numeric_limits<std::uint64_t>::max();
-inline constexpr std::uint64_t kSpinStepsMax = 4096;
 
 // Where an access was made: the file and line of the call into SimPlatform. Not
 // std::source_location: clang 14 with libstdc++ 12 lacks it, while __builtin_FILE and
@@ -48,20 +50,34 @@ struct Where {
   }
 };
 
-enum class AccessKind : std::uint8_t { Load, Store, Rmw, CopyIn, CopyOut, Wait, Wake, Pause, Invoke, Respond };
+enum class AccessKind : std::uint8_t { Load, Store, Rmw, CopyIn, CopyOut, Wait, Wake, Pause, Invoke, Respond, Fence };
 const char* to_string(AccessKind kind) noexcept;
 
-// One scheduling decision: which runnable actor takes the next step.
+// One scheduling decision: which runnable actor takes the next step (Actor), or, under the weak
+// memory model, which of the stores a load may see it reads (Read).
+enum class DecisionKind : std::uint8_t { Actor, Read };
 struct Decision {
   std::uint64_t step = 0;              // scheduling points so far in this run
   std::uint32_t current = kNoActor;    // the actor that reached the point; kNoActor if it blocked or finished
-  std::uint32_t runnable_mask = 0;     // bit i: actor i may run; never 0
+  std::uint32_t runnable_mask = 0;     // Actor: bit i: actor i may run; never 0
+  DecisionKind kind = DecisionKind::Actor;
+  std::uint32_t candidates = 0;        // Read: how many stores the load may read (>= 2); 0 is the newest
 };
+
+// How a choice is kept in RunResult::choices and schedule strings: an actor as its index (0-7),
+// a read as kReadChoice + how many stores behind the newest it read.
+inline constexpr std::uint8_t kReadChoice = 0x40;
+inline constexpr std::uint32_t kReadChoicesMax = 26;  // 'A'..'Z' in schedule strings
+static_assert(kStoreHistoryMax <= kReadChoicesMax);
+inline bool is_read_choice(std::uint8_t choice) noexcept {
+  return choice >= kReadChoice && choice < kReadChoice + kReadChoicesMax;
+}
 
 class Strategy {
  public:
   virtual ~Strategy() = default;
-  // Returns an actor whose bit is set in d.runnable_mask. Called only when two or more may run.
+  // Actor: returns an actor whose bit is set in d.runnable_mask; called only when two or more may
+  // run. Read: returns an index below d.candidates (0: the newest store).
   virtual std::uint32_t choose(const Decision& d) = 0;
 };
 
@@ -71,7 +87,7 @@ inline std::uint32_t non_preemptive_choice(const Decision& d) noexcept {
   return static_cast<std::uint32_t>(__builtin_ctz(d.runnable_mask));
 }
 
-enum class RunStatus : std::uint8_t { Completed, Deadlock, InvariantBroken, StepBudget };
+enum class RunStatus : std::uint8_t { Completed, Deadlock, InvariantBroken, StepBudget, DataRace };
 const char* to_string(RunStatus status) noexcept;
 
 struct TraceEvent {
@@ -83,6 +99,7 @@ struct TraceEvent {
   const void* address = nullptr;    // Invoke/Respond: nullptr
   std::uint64_t value = 0;          // read or written; Invoke/Respond: the operation's history index
   Where where;
+  ReadFrom from;                    // Load, Rmw and Wait under the weak model: the store read
 };
 
 struct RunResult {
@@ -91,9 +108,11 @@ struct RunResult {
   std::uint64_t steps = 0;
   std::uint64_t now_ns = 0;
   std::uint64_t trace_hash = 0;
-  std::vector<std::uint8_t> choices;       // the actor chosen at each decision with 2+ runnable
+  std::vector<std::uint8_t> choices;       // the actor chosen at each decision with 2+ runnable, and
+                                           // each read choice (kReadChoice + stores behind)
   std::vector<std::uint8_t> preemptive;    // 1 where that choice preempted a runnable current actor
   std::uint32_t preemptions = 0;
+  std::uint32_t stale_reads = 0;           // read choices of an older store than the newest
 };
 
 class Scheduler {
@@ -102,11 +121,17 @@ class Scheduler {
   // Called after every step that may have changed shared memory; returns false and sets message on
   // a broken invariant.
   using InvariantHook = bool (*)(void* context, std::string& message);
+  // Names a shared word for failure messages (the adapter's name of an address).
+  using Namer = std::string (*)(void* context, const void* address);
 
   struct Options {
     std::uint64_t steps_max = 1'000'000;  // per run; past it the run fails with StepBudget
     std::uint64_t tick_ns = 1;            // simulated time per step
     bool trace = false;                   // keep every event (replay, reports); off for exploration
+    MemoryModel memory = MemoryModel::Sequential;  // weak becomes the default once the lanes pass it (sim/README.md)
+    // What the worlds build their SimPlatform with (sim_platform.hpp): RealPlatform's barrier
+    // (0: membarrier, 1: its seq_cst fallback).
+    std::uint8_t barrier = 0;
   };
 
   Scheduler(std::uint32_t actor_count, Options options);
@@ -115,11 +140,16 @@ class Scheduler {
   Scheduler& operator=(const Scheduler&) = delete;
 
   // One run from a fresh start. The actors run body(context, actor) and finish when it returns.
-  RunResult run(Strategy& strategy, Body body, void* context, InvariantHook hook = nullptr);
+  RunResult run(Strategy& strategy, Body body, void* context, InvariantHook hook = nullptr, Namer namer = nullptr);
 
   std::uint32_t actor_count() const noexcept { return actor_count_; }
   const Options& options() const noexcept { return options_; }
   void set_trace(bool on) noexcept { options_.trace = on; }
+  void set_memory(MemoryModel memory);
+  MemoryModel memory() const noexcept { return options_.memory; }
+  bool weak() const noexcept { return options_.memory == MemoryModel::Weak; }
+  // The run's weak memory (weak() only).
+  WeakMemory& weak_memory() noexcept { return *weak_; }
   const std::vector<TraceEvent>& trace() const noexcept { return trace_; }
   // Base address for trace hashing, so that the hash does not depend on where the heap put the lane.
   void set_hash_base(const void* base) noexcept { hash_base_ = base; }
@@ -131,8 +161,35 @@ class Scheduler {
   void record(AccessKind kind, const void* address, std::uint8_t bytes, std::uint64_t value,
               const Where& where);
   void note_store() noexcept;
-  // Block the current actor on word until wake_all(word) or the deadline.
-  void block_on(const void* word, std::uint64_t deadline_ns);
+  // A read decision of the weak model: which of candidates (>= 2) stores the current load reads.
+  std::uint32_t choose_read(std::uint32_t candidates);
+  // The store the next recorded load read (weak model); consumed by record().
+  void set_read_from(const ReadFrom& from) noexcept { read_from_ = from; }
+  // What the last recorded load of the current run read (weak model).
+  const ReadFrom& last_read() const noexcept { return last_read_; }
+  // Lost wake-up bookkeeping (sim_platform.hpp): a publish by `publisher` at `step` read a flag
+  // value older than `waiter`'s announcement made at `announce_step`.
+  struct MissedWake {
+    bool pending = false;
+    std::uint32_t publisher = kNoActor;
+    std::uint64_t step = 0;
+    std::uint64_t announce_step = 0;
+    const void* flag = nullptr;
+  };
+  void note_missed_wake(std::uint32_t waiter, const MissedWake& missed) noexcept { missed_wake_[waiter] = missed; }
+  void clear_missed_wake(std::uint32_t waiter) noexcept { missed_wake_[waiter].pending = false; }
+  const MissedWake& missed_wake(std::uint32_t waiter) const noexcept { return missed_wake_[waiter]; }
+  std::string name_of(const void* address) const;
+  // Happens-before stamps of history records (weak model; nothing under sc).
+  void stamp_invoke(linearizability::HappensBefore& hb) noexcept;
+  void stamp_response(linearizability::HappensBefore& hb) noexcept;
+  // A memory model error (data race, unsupported access) of the current actor. Does not return.
+  [[noreturn]] void fail_memory();
+  // Block the current actor on word until wake_all(word) or the deadline; true if woken. When
+  // every actor waits, time jumps to the earliest jump_deadline_ns (the caller's own deadline,
+  // where deadline_ns is only a park slice), and with none left the run is a deadlock.
+  bool block_on(const void* word, std::uint64_t deadline_ns, std::uint64_t jump_deadline_ns);
+  bool block_on(const void* word, std::uint64_t deadline_ns) { return block_on(word, deadline_ns, deadline_ns); }
   // Block the current actor until another actor stores, the deadline, or nobody else can run.
   void pause(std::uint64_t deadline_ns);
   void wake_all(const void* word) noexcept;
@@ -152,6 +209,8 @@ class Scheduler {
     ActorState state = ActorState::Done;
     const void* blocked_on = nullptr;
     std::uint64_t deadline_ns = kNoDeadline;
+    std::uint64_t jump_deadline_ns = kNoDeadline;  // when everyone waits (block_on)
+    bool woken = false;        // released by wake_all (not by its deadline)
     void* fake_stack = nullptr;  // AddressSanitizer's per-fiber fake stack
     void* tsan_fiber = nullptr;  // ThreadSanitizer's fiber handle
   };
@@ -180,6 +239,11 @@ class Scheduler {
   Body body_ = nullptr;
   void* context_ = nullptr;
   InvariantHook hook_ = nullptr;
+  Namer namer_ = nullptr;
+  std::unique_ptr<WeakMemory> weak_;
+  ReadFrom read_from_;
+  ReadFrom last_read_;
+  std::array<MissedWake, kActorsMax> missed_wake_{};
   RunResult result_;
   std::string hook_message_;
   std::vector<TraceEvent> trace_;

@@ -1,174 +1,301 @@
-// SimPlatform: the Platform (core/include/indexbus/platform.hpp) of the simulator. Every access to
-// shared memory, every wait and every wake is a scheduling point of the Scheduler, so the lane code
-// of core/ runs unchanged while a strategy chooses the interleaving.
+// SimPlatform: the Platform (core/include/indexbus/platform.hpp) of the simulator. It is
+// RealPlatform's own composition (BasicRealPlatform in core/include/indexbus/real_platform.hpp:
+// the asymmetric Dekker pair, the backoff schedule, the park slice) over simulated OS
+// primitives (SimOs, below), so the handshake code that runs on real hardware is the code the
+// simulator explores. Every access to shared memory, wait and wake is a scheduling point of the
+// Scheduler, so the lane code of core/ runs unchanged while a strategy chooses the interleaving
+// and, under the weak memory model (weak_memory.hpp, the default), which store each load reads.
 //
-// Memory model. The values an access sees come from a Memory policy. SequentialMemory is sequential
-// consistency: a load returns the last store to the word in the one global order the scheduler
-// makes. A weak-memory policy (bounded per-location store histories with vector clocks, as Relacy
-// and Loom keep) would replace it without touching lane code or this class's interface: every
-// access already carries its memory order, its width and the acting actor, and fences are implied
-// by the orders of publish_then_load_flag and announce_waiter.
+// The primitives, modelled
+// ------------------------
+// - Atomics: one step each; under --memory weak through WeakMemory, under --memory sc plain
+//   accesses in the single thread that runs every fiber (sequential consistency).
+// - Plain copies (Block payloads): one step per copy; under the weak model a data-race check.
+//   Racy (Drop) copies are BasicRealPlatform's: one atomic step per 8-byte word, each with its
+//   order.
+// - compiler_fence: nothing (the simulator does not reorder an actor's program order).
+// - thread_fence: a fence of the weak model, in the same step as the access before it.
+// - membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED), as the Linux kernel memory model defines it: a
+//   full barrier (smp_mb) in the caller, then one on every CPU running a thread of a registered
+//   process (here: in every other actor, at the point its program has reached), then one more in
+//   the caller, all between the call's entry and its return. Each smp_mb is a seq_cst fence, in
+//   that order in S. It happens in the step of the flag store before it (no scheduling point of
+//   its own), which only removes interleavings that the barrier itself makes equivalent.
+// - futex_wait: the kernel's smp_mb (futex_q_lock), then the comparison with the word's value (a
+//   seq_cst load of the model) and the sleep, as one step; the actor wakes on futex_wake_all of
+//   the word (which happens-before its return: the hash-bucket lock), or when its timeout passes
+//   in simulated time. When every actor waits, time jumps to the earliest caller's deadline, not to
+//   the end of a park slice (kParkSliceMaxNs): with no deadline left that is a deadlock, as without
+//   the slice, since only a lost wake-up can leave a correct lane so.
+// - futex_wake_all: smp_mb, then the waiters of the word become runnable.
+// - The clock is simulated time; cpu_relax, yield and sleep are the scheduler's pause (runnable
+//   again after any store, at the deadline, or when nobody else can run).
 //
-// Payload copies are one access per 8-byte word (racy copies) or per copy (Block copies, where the
-// slot belongs to one side), so a torn read under Drop is reachable.
+// Lost wake-ups hidden by a deadline. When the hot half of the Dekker pair (publish_then_load_flag)
+// reads a flag value older than a waiter's announcement, the waiter depends on its own re-check
+// having seen the publish. If it then sleeps and is released by its timeout rather than a wake, the
+// wake was lost, whatever the deadline hid: the run fails with the steps involved.
 //
 // waiter_needs_wake() is a run-time choice: true exercises the parking path (announce_waiter,
 // wait, wake_all), where lost wake-ups live; false the polling path (pause, deadline_passed).
+// The barrier is one too: Barrier::Membarrier (a kernel with membarrier, the usual case) or
+// Barrier::SeqCst (RealPlatform's fallback).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
+#include <type_traits>
 
 #include "indexbus/platform.hpp"
+#include "indexbus/real_platform.hpp"
 #include "indexbus/sim/scheduler.hpp"
 
 namespace indexbus::sim {
 
-// Sequential consistency: plain accesses in the single thread that runs every fiber.
-struct SequentialMemory {
-  template <typename T>
-  static T load(const T& word, std::memory_order) noexcept {
-    return word;
+enum class Barrier : std::uint8_t { Membarrier, SeqCst };
+const char* to_string(Barrier barrier) noexcept;
+
+// A set of shared words: [begin, end) every stride bytes.
+struct WordSet {
+  const std::byte* begin = nullptr;
+  const std::byte* end = nullptr;
+  std::size_t stride = 8;
+  bool contains(const void* address) const noexcept {
+    const auto* p = static_cast<const std::byte*>(address);
+    return p >= begin && p < end && static_cast<std::size_t>(p - begin) % stride == 0;
   }
-  template <typename T>
-  static void store(T& word, T value, std::memory_order) noexcept {
-    word = value;
+  static WordSet one(const void* word) noexcept {
+    const auto* p = static_cast<const std::byte*>(word);
+    return WordSet{p, p + 1, 1};
   }
 };
 
-template <typename Memory = SequentialMemory>
-class BasicSimPlatform {
- public:
+// A planted ordering bug (test-only broken variants: plants.hpp): the accesses of one kind to
+// a set of words made with order `from` are made with `to` instead, or a barrier of the
+// composition does nothing. The lane code is unchanged.
+struct Weakening {
+  WordSet words;
+  AccessKind kind = AccessKind::Load;  // Load, Store or Rmw
+  std::memory_order from = std::memory_order_acquire;
+  std::memory_order to = std::memory_order_relaxed;
+  std::uint32_t actor_mask = ~0u;      // whose accesses
+  bool active = false;
+  bool no_membarrier = false;          // membarrier() returns success without a barrier
+  bool no_fallback_fence = false;      // thread_fence(seq_cst) does nothing
+};
 
-  BasicSimPlatform(Scheduler& scheduler, bool parking) noexcept
-      : scheduler_(&scheduler), parking_(parking) {}
+class SimOs {
+ public:
+  using Site = Where;
+
+  SimOs(Scheduler& scheduler, Barrier barrier) noexcept : scheduler_(&scheduler), barrier_(barrier) {}
+
+  void plant(const Weakening* weakening) noexcept { weakening_ = weakening; }
+  Barrier barrier() const noexcept { return barrier_; }
+  Scheduler& scheduler() const noexcept { return *scheduler_; }
 
   template <typename T>
-  T load(T& word, std::memory_order order, Where where = Where::current()) const {
-    scheduler_->point();
-    const T value = Memory::load(word, order);
-    scheduler_->record(AccessKind::Load, &word, sizeof(T), value, where);
+  T load(T& word, std::memory_order order, Site where) const {
+    Scheduler& s = *scheduler_;
+    s.point();
+    order = planted(AccessKind::Load, &word, order);
+    std::remove_const_t<T> value = word;
+    if (s.weak()) {
+      ReadFrom from;
+      const auto read = s.weak_memory().load(&word, sizeof(T), word, order, s.current(), &choose, &s, &from);
+      if (!read) s.fail_memory();
+      value = static_cast<std::remove_const_t<T>>(*read);
+      s.set_read_from(from);
+    }
+    s.record(AccessKind::Load, &word, sizeof(T), value, where);
     return value;
   }
   template <typename T>
-  void store(T& word, T value, std::memory_order order, Where where = Where::current()) const {
-    scheduler_->point();
-    Memory::store(word, value, order);
-    scheduler_->note_store();
-    scheduler_->record(AccessKind::Store, &word, sizeof(T), value, where);
+  void store(T& word, T value, std::memory_order order, Site where) const {
+    Scheduler& s = *scheduler_;
+    s.point();
+    order = planted(AccessKind::Store, &word, order);
+    if (s.weak() && !s.weak_memory().store(&word, sizeof(T), word, value, order, s.current(), s.step())) {
+      s.fail_memory();
+    }
+    word = value;
+    s.note_store();
+    s.record(AccessKind::Store, &word, sizeof(T), value, where);
   }
   template <typename T>
-  T fetch_add(T& word, T delta, std::memory_order order, Where where = Where::current()) const {
-    scheduler_->point();
-    const T old = Memory::load(word, order);
-    Memory::store(word, static_cast<T>(old + delta), order);
-    scheduler_->note_store();
-    scheduler_->record(AccessKind::Rmw, &word, sizeof(T), old + delta, where);
+  T fetch_add(T& word, T delta, std::memory_order order, Site where) const {
+    Scheduler& s = *scheduler_;
+    s.point();
+    order = planted(AccessKind::Rmw, &word, order);
+    T old = word;
+    if (s.weak()) {
+      std::uint64_t add = delta;
+      ReadFrom from;
+      const auto read = s.weak_memory().rmw(
+          &word, sizeof(T), word, order, s.current(), s.step(),
+          [](std::uint64_t value, std::uint64_t* next, void* context) {
+            *next = static_cast<T>(static_cast<T>(value) + static_cast<T>(*static_cast<std::uint64_t*>(context)));
+            return true;
+          },
+          &add, &from);
+      if (!read) s.fail_memory();
+      old = static_cast<T>(*read);
+      s.set_read_from(from);
+    }
+    word = static_cast<T>(old + delta);
+    s.note_store();
+    s.record(AccessKind::Rmw, &word, sizeof(T), word, where);
     return old;
   }
   template <typename T>
-  bool compare_exchange(T& word, T& expected, T desired, std::memory_order order,
-                        Where where = Where::current()) const {
-    scheduler_->point();
-    const T old = Memory::load(word, order);
+  bool compare_exchange(T& word, T& expected, T desired, std::memory_order order, Site where) const {
+    Scheduler& s = *scheduler_;
+    s.point();
+    order = planted(AccessKind::Rmw, &word, order);
+    T old = word;
+    if (s.weak()) {
+      struct Args {
+        std::uint64_t expected;
+        std::uint64_t desired;
+      } args{expected, desired};
+      ReadFrom from;
+      const auto read = s.weak_memory().rmw(
+          &word, sizeof(T), word, order, s.current(), s.step(),
+          [](std::uint64_t value, std::uint64_t* next, void* context) {
+            const auto* a = static_cast<const Args*>(context);
+            if (value != a->expected) return false;
+            *next = a->desired;
+            return true;
+          },
+          &args, &from);
+      if (!read) s.fail_memory();
+      old = static_cast<T>(*read);
+      s.set_read_from(from);
+    }
     const bool swapped = old == expected;
     if (swapped) {
-      Memory::store(word, desired, order);
-      scheduler_->note_store();
+      word = desired;
+      s.note_store();
     }
     expected = old;
-    scheduler_->record(AccessKind::Rmw, &word, sizeof(T), swapped ? desired : old, where);
+    s.record(AccessKind::Rmw, &word, sizeof(T), swapped ? desired : old, where);
     return swapped;
   }
+  void thread_fence(std::memory_order order, Site where) const {
+    Scheduler& s = *scheduler_;
+    if (weakening_ != nullptr && weakening_->no_fallback_fence && order == std::memory_order_seq_cst) return;
+    if (s.weak()) s.weak_memory().fence(order, s.current());
+    s.record(AccessKind::Fence, nullptr, 0, static_cast<std::uint64_t>(order), where);
+  }
+  void compiler_fence(Site) const noexcept {}
 
   // Block copies: the slot belongs to one side, so one step per copy.
-  void copy_to_shared(std::byte* dst, const std::byte* src, std::size_t bytes,
-                      Where where = Where::current()) const {
-    scheduler_->point();
+  void copy_to_shared(std::byte* dst, const std::byte* src, std::size_t bytes, Site where) const {
+    Scheduler& s = *scheduler_;
+    s.point();
+    if (s.weak() && bytes != 0 && !s.weak_memory().plain_write(dst, bytes, s.current(), s.step())) s.fail_memory();
     if (bytes != 0) std::memcpy(dst, src, bytes);
-    scheduler_->note_store();
-    scheduler_->record(AccessKind::CopyIn, dst, 0, bytes, where);
+    s.note_store();
+    s.record(AccessKind::CopyIn, dst, 0, bytes, where);
   }
-  void copy_from_shared(std::byte* dst, const std::byte* src, std::size_t bytes,
-                        Where where = Where::current()) const {
-    scheduler_->point();
+  void copy_from_shared(std::byte* dst, const std::byte* src, std::size_t bytes, Site where) const {
+    Scheduler& s = *scheduler_;
+    s.point();
+    if (s.weak() && bytes != 0 && !s.weak_memory().plain_read(src, bytes, s.current(), s.step())) s.fail_memory();
     if (bytes != 0) std::memcpy(dst, src, bytes);
-    scheduler_->record(AccessKind::CopyOut, src, 0, bytes, where);
+    s.record(AccessKind::CopyOut, src, 0, bytes, where);
   }
-  // Seqlock copies: one step per 8-byte word, exactly as RealPlatform moves them.
-  void copy_to_shared_racy(std::byte* dst, const std::byte* src, std::size_t bytes,
-                           Where where = Where::current()) const {
-    assert(reinterpret_cast<std::uintptr_t>(dst) % 8 == 0);
-    auto* words = reinterpret_cast<std::uint64_t*>(dst);
-    const std::size_t word_count = (bytes + 7) / 8;
-    for (std::size_t i = 0; i < word_count; ++i) {
-      std::uint64_t word = 0;
-      std::memcpy(&word, src + i * 8, i * 8 + 8 <= bytes ? 8 : bytes % 8);
-      store(words[i], word, std::memory_order_release, where);
+
+  bool membarrier_registered() const noexcept { return barrier_ == Barrier::Membarrier; }
+  bool membarrier(Site where) const {
+    Scheduler& s = *scheduler_;
+    if (weakening_ != nullptr && weakening_->no_membarrier) return true;
+    if (s.weak()) {
+      WeakMemory& m = s.weak_memory();
+      const std::uint32_t me = s.current();
+      m.fence(std::memory_order_seq_cst, me);
+      for (std::uint32_t other = 0; other < s.actor_count(); ++other) {
+        if (other != me) m.fence(std::memory_order_seq_cst, other);
+      }
+      m.fence(std::memory_order_seq_cst, me);
     }
-  }
-  void copy_from_shared_racy(std::byte* dst, const std::byte* src, std::size_t bytes,
-                             Where where = Where::current()) const {
-    assert(reinterpret_cast<std::uintptr_t>(src) % 8 == 0);
-    auto* words = reinterpret_cast<std::uint64_t*>(const_cast<std::byte*>(src));
-    const std::size_t word_count = (bytes + 7) / 8;
-    for (std::size_t i = 0; i < word_count; ++i) {
-      const std::uint64_t word = load(words[i], std::memory_order_acquire, where);
-      std::memcpy(dst + i * 8, &word, i * 8 + 8 <= bytes ? 8 : bytes % 8);
-    }
+    s.record(AccessKind::Fence, nullptr, 0, kMembarrierValue, where);
+    return true;
   }
 
   std::uint64_t now_ns() const noexcept { return scheduler_->now_ns(); }
-  bool waiter_needs_wake() const noexcept { return parking_; }
-  // The simulated clock is exact and free to read: no rounds are skipped.
-  bool deadline_passed(std::uint64_t deadline_ns, std::uint32_t /*round*/) const noexcept {
-    return scheduler_->now_ns() >= deadline_ns;
+  void cpu_relax(std::uint64_t deadline_ns, Site where) const { pause(deadline_ns, where); }
+  void yield(std::uint64_t deadline_ns, Site where) const { pause(deadline_ns, where); }
+  void sleep_ns(std::uint64_t ns, std::uint64_t deadline_ns, Site where) const {
+    const std::uint64_t until = scheduler_->now_ns() + ns;
+    pause(until < deadline_ns ? until : deadline_ns, where);
   }
-  void pause(std::uint32_t /*round*/, std::uint64_t deadline_ns, Where where = Where::current()) const {
-    scheduler_->point();
-    scheduler_->record(AccessKind::Pause, nullptr, 0, 0, where);
-    scheduler_->pause(deadline_ns);
-  }
-
-  // Under sequential consistency the Dekker pair needs no fence: a store, then a load, each a step.
-  template <typename T>
-  std::uint32_t publish_then_load_flag(T& word, T value, std::uint32_t& flag,
-                                       Where where = Where::current()) const {
-    store(word, value, std::memory_order_seq_cst, where);
-    return load(flag, std::memory_order_seq_cst, where);
-  }
-  void announce_waiter(std::uint32_t& flag, std::uint32_t value, Where where = Where::current()) const {
-    store(flag, value, std::memory_order_seq_cst, where);
-  }
-  // Futex semantics: the comparison and the sleep are one step.
-  void wait(std::uint32_t& word, std::uint32_t expected, std::uint64_t deadline_ns,
-            Where where = Where::current()) const {
-    scheduler_->point();
-    const std::uint32_t value = Memory::load(word, std::memory_order_seq_cst);
-    scheduler_->record(AccessKind::Wait, &word, sizeof(word), value, where);
-    if (value != expected) return;
-    if (scheduler_->now_ns() >= deadline_ns) return;
-    scheduler_->block_on(&word, deadline_ns);
-  }
-  void wake_all(std::uint32_t& word, Where where = Where::current()) const {
-    scheduler_->point();
-    scheduler_->wake_all(&word);
-    scheduler_->record(AccessKind::Wake, &word, sizeof(word), 0, where);
-  }
+  void futex_wait(std::uint32_t& word, std::uint32_t expected, std::uint64_t timeout_ns, std::uint64_t deadline_ns,
+                  Site where) const;
+  void futex_wake_all(std::uint32_t& word, Site where) const;
 
   // The simulated actors are one process each; none ever dies.
   bool process_alive(std::uint32_t pid) const noexcept { return pid != 0; }
   std::uint32_t current_pid() const noexcept { return scheduler_->current() + 1; }
 
+  // Called by SimPlatform's publish_then_load_flag after the flag load: remembers the waiters
+  // whose announcement that load did not see (weak model).
+  void note_flag_read(const std::uint32_t& flag, std::uint32_t value_read) const;
+  // Called by SimPlatform's announce_waiter: a new announcement; earlier misses no longer apply.
+  void note_announce() const;
+
+  static constexpr std::uint64_t kMembarrierValue = 0x6d62;  // "mb", in the trace's value column
+
  private:
+  static std::uint32_t choose(void* context, std::uint32_t candidates) {
+    return static_cast<Scheduler*>(context)->choose_read(candidates);
+  }
+  void pause(std::uint64_t deadline_ns, Site where) const {
+    scheduler_->point();
+    scheduler_->record(AccessKind::Pause, nullptr, 0, 0, where);
+    scheduler_->pause(deadline_ns);
+  }
+  std::memory_order planted(AccessKind kind, const void* word, std::memory_order order) const noexcept {
+    const Weakening* w = weakening_;
+    if (w == nullptr || !w->active || w->kind != kind || order != w->from) return order;
+    if ((w->actor_mask >> scheduler_->current() & 1u) == 0 || !w->words.contains(word)) return order;
+    return w->to;
+  }
+
   Scheduler* scheduler_;
-  bool parking_;
+  Barrier barrier_;
+  const Weakening* weakening_ = nullptr;
 };
 
-using SimPlatform = BasicSimPlatform<SequentialMemory>;
+class SimPlatform : public BasicRealPlatform<SimOs> {
+ public:
+  SimPlatform(Scheduler& scheduler, bool parking, Barrier barrier = Barrier::Membarrier) noexcept
+      : BasicRealPlatform<SimOs>(SimOs(scheduler, barrier), parking ? WaitStrategy::Park : WaitStrategy::Spin) {}
+  SimPlatform(Scheduler& scheduler, bool parking, std::uint8_t barrier) noexcept
+      : SimPlatform(scheduler, parking, barrier == 0 ? Barrier::Membarrier : Barrier::SeqCst) {}
+
+  void plant(const Weakening* weakening) noexcept { mutable_os().plant(weakening); }
+
+  // The composition's Dekker pair, plus the simulator's lost-wake-up bookkeeping.
+  template <typename T>
+  std::uint32_t publish_then_load_flag(T& word, T value, std::uint32_t& flag, Where where = Where::current()) const {
+    const std::uint32_t seen = BasicRealPlatform<SimOs>::publish_then_load_flag(word, value, flag, where);
+    os().note_flag_read(flag, seen);
+    return seen;
+  }
+  void announce_waiter(std::uint32_t& flag, std::uint32_t value, Where where = Where::current()) const {
+    os().note_announce();
+    BasicRealPlatform<SimOs>::announce_waiter(flag, value, where);
+  }
+
+ private:
+  SimOs& mutable_os() noexcept { return const_cast<SimOs&>(os()); }
+};
 static_assert(Platform<SimPlatform>);
 
 }  // namespace indexbus::sim

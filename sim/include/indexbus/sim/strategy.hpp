@@ -32,9 +32,15 @@ class Rng {
 
 std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t index) noexcept;
 
-// Random walk: a uniformly random runnable actor at each decision.
+// A read decision of a randomized strategy: the newest store, or with probability 1/one_in an
+// older one, uniformly among them.
+std::uint32_t random_read_choice(Rng& rng, const Decision& d, std::uint32_t one_in) noexcept;
+
+// Random walk: a uniformly random runnable actor at each decision; a load reads an older store
+// than the newest it may read one time in kStaleOneIn.
 class RandomStrategy final : public Strategy {
  public:
+  static constexpr std::uint32_t kStaleOneIn = 4;
   explicit RandomStrategy(std::uint64_t seed) noexcept : rng_(seed) {}
   std::uint32_t choose(const Decision& d) override;
 
@@ -45,8 +51,11 @@ class RandomStrategy final : public Strategy {
 // PCT (Burckhardt et al., ASPLOS 2010): random distinct priorities, the highest-priority runnable
 // actor always runs, and at depth - 1 random steps in [1, steps_estimate] the running actor drops
 // below every initial priority. Finds any bug of depth d with probability >= 1/(n k^(d-1)).
+// Read decisions (weak memory) are drawn from a separate generator, stale one time in kStaleOneIn,
+// so that the actor schedule of a seed is the same whatever the loads read.
 class PctStrategy final : public Strategy {
  public:
+  static constexpr std::uint32_t kStaleOneIn = 8;
   PctStrategy(std::uint64_t seed, std::uint32_t actor_count, std::uint32_t depth,
               std::uint64_t steps_estimate);
   std::uint32_t choose(const Decision& d) override;
@@ -56,10 +65,15 @@ class PctStrategy final : public Strategy {
   std::size_t next_change_ = 0;
   std::uint32_t priority_[kActorsMax] = {};
   std::uint32_t lowered_ = 0;
+  Rng read_rng_{0};
 };
 
 // Replays a recorded choice list; past its end (or, when lenient, where a recorded choice cannot
-// run) it makes the non-preemptive choice. Strict replay records where it diverged.
+// run) it makes the non-preemptive choice, and a read reads the newest store. Strict replay
+// records where it diverged. A read decision met where the list holds an actor choice reads the
+// newest store and consumes nothing, so a schedule recorded under sequential consistency (no read
+// letters) replays under the weak model as the same execution: one where every load reads the
+// newest store is sequentially consistent.
 class ReplayStrategy final : public Strategy {
  public:
   ReplayStrategy(std::vector<std::uint8_t> choices, bool strict)
@@ -76,11 +90,14 @@ class ReplayStrategy final : public Strategy {
 
 // Bounded exhaustive search (CHESS, Musuvathi and Qadeer, PLDI 2007): a depth-first walk over
 // decision sequences by re-execution, keeping only schedules with at most preemption_bound
-// preemptions (a switch away from an actor that could have continued). Call begin_run() before
-// each run and advance() after it; advance() returns false once the bounded space is exhausted.
+// preemptions (a switch away from an actor that could have continued) and, under the weak memory
+// model, at most stale_bound loads that read an older store than the newest. Call begin_run()
+// before each run and advance() after it; advance() returns false once the bounded space is
+// exhausted.
 class ExhaustiveStrategy final : public Strategy {
  public:
-  explicit ExhaustiveStrategy(std::uint32_t preemption_bound) noexcept : bound_(preemption_bound) {}
+  explicit ExhaustiveStrategy(std::uint32_t preemption_bound, std::uint32_t stale_bound = 1) noexcept
+      : bound_(preemption_bound), stale_bound_(stale_bound) {}
   void begin_run() noexcept { depth_ = 0; }
   std::uint32_t choose(const Decision& d) override;
   bool advance();
@@ -88,20 +105,24 @@ class ExhaustiveStrategy final : public Strategy {
 
  private:
   struct Node {
-    std::uint32_t mask = 0;
+    DecisionKind kind = DecisionKind::Actor;
+    std::uint32_t mask = 0;        // Actor: runnable mask; Read: the candidate count
     std::uint32_t current = kNoActor;
     std::uint32_t chosen = 0;
     std::uint32_t tried = 0;
     std::uint32_t preemptions_before = 0;
+    std::uint32_t stale_before = 0;
   };
   std::uint32_t bound_;
+  std::uint32_t stale_bound_;
   std::vector<Node> path_;
   std::size_t depth_ = 0;
   bool nondeterministic_ = false;
 };
 
 // The compact schedule string of a choice list: actor letters with run lengths, "a3ba2" for
-// a a a b a a. Empty means "no decisions".
+// a a a b a a; read choices as capitals, 'A' for the newest store, 'B' one behind, ... Empty means
+// "no decisions".
 std::string encode_schedule(const std::vector<std::uint8_t>& choices);
 std::optional<std::vector<std::uint8_t>> decode_schedule(std::string_view text);
 

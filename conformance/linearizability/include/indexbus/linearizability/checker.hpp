@@ -59,6 +59,19 @@ concept SequentialModel = requires(const typename M::State& s, const typename M:
 
 inline constexpr std::uint64_t kPendingTime = std::numeric_limits<std::uint64_t>::max();
 
+// Happens-before instead of real time (the simulator's weak memory model). Under a weak memory
+// model, "x returned before y was invoked" in the interleaving is not observable unless x's return
+// happens before y's invocation: without that, y's thread cannot know x returned, and y may see
+// memory as it was before x. So when both operations carry a stamp, x precedes y iff y's invoking
+// thread's vector clock at the invocation covers x's response: invoke[x.actor] >= response.
+inline constexpr std::uint32_t kClockActorsMax = 8;
+struct HappensBefore {
+  bool set = false;
+  std::uint32_t actor = 0;                                 // the thread (simulator actor) that ran it
+  std::uint32_t invoke[kClockActorsMax] = {};              // its vector clock at the invocation
+  std::uint32_t response = std::numeric_limits<std::uint32_t>::max();  // its own epoch at the response
+};
+
 // One operation of a history. Times are in any unit that orders events (simulated steps, or
 // CLOCK_MONOTONIC ns); x precedes y in real time iff x.response_time < y.invoke_time.
 template <typename Op, typename Result>
@@ -68,7 +81,18 @@ struct Operation {
   std::optional<Result> result;  // nullopt: pending (never returned)
   std::uint64_t invoke_time = 0;
   std::uint64_t response_time = kPendingTime;
+  HappensBefore hb{};
 };
+
+// Does x precede y: real time, or happens-before where both carry a stamp.
+template <typename Op, typename Result>
+bool precedes(const Operation<Op, Result>& x, const Operation<Op, Result>& y) noexcept {
+  if (x.hb.set && y.hb.set) {
+    if (!x.result.has_value()) return false;
+    return x.hb.actor < kClockActorsMax && y.hb.invoke[x.hb.actor] >= x.hb.response;
+  }
+  return x.response_time < y.invoke_time;
+}
 
 enum class Verdict : std::uint8_t { Linearizable, NotLinearizable, Unknown };
 
@@ -151,14 +175,15 @@ CheckResult check(const typename M::State& initial,
     for (std::size_t c : counts) key = detail::mix(key, c);
     return key;
   };
-  // An operation may go next if no other unlinearized operation returned before it was invoked.
-  // Only each actor's next operation can have the earliest response, so one look per actor.
+  // An operation may go next if no other unlinearized operation precedes it (returned before it
+  // was invoked, or happens before it). Only each actor's next operation can have the earliest
+  // response, so one look per actor.
   auto may_go_next = [&](std::uint32_t actor) {
     if (counts[actor] >= lists[actor].size()) return false;
     const auto& candidate = history[lists[actor][counts[actor]]];
     for (std::uint32_t other = 0; other < actor_count; ++other) {
       if (other == actor || counts[other] >= lists[other].size()) continue;
-      if (history[lists[other][counts[other]]].response_time < candidate.invoke_time) return false;
+      if (precedes(history[lists[other][counts[other]]], candidate)) return false;
     }
     return true;
   };
