@@ -123,7 +123,7 @@ std::string matrix_html(const std::vector<std::pair<AgentArg, c::Json>>& certifi
   std::string page =
       "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>indexbus certify</title>\n"
       "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #999;"
-      "padding:4px 8px}.certified{background:#cfc}.failed,.not-certified{background:#fcc}.not-run{background:#eee}"
+      "padding:4px 8px}.certified{background:#cfc}.failed,.not-certified{background:#fcc}.not-run{background:#eee}.inconclusive{background:#e6dcf5}"
       ".cell{padding:1px 4px;margin:1px}</style></head><body>\n"
       "<h1>indexbus certify: matrix</h1>\n" + interop + "<h2>Per agent</h2>\n<table id=\"matrix\"><tr><th>agent</th><th>verdict</th>";
   for (const auto& kind : kinds) page += "<th>" + kind + "</th>";
@@ -139,7 +139,8 @@ std::string matrix_html(const std::vector<std::pair<AgentArg, c::Json>>& certifi
         if (s.value("lane_kind", "") != kind) continue;
         cell = s.value("status", "?") + " (" + std::to_string(s.value("counted_cases_passed", 0)) + "/" +
                std::to_string(s.value("counted_cases_run", 0)) + ")";
-        css = s.value("status", "") == "certified" ? "certified" : s.value("status", "") == "failed" ? "failed" : "";
+        const std::string status = s.value("status", "");
+        css = status == "certified" || status == "failed" || status == "inconclusive" ? status : "";
       }
       page += "<td class=\"" + css + "\">" + cell + "</td>";
     }
@@ -159,6 +160,9 @@ CertifyCommand::CertifyCommand(CLI::App& app) {
                        "File of lines 'CASE-ID # MESSAGE-PREFIX' (or 'NAME:CASE-ID # ...'): failures that keep the run "
                        "green; an unexpected pass or a stale entry fails it");
   command_->add_flag("--strict", strict_, "RECOMMENDED cases count like REQUIRED ones");
+  command_->add_flag("--allow-inconclusive", allow_inconclusive_,
+                     "A counted case ending INCONCLUSIVE (a linearizability check stopped at its bound) does not fail "
+                     "the run; it still never certifies");
   command_->add_option("--report", report_dir_, "Report folder (one subfolder per agent, matrix in report.html)");
   command_->add_option("--cases", case_globs_, "Only cases whose ID matches this glob (repeatable)");
   seed_option_ = command_->add_option("--seed", seed_, "Seed (printed when chosen at random)");
@@ -276,6 +280,7 @@ int CertifyCommand::run() {
     options.region_dir = region_dir_;
     options.agent_argv = agent_argv(agent.command);
     options.replay_prefix = "indexbus certify --agent " + h::shell_quote(agent.name + "=" + agent.command);
+    options.allow_inconclusive = allow_inconclusive_;
     return options;
   };
   // A pair runs once even when both of its agents are certified; its results, renamed
@@ -304,6 +309,7 @@ int CertifyCommand::run() {
   };
 
   bool all_ok = true;
+  bool all_lists_matched = true;
   std::vector<std::pair<AgentArg, c::Json>> certificates;
   std::vector<c::Judgement> judgements;
   std::list<h::ConformReport> reports;  // stable addresses: a judgement points into its report
@@ -346,7 +352,7 @@ int CertifyCommand::run() {
     }
     reports.push_back(std::move(report));
     const h::ConformReport& stored = reports.back();
-    const c::Judgement judgement = c::judge(agent.name, stored, entries, catalog_ids, strict_);
+    const c::Judgement judgement = c::judge(agent.name, stored, entries, catalog_ids, strict_, allow_inconclusive_);
     const c::Json certificate = c::certificate_json(judgement, c::AgentInfo{agent.name, agent.command, hello}, stored);
     const std::string dir = report_dir_ + "/" + agent.name;
     if (auto error = h::write_report(stored, options, dir)) {
@@ -369,9 +375,9 @@ int CertifyCommand::run() {
       if (v.verdict == c::Verdict::Pass) continue;
       std::printf("  %-11s %-13s %s\n", c::to_string(v.verdict).c_str(), h::to_string(v.result->level).c_str(),
                   v.result->id.c_str());
-      if (v.verdict == c::Verdict::Fail || v.verdict == c::Verdict::ExpectedFail) {
+      if (v.verdict == c::Verdict::Fail || v.verdict == c::Verdict::ExpectedFail || v.verdict == c::Verdict::Inconclusive) {
         std::printf("              %s\n", v.result->detail.c_str());
-        if (v.verdict == c::Verdict::Fail) {
+        if (v.verdict != c::Verdict::ExpectedFail) {
           h::CaseResult replayed = *v.result;
           if (auto parsed = c::parse_interop_id(replayed.id)) replayed.id = parsed->case_id;
           std::printf("              replay: %s\n", h::replay_command(options, replayed).c_str());
@@ -383,17 +389,25 @@ int CertifyCommand::run() {
                   s.reason.c_str());
     }
     const auto& counts = certificate["counts"]["REQUIRED"];
-    std::printf("  %s: REQUIRED %d passed, %d failed, %d expected failures, %d skipped; %s\n",
+    std::printf("  %s: REQUIRED %d passed, %d failed, %d inconclusive, %d expected failures, %d skipped; %s\n",
                 certificate["verdict"].get<std::string>().c_str(), counts["pass"].get<int>(), counts["fail"].get<int>(),
-                counts["expected_fail"].get<int>(), counts["skip"].get<int>(),
-                judgement.run_ok ? "run matches the expected failures" : "run does NOT match the expected failures");
+                counts["inconclusive"].get<int>(), counts["expected_fail"].get<int>(), counts["skip"].get<int>(),
+                judgement.list_matched ? "run matches the expected failures" : "run does NOT match the expected failures");
+    if (judgement.inconclusive > 0) {
+      std::printf(judgement.allow_inconclusive
+                      ? "  %zu counted case(s) INCONCLUSIVE: allowed by --allow-inconclusive; they do not certify\n"
+                      : "  %zu counted case(s) INCONCLUSIVE: the run fails; no expected-failures entry can excuse them "
+                        "(--allow-inconclusive accepts them)\n",
+                  judgement.inconclusive);
+    }
     std::printf("  report: %s/report.html, certificate: %s/certificate.json\n", dir.c_str(), dir.c_str());
     all_ok = all_ok && judgement.run_ok;
+    all_lists_matched = all_lists_matched && judgement.list_matched;
     certificates.emplace_back(agent, certificate);
     judgements.push_back(judgement);
   }
   const std::string updated_path = report_dir_ + "/expected-failures.updated.txt";
-  if (!all_ok) {
+  if (!all_lists_matched) {
     if (!write_file(updated_path, c::updated_expected_failures(judgements, entries))) {
       std::fprintf(stderr, "indexbus certify: cannot write %s\n", updated_path.c_str());
       return kExitEnvironment;

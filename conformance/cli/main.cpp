@@ -20,6 +20,7 @@
 #include "indexbus/conformance/events_suite.hpp"
 #include "indexbus/conformance/rule_suites.hpp"
 #include "indexbus/harness/conform.hpp"
+#include "indexbus/linearizability/checker.hpp"  // Options: the search bound --lin-configurations-max replaces
 #ifdef INDEXBUS_WITH_SIM
 #include "indexbus/sim/command.hpp"
 #endif
@@ -210,6 +211,8 @@ struct ConformArgs {
   std::string loop;  // topology cases: whose route/merge run the loops (default: this executable)
   std::vector<std::string> loop_args;
   std::string region_dir;
+  bool allow_inconclusive = false;          // a REQUIRED case ending INCONCLUSIVE does not fail the run
+  std::uint64_t lin_configurations_max = 0;  // diagnostic bound of the batch cases' search; 0: default
 };
 
 int list_cases(const std::vector<const indexbus::harness::CaseDef*>& cases) {
@@ -257,11 +260,14 @@ int run_catalog(ConformArgs args) {
   options.loop_argv = {args.loop.empty() ? std::string(kSelfExe) : args.loop};
   options.loop_argv.insert(options.loop_argv.end(), args.loop_args.begin(), args.loop_args.end());
   options.reference_agent_argv = {default_agent_path()};
+  options.allow_inconclusive = args.allow_inconclusive;
+  options.lin_configurations_max = args.lin_configurations_max;
   options.replay_prefix = "indexbus conform";
   if (args.agent != default_agent_path()) options.replay_prefix += " --agent " + args.agent;
   for (const auto& arg : args.agent_args) options.replay_prefix += " --agent-arg " + arg;
   if (!args.loop.empty()) options.replay_prefix += " --loop " + args.loop;
   for (const auto& arg : args.loop_args) options.replay_prefix += " --loop-arg=" + arg;
+  if (args.lin_configurations_max != 0) options.replay_prefix += " --lin-configurations-max " + std::to_string(args.lin_configurations_max);
 
   std::printf("indexbus conform: %zu case(s), seed %llu, agent %s, %u job(s)\n", cases.size(),
               static_cast<unsigned long long>(options.seed), args.agent.c_str(), options.jobs);
@@ -282,9 +288,7 @@ int run_catalog(ConformArgs args) {
     return kExitEnvironment;
   }
 
-  std::size_t counts[5] = {};
   for (const auto& result : report.cases) {
-    counts[static_cast<int>(result.outcome)] += 1;
     std::string rules;
     for (const auto& rule : result.rules) rules += (rules.empty() ? "" : " ") + rule;
     std::printf("%-7s %-13s %-62s %6.2fs  %s\n", h::to_string(result.outcome).c_str(), h::to_string(result.level).c_str(),
@@ -294,8 +298,14 @@ int run_catalog(ConformArgs args) {
       if (result.outcome != h::Outcome::Skip) std::printf("        replay: %s\n", h::replay_command(options, result).c_str());
     }
   }
-  std::printf("%zu passed, %zu failed, %zu crashed, %zu timed out, %zu skipped in %.1f s; seed %llu\n", counts[0], counts[1],
-              counts[2], counts[3], counts[4], report.duration_s, static_cast<unsigned long long>(options.seed));
+  std::printf("%s in %.1f s; seed %llu\n", h::outcome_counts_text(report).c_str(), report.duration_s,
+              static_cast<unsigned long long>(options.seed));
+  if (const std::size_t inconclusive = h::required_inconclusive(report); inconclusive > 0) {
+    std::printf(args.allow_inconclusive
+                    ? "%zu REQUIRED case(s) INCONCLUSIVE: allowed by --allow-inconclusive, but not passed\n"
+                    : "%zu REQUIRED case(s) INCONCLUSIVE: the run fails (--allow-inconclusive accepts them)\n",
+                inconclusive);
+  }
   if (auto error = h::write_report(report, options, args.report_dir)) {
     std::fprintf(stderr, "indexbus conform: %s\n", error->c_str());
     return kExitEnvironment;
@@ -354,6 +364,10 @@ int run_replay(const std::string& path, const std::string& report_dir, const std
     if (loop->front() != kSelfExe) args.loop = loop->front();
     args.loop_args.assign(loop->begin() + 1, loop->end());
   }
+  if (saved.contains("lin_configurations_max")) {  // the search bound that left the case INCONCLUSIVE
+    if (!saved["lin_configurations_max"].is_number_unsigned()) return kExitUsage;
+    args.lin_configurations_max = saved["lin_configurations_max"].get<std::uint64_t>();
+  }
   if (saved.contains("consumer_agent")) {  // an interop failure of indexbus certify
     const auto consumer = words_of("consumer_agent");
     if (!consumer) return kExitUsage;
@@ -399,7 +413,8 @@ int main(int argc, char** argv) {
   auto* conform = app.add_subcommand(
       "conform",
       "Check an implementation against the executable model: the case catalog, run in agent processes "
-      "(step mode) and in process. A REQUIRED case that fails makes the exit status 1.");
+      "(step mode) and in process. A REQUIRED case that fails, crashes, times out or ends INCONCLUSIVE (a "
+      "linearizability check stopped at its bound) makes the exit status 1.");
   ConformArgs conform_args;
   conform_args.region_dir = indexbus::kDefaultRegionDirectory;
   std::uint64_t runs = 200;
@@ -424,6 +439,13 @@ int main(int argc, char** argv) {
   conform->add_option("--runs", runs, "--rule-suite: random operation sequences to run")->check(CLI::Range(1, 1'000'000));
   conform->add_option("--ops", ops, "--rule-suite: operations per sequence")->check(CLI::Range(1, 100'000));
   conform->add_option("--region-dir", conform_args.region_dir, "Directory for scratch regions (tmpfs)");
+  conform->add_flag("--allow-inconclusive", conform_args.allow_inconclusive,
+                    "A REQUIRED case ending INCONCLUSIVE does not make the exit status 1 (it is still reported, never as PASS)");
+  conform->add_option("--lin-configurations-max", conform_args.lin_configurations_max,
+                      "Diagnostic: bound each batch case's linearizability search to N configurations (default " +
+                          std::to_string(indexbus::linearizability::Options{}.configurations_max) +
+                          "); a case the search leaves undecided ends INCONCLUSIVE")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000}));
 
   auto* replay = app.add_subcommand("replay", "Run a failed case again from its saved scenario (report failures/<ID>.json)");
   std::string replay_path;

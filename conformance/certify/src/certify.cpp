@@ -1,7 +1,6 @@
 #include "indexbus/certify/certify.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cctype>
 #include <map>
 #include <set>
@@ -42,6 +41,35 @@ std::string prefix_of(const std::string& message) {
   }
   return trim(message.substr(0, end));
 }
+
+// The counted cases of one part of a certificate (a lane kind, a golden image, an interop pair).
+struct Tally {
+  int run = 0;           // counted cases that ran
+  int passed = 0;        // of those, passed
+  int inconclusive = 0;  // of those, INCONCLUSIVE
+  int skipped = 0;       // counted or not
+
+  void add(const CaseVerdict& v) {
+    if (v.verdict == Verdict::Skip) {
+      ++skipped;
+      return;
+    }
+    if (!v.counted) return;
+    ++run;
+    passed += v.result->outcome == Outcome::Pass;
+    inconclusive += v.result->outcome == Outcome::Inconclusive;
+  }
+  // Of a part whose counted cases ran: every one passed, the rest all INCONCLUSIVE, or some failed.
+  const char* ran_status() const {
+    return passed == run ? "certified" : passed + inconclusive == run ? "inconclusive" : "failed";
+  }
+  void to_json(Json& out) const {
+    out["counted_cases_run"] = run;
+    out["counted_cases_passed"] = passed;
+    out["counted_cases_inconclusive"] = inconclusive;
+    out["cases_skipped"] = skipped;
+  }
+};
 
 
 }  // namespace
@@ -99,16 +127,18 @@ std::string to_string(Verdict verdict) {
     case Verdict::UnexpectedPass: return "XPASS";
     case Verdict::NotCounted: return "NOT-COUNTED";
     case Verdict::Skip: return "SKIP";
+    case Verdict::Inconclusive: return "INCONCLUSIVE";
   }
   return "?";
 }
 
 Judgement judge(const std::string& agent_name, const harness::ConformReport& report,
                 const std::vector<ExpectedFailure>& entries, const std::vector<std::string>& catalog_ids,
-                bool strict) {
+                bool strict, bool allow_inconclusive) {
   Judgement j;
   j.agent_name = agent_name;
   j.strict = strict;
+  j.allow_inconclusive = allow_inconclusive;
   std::map<std::string, const ExpectedFailure*> listed;  // case -> the entry for this agent
   for (const ExpectedFailure& entry : entries) {
     if (!applies_to(entry, agent_name)) continue;
@@ -128,6 +158,10 @@ Judgement judge(const std::string& agent_name, const harness::ConformReport& rep
     if (result.outcome == Outcome::Skip) {
       v.verdict = Verdict::Skip;
       if (entry != nullptr) j.stale.push_back({*entry, "case skipped: " + result.detail});
+    } else if (result.outcome == Outcome::Inconclusive) {
+      // Neither passed nor failed: the run cannot tell whether an entry naming the case still holds.
+      v.verdict = Verdict::Inconclusive;
+      if (v.counted) ++j.inconclusive;
     } else if (result.outcome == Outcome::Pass) {
       v.verdict = entry != nullptr ? Verdict::UnexpectedPass : Verdict::Pass;
       if (entry != nullptr) j.stale.push_back({*entry, "case passed (unexpected pass)"});
@@ -149,7 +183,8 @@ Judgement judge(const std::string& agent_name, const harness::ConformReport& rep
   for (const auto& [id, entry] : listed) {
     if (!known.contains(id)) j.stale.push_back({*entry, "no such case in the catalog"});
   }
-  j.run_ok = j.unexpected_failures == 0 && j.stale.empty();
+  j.list_matched = j.unexpected_failures == 0 && j.stale.empty();
+  j.run_ok = j.list_matched && (j.inconclusive == 0 || allow_inconclusive);
   j.certified = counted_run > 0 && counted_passed == counted_run &&
                 std::none_of(j.cases.begin(), j.cases.end(), [](const CaseVerdict& v) {
                   return v.counted && v.verdict != Verdict::Pass && v.verdict != Verdict::Skip &&
@@ -167,13 +202,13 @@ std::string updated_expected_failures(const std::vector<Judgement>& judgements,
     for (const Judgement& j : judgements) {
       if (!applies_to(entry, j.agent_name)) continue;
       for (const CaseVerdict& v : j.cases) {
-        if (v.result->id == entry.case_id) return true;
+        if (v.result->id == entry.case_id) return v.verdict != Verdict::Inconclusive;
       }
     }
     return false;
   };
   for (const ExpectedFailure& entry : entries) {
-    if (ran(entry)) continue;  // about a case this run did not select: kept as it was
+    if (ran(entry)) continue;  // about a case this run did not select or could not decide: kept as it was
     out += (entry.agent.empty() ? "" : entry.agent + ":") + entry.case_id + " # " + entry.message_prefix + "\n";
   }
   for (const Judgement& j : judgements) {
@@ -181,7 +216,7 @@ std::string updated_expected_failures(const std::vector<Judgement>& judgements,
     for (const CaseVerdict& v : j.cases) {
       if (!v.counted) continue;
       const Outcome outcome = v.result->outcome;
-      if (outcome == Outcome::Pass || outcome == Outcome::Skip) continue;
+      if (outcome == Outcome::Pass || outcome == Outcome::Skip || outcome == Outcome::Inconclusive) continue;
       out += agent + v.result->id + " # " + prefix_of(failure_message(v.result->detail)) + "\n";
     }
   }
@@ -192,7 +227,7 @@ Json certificate_json(const Judgement& judgement, const AgentInfo& agent, const 
   Json counts = Json::object();
   for (const Level level : {Level::Required, Level::Recommended, Level::Informational}) {
     Json c = {{"total", 0}, {"pass", 0}, {"fail", 0}, {"expected_fail", 0}, {"unexpected_pass", 0}, {"skip", 0},
-              {"counted", counted(level, judgement.strict)}};
+              {"inconclusive", 0}, {"counted", counted(level, judgement.strict)}};
     for (const CaseVerdict& v : judgement.cases) {
       if (v.result->level != level) continue;
       c["total"] = c["total"].get<int>() + 1;
@@ -202,6 +237,7 @@ Json certificate_json(const Judgement& judgement, const AgentInfo& agent, const 
         case Verdict::ExpectedFail: key = "expected_fail"; break;
         case Verdict::UnexpectedPass: key = "unexpected_pass"; break;
         case Verdict::Skip: key = "skip"; break;
+        case Verdict::Inconclusive: key = "inconclusive"; break;
         case Verdict::Fail:
         case Verdict::NotCounted: key = "fail"; break;
       }
@@ -210,23 +246,14 @@ Json certificate_json(const Judgement& judgement, const AgentInfo& agent, const 
     counts[harness::to_string(level)] = c;
   }
   // Scope: per lane kind (second part of the case ID), what this certificate covers.
-  std::map<std::string, std::array<int, 3>> per_kind;  // counted run, counted passed, skipped
-  for (const CaseVerdict& v : judgement.cases) {
-    auto& k = per_kind[lane_kind_of(v.result->id)];
-    if (v.verdict == Verdict::Skip) {
-      ++k[2];
-    } else if (v.counted) {
-      ++k[0];
-      if (v.result->outcome == Outcome::Pass) ++k[1];
-    }
-  }
+  std::map<std::string, Tally> per_kind;
+  for (const CaseVerdict& v : judgement.cases) per_kind[lane_kind_of(v.result->id)].add(v);
   Json scope = Json::array();
   for (const auto& [kind, k] : per_kind) {
-    const char* status = k[0] == 0 ? (k[2] > 0 ? "not supported or not run" : "no counted case")
-                         : k[0] == k[1] ? "certified"
-                                        : "failed";
-    scope.push_back({{"lane_kind", kind}, {"counted_cases_run", k[0]}, {"counted_cases_passed", k[1]},
-                     {"cases_skipped", k[2]}, {"status", status}});
+    const char* status = k.run == 0 ? (k.skipped > 0 ? "not supported or not run" : "no counted case") : k.ran_status();
+    Json entry{{"lane_kind", kind}, {"status", status}};
+    k.to_json(entry);
+    scope.push_back(std::move(entry));
   }
   // The golden images (spec/golden/v1) this run covered, each certified only when every counted
   // case on it (its reads, and for a fresh image its create case) ran and passed.
@@ -234,42 +261,26 @@ Json certificate_json(const Judgement& judgement, const AgentInfo& agent, const 
   for (const golden::GoldenImage& image : golden::golden_images()) {
     const std::string read_prefix = "Required.Layout.Golden." + image.name + ".";
     const std::string create_id = "Required.Layout.GoldenCreate." + image.name;
-    std::array<int, 3> k{};  // counted run, counted passed, skipped
+    Tally k;
     for (const CaseVerdict& v : judgement.cases) {
-      if (v.result->id.rfind(read_prefix, 0) != 0 && v.result->id != create_id) continue;
-      if (v.verdict == Verdict::Skip) {
-        ++k[2];
-      } else if (v.counted) {
-        ++k[0];
-        if (v.result->outcome == Outcome::Pass) ++k[1];
-      }
+      if (v.result->id.rfind(read_prefix, 0) == 0 || v.result->id == create_id) k.add(v);
     }
-    if (k[0] + k[2] == 0) continue;  // not selected
-    const char* status = k[0] == 0 ? "not supported or not run" : k[0] == k[1] && k[2] == 0 ? "certified"
-                         : k[0] == k[1]                                                   ? "partly supported"
-                                                                                          : "failed";
-    golden_images.push_back({{"file", "spec/golden/v1/" + image.name + ".bin"}, {"sha256", golden::sha256_hex(image.bytes)},
-                             {"status", status}, {"counted_cases_run", k[0]}, {"counted_cases_passed", k[1]},
-                             {"cases_skipped", k[2]}});
+    if (k.run + k.skipped == 0) continue;  // not selected
+    const char* status = k.run == 0 ? "not supported or not run" : k.run == k.passed && k.skipped > 0 ? "partly supported" : k.ran_status();
+    Json entry{{"file", "spec/golden/v1/" + image.name + ".bin"}, {"sha256", golden::sha256_hex(image.bytes)}, {"status", status}};
+    k.to_json(entry);
+    golden_images.push_back(std::move(entry));
   }
   // Interop: per pair of implementations (the Interop[P->C] cases), what this certificate covers.
-  std::map<InteropPair, std::array<int, 3>> per_pair;  // counted run, counted passed, skipped
+  std::map<InteropPair, Tally> per_pair;
   for (const CaseVerdict& v : judgement.cases) {
-    const auto parsed = parse_interop_id(v.result->id);
-    if (!parsed) continue;
-    auto& k = per_pair[parsed->pair];
-    if (v.verdict == Verdict::Skip) {
-      ++k[2];
-    } else if (v.counted) {
-      ++k[0];
-      if (v.result->outcome == Outcome::Pass) ++k[1];
-    }
+    if (const auto parsed = parse_interop_id(v.result->id)) per_pair[parsed->pair].add(v);
   }
   Json interop = Json::array();
   for (const auto& [pair, k] : per_pair) {
-    const char* status = k[0] == 0 ? "not run" : k[0] == k[1] ? "certified" : "failed";
-    interop.push_back({{"producer", pair.producer}, {"consumer", pair.consumer}, {"counted_cases_run", k[0]},
-                       {"counted_cases_passed", k[1]}, {"cases_skipped", k[2]}, {"status", status}});
+    Json entry{{"producer", pair.producer}, {"consumer", pair.consumer}, {"status", k.run == 0 ? "not run" : k.ran_status()}};
+    k.to_json(entry);
+    interop.push_back(std::move(entry));
   }
   Json stale = Json::array();
   for (const StaleEntry& s : judgement.stale) {
@@ -295,6 +306,8 @@ Json certificate_json(const Judgement& judgement, const AgentInfo& agent, const 
       {"golden_images", golden_images},
       {"interop", interop},
       {"unexpected_failures", judgement.unexpected_failures},
+      {"inconclusive", judgement.inconclusive},
+      {"allow_inconclusive", judgement.allow_inconclusive},
       {"stale_entries", stale},
       {"run_ok", judgement.run_ok},
   };
@@ -315,10 +328,10 @@ std::string certificate_html(const Json& c) {
        ", layout " + harness::xml_escape(c.value("layout_version", "?")) + ", seed " + std::to_string(c.value("seed", 0ull)) +
        (c.value("strict", false) ? ", strict (RECOMMENDED counts)" : "") + ".</p>\n";
   h += "<table class=\"counts\"><tr><th>level</th><th>total</th><th>pass</th><th>fail</th><th>expected fail</th>"
-       "<th>unexpected pass</th><th>skip</th><th>counts for the verdict</th></tr>\n";
+       "<th>unexpected pass</th><th>skip</th><th>inconclusive</th><th>counts for the verdict</th></tr>\n";
   for (const auto& [level, n] : c["counts"].items()) {
     h += "<tr><td>" + harness::xml_escape(level) + "</td>";
-    for (const char* key : {"total", "pass", "fail", "expected_fail", "unexpected_pass", "skip"}) {
+    for (const char* key : {"total", "pass", "fail", "expected_fail", "unexpected_pass", "skip", "inconclusive"}) {
       h += "<td>" + std::to_string(n.value(key, 0)) + "</td>";
     }
     h += std::string("<td>") + (n.value("counted", false) ? "yes" : "no") + "</td></tr>\n";

@@ -126,7 +126,7 @@ std::vector<MatrixEntry> interop_matrix(const std::vector<std::pair<std::string,
       } else if (result.outcome == Outcome::Skip) {
         ++cell.skipped;
       } else {
-        ++cell.failed;
+        ++(result.outcome == Outcome::Inconclusive ? cell.inconclusive : cell.failed);
         cell.failures.push_back(agent + "/report.html#" + fragment(result.id));
       }
     }
@@ -164,10 +164,11 @@ std::string interop_matrix_html(const std::vector<MatrixEntry>& matrix, const st
       }
       h += "<td class=\"pair\" data-pair=\"" + harness::xml_escape(producer + "->" + consumer) + "\">";
       for (const MatrixCell& cell : it->cells) {
-        const int run = cell.passed + cell.failed;
-        const char* css = cell.failed > 0 ? "failed" : run == 0 ? "not-run" : "certified";
+        const int run = cell.passed + cell.failed + cell.inconclusive;
+        const char* css = cell.failed > 0 ? "failed" : cell.inconclusive > 0 ? "inconclusive" : run == 0 ? "not-run" : "certified";
         h += std::string("<div class=\"cell ") + css + "\" data-kind-policy=\"" + harness::xml_escape(cell.kind_policy) + "\">" +
              harness::xml_escape(cell.kind_policy) + " " + std::to_string(cell.passed) + "/" + std::to_string(run);
+        if (cell.inconclusive > 0) h += " (" + std::to_string(cell.inconclusive) + " inconclusive)";
         if (cell.skipped > 0) h += " (" + std::to_string(cell.skipped) + " skipped)";
         for (const std::string& link : cell.failures) {  // shown by the case's last name, e.g. FifoInOrder
           h += " <a class=\"failure\" href=\"" + harness::xml_escape(link) + "\">" + harness::xml_escape(link.substr(link.rfind('.') + 1)) + "</a>";

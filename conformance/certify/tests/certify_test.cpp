@@ -189,6 +189,55 @@ TEST(Certificate, CountsPerLevelScopeAndVerdict) {
   EXPECT_EQ(page, "<html><body class=\"x\">\n<b>C</b><p>cases</p></body></html>");
 }
 
+// INCONCLUSIVE (a linearizability check stopped at its bound) is neither a pass nor a failure: a
+// counted one fails the run unless allowed, never certifies, cannot be excused by a list entry
+// (an entry naming it is kept, neither matched nor stale), and is tallied as its own count.
+TEST(Judge, InconclusiveFailsTheRunUnlessAllowedAndNeverCertifies) {
+  ConformReport report;
+  report.cases = {make_case("Required.Events.Block.A", Level::Required, Outcome::Pass),
+                  make_case("Required.Events.Drop.B", Level::Required, Outcome::Inconclusive,
+                            "linearizability not decided: gave up after 10 configurations"),
+                  make_case("Informational.Events.D", Level::Informational, Outcome::Inconclusive, "not decided")};
+  const Judgement strict = judge("c", report, {}, kCatalog, false);
+  EXPECT_EQ(strict.cases[1].verdict, Verdict::Inconclusive);
+  EXPECT_EQ(strict.cases[2].verdict, Verdict::Inconclusive);
+  EXPECT_EQ(strict.inconclusive, 1u);  // the INFORMATIONAL one does not count
+  EXPECT_EQ(strict.unexpected_failures, 0u);
+  EXPECT_TRUE(strict.list_matched);
+  EXPECT_FALSE(strict.run_ok);
+  EXPECT_FALSE(strict.certified);
+  const Judgement allowed = judge("c", report, {}, kCatalog, false, true);
+  EXPECT_TRUE(allowed.run_ok);
+  EXPECT_FALSE(allowed.certified);
+  // Only the INFORMATIONAL case inconclusive: the run is fine and certifies.
+  ConformReport informational = report;
+  informational.cases[1].outcome = Outcome::Pass;
+  EXPECT_TRUE(judge("c", informational, {}, kCatalog, false).run_ok);
+  EXPECT_TRUE(judge("c", informational, {}, kCatalog, false).certified);
+
+  const auto entries = parse_ok("Required.Events.Drop.B # not linearizable\n");
+  const Judgement listed = judge("c", report, entries, kCatalog, false);
+  EXPECT_EQ(listed.cases[1].verdict, Verdict::Inconclusive);
+  EXPECT_TRUE(listed.stale.empty());
+  EXPECT_FALSE(listed.run_ok);
+  const std::string updated = updated_expected_failures({listed}, entries);
+  EXPECT_NE(updated.find("\nRequired.Events.Drop.B # not linearizable\n"), std::string::npos) << updated;
+  EXPECT_EQ(updated.find("not decided"), std::string::npos) << updated;
+
+  const Json cert = certificate_json(strict, AgentInfo{"c", "./c", Json()}, report);
+  EXPECT_EQ(cert["verdict"], "NOT CERTIFIED");
+  EXPECT_EQ(cert["counts"]["REQUIRED"]["inconclusive"], 1);
+  EXPECT_EQ(cert["counts"]["REQUIRED"]["fail"], 0);
+  EXPECT_EQ(cert["counts"]["INFORMATIONAL"]["inconclusive"], 1);
+  EXPECT_EQ(cert["inconclusive"], 1u);
+  EXPECT_FALSE(cert["run_ok"].get<bool>());
+  ASSERT_EQ(cert["scope"].size(), 1u);
+  EXPECT_EQ(cert["scope"][0]["status"], "inconclusive");
+  EXPECT_EQ(cert["scope"][0]["counted_cases_inconclusive"], 1);
+  EXPECT_NE(certificate_html(cert).find("<th>inconclusive</th>"), std::string::npos);
+  EXPECT_EQ(to_string(Verdict::Inconclusive), "INCONCLUSIVE");
+}
+
 TEST(Certificate, EscapesWhatTheAgentSays) {
   ConformReport report;
   report.cases = {make_case("Required.Events.Block.A", Level::Required, Outcome::Pass)};

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -216,6 +217,59 @@ TEST(Cli, ConformFailurePrintsAOneLineReplay) {
   EXPECT_NE(replayed.output.find("expected Full, got Ok"), std::string::npos) << replayed.output;
   EXPECT_EQ(run(std::string("replay ") + report_dir + "/index.json").exit_code, 2);
   (void)std::system((std::string("rm -rf ") + report_dir).c_str());
+}
+
+// A REQUIRED batch case whose linearizability search is bounded below what its history needs
+// (--lin-configurations-max) ends INCONCLUSIVE: exit status 1, and 0 with --allow-inconclusive;
+// the console, index.json and junit.xml say inconclusive, and the saved case replays with the same
+// bound, inconclusive again.
+TEST(Cli, RequiredInconclusiveCaseFailsTheRunUnlessAllowed) {
+  const TempDir dir("/tmp", "indexbus-cli-inconclusive");
+  const std::string id = "Required.Events.BatchLinearizable.Block.Perturbed";
+  auto conform = [&](const std::string& report, const std::string& extra) {
+    return run("conform --seed 2 --jobs 1 --cases " + id + " --lin-configurations-max 10 --report " + dir.file(report) + extra);
+  };
+  auto read_text = [&](const std::string& name) {
+    std::ifstream in(dir.file(name));
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  const auto strict = conform("strict", "");
+  EXPECT_EQ(strict.exit_code, 1) << strict.output;
+  EXPECT_NE(strict.output.find("INCONCLUSIVE REQUIRED"), std::string::npos) << strict.output;
+  EXPECT_NE(strict.output.find("gave up after 10 configurations"), std::string::npos) << strict.output;
+  EXPECT_NE(strict.output.find("0 passed, 0 failed, 0 crashed, 0 timed out, 1 inconclusive, 0 skipped"), std::string::npos)
+      << strict.output;
+  EXPECT_NE(strict.output.find("1 REQUIRED case(s) INCONCLUSIVE: the run fails"), std::string::npos) << strict.output;
+  EXPECT_NE(strict.output.find("replay: indexbus conform --lin-configurations-max 10 --cases " + id + " --seed 2"), std::string::npos)
+      << strict.output;
+  const auto index = nlohmann::json::parse(read_text("strict/index.json"), nullptr, false);
+  ASSERT_FALSE(index.is_discarded()) << strict.output;
+  EXPECT_FALSE(index["passed"].get<bool>());
+  EXPECT_EQ(index["summary"]["INCONCLUSIVE"], 1);
+  EXPECT_EQ(index["summary"]["PASS"], 0);
+  EXPECT_EQ(index["cases"][0]["outcome"], "INCONCLUSIVE");
+  const std::string junit = read_text("strict/junit.xml");
+  EXPECT_NE(junit.find("<error type=\"INCONCLUSIVE\" message=\"inconclusive: linearizability not decided: gave up after 10 configurations"),
+            std::string::npos)
+      << junit;
+  EXPECT_NE(junit.find("at most 10 configurations"), std::string::npos) << junit;
+
+  const auto allowed = conform("allowed", " --allow-inconclusive");
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.output;
+  EXPECT_NE(allowed.output.find("allowed by --allow-inconclusive, but not passed"), std::string::npos) << allowed.output;
+  const auto allowed_index = nlohmann::json::parse(read_text("allowed/index.json"), nullptr, false);
+  ASSERT_FALSE(allowed_index.is_discarded()) << allowed.output;
+  EXPECT_TRUE(allowed_index["passed"].get<bool>());
+  EXPECT_EQ(allowed_index["cases"][0]["outcome"], "INCONCLUSIVE");
+
+  const auto replayed = run("replay " + dir.file("strict/failures/" + id + ".json") + " --report " + dir.file("replay"));
+  EXPECT_EQ(replayed.exit_code, 1) << replayed.output;
+  EXPECT_NE(replayed.output.find("INCONCLUSIVE REQUIRED"), std::string::npos) << replayed.output;
+
+  // The same case with the checker's own bound decides: linearizable.
+  const auto decided = run("conform --seed 2 --jobs 1 --cases " + id + " --report " + dir.file("decided"));
+  EXPECT_EQ(decided.exit_code, 0) << decided.output;
+  EXPECT_EQ(decided.output.find("INCONCLUSIVE"), std::string::npos) << decided.output;
 }
 
 // A topology case's failure records the loop executable it ran: replaying the saved file runs the

@@ -45,7 +45,8 @@ CaseResult run_one(const CaseDef& def, const ConformOptions& options, const Scra
       result = run_ring_case(def, scenario, seed, assignment, dir, options.request_deadline_ms);
     } else if (def.make_lin_batch) {
       std::mt19937_64 rng(seed);
-      const LinBatchScenario scenario = def.make_lin_batch(rng);
+      LinBatchScenario scenario = def.make_lin_batch(rng);
+      if (options.lin_configurations_max != 0) scenario.check_configurations_max = options.lin_configurations_max;
       result = run_lin_batch_case(def, scenario, seed, assignment, dir, options.request_deadline_ms);
     } else if (def.make_batch) {
       std::mt19937_64 rng(seed);
@@ -163,6 +164,7 @@ ConformReport run_conform(const ConformOptions& options, const std::vector<const
   report.seed = options.seed;
   report.agent_argv = options.agent_argv;
   report.consumer_agent_argv = options.consumer_agent_argv;
+  report.allow_inconclusive = options.allow_inconclusive;
   report.cases.resize(cases.size());
   const std::uint64_t start_ns = protocol::monotonic_now_ns();
   const std::uint64_t budget_end_ns = start_ns + options.time_budget_ms * 1'000'000;
@@ -204,16 +206,37 @@ std::string replay_command(const ConformOptions& options, const CaseResult& resu
 
 bool run_failed(const ConformReport& report) {
   for (const CaseResult& c : report.cases) {
-    if (c.level == Level::Required && c.outcome != Outcome::Pass && c.outcome != Outcome::Skip) return true;
+    if (c.level != Level::Required || c.outcome == Outcome::Pass || c.outcome == Outcome::Skip) continue;
+    if (c.outcome != Outcome::Inconclusive || !report.allow_inconclusive) return true;
   }
   return false;
 }
 
+std::array<std::size_t, kOutcomeCount> outcome_counts(const ConformReport& report) {
+  std::array<std::size_t, kOutcomeCount> counts{};
+  for (const CaseResult& c : report.cases) counts.at(static_cast<std::size_t>(c.outcome)) += 1;
+  return counts;
+}
+
+std::string outcome_counts_text(const ConformReport& report) {
+  const auto counts = outcome_counts(report);
+  auto n = [&](Outcome outcome) { return std::to_string(counts[static_cast<std::size_t>(outcome)]); };
+  return n(Outcome::Pass) + " passed, " + n(Outcome::Fail) + " failed, " + n(Outcome::Crash) + " crashed, " + n(Outcome::Timeout) +
+         " timed out, " + n(Outcome::Inconclusive) + " inconclusive, " + n(Outcome::Skip) + " skipped";
+}
+
+std::size_t required_inconclusive(const ConformReport& report) {
+  return static_cast<std::size_t>(std::count_if(report.cases.begin(), report.cases.end(), [](const CaseResult& c) {
+    return c.level == Level::Required && c.outcome == Outcome::Inconclusive;
+  }));
+}
+
 Json index_json(const ConformReport& report, const ConformOptions& options) {
   Json cases = Json::array();
-  Json summary{{"PASS", 0}, {"FAIL", 0}, {"CRASH", 0}, {"TIMEOUT", 0}, {"SKIP", 0}};
+  Json summary = Json::object();
+  const auto counts = outcome_counts(report);
+  for (std::size_t i = 0; i < kOutcomeCount; ++i) summary[to_string(static_cast<Outcome>(i))] = counts[i];
   for (const CaseResult& c : report.cases) {
-    summary[to_string(c.outcome)] = summary[to_string(c.outcome)].get<int>() + 1;
     cases.push_back(case_json(c, options, c.outcome != Outcome::Pass && c.outcome != Outcome::Skip));
   }
   return Json{{"tool", "indexbus conform"},
@@ -223,6 +246,7 @@ Json index_json(const ConformReport& report, const ConformOptions& options) {
               {"consumer_agent", report.consumer_agent_argv.empty() ? report.agent_argv : report.consumer_agent_argv},
               {"duration_s", report.duration_s},
               {"passed", !run_failed(report)},
+              {"allow_inconclusive", report.allow_inconclusive},
               {"summary", summary},
               {"cases", cases}};
 }
@@ -233,7 +257,7 @@ std::string junit_xml(const ConformReport& report, const ConformOptions& options
   std::size_t skipped = 0;
   for (const CaseResult& c : report.cases) {
     failures += c.outcome == Outcome::Fail;
-    errors += c.outcome == Outcome::Crash || c.outcome == Outcome::Timeout;
+    errors += c.outcome == Outcome::Crash || c.outcome == Outcome::Timeout || c.outcome == Outcome::Inconclusive;
     skipped += c.outcome == Outcome::Skip;
   }
   std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
@@ -262,8 +286,9 @@ std::string junit_xml(const ConformReport& report, const ConformOptions& options
         break;
       case Outcome::Crash:
       case Outcome::Timeout:
-        xml += "\n      <error type=\"" + to_string(c.outcome) + "\" message=\"" + xml_escape(c.detail) + "\">" + body +
-               "</error>\n    ";
+      case Outcome::Inconclusive:  // not a failure of the lane, but no pass either: an error of the run
+        xml += "\n      <error type=\"" + to_string(c.outcome) + "\" message=\"" +
+               xml_escape((c.outcome == Outcome::Inconclusive ? "inconclusive: " : "") + c.detail) + "\">" + body + "</error>\n    ";
         break;
     }
     xml += "</testcase>\n";
@@ -273,8 +298,6 @@ std::string junit_xml(const ConformReport& report, const ConformOptions& options
 }
 
 std::string report_html(const ConformReport& report, const ConformOptions& options) {
-  std::size_t counts[5] = {};
-  for (const CaseResult& c : report.cases) counts[static_cast<int>(c.outcome)] += 1;
   std::string agent;
   for (const std::string& arg : report.agent_argv) agent += (agent.empty() ? "" : " ") + arg;
   std::string h;
@@ -284,15 +307,16 @@ std::string report_html(const ConformReport& report, const ConformOptions& optio
        "body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}\n"
        "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left;"
        "vertical-align:top;font-size:13px}\n"
-       ".PASS{background:#dfd}.FAIL{background:#fcc}.CRASH{background:#f9a}.TIMEOUT{background:#fd9}.SKIP{background:#eee}\n"
+       ".PASS{background:#dfd}.FAIL{background:#fcc}.CRASH{background:#f9a}.TIMEOUT{background:#fd9}.SKIP{background:#eee}.INCONCLUSIVE{background:#e6dcf5}\n"
        "tr.mismatch td{background:#fcc;font-weight:bold}code{background:#f4f4f4;padding:1px 4px}\n"
        ".lane{min-width:14em}.bar{display:inline-block;height:8px;background:#58c;margin-right:4px}\n"
        "section.case{border-top:2px solid #999;margin-top:1.5em}\n"
        "</style></head><body>\n";
-  h += "<h1>indexbus conform</h1>\n<p id=\"summary\" class=\"" + std::string(run_failed(report) ? "FAIL" : "PASS") + "\">" +
-       std::to_string(counts[0]) + " passed, " + std::to_string(counts[1]) + " failed, " + std::to_string(counts[2]) +
-       " crashed, " + std::to_string(counts[3]) + " timed out, " + std::to_string(counts[4]) + " skipped in " +
-       std::to_string(report.duration_s) + " s; seed " + std::to_string(report.seed) + "; agent <code>" +
+  // A run that did not fail but has an INCONCLUSIVE case is not shown as a pass.
+  const bool inconclusive = outcome_counts(report)[static_cast<std::size_t>(Outcome::Inconclusive)] > 0;
+  const char* summary_class = run_failed(report) ? "FAIL" : inconclusive ? "INCONCLUSIVE" : "PASS";
+  h += "<h1>indexbus conform</h1>\n<p id=\"summary\" class=\"" + std::string(summary_class) + "\">" +
+       outcome_counts_text(report) + " in " + std::to_string(report.duration_s) + " s; seed " + std::to_string(report.seed) + "; agent <code>" +
        xml_escape(agent) + "</code></p>\n";
   h += "<table id=\"cases\"><tr><th>Outcome</th><th>Level</th><th>Case</th><th>Rules</th><th>Seconds</th><th>Detail</th></tr>\n";
   for (const CaseResult& c : report.cases) {
@@ -361,6 +385,8 @@ std::optional<std::string> write_report(const ConformReport& report, const Confo
     if (!report.consumer_agent_argv.empty()) saved["consumer_agent"] = report.consumer_agent_argv;
     // Topology cases run this loop executable: a failure of a broken loop replays with it.
     if (!options.loop_argv.empty()) saved["loop"] = options.loop_argv;
+    // A case made INCONCLUSIVE by a smaller search bound replays with the same bound.
+    if (options.lin_configurations_max != 0) saved["lin_configurations_max"] = options.lin_configurations_max;
     if (auto e = write_file(dir + "/failures/" + c.id + ".json", saved.dump(2) + "\n")) return e;
   }
   return std::nullopt;

@@ -314,6 +314,7 @@ std::string to_string(Outcome outcome) {
     case Outcome::Crash: return "CRASH";
     case Outcome::Timeout: return "TIMEOUT";
     case Outcome::Skip: return "SKIP";
+    case Outcome::Inconclusive: return "INCONCLUSIVE";
   }
   return "unknown";
 }

@@ -7,7 +7,10 @@
 // exact: an entry whose case passed (unexpected pass), was skipped, failed with another message,
 // or is not in the catalog at all (stale) fails the run too, and the harness writes the list that
 // would have matched beside the report. The verdict is CERTIFIED when every counted case passed;
-// an expected failure keeps CI green but never certifies.
+// an expected failure keeps CI green but never certifies. A case that ended INCONCLUSIVE (a
+// linearizability check stopped at its bound) neither passed nor failed: no list entry can
+// excuse it (an entry naming it is kept, neither matched nor stale), a counted one fails the run
+// unless --allow-inconclusive, and it never certifies.
 #pragma once
 
 #include <cstddef>
@@ -54,6 +57,7 @@ enum class Verdict {
   UnexpectedPass,  // on the list but passed: fails the run
   NotCounted,      // did not pass, not on the list, but its level does not count (not strict)
   Skip,            // not run (unsupported kind or policy, time budget)
+  Inconclusive,    // counted or not, INCONCLUSIVE: a counted one fails the run unless allowed
 };
 std::string to_string(Verdict verdict);
 
@@ -74,20 +78,23 @@ struct Judgement {
   std::vector<CaseVerdict> cases;   // in report order
   std::vector<StaleEntry> stale;    // entries of this agent that did not match (unexpected passes too)
   std::size_t unexpected_failures = 0;
-  bool run_ok = false;     // no unexpected failure, no unexpected pass, no stale entry
-  bool certified = false;  // every counted case passed, and at least one ran
+  std::size_t inconclusive = 0;    // counted cases that ended INCONCLUSIVE
+  bool allow_inconclusive = false;
+  bool list_matched = false;  // no unexpected failure, no unexpected pass, no stale entry
+  bool run_ok = false;        // list_matched, and no counted INCONCLUSIVE case unless allowed
+  bool certified = false;     // every counted case passed, and at least one ran
 };
 
 // entries: the whole list; those of other agents are ignored. catalog_ids: every case ID that
 // exists (an entry naming another ID is stale even when the run selected few cases).
 Judgement judge(const std::string& agent_name, const harness::ConformReport& report,
                 const std::vector<ExpectedFailure>& entries, const std::vector<std::string>& catalog_ids,
-                bool strict);
+                bool strict, bool allow_inconclusive = false);
 
 // The list that would make the same run (these judgements, one per agent) match exactly: every
 // counted failure, with its failure_message up to the first digit as the prefix (numbers vary
 // with the seed), prefixed by the agent's name when the run certified several agents; entries
-// about cases the run did not select are kept as they were.
+// about cases the run did not select or that ended INCONCLUSIVE are kept as they were.
 std::string updated_expected_failures(const std::vector<Judgement>& judgements,
                                       const std::vector<ExpectedFailure>& entries);
 

@@ -55,9 +55,10 @@ std::string lane_kind_of(const std::string& case_id);
 struct MatrixCell {
   std::string kind_policy;  // "Events/Block"
   int passed = 0;
-  int failed = 0;   // FAIL, CRASH or TIMEOUT
+  int failed = 0;        // FAIL, CRASH or TIMEOUT
+  int inconclusive = 0;  // INCONCLUSIVE: neither passed nor failed
   int skipped = 0;
-  std::vector<std::string> failures;  // links (report-relative) to the failing cases
+  std::vector<std::string> failures;  // links (report-relative) to the failing and INCONCLUSIVE cases
 };
 struct MatrixEntry {
   InteropPair pair;

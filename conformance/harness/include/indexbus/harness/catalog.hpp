@@ -122,7 +122,9 @@ struct LinBatchScenario {
   // SIGKILL consumer 0's agent this long after the start, then a new process takes consumer 0 over
   // (Journal: re-attaches reader "r0" by name and resumes from its committed cursor, JR-4).
   std::optional<std::uint32_t> kill_consumer_after_us;
-  std::uint64_t check_time_limit_ns = 10'000'000'000;  // then the verdict is Unknown
+  // Bounds of the linearizability search; a search stopped at either ends the case INCONCLUSIVE.
+  std::uint64_t check_time_limit_ns = 10'000'000'000;
+  std::uint64_t check_configurations_max = 0;  // 0: the checker's default (linearizability::Options)
 };
 
 struct CaseContext {  // what an in-process case gets

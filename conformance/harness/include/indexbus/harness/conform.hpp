@@ -3,6 +3,7 @@
 // folder (index.json, junit.xml, one scenario file per failure).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -33,6 +34,11 @@ struct ConformOptions {
   std::uint32_t request_deadline_ms = kDefaultDeadlineMs;  // per request; then TIMEOUT
   // Prefix of every replay command, e.g. "indexbus conform --agent X"; --cases/--seed appended.
   std::string replay_prefix = "indexbus conform";
+  // A REQUIRED case ending INCONCLUSIVE fails the run unless this is set (--allow-inconclusive).
+  bool allow_inconclusive = false;
+  // Diagnostic (--lin-configurations-max): each batch case's linearizability search stops after
+  // this many configurations, and its case ends INCONCLUSIVE if undecided; 0: the checker's bound.
+  std::uint64_t lin_configurations_max = 0;
 };
 
 struct ConformReport {
@@ -41,6 +47,7 @@ struct ConformReport {
   std::vector<std::string> consumer_agent_argv;  // empty: agent_argv ran every process
   std::vector<CaseResult> cases;  // in catalog order
   double duration_s = 0;
+  bool allow_inconclusive = false;  // ConformOptions::allow_inconclusive of the run
 };
 
 // Cases whose ID matches any glob, in catalog order.
@@ -62,9 +69,18 @@ std::string shell_quote(const std::string& word);
 // One-line command that runs this case again with the same seed.
 std::string replay_command(const ConformOptions& options, const CaseResult& result);
 
-// A REQUIRED case that did not pass (FAIL, CRASH or TIMEOUT) fails the run; RECOMMENDED and
-// INFORMATIONAL cases are reported but do not change the exit status.
+// A REQUIRED case that did not pass (FAIL, CRASH, TIMEOUT, or INCONCLUSIVE unless the report
+// allows it) fails the run; RECOMMENDED and INFORMATIONAL cases are reported but do not change the
+// exit status.
 bool run_failed(const ConformReport& report);
+
+// Cases per outcome, indexed by the Outcome's value.
+std::array<std::size_t, kOutcomeCount> outcome_counts(const ConformReport& report);
+// "3 passed, 1 failed, 0 crashed, 0 timed out, 1 inconclusive, 0 skipped": the console's and
+// report.html's summary.
+std::string outcome_counts_text(const ConformReport& report);
+// REQUIRED cases that ended INCONCLUSIVE.
+std::size_t required_inconclusive(const ConformReport& report);
 
 // Writes index.json, junit.xml, report.html and failures/<ID>.json under dir (created if missing). Returns an
 // error description on I/O failure.

@@ -6,10 +6,11 @@
 // process that takes its role over. Every agent streams each completed operation to a history
 // file, so a killed agent's completed operations survive; its unfinished one is indeterminate
 // (taken effect or not). The merged history (invocation and response times, CLOCK_MONOTONIC) is
-// checked against the spec model with conformance/linearizability, bounded by a time limit that
-// answers Unknown; then the lane invariants per consumer: no duplicate, torn or invented entry,
-// in order; Block loses nothing; Drop delivered + lost = written; then the lane's counters against
-// the linearized model's. A killed Journal reader's successor re-attaches by name (JR-4); the
+// checked against the spec model with conformance/linearizability, bounded by a time limit and a
+// number of configurations; then the lane invariants per consumer: no duplicate, torn or invented
+// entry, in order; Block loses nothing; Drop delivered + lost = written; then the lane's counters
+// against the linearized model's. A search stopped at its bound (the checker's Unknown) ends the
+// case INCONCLUSIVE, never PASS: nothing was found, but linearizability was not shown either. A killed Journal reader's successor re-attaches by name (JR-4); the
 // death is recorded as a detach, since the model has no processes. A saved failure carries the
 // case in the simulator's form (sim_handoff.hpp) for `indexbus replay FILE --sim`.
 #pragma once

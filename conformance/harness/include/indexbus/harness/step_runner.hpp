@@ -4,6 +4,7 @@
 // operation granularity; bounded by each request's deadline.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -14,7 +15,11 @@
 
 namespace indexbus::harness {
 
-enum class Outcome { Pass, Fail, Crash, Timeout, Skip };
+// Inconclusive: the case found no violation, but a check it depends on (the linearizability search
+// of a batch case) stopped at its time or configuration bound before deciding. It is not a pass:
+// a REQUIRED case ending INCONCLUSIVE fails the run unless the run allows it (conform.hpp).
+enum class Outcome { Pass, Fail, Crash, Timeout, Skip, Inconclusive };
+inline constexpr std::size_t kOutcomeCount = 6;
 std::string to_string(Outcome outcome);
 
 struct HistoryRecord {
