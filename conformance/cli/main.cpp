@@ -497,8 +497,6 @@ int main(int argc, char** argv) {
                       "(sequential consistency)");
   sim_run->add_option("--barrier", sim_run_args.barrier,
                       "membarrier (default: RealPlatform with membarrier(2)) or seq_cst (its fallback)");
-  sim_run->add_option("--plant", sim_run_args.plant,
-                      "TEST ONLY: run a lane with a planted ordering bug (sim/README.md lists them)");
   indexbus::sim::ReplayArgs sim_replay_args;
   auto* sim_replay = sim->add_subcommand("replay", "Replay one schedule and print its interleaving table");
   sim_replay->add_option("--lane", sim_replay_args.lane, "Lane kind: events, journal, sequenced_slots or fanout_broadcast; or router or merge");
@@ -511,7 +509,6 @@ int main(int argc, char** argv) {
   sim_replay->add_flag("--quiet", sim_replay_args.quiet, "No table");
   sim_replay->add_option("--memory", sim_replay_args.memory, "weak (default) or sc");
   sim_replay->add_option("--barrier", sim_replay_args.barrier, "membarrier (default) or seq_cst");
-  sim_replay->add_option("--plant", sim_replay_args.plant, "TEST ONLY: the planted ordering bug of the run");
   for (auto* sub : {sim_run, sim_replay}) sub->footer(kExitCodesHelp);
 #endif
 

@@ -30,7 +30,6 @@ struct RunArgs {
   std::string json_path;
   std::string memory = "sc";      // sc or weak (sim/README.md: weak is not yet the default)
   std::string barrier = "membarrier";  // membarrier or seq_cst
-  std::string plant;              // test only: a planted ordering bug (plants.hpp)
 };
 
 struct ReplayArgs {
@@ -44,7 +43,6 @@ struct ReplayArgs {
   bool quiet = false;             // no table
   std::string memory = "sc";
   std::string barrier = "membarrier";
-  std::string plant;
 };
 
 int sim_run(const RunArgs& args);
