@@ -95,21 +95,19 @@ bool configure_memory(const std::string& memory, const std::string& barrier, Sch
     return false;
   }
   options.memory = *model;
-  if (barrier == "membarrier") {
-    options.barrier = 0;
-  } else if (barrier == "seq_cst") {
-    options.barrier = 1;
-  } else {
+  const auto kind = parse_barrier(barrier);
+  if (!kind) {
     std::fprintf(stderr, "%s: --barrier '%s': expected membarrier or seq_cst\n", verb, barrier.c_str());
     return false;
   }
+  options.barrier = *kind;
   return true;
 }
 
 std::string memory_flags(const Scheduler::Options& options) {
-  std::string out;
-  if (options.memory != MemoryModel::Weak) out += " --memory " + std::string(to_string(options.memory));
-  if (options.barrier != 0) out += " --barrier seq_cst";
+  // Always named: a replay line must replay whatever the default becomes.
+  std::string out = " --memory " + std::string(to_string(options.memory));
+  if (options.barrier != Barrier::Membarrier) out += " --barrier " + std::string(to_string(options.barrier));
   return out;
 }
 

@@ -73,6 +73,20 @@ const char* to_string(AccessKind kind) noexcept {
   return "?";
 }
 
+const char* to_string(Barrier barrier) noexcept {
+  switch (barrier) {
+    case Barrier::Membarrier: return "membarrier";
+    case Barrier::SeqCst: return "seq_cst";
+  }
+  return "?";
+}
+
+std::optional<Barrier> parse_barrier(std::string_view text) noexcept {
+  if (text == "membarrier") return Barrier::Membarrier;
+  if (text == "seq_cst") return Barrier::SeqCst;
+  return std::nullopt;
+}
+
 const char* to_string(RunStatus status) noexcept {
   switch (status) {
     case RunStatus::Completed: return "completed";
@@ -116,12 +130,6 @@ Scheduler::~Scheduler() {
 #endif
     ::munmap(actors_[i].stack - kGuardBytes, stack_bytes_ + kGuardBytes);
   }
-}
-
-void Scheduler::set_memory(MemoryModel memory) {
-  assert(current_ == kNoActor);
-  options_.memory = memory;
-  if (memory == MemoryModel::Weak && !weak_) weak_ = std::make_unique<WeakMemory>();
 }
 
 RunResult Scheduler::run(Strategy& strategy, Body body, void* context, InvariantHook hook, Namer namer) {

@@ -2,14 +2,6 @@
 
 namespace indexbus::sim {
 
-const char* to_string(Barrier barrier) noexcept {
-  switch (barrier) {
-    case Barrier::Membarrier: return "membarrier";
-    case Barrier::SeqCst: return "seq_cst";
-  }
-  return "?";
-}
-
 void SimOs::futex_wait(std::uint32_t& word, std::uint32_t expected, std::uint64_t timeout_ns,
                        std::uint64_t caller_deadline_ns, Site where) const {
   Scheduler& s = *scheduler_;

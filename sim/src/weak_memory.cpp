@@ -133,6 +133,17 @@ std::uint32_t WeakMemory::newest_visible(const Location& loc, std::uint32_t acto
 
 void WeakMemory::tick(std::uint32_t actor) noexcept { ++actors_[actor].clock.at[actor]; }
 
+// What a load (or an RMW's read) of a store with this sync clock gives its actor: the clock at once
+// if it acquires, otherwise for its next acquire fence.
+void WeakMemory::take(std::uint32_t actor, const VectorClock& sync, std::memory_order order) noexcept {
+  Actor& a = actors_[actor];
+  if (is_acquire(order)) {
+    a.clock.join(sync);
+  } else {
+    a.acquire_pending.join(sync);
+  }
+}
+
 std::optional<std::uint64_t> WeakMemory::load(const void* address, std::uint8_t bytes, std::uint64_t memory_value,
                                               std::memory_order order, std::uint32_t actor, Chooser choose,
                                               void* context, ReadFrom* from) {
@@ -155,12 +166,7 @@ std::optional<std::uint64_t> WeakMemory::load(const void* address, std::uint8_t 
   const std::uint32_t index = loc->mo_count - 1 - behind;
   const Store& s = loc->history[index % kStoreHistoryMax];
   loc->seen[actor] = index;
-  Actor& a = actors_[actor];
-  if (is_acquire(order)) {
-    a.clock.join(s.sync);
-  } else {
-    a.acquire_pending.join(s.sync);
-  }
+  take(actor, s.sync, order);
   if (from != nullptr) {
     const Store& newest = loc->history[(loc->mo_count - 1) % kStoreHistoryMax];
     *from = ReadFrom{true, s.actor, s.step, behind, newest.actor, newest.step};
@@ -200,26 +206,19 @@ bool WeakMemory::store(const void* address, std::uint8_t bytes, std::uint64_t me
   return true;
 }
 
-std::optional<std::uint64_t> WeakMemory::rmw(const void* address, std::uint8_t bytes, std::uint64_t memory_value,
-                                             std::memory_order order, std::uint32_t actor, std::uint64_t step,
-                                             bool (*compute)(std::uint64_t, std::uint64_t*, void*), void* context,
-                                             ReadFrom* from) {
+bool WeakMemory::rmw(const void* address, std::uint8_t bytes, std::uint64_t memory_value, std::memory_order order,
+                     std::uint32_t actor, std::uint64_t step, std::optional<std::uint64_t> written, ReadFrom* from) {
   assert(actor < actor_count_);
   Location* loc = find(address, bytes, false, memory_value);
-  if (loc == nullptr) return std::nullopt;
+  if (loc == nullptr) return false;
   const std::uint32_t index = loc->mo_count - 1;
   const Store read = loc->history[index % kStoreHistoryMax];
+  assert(read.value == memory_value);
   loc->seen[actor] = index;
-  Actor& a = actors_[actor];
-  if (is_acquire(order)) {
-    a.clock.join(read.sync);
-  } else {
-    a.acquire_pending.join(read.sync);
-  }
+  take(actor, read.sync, order);
   if (from != nullptr) *from = ReadFrom{true, read.actor, read.step, 0, read.actor, read.step};
-  std::uint64_t next = 0;
-  if (compute(read.value, &next, context)) append(*loc, next, order, actor, step, &read.sync);
-  return read.value;
+  if (written) append(*loc, *written, order, actor, step, &read.sync);
+  return true;
 }
 
 void WeakMemory::fence(std::memory_order order, std::uint32_t actor) {
@@ -265,48 +264,52 @@ bool WeakMemory::race(const char* what, const Location& loc, std::uint32_t actor
   return false;
 }
 
-bool WeakMemory::plain_write(const void* address, std::size_t bytes, std::uint32_t actor, std::uint64_t step) {
+bool WeakMemory::write_unordered(const Location& loc, std::uint32_t actor) const noexcept {
+  return loc.write_actor != kNoActor && loc.write_actor != actor &&
+         actors_[actor].clock.at[loc.write_actor] < loc.write_epoch;
+}
+
+template <typename PerWord>
+bool WeakMemory::each_plain_word(const void* address, std::size_t bytes, std::uint32_t actor, PerWord per_word) {
   assert(actor < actor_count_);
   const auto first = reinterpret_cast<std::uintptr_t>(address) & ~std::uintptr_t{7};
   const auto end = reinterpret_cast<std::uintptr_t>(address) + bytes;
-  const Actor& a = actors_[actor];
   for (std::uintptr_t word = first; word < end; word += 8) {
     Location* loc = find(reinterpret_cast<const void*>(word), 8, true, 0);
-    if (loc == nullptr) return false;
-    if (loc->write_actor != kNoActor && loc->write_actor != actor &&
-        a.clock.at[loc->write_actor] < loc->write_epoch) {
-      return race("a write after a write", *loc, actor, step, loc->write_actor, loc->write_step);
-    }
-    for (std::uint32_t r = 0; r < actor_count_; ++r) {
-      if (r == actor || loc->read_epoch[r] == 0) continue;
-      if (a.clock.at[r] < loc->read_epoch[r]) return race("a write after a read", *loc, actor, step, r, loc->read_step[r]);
-    }
-    loc->write_actor = actor;
-    loc->write_epoch = a.clock.at[actor];
-    loc->write_step = step;
-    loc->read_epoch.fill(0);
+    if (loc == nullptr || !per_word(*loc)) return false;
   }
   tick(actor);
   return true;
 }
 
-bool WeakMemory::plain_read(const void* address, std::size_t bytes, std::uint32_t actor, std::uint64_t step) {
-  assert(actor < actor_count_);
-  const auto first = reinterpret_cast<std::uintptr_t>(address) & ~std::uintptr_t{7};
-  const auto end = reinterpret_cast<std::uintptr_t>(address) + bytes;
-  const Actor& a = actors_[actor];
-  for (std::uintptr_t word = first; word < end; word += 8) {
-    Location* loc = find(reinterpret_cast<const void*>(word), 8, true, 0);
-    if (loc == nullptr) return false;
-    if (loc->write_actor != kNoActor && loc->write_actor != actor &&
-        a.clock.at[loc->write_actor] < loc->write_epoch) {
-      return race("a read after a write", *loc, actor, step, loc->write_actor, loc->write_step);
+bool WeakMemory::plain_write(const void* address, std::size_t bytes, std::uint32_t actor, std::uint64_t step) {
+  const VectorClock& clock = actors_[actor].clock;
+  return each_plain_word(address, bytes, actor, [&](Location& loc) {
+    if (write_unordered(loc, actor)) {
+      return race("a write after a write", loc, actor, step, loc.write_actor, loc.write_step);
     }
-    loc->read_epoch[actor] = a.clock.at[actor];
-    loc->read_step[actor] = step;
-  }
-  tick(actor);
-  return true;
+    for (std::uint32_t r = 0; r < actor_count_; ++r) {
+      if (r == actor || loc.read_epoch[r] == 0) continue;
+      if (clock.at[r] < loc.read_epoch[r]) return race("a write after a read", loc, actor, step, r, loc.read_step[r]);
+    }
+    loc.write_actor = actor;
+    loc.write_epoch = clock.at[actor];
+    loc.write_step = step;
+    loc.read_epoch.fill(0);
+    return true;
+  });
+}
+
+bool WeakMemory::plain_read(const void* address, std::size_t bytes, std::uint32_t actor, std::uint64_t step) {
+  const VectorClock& clock = actors_[actor].clock;
+  return each_plain_word(address, bytes, actor, [&](Location& loc) {
+    if (write_unordered(loc, actor)) {
+      return race("a read after a write", loc, actor, step, loc.write_actor, loc.write_step);
+    }
+    loc.read_epoch[actor] = clock.at[actor];
+    loc.read_step[actor] = step;
+    return true;
+  });
 }
 
 }  // namespace indexbus::sim

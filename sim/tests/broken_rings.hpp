@@ -46,7 +46,7 @@ enum class PlatformBug : std::uint8_t { NoRevalidate, IgnoreGate, PublishBeforeP
 template <PlatformBug B>
 class BrokenPlatform : public SimPlatform {
  public:
-  BrokenPlatform(Scheduler& scheduler, bool parking, std::uint8_t barrier = 0) noexcept
+  BrokenPlatform(Scheduler& scheduler, bool parking, Barrier barrier = Barrier::Membarrier) noexcept
       : SimPlatform(scheduler, parking, barrier), scheduler_(&scheduler) {}
 
   // Called by the adapter once the lane is laid out.

@@ -28,7 +28,9 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "indexbus/linearizability/checker.hpp"
@@ -87,6 +89,12 @@ inline std::uint32_t non_preemptive_choice(const Decision& d) noexcept {
   return static_cast<std::uint32_t>(__builtin_ctz(d.runnable_mask));
 }
 
+// RealPlatform's Dekker barrier (real_platform.hpp): membarrier(2) where the kernel has it, the
+// seq_cst fallback elsewhere.
+enum class Barrier : std::uint8_t { Membarrier, SeqCst };
+const char* to_string(Barrier barrier) noexcept;
+std::optional<Barrier> parse_barrier(std::string_view text) noexcept;
+
 enum class RunStatus : std::uint8_t { Completed, Deadlock, InvariantBroken, StepBudget, DataRace };
 const char* to_string(RunStatus status) noexcept;
 
@@ -129,9 +137,8 @@ class Scheduler {
     std::uint64_t tick_ns = 1;            // simulated time per step
     bool trace = false;                   // keep every event (replay, reports); off for exploration
     MemoryModel memory = MemoryModel::Sequential;  // weak becomes the default once the lanes pass it (sim/README.md)
-    // What the worlds build their SimPlatform with (sim_platform.hpp): RealPlatform's barrier
-    // (0: membarrier, 1: its seq_cst fallback).
-    std::uint8_t barrier = 0;
+    // What the worlds build their SimPlatform with (sim_platform.hpp): RealPlatform's barrier.
+    Barrier barrier = Barrier::Membarrier;
   };
 
   Scheduler(std::uint32_t actor_count, Options options);
@@ -145,7 +152,6 @@ class Scheduler {
   std::uint32_t actor_count() const noexcept { return actor_count_; }
   const Options& options() const noexcept { return options_; }
   void set_trace(bool on) noexcept { options_.trace = on; }
-  void set_memory(MemoryModel memory);
   MemoryModel memory() const noexcept { return options_.memory; }
   bool weak() const noexcept { return options_.memory == MemoryModel::Weak; }
   // The run's weak memory (weak() only).

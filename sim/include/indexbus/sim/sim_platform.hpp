@@ -48,6 +48,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <type_traits>
 
@@ -57,36 +58,11 @@
 
 namespace indexbus::sim {
 
-enum class Barrier : std::uint8_t { Membarrier, SeqCst };
-const char* to_string(Barrier barrier) noexcept;
-
-// A set of shared words: [begin, end) every stride bytes.
-struct WordSet {
-  const std::byte* begin = nullptr;
-  const std::byte* end = nullptr;
-  std::size_t stride = 8;
-  bool contains(const void* address) const noexcept {
-    const auto* p = static_cast<const std::byte*>(address);
-    return p >= begin && p < end && static_cast<std::size_t>(p - begin) % stride == 0;
-  }
-  static WordSet one(const void* word) noexcept {
-    const auto* p = static_cast<const std::byte*>(word);
-    return WordSet{p, p + 1, 1};
-  }
-};
-
-// A planted ordering bug (test-only broken variants: plants.hpp): the accesses of one kind to
-// a set of words made with order `from` are made with `to` instead, or a barrier of the
-// composition does nothing. The lane code is unchanged.
+// A planted bug in RealPlatform's barrier composition (test-only broken variants): one of its
+// barriers does nothing. The composition and the lane code are unchanged.
 struct Weakening {
-  WordSet words;
-  AccessKind kind = AccessKind::Load;  // Load, Store or Rmw
-  std::memory_order from = std::memory_order_acquire;
-  std::memory_order to = std::memory_order_relaxed;
-  std::uint32_t actor_mask = ~0u;      // whose accesses
-  bool active = false;
-  bool no_membarrier = false;          // membarrier() returns success without a barrier
-  bool no_fallback_fence = false;      // thread_fence(seq_cst) does nothing
+  bool no_membarrier = false;      // membarrier() returns success without a barrier
+  bool no_fallback_fence = false;  // the fallback's thread_fence(seq_cst) does nothing
 };
 
 class SimOs {
@@ -96,14 +72,11 @@ class SimOs {
   SimOs(Scheduler& scheduler, Barrier barrier) noexcept : scheduler_(&scheduler), barrier_(barrier) {}
 
   void plant(const Weakening* weakening) noexcept { weakening_ = weakening; }
-  Barrier barrier() const noexcept { return barrier_; }
-  Scheduler& scheduler() const noexcept { return *scheduler_; }
 
   template <typename T>
   T load(T& word, std::memory_order order, Site where) const {
     Scheduler& s = *scheduler_;
     s.point();
-    order = planted(AccessKind::Load, &word, order);
     std::remove_const_t<T> value = word;
     if (s.weak()) {
       ReadFrom from;
@@ -119,7 +92,6 @@ class SimOs {
   void store(T& word, T value, std::memory_order order, Site where) const {
     Scheduler& s = *scheduler_;
     s.point();
-    order = planted(AccessKind::Store, &word, order);
     if (s.weak() && !s.weak_memory().store(&word, sizeof(T), word, value, order, s.current(), s.step())) {
       s.fail_memory();
     }
@@ -131,53 +103,21 @@ class SimOs {
   T fetch_add(T& word, T delta, std::memory_order order, Site where) const {
     Scheduler& s = *scheduler_;
     s.point();
-    order = planted(AccessKind::Rmw, &word, order);
-    T old = word;
-    if (s.weak()) {
-      std::uint64_t add = delta;
-      ReadFrom from;
-      const auto read = s.weak_memory().rmw(
-          &word, sizeof(T), word, order, s.current(), s.step(),
-          [](std::uint64_t value, std::uint64_t* next, void* context) {
-            *next = static_cast<T>(static_cast<T>(value) + static_cast<T>(*static_cast<std::uint64_t*>(context)));
-            return true;
-          },
-          &add, &from);
-      if (!read) s.fail_memory();
-      old = static_cast<T>(*read);
-      s.set_read_from(from);
-    }
-    word = static_cast<T>(old + delta);
+    const T old = word;  // an RMW reads the newest store, which memory always holds
+    const T next = static_cast<T>(old + delta);
+    weak_rmw(word, order, next);
+    word = next;
     s.note_store();
-    s.record(AccessKind::Rmw, &word, sizeof(T), word, where);
+    s.record(AccessKind::Rmw, &word, sizeof(T), next, where);
     return old;
   }
   template <typename T>
   bool compare_exchange(T& word, T& expected, T desired, std::memory_order order, Site where) const {
     Scheduler& s = *scheduler_;
     s.point();
-    order = planted(AccessKind::Rmw, &word, order);
-    T old = word;
-    if (s.weak()) {
-      struct Args {
-        std::uint64_t expected;
-        std::uint64_t desired;
-      } args{expected, desired};
-      ReadFrom from;
-      const auto read = s.weak_memory().rmw(
-          &word, sizeof(T), word, order, s.current(), s.step(),
-          [](std::uint64_t value, std::uint64_t* next, void* context) {
-            const auto* a = static_cast<const Args*>(context);
-            if (value != a->expected) return false;
-            *next = a->desired;
-            return true;
-          },
-          &args, &from);
-      if (!read) s.fail_memory();
-      old = static_cast<T>(*read);
-      s.set_read_from(from);
-    }
+    const T old = word;  // as in fetch_add
     const bool swapped = old == expected;
+    weak_rmw(word, order, swapped ? std::optional<std::uint64_t>(desired) : std::nullopt);
     if (swapped) {
       word = desired;
       s.note_store();
@@ -252,6 +192,16 @@ class SimOs {
   static constexpr std::uint64_t kMembarrierValue = 0x6d62;  // "mb", in the trace's value column
 
  private:
+  // The weak model's side of an RMW on word (nothing under sc): the read of the newest store and,
+  // if written, the store after it.
+  template <typename T>
+  void weak_rmw(T& word, std::memory_order order, std::optional<std::uint64_t> written) const {
+    Scheduler& s = *scheduler_;
+    if (!s.weak()) return;
+    ReadFrom from;
+    if (!s.weak_memory().rmw(&word, sizeof(T), word, order, s.current(), s.step(), written, &from)) s.fail_memory();
+    s.set_read_from(from);
+  }
   static std::uint32_t choose(void* context, std::uint32_t candidates) {
     return static_cast<Scheduler*>(context)->choose_read(candidates);
   }
@@ -259,12 +209,6 @@ class SimOs {
     scheduler_->point();
     scheduler_->record(AccessKind::Pause, nullptr, 0, 0, where);
     scheduler_->pause(deadline_ns);
-  }
-  std::memory_order planted(AccessKind kind, const void* word, std::memory_order order) const noexcept {
-    const Weakening* w = weakening_;
-    if (w == nullptr || !w->active || w->kind != kind || order != w->from) return order;
-    if ((w->actor_mask >> scheduler_->current() & 1u) == 0 || !w->words.contains(word)) return order;
-    return w->to;
   }
 
   Scheduler* scheduler_;
@@ -276,8 +220,6 @@ class SimPlatform : public BasicRealPlatform<SimOs> {
  public:
   SimPlatform(Scheduler& scheduler, bool parking, Barrier barrier = Barrier::Membarrier) noexcept
       : BasicRealPlatform<SimOs>(SimOs(scheduler, barrier), parking ? WaitStrategy::Park : WaitStrategy::Spin) {}
-  SimPlatform(Scheduler& scheduler, bool parking, std::uint8_t barrier) noexcept
-      : SimPlatform(scheduler, parking, barrier == 0 ? Barrier::Membarrier : Barrier::SeqCst) {}
 
   void plant(const Weakening* weakening) noexcept { mutable_os().plant(weakening); }
 

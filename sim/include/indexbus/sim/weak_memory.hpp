@@ -108,12 +108,11 @@ class WeakMemory {
                                     void* context, ReadFrom* from);
   bool store(const void* address, std::uint8_t bytes, std::uint64_t memory_value, std::uint64_t value,
              std::memory_order order, std::uint32_t actor, std::uint64_t step);
-  // The read half reads the newest store; if write, a store of new_value follows atomically.
-  // Returns the value read.
-  std::optional<std::uint64_t> rmw(const void* address, std::uint8_t bytes, std::uint64_t memory_value,
-                                   std::memory_order order, std::uint32_t actor, std::uint64_t step,
-                                   bool (*compute)(std::uint64_t old, std::uint64_t* new_value, void* context),
-                                   void* context, ReadFrom* from);
+  // The read half reads the newest store, whose value memory_value is (the caller's memory always
+  // holds the newest store); if written, a store of that value follows atomically (a failed
+  // compare-exchange writes nothing).
+  bool rmw(const void* address, std::uint8_t bytes, std::uint64_t memory_value, std::memory_order order,
+           std::uint32_t actor, std::uint64_t step, std::optional<std::uint64_t> written, ReadFrom* from);
   void fence(std::memory_order order, std::uint32_t actor);
   // The kernel orders a futex wake before the woken waiter's return (its hash-bucket lock).
   void synchronize(std::uint32_t from_actor, std::uint32_t to_actor);
@@ -139,7 +138,6 @@ class WeakMemory {
   const std::string& error() const noexcept { return error_; }
   // The address a data race was found at (for naming it), nullptr otherwise.
   const void* error_address() const noexcept { return error_address_; }
-  std::uint32_t locations_used() const noexcept { return static_cast<std::uint32_t>(used_.size()); }
 
  private:
   struct Store {
@@ -179,6 +177,12 @@ class WeakMemory {
   bool visible(const Store& s, std::uint32_t actor) const noexcept;
   std::uint32_t newest_visible(const Location& loc, std::uint32_t actor) const noexcept;
   void tick(std::uint32_t actor) noexcept;
+  void take(std::uint32_t actor, const VectorClock& sync, std::memory_order order) noexcept;
+  bool write_unordered(const Location& loc, std::uint32_t actor) const noexcept;
+  // Runs per_word on each 8-byte plain word of [address, address + bytes); false on the first
+  // false (an error), else a new epoch for actor.
+  template <typename PerWord>
+  bool each_plain_word(const void* address, std::size_t bytes, std::uint32_t actor, PerWord per_word);
   void append(Location& loc, std::uint64_t value, std::memory_order order, std::uint32_t actor,
               std::uint64_t step, const VectorClock* carried);
   bool race(const char* what, const Location& loc, std::uint32_t actor, std::uint64_t step,
