@@ -63,6 +63,15 @@ bool LinuxOs::membarrier_registered() const noexcept {
   return g_asymmetric_barrier.load(std::memory_order_relaxed);
 }
 
+void LinuxOs::thread_fence(std::memory_order order, Site) const noexcept {
+#if defined(INDEXBUS_TSAN)
+  static std::atomic<std::uint32_t> fence_word{0};
+  fence_word.fetch_add(0, order);
+#else
+  std::atomic_thread_fence(order);
+#endif
+}
+
 bool LinuxOs::membarrier(Site) const noexcept {
   return syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) == 0;
 }
