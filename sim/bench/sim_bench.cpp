@@ -3,6 +3,9 @@
 // time to check a 100k-operation history for linearizability; and schedules per second for one
 // ring lane: "FanoutBroadcast, capacity 2, one producer with 8 writes, two consumers draining".
 //
+// Every figure is measured under both memory models in the same run, weak (the default) next to
+// sc, with their ratio: issue 14's target is weak at least a quarter of sc's steps/s.
+//
 // Wall-clock figures are printed, never asserted: ctest runs this with --quick as a smoke test.
 #include <time.h>
 
@@ -31,10 +34,22 @@ struct Clock {
 double seconds_since(double start) { return Clock::now() - start; }
 
 // Raw scheduling: one long run, no history check.
-void steps_per_second(std::uint32_t count, bool parking, std::uint64_t seed) {
+struct Rate {
+  double steps_per_s = 0;
+  double schedules_per_s = 0;
+};
+
+void print_ratio(const char* what, const Rate& weak, const Rate& sc) {
+  std::printf("  weak/sc        %s: steps/s %.2f", what, sc.steps_per_s > 0 ? weak.steps_per_s / sc.steps_per_s : 0.0);
+  if (sc.schedules_per_s > 0) std::printf(", schedules/s %.2f", weak.schedules_per_s / sc.schedules_per_s);
+  std::printf(" (target: steps/s >= 0.25)\n");
+}
+
+Rate steps_per_second(std::uint32_t count, bool parking, std::uint64_t seed, MemoryModel memory) {
   const events::Scenario scenario = events::writes_then_reads(OnFull::Block, 2, count, parking);
   Scheduler::Options options;
   options.steps_max = 1'000'000'000;
+  options.memory = memory;
   Scheduler scheduler(2, options);
   events::RealAdapter::World world;
   world.reset(scenario, scheduler);
@@ -43,53 +58,60 @@ void steps_per_second(std::uint32_t count, bool parking, std::uint64_t seed) {
   const RunResult result = scheduler.run(strategy, &events::RealAdapter::World::body, &world,
                                          &events::RealAdapter::World::invariant);
   const double seconds = seconds_since(start);
-  std::printf("steps/s        random walk, Block cap 2, %u writes + %u reads, %s: %llu steps in %.3f s = %.2fM steps/s (%s)\n",
-              count, count, parking ? "park" : "poll", static_cast<unsigned long long>(result.steps), seconds,
-              static_cast<double>(result.steps) / seconds / 1e6, to_string(result.status));
+  std::printf("steps/s        %-4s random walk, Block cap 2, %u writes + %u reads, %s: %llu steps in %.3f s = %.2fM steps/s (%s)\n",
+              to_string(memory), count, count, parking ? "park" : "poll", static_cast<unsigned long long>(result.steps),
+              seconds, static_cast<double>(result.steps) / seconds / 1e6, to_string(result.status));
   // The same history checked: 2 * count operations.
   const auto check_start = Clock::now();
   const CheckOutcome check = world.check();
   const double check_seconds = seconds_since(check_start);
-  std::printf("lin-check      %zu-operation history of that run: %.3f s (%s)\n", world.history().size(),
-              check_seconds, check.kind == FailureKind::None ? "linearizable" : to_string(check.kind));
+  std::printf("lin-check      %-4s %zu-operation history of that run: %.3f s (%s)\n", to_string(memory),
+              world.history().size(), check_seconds,
+              check.kind == FailureKind::None ? "linearizable" : to_string(check.kind));
+  return Rate{static_cast<double>(result.steps) / seconds, 0};
 }
 
-void schedules_per_second(StrategyKind kind, bool parking, std::uint64_t runs, std::uint64_t seed) {
+Rate schedules_per_second(StrategyKind kind, bool parking, std::uint64_t runs, std::uint64_t seed, MemoryModel memory) {
   const events::Scenario scenario = events::writes_then_reads(OnFull::Block, 2, 8, parking);
   ExploreOptions o;
   o.strategy = kind;
   o.runs = runs;
   o.seed = seed;
   o.pct_depth = 3;
-  Explorer<events::RealAdapter> explorer;
+  o.scheduler.memory = memory;
+  Explorer<events::RealAdapter> explorer(o.scheduler);
   const double start = Clock::now();
   auto report = explorer.explore(scenario, {}, o);
   report.seconds = seconds_since(start);
-  std::printf("schedules/s    %-6s %s, \"%s\": %llu schedules (checked) in %.3f s = %.0f schedules/s, %.2fM steps/s%s\n",
-              to_string(kind), parking ? "park" : "poll", events::to_string(scenario).c_str(),
+  std::printf("schedules/s    %-4s %-6s %s, \"%s\": %llu schedules (checked) in %.3f s = %.0f schedules/s, %.2fM steps/s%s\n",
+              to_string(memory), to_string(kind), parking ? "park" : "poll", events::to_string(scenario).c_str(),
               static_cast<unsigned long long>(report.runs), report.seconds,
               static_cast<double>(report.runs) / report.seconds,
               static_cast<double>(report.steps) / report.seconds / 1e6, report.failure ? " FAILURE" : "");
+  return Rate{static_cast<double>(report.steps) / report.seconds, static_cast<double>(report.runs) / report.seconds};
 }
 
 // A ring lane: three actors, so more choices per step than Events; each run checked against the
 // fanout model. Block, writes without deadline; each consumer drains (8 entries, then Closed).
-void ring_schedules_per_second(StrategyKind kind, bool parking, std::uint64_t runs, std::uint64_t seed) {
+Rate ring_schedules_per_second(StrategyKind kind, bool parking, std::uint64_t runs, std::uint64_t seed,
+                               MemoryModel memory) {
   const ring::Scenario scenario = ring::writes_then_drains(LaneKind::FanoutBroadcast, OnFull::Block, 2, 8, 2, parking);
   ExploreOptions o;
   o.strategy = kind;
   o.runs = runs;
   o.seed = seed;
   o.pct_depth = 3;
-  Explorer<ring::RealAdapter> explorer;
+  o.scheduler.memory = memory;
+  Explorer<ring::RealAdapter> explorer(o.scheduler);
   const double start = Clock::now();
   auto report = explorer.explore(scenario, {}, o);
   report.seconds = seconds_since(start);
-  std::printf("schedules/s    %-6s %s, \"%s\": %llu schedules (checked) in %.3f s = %.0f schedules/s, %.2fM steps/s%s\n",
-              to_string(kind), parking ? "park" : "poll", ring::to_string(scenario).c_str(),
+  std::printf("schedules/s    %-4s %-6s %s, \"%s\": %llu schedules (checked) in %.3f s = %.0f schedules/s, %.2fM steps/s%s\n",
+              to_string(memory), to_string(kind), parking ? "park" : "poll", ring::to_string(scenario).c_str(),
               static_cast<unsigned long long>(report.runs), report.seconds,
               static_cast<double>(report.runs) / report.seconds,
               static_cast<double>(report.steps) / report.seconds / 1e6, report.failure ? " FAILURE" : "");
+  return Rate{static_cast<double>(report.steps) / report.seconds, static_cast<double>(report.runs) / report.seconds};
 }
 
 }  // namespace
@@ -101,17 +123,26 @@ int main(int argc, char** argv) {
   std::printf("indexbus sim bench%s (seed %llu)\n", quick ? " --quick (smoke test, figures meaningless)" : "",
               static_cast<unsigned long long>(seed));
   const std::uint32_t count = quick ? 500 : 50'000;
-  steps_per_second(count, true, seed);
-  steps_per_second(count, false, seed);
+  for (bool parking : {true, false}) {
+    const Rate weak = steps_per_second(count, parking, seed, MemoryModel::Weak);
+    const Rate sc = steps_per_second(count, parking, seed, MemoryModel::Sequential);
+    print_ratio(parking ? "one long run, park" : "one long run, poll", weak, sc);
+  }
   const std::uint64_t runs = quick ? 200 : 200'000;
   for (bool parking : {true, false}) {
-    schedules_per_second(StrategyKind::Random, parking, runs, seed);
-    schedules_per_second(StrategyKind::Pct, parking, runs, seed);
+    for (StrategyKind kind : {StrategyKind::Random, StrategyKind::Pct}) {
+      const Rate weak = schedules_per_second(kind, parking, runs, seed, MemoryModel::Weak);
+      const Rate sc = schedules_per_second(kind, parking, runs, seed, MemoryModel::Sequential);
+      print_ratio("Events", weak, sc);
+    }
   }
   const std::uint64_t ring_runs = quick ? 100 : 50'000;
   for (bool parking : {true, false}) {
-    ring_schedules_per_second(StrategyKind::Random, parking, ring_runs, seed);
-    ring_schedules_per_second(StrategyKind::Pct, parking, ring_runs, seed);
+    for (StrategyKind kind : {StrategyKind::Random, StrategyKind::Pct}) {
+      const Rate weak = ring_schedules_per_second(kind, parking, ring_runs, seed, MemoryModel::Weak);
+      const Rate sc = ring_schedules_per_second(kind, parking, ring_runs, seed, MemoryModel::Sequential);
+      print_ratio("FanoutBroadcast", weak, sc);
+    }
   }
   return 0;
 }

@@ -43,6 +43,25 @@ struct Observed {
   std::vector<std::uint64_t> lost;              // per output: Lost counts read
 };
 
+// The emit count from which MG-6 bounds write w's wait. Under sc, the emits made when the write
+// returned (never fewer than at its publication, so never stricter than the rule). Under the weak
+// model a published entry may stay invisible to a loop that does not synchronize with its
+// producer: C++ only promises that a store becomes visible in finite time, and the model makes it
+// visible at the loop's next pause or wait (visibility progress, weak_memory.hpp). A busy merge
+// may therefore emit from other inputs for any number of steps before it sees w, and the bound
+// starts at the first loop step whose flush covers the write (or never, within the run).
+std::uint64_t ready_at_emit(const std::vector<Record>& history, const Record& w) {
+  std::uint64_t last_emitted = 0;
+  for (const Record& step : history) {
+    if (step.kind != RecordKind::Step) continue;
+    if (!step.weak) return w.emitted_at_response;
+    last_emitted = std::max(last_emitted, step.emitted_before);
+    if (step.flush_step >= w.response_step) return std::max(w.emitted_at_response, step.emitted_before);
+  }
+  // No step of the loop saw the write for sure: no bound within the run (one past every emit).
+  return std::max(w.emitted_at_response, last_emitted) + kLoopStepsMax;
+}
+
 // Decodes every delivered entry into the write it names; a torn-entry message if one is not whole.
 std::optional<std::string> observe(const Scenario& s, const std::vector<Record>& history, Observed& o) {
   o.written.assign(s.input_count(), {});
@@ -52,7 +71,7 @@ std::optional<std::string> observe(const Scenario& s, const std::vector<Record>&
   for (const Record& r : history) {
     if ((r.kind == RecordKind::Write || r.kind == RecordKind::TryWrite) && r.done && r.write_status == WriteStatus::Ok) {
       o.written[r.lane].push_back(WriteId{r.lane, r.op_index});
-      o.published_at_emit[r.lane].push_back(r.emitted_at_response);
+      o.published_at_emit[r.lane].push_back(ready_at_emit(history, r));
     }
   }
   for (const Record& r : history) {

@@ -226,7 +226,7 @@ TEST(WeakMemory, ReadChoicesAreInTheScheduleAndReplayBitIdentically) {
 
 TEST(WeakMemory, AScheduleWithoutReadLettersReplaysAsTheSequentiallyConsistentRun) {
   Litmus t;
-  Scheduler sc(2, {});
+  Scheduler sc(2, Scheduler::Options{.memory = MemoryModel::Sequential});
   Scheduler weak(2, weak_options());
   for (std::uint64_t seed = 0; seed < 200; ++seed) {
     t.scheduler = &sc;

@@ -29,6 +29,16 @@
 // jumps to max(r + 1, w - capacity) and reports the difference as Lost (EV-8). No entry is
 // delivered twice: read_seq only grows.
 //
+// Full and Empty. Each side's last store is its own cursor (the consumer's read_seq; the
+// producer's slot stamp, the store the consumer polls), and each answers Full or Empty from a load
+// of the other's. Release stores and acquire (even seq_cst) loads do not order a store before a
+// later load of another word, so both loads could miss both stores (store buffering, which x86's
+// store buffer really does): a Full and an Empty that no sequential order explains. So a side that
+// is about to answer Full or Empty from the shared copy first makes a store_load_fence
+// (Platform): of two seq_cst fences one comes first in S, and the load after the later one sees
+// the store before the earlier one. Only that slow path pays; the weak-memory simulator found the
+// missing fence (sim/README.md, "Findings").
+//
 // Close. The producer stores closed = 1 after its last publish. The consumer, finding nothing to
 // read, loads closed before write_seq, so once it has seen closed it also sees the final
 // write_seq, and reports Closed only when it has read up to it (EV-10).
@@ -212,7 +222,8 @@ class EventsProducer {
   bool has_space() noexcept {
     if (lane_.on_full == OnFull::Drop) return true;
     if (write_seq_ - cached_read_seq_ < lane_.capacity_slots) return true;
-    cached_read_seq_ = platform_->load(lane_.header->read_seq, std::memory_order_seq_cst);
+    platform_->store_load_fence();  // see "Full and Empty" above
+    cached_read_seq_ = platform_->load(lane_.header->read_seq, std::memory_order_acquire);
     assert(cached_read_seq_ <= write_seq_);
     return write_seq_ - cached_read_seq_ < lane_.capacity_slots;
   }
@@ -306,11 +317,15 @@ class EventsConsumer {
 
   ReadResult read_block(std::span<std::byte> out, bool full) noexcept {
     auto& slot = events_detail::slot_at(lane_, read_seq_);
-    if (platform_->load(slot.stamp, std::memory_order_seq_cst) !=
-        events_stamp_complete(read_seq_)) {
+    if (platform_->load(slot.stamp, std::memory_order_acquire) != events_stamp_complete(read_seq_)) {
       // closed and write_seq share the producer's line, which every publish writes: a polling
       // consumer reads them only on full checks, so that it does not steal that line each round.
       if (!full) return ReadResult{ReadStatus::Empty, 0, 0, 0};
+      // Before answering Empty: the fence, and the stamp again (see "Full and Empty" above).
+      platform_->store_load_fence();
+      if (platform_->load(slot.stamp, std::memory_order_acquire) == events_stamp_complete(read_seq_)) {
+        return copy_block(slot, out);
+      }
       // Not published yet, or a publish whose stamp is not stored yet. closed before write_seq:
       // see "Close" above; Closed only when everything written has been read.
       auto& h = *lane_.header;
@@ -319,6 +334,10 @@ class EventsConsumer {
       const bool drained = written == read_seq_;
       return ReadResult{closed && drained ? ReadStatus::Closed : ReadStatus::Empty, 0, 0, 0};
     }
+    return copy_block(slot, out);
+  }
+
+  ReadResult copy_block(EventsSlotHeader& slot, std::span<std::byte> out) noexcept {
     const std::uint32_t length = std::min(
         platform_->load(slot.payload_bytes, std::memory_order_relaxed), lane_.slot_payload_bytes);
     platform_->copy_from_shared(out.data(), events_detail::payload_of(slot), length);

@@ -175,7 +175,9 @@ class FanoutConsumer {
     assert(out.size() >= lane_.slot_payload_bytes);
     if (next_seq_ == cached_write_seq_) {
       RingLaneHeader& h = *lane_.header;
-      // closed before write_seq: see "Close" at the top of this file.
+      // closed before write_seq: see "Close" at the top of this file; the fence: ring.hpp,
+      // "Full and Empty".
+      platform_->store_load_fence();
       const bool closed = platform_->load(h.closed, std::memory_order_seq_cst) != 0;
       cached_write_seq_ = platform_->load(h.write_seq, std::memory_order_seq_cst);
       assert(cached_write_seq_ >= next_seq_);

@@ -173,6 +173,7 @@ class JournalWriter {
 
   // The smallest committed cursor of the attached readers, or write_seq_ if none is attached.
   std::uint64_t gate() const noexcept {
+    platform_->store_load_fence();  // ring.hpp, "Full and Empty"
     std::uint64_t lowest = write_seq_;
     for (std::uint32_t i = 0; i < lane_.reader_count; ++i) {
       const ReaderRecord& r = lane_.readers[i];
@@ -427,6 +428,8 @@ class JournalReader {
       cached_write_seq_ = platform_->load(h.write_seq, std::memory_order_acquire);
       if (next_seq_ >= cached_write_seq_) {
         // closed before write_seq: once closed is seen, so is the final write_seq (as in Events).
+        // The fence: ring.hpp, "Full and Empty".
+        platform_->store_load_fence();
         const bool closed = platform_->load(h.closed, std::memory_order_seq_cst) != 0;
         cached_write_seq_ = platform_->load(h.write_seq, std::memory_order_seq_cst);
         if (next_seq_ >= cached_write_seq_) {

@@ -29,6 +29,12 @@ namespace indexbus {
 // with wake_all if the flag was set. announce_waiter and publish_then_load_flag are the two halves
 // of a Dekker pair: each orders its store before its load (the re-check of the cursor for
 // announce_waiter), so at least one side sees the other's store.
+//
+// store_load_fence() is a seq_cst fence. A lane calls it only on a slow path, before it reloads
+// the peer's cursor to answer Full or Empty: the producer published its cursor and then reads the
+// consumer's, the consumer the other way round, and without a store-load barrier on both sides
+// both reloads may miss the other's latest store (store buffering; x86's store buffer does it),
+// giving a Full and an Empty that no sequential order explains. The hot path never pays for it.
 template <typename P>
 concept Platform = requires(P& p, const P& cp, std::uint64_t& u64, std::uint32_t& u32,
                             std::byte* bytes, const std::byte* cbytes, std::size_t n) {
@@ -49,6 +55,7 @@ concept Platform = requires(P& p, const P& cp, std::uint64_t& u64, std::uint32_t
   { cp.publish_then_load_flag(u64, std::uint64_t{0}, u32) } -> std::same_as<std::uint32_t>;
   { cp.publish_then_load_flag(u32, std::uint32_t{0}, u32) } -> std::same_as<std::uint32_t>;
   cp.announce_waiter(u32, std::uint32_t{1});
+  cp.store_load_fence();
   cp.wait(u32, std::uint32_t{0}, std::uint64_t{0});
   cp.wake_all(u32);
   { cp.process_alive(std::uint32_t{1}) } -> std::same_as<bool>;

@@ -74,7 +74,7 @@ class LinuxOs {
   bool compare_exchange(T& word, T& expected, T desired, std::memory_order order, Site = {}) const noexcept {
     return std::atomic_ref<T>(word).compare_exchange_strong(expected, desired, order);
   }
-  // A standalone fence (only the cold fallback of announce_waiter uses one). Under
+  // A standalone fence (the cold fallback of announce_waiter and the lanes' slow paths). Under
   // ThreadSanitizer, which does not model fences (GCC refuses them with -Werror=tsan), a seq_cst
   // read-modify-write of a private word stands in: a full barrier on the hardware all the same.
   void thread_fence(std::memory_order order, Site = {}) const noexcept;
@@ -251,6 +251,11 @@ class BasicRealPlatform {
       // Cannot fail once registration succeeded; if it does, fall through to the fallback.
     }
     os_.store(flag, value, std::memory_order_seq_cst, site);
+    os_.thread_fence(std::memory_order_seq_cst, site);
+  }
+
+  // A seq_cst fence on a lane's slow path (platform.hpp): mfence on x86, dmb ish on Arm.
+  [[gnu::cold]] void store_load_fence(Site site = Site::current()) const noexcept {
     os_.thread_fence(std::memory_order_seq_cst, site);
   }
 

@@ -9,14 +9,18 @@
 // Slots are seqlocks under both policies. Unlike Events, a ring slot can be read by a party the
 // producer does not wait for (a Journal read_at of an old entry, a lapped reader under Drop), so
 // every copy into or out of a slot is a racy word copy validated by the stamp:
-//   producer  stamp = 2s+1 (relaxed); payload words and payload_bytes (release stores);
+//   producer  stamp = 2s+1 (release); payload words and payload_bytes (release stores);
 //             stamp = 2s+2 (release); then write_seq = s+1 (publish, below).
 //   reader    stamp (acquire) must equal 2s+2; payload_bytes and payload words (acquire loads);
 //             stamp again (relaxed) must be unchanged.
 // If any of the reader's loads read a store of a later write of the slot, it synchronizes with
 // that release store, so the odd stamp stored before it is visible to the re-load: an unchanged
 // stamp proves the copy is entry s, untorn. A stamp below 2s+2 means s is not written yet; above
-// it, that s was overwritten.
+// it, that s was overwritten. The odd stamp is a release store although the seqlock needs only
+// relaxed: a SequencedSlots reader that finds its entry destroyed by the claim of s (SS-8) learns
+// of that claim from this store alone, and must then also see every publish before it, or it
+// reports Lost and then Empty for an entry published before the claim (the weak-memory simulator
+// found that; sim/README.md, "Findings"). Free on x86, where every store is a release.
 //
 // Publish. The producer stores write_seq = s+1 (release, via publish_then_load_flag) after the
 // slot's final stamp. A reader that loads write_seq > s (acquire) sees the complete stamp (or a
@@ -26,6 +30,12 @@
 // cursor_seq = s+1 (release). A producer that loads it (acquire) and then reuses slot
 // s % capacity overwrites only bytes the reader no longer needs. Under Drop the producer ignores
 // cursors; readers find out from stamps and write_seq that they were lapped.
+//
+// Full and Empty. As in Events (events.hpp, "Full and Empty"): the producer's last store is
+// write_seq and a reader's is its cursor, and each answers Full or Empty from a load of the
+// other's; without a store-load barrier on both sides both loads may miss (store buffering). So
+// the producer's reload of the cursors (min_cursor, Journal's gate) and a reader's reload of
+// write_seq before it answers Empty each start with a store_load_fence. Only the slow paths pay.
 //
 // Waiting. The producer waits on producer_wake_epoch with its own flag producer_waiting (only the
 // producer sets and clears it); any reader that advances a cursor publishes it with
@@ -105,7 +115,7 @@ inline std::byte* payload_of(SlotHeader& slot) noexcept {
 // Producer: entry seq is being written (stamp 2s+1). Call before touching the slot's payload.
 template <Platform P>
 void begin_slot(const P& platform, SlotHeader& slot, std::uint64_t seq) noexcept {
-  platform.store(slot.stamp, events_stamp_writing(seq), std::memory_order_relaxed);
+  platform.store(slot.stamp, events_stamp_writing(seq), std::memory_order_release);
 }
 
 // Producer: copies payload into the slot (racy word copy) and records its length.
@@ -222,10 +232,12 @@ template <Platform P>
 }
 
 // The smallest cursor among the readers in reader_mask (bit i = reader i), or `none` if the mask
-// is empty. Loads each cursor with acquire (see "Cursors" above). O(reader_count).
+// is empty. A store_load_fence, then each cursor (see "Cursors" and "Full and Empty" above).
+// O(reader_count).
 template <Platform P>
 std::uint64_t min_cursor(const P& platform, const RingLaneRef& lane, std::uint64_t reader_mask,
                          std::uint64_t none) noexcept {
+  platform.store_load_fence();  // see "Full and Empty" above
   std::uint64_t lowest = none;
   for (std::uint32_t i = 0; i < lane.reader_count; ++i) {
     if (((reader_mask >> i) & 1) == 0) continue;

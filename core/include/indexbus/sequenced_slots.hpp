@@ -225,7 +225,9 @@ class SequencedConsumer {
     assert(out.size() >= lane_.slot_payload_bytes);
     const std::uint64_t s = next_seq_;
     if (s == cached_write_seq_) {
-      // closed before write_seq: once closed is seen, so is the final write_seq (ring.hpp).
+      // closed before write_seq: once closed is seen, so is the final write_seq (ring.hpp). The
+      // fence: ring.hpp, "Full and Empty".
+      platform_->store_load_fence();
       const bool closed = platform_->load(lane_.header->closed, std::memory_order_seq_cst) != 0;
       cached_write_seq_ = platform_->load(lane_.header->write_seq, std::memory_order_seq_cst);
       assert(cached_write_seq_ >= s);

@@ -28,7 +28,7 @@ struct RunArgs {
   std::uint64_t steps_max = 1'000'000;
   bool shrink = true;
   std::string json_path;
-  std::string memory = "sc";      // sc or weak (sim/README.md: weak is not yet the default)
+  std::string memory = "weak";    // weak (the C++ memory model) or sc
   std::string barrier = "membarrier";  // membarrier or seq_cst
 };
 
@@ -41,7 +41,7 @@ struct ReplayArgs {
   std::uint64_t steps_max = 1'000'000;
   std::string json_path;
   bool quiet = false;             // no table
-  std::string memory = "sc";
+  std::string memory = "weak";
   std::string barrier = "membarrier";
 };
 

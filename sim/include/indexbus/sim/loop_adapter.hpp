@@ -59,6 +59,13 @@ struct Record {
   LoopStatus step_status = LoopStatus::Idle;
   ReadResult read;
   std::uint64_t emitted_at_response = 0;  // merges: emits made when the write returned (MG-6)
+  std::uint64_t response_step = 0;        // writes: the scheduler step at the response (MG-6)
+  // Loop steps: emits made before the step, and the step of the loop's last visibility flush
+  // under the weak model (every store up to it is visible to the loop; sc: unused). MG-6 counts a
+  // write's bound from the first step whose flush covers the write (loop_adapter.cpp).
+  std::uint64_t emitted_before = 0;
+  std::uint64_t flush_step = 0;
+  bool weak = false;  // the run is under the weak model
   std::array<std::byte, kLoopSlotBytes> data{};
 };
 
@@ -210,6 +217,7 @@ class Adapter {
         // At the response, not the publication: never fewer emits than there were at publication,
         // so the MG-6 bound computed from it is never stricter than the rule.
         if (merge_) r.emitted_at_response = merge_->stats().emitted_count;
+        r.response_step = scheduler_->step();
         end(r);
       }
     }
@@ -230,6 +238,11 @@ class Adapter {
                            "the loop made " + std::to_string(kLoopStepsMax) + " steps without Closed");
         }
         Record& r = begin(inputs, RecordKind::Step, 0, s);
+        if (merge_) r.emitted_before = merge_->stats().emitted_count;
+        if (scheduler_->weak()) {
+          r.weak = true;
+          r.flush_step = scheduler_->weak_memory().flush_step(inputs);
+        }
         r.step_status = router_ ? router_->step() : merge_->step();
         end(r);
         if (r.step_status == LoopStatus::Closed) return;

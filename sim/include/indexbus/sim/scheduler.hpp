@@ -136,7 +136,7 @@ class Scheduler {
     std::uint64_t steps_max = 1'000'000;  // per run; past it the run fails with StepBudget
     std::uint64_t tick_ns = 1;            // simulated time per step
     bool trace = false;                   // keep every event (replay, reports); off for exploration
-    MemoryModel memory = MemoryModel::Sequential;  // weak becomes the default once the lanes pass it (sim/README.md)
+    MemoryModel memory = MemoryModel::Weak;  // the C++ memory model (weak_memory.hpp); Sequential: --memory sc
     // What the worlds build their SimPlatform with (sim_platform.hpp): RealPlatform's barrier.
     Barrier barrier = Barrier::Membarrier;
   };

@@ -118,6 +118,8 @@ class WeakMemory {
   void synchronize(std::uint32_t from_actor, std::uint32_t to_actor);
   // Visibility progress at a pause or a wait: stores up to step are visible to actor from now on.
   void flush(std::uint32_t actor, std::uint64_t step) noexcept;
+  // The step of actor's last flush: every store made at or before it is visible to the actor.
+  std::uint64_t flush_step(std::uint32_t actor) const noexcept { return actors_[actor].flush_step; }
   // Plain copies; false (and error()) on a data race.
   bool plain_write(const void* address, std::size_t bytes, std::uint32_t actor, std::uint64_t step);
   bool plain_read(const void* address, std::size_t bytes, std::uint32_t actor, std::uint64_t step);
