@@ -64,6 +64,7 @@ class StorePlatform {
   void announce_waiter(std::uint32_t& flag, std::uint32_t value) const noexcept {
     real_.announce_waiter(flag, value);
   }
+  void store_load_fence() const noexcept { real_.store_load_fence(); }
   bool deadline_passed(std::uint64_t deadline_ns, std::uint32_t round) const noexcept {
     return real_.deadline_passed(deadline_ns, round);
   }
