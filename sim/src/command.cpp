@@ -302,6 +302,7 @@ int explore_lane(const RunArgs& args, const ExploreOptions& options, const Gener
                             {"schedule", encode_schedule(f.choices)},
                             {"rows", rows_json(rows)}};
     L::to_json(document["scenario"], f.scenario);
+    if (options.scheduler.plant != nullptr) document["plant"] = std::string(options.scheduler.plant->name);
     if (!write_json(args.json_path, document)) return kExitEnvironment;
   }
   return kExitFailure;
@@ -359,6 +360,7 @@ int replay_lane(const ReplayArgs& args) {
                             {"failure", {{"kind", to_string(first.kind)}, {"message", first.message}}},
                             {"rows", rows_json(rows)}};
     L::to_json(document["scenario"], *scenario);
+    if (options.plant != nullptr) document["plant"] = std::string(options.plant->name);
     if (!write_json(args.json_path, document)) return kExitEnvironment;
   }
   return first.kind == FailureKind::None ? kExitOk : kExitFailure;
