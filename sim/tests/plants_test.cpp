@@ -154,8 +154,9 @@ TEST_P(PlantCatalog, PassesUnderScFailsUnderWeakAndReplays) {
   const Exploration weak = explore_witness(w, &plant, MemoryModel::Weak);
   std::cout << "plant " << plant.name << " on " << w.lane << ": sc passed " << sc.runs << " runs in " << sc.seconds
             << " s; weak: ";
+  const std::string repeat = "\nrepeat with: " + run_command(w, &plant, MemoryModel::Weak) + "\n";
   if (!plant.redundant.empty()) {
-    std::cout << "not caught in " << weak.runs << " runs (redundant: " << plant.redundant << ")\n";
+    std::cout << "not caught in " << weak.runs << " runs (redundant: " << plant.redundant << ")" << repeat;
     EXPECT_FALSE(weak.failed) << "a plant marked redundant is caught now; drop its `redundant`: "
                               << to_string(weak.kind) << ": " << weak.message << "\nreplay: " << weak.replay;
     return;
@@ -166,7 +167,7 @@ TEST_P(PlantCatalog, PassesUnderScFailsUnderWeakAndReplays) {
     return;
   }
   std::cout << "first failure after " << weak.runs << " runs, " << weak.seconds << " s: " << to_string(weak.kind)
-            << ": " << weak.message << "\nreplay: " << weak.replay << "\n";
+            << ": " << weak.message << "\nreplay: " << weak.replay << repeat;
   first_failure_seconds().push_back(weak.seconds);
   // (c) the same failure from the schedule alone, bit-identically.
   EXPECT_TRUE(weak.deterministic);
