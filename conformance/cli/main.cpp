@@ -496,7 +496,11 @@ int main(int argc, char** argv) {
                       "weak (default: the C++ memory model, every load may read an older store) or sc "
                       "(sequential consistency)");
   sim_run->add_option("--barrier", sim_run_args.barrier,
-                      "membarrier (default: RealPlatform with membarrier(2)) or seq_cst (its fallback)");
+                      "membarrier (default: RealPlatform with membarrier(2)) or seq_cst (its fallback; the default "
+                      "of a --plant that lives there)");
+  sim_run->add_option("--plant", sim_run_args.plant,
+                      "TEST ONLY: run the lane with a planted ordering bug, one memory order too weak; "
+                      "list (or indexbus sim plants) prints them");
   indexbus::sim::ReplayArgs sim_replay_args;
   auto* sim_replay = sim->add_subcommand("replay", "Replay one schedule and print its interleaving table");
   sim_replay->add_option("--lane", sim_replay_args.lane, "Lane kind: events, journal, sequenced_slots or fanout_broadcast; or router or merge");
@@ -508,8 +512,11 @@ int main(int argc, char** argv) {
   sim_replay->add_option("--json", sim_replay_args.json_path, "Also write the table to this file");
   sim_replay->add_flag("--quiet", sim_replay_args.quiet, "No table");
   sim_replay->add_option("--memory", sim_replay_args.memory, "weak (default) or sc");
-  sim_replay->add_option("--barrier", sim_replay_args.barrier, "membarrier (default) or seq_cst");
-  for (auto* sub : {sim_run, sim_replay}) sub->footer(kExitCodesHelp);
+  sim_replay->add_option("--barrier", sim_replay_args.barrier,
+                         "membarrier (default) or seq_cst (the default of a --plant that lives there)");
+  sim_replay->add_option("--plant", sim_replay_args.plant, "TEST ONLY: the planted ordering bug of the run");
+  auto* sim_plants = sim->add_subcommand("plants", "TEST ONLY: list the planted ordering bugs that --plant takes");
+  for (auto* sub : {sim_run, sim_replay, sim_plants}) sub->footer(kExitCodesHelp);
 #endif
 
   try {
@@ -547,6 +554,7 @@ int main(int argc, char** argv) {
     return indexbus::sim::sim_run(sim_run_args);
   }
   if (sim_replay->parsed()) return indexbus::sim::sim_replay(sim_replay_args);
+  if (sim_plants->parsed()) return indexbus::sim::sim_plants();
 #endif
   return kExitUsage;
 }

@@ -11,6 +11,7 @@
 #include "indexbus/sim/events_adapter.hpp"
 #include "indexbus/sim/explorer.hpp"
 #include "indexbus/sim/loop_adapter.hpp"
+#include "indexbus/sim/plants.hpp"
 #include "indexbus/sim/ring_adapter.hpp"
 
 namespace indexbus::sim {
@@ -87,20 +88,47 @@ std::optional<double> parse_duration_s(const std::string& text) {
   return std::nullopt;
 }
 
-bool configure_memory(const std::string& memory, const std::string& barrier, Scheduler::Options& options,
-                      const char* verb) {
+// --memory, --barrier and --plant into options. A plant names the barrier its bug lives in; an
+// explicit --barrier that contradicts it is a usage error, none takes the plant's.
+bool configure_memory(const std::string& memory, const std::string& barrier, const std::string& lane,
+                      const std::string& plant_name, Scheduler::Options& options, const char* verb) {
   const auto model = parse_memory_model(memory);
   if (!model) {
     std::fprintf(stderr, "%s: --memory '%s': expected weak or sc\n", verb, memory.c_str());
     return false;
   }
   options.memory = *model;
-  const auto kind = parse_barrier(barrier);
+  const Plant* plant = nullptr;
+  if (!plant_name.empty()) {
+    plant = find_plant(plant_name);
+    if (plant == nullptr) {
+      std::fprintf(stderr, "%s: --plant '%s': expected %s (indexbus sim plants describes them)\n", verb,
+                   plant_name.c_str(), plant_names().c_str());
+      return false;
+    }
+    if (!applies_to(*plant, lane)) {
+      const std::string fitting = plant_names(lane);
+      std::fprintf(stderr, "%s: --plant '%s' does not apply to --lane %s: expected %s\n", verb, plant_name.c_str(),
+                   lane.c_str(), fitting.empty() ? "no --plant" : fitting.c_str());
+      return false;
+    }
+  }
+  options.plant = plant;
+  const auto kind = barrier.empty() ? std::optional<Barrier>(Barrier::Membarrier) : parse_barrier(barrier);
   if (!kind) {
     std::fprintf(stderr, "%s: --barrier '%s': expected membarrier or seq_cst\n", verb, barrier.c_str());
     return false;
   }
   options.barrier = *kind;
+  if (plant != nullptr && plant->barrier) {
+    if (!barrier.empty() && *kind != *plant->barrier) {
+      std::fprintf(stderr, "%s: --barrier '%s': --plant %s lives in the %s barrier; expected --barrier %s or none\n",
+                   verb, barrier.c_str(), plant_name.c_str(), to_string(*plant->barrier),
+                   to_string(*plant->barrier));
+      return false;
+    }
+    options.barrier = *plant->barrier;
+  }
   return true;
 }
 
@@ -108,7 +136,26 @@ std::string memory_flags(const Scheduler::Options& options) {
   // Always named: a replay line must replay whatever the default becomes.
   std::string out = " --memory " + std::string(to_string(options.memory));
   if (options.barrier != Barrier::Membarrier) out += " --barrier " + std::string(to_string(options.barrier));
+  if (options.plant != nullptr) out += " --plant " + std::string(options.plant->name);
   return out;
+}
+
+// A --on-full or --waiting that contradicts the plant's conditions (generated scenarios take them).
+bool plant_conditions(const Plant* plant, const std::string& on_full, const std::string& waiting) {
+  if (plant == nullptr) return true;
+  if (plant->on_full && !on_full.empty() && on_full != to_string(*plant->on_full)) {
+    const std::string needed(to_string(*plant->on_full));
+    std::fprintf(stderr, "indexbus sim run: --on-full '%s': --plant %s matters only under %s; expected %s or none\n",
+                 on_full.c_str(), std::string(plant->name).c_str(), needed.c_str(), needed.c_str());
+    return false;
+  }
+  const char* parking = plant->parking ? (*plant->parking ? "park" : "poll") : nullptr;
+  if (parking != nullptr && !waiting.empty() && waiting != parking) {
+    std::fprintf(stderr, "indexbus sim run: --waiting '%s': --plant %s matters only with %s; expected %s or none\n",
+                 waiting.c_str(), std::string(plant->name).c_str(), parking, parking);
+    return false;
+  }
+  return true;
 }
 
 // Shell-safe: scenario strings use only [a-zA-Z0-9,;:=@], quoted anyway for the ';'.
@@ -196,6 +243,10 @@ int explore_lane(const RunArgs& args, const ExploreOptions& options, const Gener
 
   std::printf("indexbus sim run: lane %s, memory %s, strategy %s", args.lane.c_str(),
               to_string(options.scheduler.memory), to_string(options.strategy));
+  if (options.scheduler.plant != nullptr) {
+    std::printf(", plant %s (barrier %s)", std::string(options.scheduler.plant->name).c_str(),
+                to_string(options.scheduler.barrier));
+  }
   if (options.strategy == StrategyKind::Pct) std::printf(" depth %u", options.pct_depth);
   if (options.strategy == StrategyKind::Exhaustive) std::printf(" preemption bound %u", options.preemption_bound);
   std::printf(", seed %llu, %s\n", static_cast<unsigned long long>(options.seed),
@@ -251,6 +302,7 @@ int explore_lane(const RunArgs& args, const ExploreOptions& options, const Gener
                             {"schedule", encode_schedule(f.choices)},
                             {"rows", rows_json(rows)}};
     L::to_json(document["scenario"], f.scenario);
+    if (options.scheduler.plant != nullptr) document["plant"] = std::string(options.scheduler.plant->name);
     if (!write_json(args.json_path, document)) return kExitEnvironment;
   }
   return kExitFailure;
@@ -272,7 +324,9 @@ int replay_lane(const ReplayArgs& args) {
   }
   Scheduler::Options options;
   options.steps_max = args.steps_max;
-  if (!configure_memory(args.memory, args.barrier, options, "indexbus sim replay")) return kExitUsage;
+  if (!configure_memory(args.memory, args.barrier, args.lane, args.plant, options, "indexbus sim replay")) {
+    return kExitUsage;
+  }
   Explorer<typename L::Adapter> explorer(options);
   std::optional<std::size_t> diverged;
   const Outcome first = explorer.replay(*scenario, *choices, true, false, &diverged);
@@ -280,6 +334,10 @@ int replay_lane(const ReplayArgs& args) {
   std::printf("indexbus sim replay: scenario %s, %zu choices, %llu steps, trace hash %016llx\n",
               L::to_string(*scenario).c_str(), choices->size(), static_cast<unsigned long long>(first.run.steps),
               static_cast<unsigned long long>(first.run.trace_hash));
+  if (options.plant != nullptr) {
+    std::printf("planted (test only): %s, barrier %s: %s\n", std::string(options.plant->name).c_str(),
+                to_string(options.barrier), std::string(options.plant->description).c_str());
+  }
   if (diverged) std::printf("warning: the schedule does not fit this scenario from choice %zu on\n", *diverged);
   if (first.run.trace_hash != second.run.trace_hash) {
     std::printf("determinism self-check FAILED: a second replay gave trace hash %016llx\n",
@@ -302,6 +360,7 @@ int replay_lane(const ReplayArgs& args) {
                             {"failure", {{"kind", to_string(first.kind)}, {"message", first.message}}},
                             {"rows", rows_json(rows)}};
     L::to_json(document["scenario"], *scenario);
+    if (options.plant != nullptr) document["plant"] = std::string(options.plant->name);
     if (!write_json(args.json_path, document)) return kExitEnvironment;
   }
   return first.kind == FailureKind::None ? kExitOk : kExitFailure;
@@ -309,7 +368,13 @@ int replay_lane(const ReplayArgs& args) {
 
 }  // namespace
 
+int sim_plants() {
+  std::printf("%s", describe_catalog().c_str());
+  return kExitOk;
+}
+
 int sim_run(const RunArgs& args) {
+  if (args.plant == "list") return sim_plants();
   const bool events_lane = args.lane == "events";
   const auto ring_kind = ring::parse_ring_kind(args.lane);
   const auto loop_kind = loops::parse_loop_kind(args.lane);
@@ -344,7 +409,11 @@ int sim_run(const RunArgs& args) {
   options.shrink = args.shrink;
   options.progress = stderr_is_tty();
   options.scheduler.steps_max = args.steps_max;
-  if (!configure_memory(args.memory, args.barrier, options.scheduler, "indexbus sim run")) return kExitUsage;
+  if (!configure_memory(args.memory, args.barrier, args.lane, args.plant, options.scheduler, "indexbus sim run")) {
+    return kExitUsage;
+  }
+  const Plant* plant = options.scheduler.plant;
+  if (!plant_conditions(plant, args.on_full, args.waiting)) return kExitUsage;
   if (args.depth < 1 || args.depth > 16) {
     std::fprintf(stderr, "indexbus sim run: --depth must be in [1, 16]\n");
     return kExitUsage;
@@ -380,6 +449,10 @@ int sim_run(const RunArgs& args) {
     std::fprintf(stderr, "indexbus sim run: --waiting must be park or poll\n");
     return kExitUsage;
   }
+  // Generated scenarios of a planted run take the plant's conditions (checked above not to
+  // contradict the options).
+  if (plant != nullptr && plant->on_full) params.on_full = plant->on_full;
+  if (plant != nullptr && plant->parking) params.parking = plant->parking;
   ring_params.kind = ring_kind.value_or(LaneKind::FanoutBroadcast);
   ring_params.on_full = params.on_full;
   ring_params.parking = params.parking;

@@ -403,6 +403,48 @@ TEST(Cli, SimExhaustiveSaysWhenTheBoundedSpaceIsCovered) {
   EXPECT_NE(result.output.find("bounded space exhausted"), std::string::npos) << result.output;
 }
 
+// A planted ordering bug (sim/include/indexbus/sim/plants.hpp): caught under weak memory with a
+// replay line that names it, and that line reproduces the failure; it passes under sc; plant names
+// are checked against the catalog and the lane.
+TEST(Cli, SimRunCatchesAPlantAndItsReplayLineNamesIt) {
+  const std::string scenario = " --scenario 'block,cap=2,slot=16,poll;p:W8,W16,C;c:D' --seed 5";
+  const auto caught = run("sim run --lane events --memory weak --plant events.publish-stamp-relaxed" + scenario);
+  EXPECT_EQ(caught.exit_code, 1) << caught.output;
+  EXPECT_NE(caught.output.find("FAILURE"), std::string::npos) << caught.output;
+  const auto line_at = caught.output.find("replay: indexbus sim replay ");
+  ASSERT_NE(line_at, std::string::npos) << caught.output;
+  const std::string line = caught.output.substr(line_at, caught.output.find('\n', line_at) - line_at);
+  EXPECT_NE(line.find(" --plant events.publish-stamp-relaxed"), std::string::npos) << line;
+  EXPECT_NE(line.find(" --memory weak"), std::string::npos) << line;
+  const auto replayed = run(line.substr(std::string("replay: indexbus ").size()) + " --quiet");
+  EXPECT_EQ(replayed.exit_code, 1) << replayed.output;
+  EXPECT_NE(replayed.output.find("FAILURE: data race"), std::string::npos) << replayed.output;
+
+  const auto sc = run("sim run --lane events --memory sc --plant events.publish-stamp-relaxed" + scenario);
+  EXPECT_EQ(sc.exit_code, 0) << sc.output;
+  // A plant that lives in the seq_cst fallback takes that barrier, and its replay line names both.
+  const auto fallback = run("sim run --lane events --memory weak --plant handshake.flag-load-acquire"
+                            " --scenario 'block,cap=1,slot=16,park;p:W8,W8,C;c:D' --seed 5");
+  EXPECT_EQ(fallback.exit_code, 1) << fallback.output;
+  EXPECT_NE(fallback.output.find("--barrier seq_cst --plant handshake.flag-load-acquire"), std::string::npos)
+      << fallback.output;
+
+  const auto listed = run("sim plants");
+  EXPECT_EQ(listed.exit_code, 0) << listed.output;
+  EXPECT_NE(listed.output.find("handshake.no-membarrier"), std::string::npos) << listed.output;
+  EXPECT_EQ(run("sim run --plant list").output, listed.output);
+  const auto unknown = run("sim run --lane events --plant events.no-such-plant --runs 1");
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.output;
+  EXPECT_NE(unknown.output.find("--plant 'events.no-such-plant': expected handshake.no-membarrier"), std::string::npos)
+      << unknown.output;
+  const auto wrong_lane = run("sim replay --lane journal --plant events.publish-stamp-relaxed"
+                              " --scenario 'journal,block,cap=1,slot=16,poll;p:C;r0:D' --schedule 'a'");
+  EXPECT_EQ(wrong_lane.exit_code, 2) << wrong_lane.output;
+  EXPECT_NE(wrong_lane.output.find("does not apply to --lane journal: expected"), std::string::npos) << wrong_lane.output;
+  EXPECT_EQ(run("sim run --lane events --plant handshake.flag-load-acquire --barrier membarrier --runs 1").exit_code, 2);
+  EXPECT_EQ(run("sim run --lane events --plant events.publish-stamp-relaxed --on-full drop --runs 1").exit_code, 2);
+}
+
 TEST(Cli, SimUsageAndEnvironmentErrors) {
   EXPECT_EQ(run("sim run --lane nonsense --runs 1").exit_code, 2);
   // The scenario's lane kind must be the one --lane names.

@@ -29,7 +29,8 @@ struct RunArgs {
   bool shrink = true;
   std::string json_path;
   std::string memory = "weak";    // weak (the C++ memory model) or sc
-  std::string barrier = "membarrier";  // membarrier or seq_cst
+  std::string barrier;            // membarrier or seq_cst; "": membarrier, or the plant's barrier
+  std::string plant;              // test only: a planted ordering bug (plants.hpp); "list" prints them
 };
 
 struct ReplayArgs {
@@ -42,10 +43,13 @@ struct ReplayArgs {
   std::string json_path;
   bool quiet = false;             // no table
   std::string memory = "weak";
-  std::string barrier = "membarrier";
+  std::string barrier;            // as RunArgs
+  std::string plant;              // the planted ordering bug of the run being replayed
 };
 
 int sim_run(const RunArgs& args);
 int sim_replay(const ReplayArgs& args);
+// `indexbus sim plants`: prints the plant catalog (plants.hpp).
+int sim_plants();
 
 }  // namespace indexbus::sim

@@ -26,6 +26,7 @@
 #include "indexbus/sim/adapter_common.hpp"
 #include "indexbus/sim/events_scenario.hpp"
 #include "indexbus/sim/outcome.hpp"
+#include "indexbus/sim/plants.hpp"
 #include "indexbus/sim/scheduler.hpp"
 #include "indexbus/sim/sim_platform.hpp"
 
@@ -104,6 +105,8 @@ class Adapter {
       std::memset(block_, 0, bytes);
       lane_ = EventsLaneRef{reinterpret_cast<EventsLaneHeader*>(block_), block_ + sizeof(EventsLaneHeader),
                             c.capacity_slots, c.slot_payload_bytes, c.on_full};
+      plant_into(scheduler.options().plant, PlantSite{.events = &lane_}, weakening_);
+      platform_->plant(&weakening_);
       scheduler.set_hash_base(block_);
       std::size_t writes = 0;
       for (const OpSpec& op : scenario.producer) writes += op.kind != OpKind::Close ? 1 : 0;
@@ -224,6 +227,7 @@ class Adapter {
     const Scenario* scenario_ = nullptr;
     Scheduler* scheduler_ = nullptr;
     std::optional<SimPlatform> platform_;
+    Weakening weakening_;  // the planted ordering bug, if any (plants.hpp)
     std::byte* block_ = nullptr;
     std::size_t block_bytes_ = 0;
     EventsLaneRef lane_;

@@ -35,6 +35,7 @@
 #include "indexbus/sim/events_adapter.hpp"
 #include "indexbus/sim/loop_scenario.hpp"
 #include "indexbus/sim/outcome.hpp"
+#include "indexbus/sim/plants.hpp"
 #include "indexbus/sim/scheduler.hpp"
 #include "indexbus/sim/sim_platform.hpp"
 
@@ -138,6 +139,12 @@ class Adapter {
         lanes_.push_back(EventsLaneRef{reinterpret_cast<EventsLaneHeader*>(block), block + sizeof(EventsLaneHeader),
                                        spec.capacity_slots, kLoopSlotBytes, spec.on_full});
       }
+      const std::span<const EventsLaneRef> lanes(lanes_);
+      plant_into(scheduler.options().plant,
+                 PlantSite{.loop_inputs = lanes.first(scenario.input_count()),
+                           .loop_outputs = lanes.subspan(scenario.input_count())},
+                 weakening_);
+      platform_->plant(&weakening_);
       scheduler.set_hash_base(region_);
       std::size_t writes = 0;
       for (const auto& ops : scenario.producers) writes += ops.size();
@@ -287,6 +294,7 @@ class Adapter {
     const Scenario* scenario_ = nullptr;
     Scheduler* scheduler_ = nullptr;
     std::optional<SimPlatform> platform_;
+    Weakening weakening_;  // the planted ordering bug, if any (plants.hpp)
     std::byte* region_ = nullptr;
     std::size_t region_bytes_ = 0;
     std::vector<EventsLaneRef> lanes_;  // inputs, then outputs

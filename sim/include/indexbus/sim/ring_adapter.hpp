@@ -27,6 +27,7 @@
 #include "indexbus/sequenced_slots.hpp"
 #include "indexbus/sim/adapter_common.hpp"
 #include "indexbus/sim/outcome.hpp"
+#include "indexbus/sim/plants.hpp"
 #include "indexbus/sim/ring_scenario.hpp"
 #include "indexbus/sim/scheduler.hpp"
 #include "indexbus/sim/sim_platform.hpp"
@@ -126,6 +127,8 @@ class Adapter {
                           0};
       for (std::uint32_t i = 0; i < scenario.gates.size(); ++i) lane_.readers[i].gated_on_mask = scenario.gates[i];
       if constexpr (requires(Platform& p) { p.configure(lane_); }) platform_->configure(lane_);
+      plant_into(scheduler.options().plant, PlantSite{.ring = &lane_}, weakening_);
+      platform_->plant(&weakening_);
       scheduler.set_hash_base(block_);
       std::size_t writes = 0;
       for (const OpSpec& op : scenario.producer) writes += op.kind != OpKind::Close ? 1 : 0;
@@ -378,6 +381,7 @@ class Adapter {
     const Scenario* scenario_ = nullptr;
     Scheduler* scheduler_ = nullptr;
     std::optional<Platform> platform_;
+    Weakening weakening_;  // the planted ordering bug, if any (plants.hpp)
     std::byte* block_ = nullptr;
     std::size_t block_bytes_ = 0;
     RingLaneRef lane_;

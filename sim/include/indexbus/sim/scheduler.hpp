@@ -39,6 +39,7 @@
 
 namespace indexbus::sim {
 
+struct Plant;  // plants.hpp
 
 // Where an access was made: the file and line of the call into SimPlatform. Not
 // std::source_location: clang 14 with libstdc++ 12 lacks it, while __builtin_FILE and
@@ -139,6 +140,9 @@ class Scheduler {
     MemoryModel memory = MemoryModel::Weak;  // the C++ memory model (weak_memory.hpp); Sequential: --memory sc
     // What the worlds build their SimPlatform with (sim_platform.hpp): RealPlatform's barrier.
     Barrier barrier = Barrier::Membarrier;
+    // Test only: a planted ordering bug (plants.hpp) that each world plants into its laid-out
+    // lane(s) at reset; nullptr: the lanes as they are.
+    const Plant* plant = nullptr;
   };
 
   Scheduler(std::uint32_t actor_count, Options options);

@@ -58,11 +58,96 @@
 
 namespace indexbus::sim {
 
-// A planted bug in RealPlatform's barrier composition (test-only broken variants): one of its
-// barriers does nothing. The composition and the lane code are unchanged.
+// Planted ordering bugs (test-only broken variants; the catalog is plants.hpp). The lane code
+// and RealPlatform's composition stay unchanged: SimOs weakens what they ask for.
+//
+// An order rule names a set of accesses (loads, stores, RMWs, fences) to a set of words and the
+// strongest order those accesses may keep: each matching access runs with meet(its own order,
+// rule.order), the strongest order whose semantics both have (acquire, release and seq_cst are
+// kept only if both orders have them). A rule can therefore only ever weaken an access, never
+// strengthen it, and an access no rule matches keeps its order. Under --memory sc orders are
+// ignored, so a planted lane behaves exactly as the correct one: a plant that fails under weak
+// memory and passes under sc is an ordering bug and nothing else.
+//
+// Words: the bytes [first + k * stride_bytes, + span_bytes) for k < count, so that one rule names
+// a header word (count 1), every slot's stamp (stride = the slot stride, span 8), every slot's
+// payload (span = the payload bytes) or every reader's cursor. A fence has no address: a fence
+// rule matches every thread_fence (membarrier is planted away by no_membarrier, below).
+//
+// Bounded: at most kOrderRulesMax rules, checked in a fixed loop per access; nothing allocates.
+// With no Weakening planted, or one without rules, an access costs one pointer test.
+struct OrderRule {
+  enum Access : std::uint8_t { kLoad = 1, kStore = 2, kRmw = 4, kFence = 8 };
+  std::uint8_t accesses = 0;           // a mask of Access
+  const std::byte* first = nullptr;    // the first word (not used by fences)
+  std::uint32_t span_bytes = 0;
+  std::uint32_t stride_bytes = 0;      // 0 with count 1: one range
+  std::uint32_t count = 1;
+  std::memory_order order = std::memory_order_seq_cst;  // the strongest order left
+
+  bool matches(Access access, const void* address) const noexcept {
+    if ((accesses & access) == 0) return false;
+    if (access == kFence) return true;
+    const auto* p = static_cast<const std::byte*>(address);
+    if (p < first) return false;
+    const auto offset = static_cast<std::uint64_t>(p - first);
+    if (stride_bytes == 0) return offset < span_bytes;
+    return offset / stride_bytes < count && offset % stride_bytes < span_bytes;
+  }
+};
+
+// The semantics an order has: acquire (1), release (2), seq_cst (4, which implies both).
+constexpr std::uint8_t order_semantics(std::memory_order order) noexcept {
+  switch (order) {
+    case std::memory_order_relaxed: return 0;
+    case std::memory_order_consume:
+    case std::memory_order_acquire: return 1;
+    case std::memory_order_release: return 2;
+    case std::memory_order_acq_rel: return 3;
+    case std::memory_order_seq_cst: return 7;
+  }
+  return 7;
+}
+// The strongest order with only the semantics both a and b have. An acq_rel result on a load
+// acts as acquire and on a store as release (the weak model reads it so).
+constexpr std::memory_order meet(std::memory_order a, std::memory_order b) noexcept {
+  switch (order_semantics(a) & order_semantics(b)) {
+    case 0: return std::memory_order_relaxed;
+    case 1: return std::memory_order_acquire;
+    case 2: return std::memory_order_release;
+    case 3: return std::memory_order_acq_rel;
+    default: return std::memory_order_seq_cst;
+  }
+}
+static_assert(meet(std::memory_order_seq_cst, std::memory_order_acquire) == std::memory_order_acquire);
+static_assert(meet(std::memory_order_release, std::memory_order_acquire) == std::memory_order_relaxed);
+static_assert(meet(std::memory_order_relaxed, std::memory_order_seq_cst) == std::memory_order_relaxed);
+static_assert(meet(std::memory_order_acq_rel, std::memory_order_release) == std::memory_order_release);
+
+inline constexpr std::uint32_t kOrderRulesMax = 8;
+
 struct Weakening {
   bool no_membarrier = false;      // membarrier() returns success without a barrier
   bool no_fallback_fence = false;  // the fallback's thread_fence(seq_cst) does nothing
+  std::array<OrderRule, kOrderRulesMax> rules{};
+  std::uint32_t rule_count = 0;
+
+  // False (and nothing added) when kOrderRulesMax rules are planted already.
+  [[nodiscard]] bool add(const OrderRule& rule) noexcept {
+    if (rule.stride_bytes == 0) assert(rule.count == 1);
+    if (rule.stride_bytes != 0) assert(rule.span_bytes <= rule.stride_bytes);
+    if (rule_count == kOrderRulesMax) return false;
+    rules[rule_count++] = rule;
+    return true;
+  }
+  std::memory_order order_for(OrderRule::Access access, const void* address,
+                              std::memory_order order) const noexcept {
+    assert(rule_count <= kOrderRulesMax);
+    for (std::uint32_t i = 0; i < rule_count; ++i) {
+      if (rules[i].matches(access, address)) order = meet(order, rules[i].order);
+    }
+    return order;
+  }
 };
 
 class SimOs {
@@ -75,6 +160,7 @@ class SimOs {
 
   template <typename T>
   T load(T& word, std::memory_order order, Site where) const {
+    order = planted(OrderRule::kLoad, &word, order);
     Scheduler& s = *scheduler_;
     s.point();
     std::remove_const_t<T> value = word;
@@ -90,6 +176,7 @@ class SimOs {
   }
   template <typename T>
   void store(T& word, T value, std::memory_order order, Site where) const {
+    order = planted(OrderRule::kStore, &word, order);
     Scheduler& s = *scheduler_;
     s.point();
     if (s.weak() && !s.weak_memory().store(&word, sizeof(T), word, value, order, s.current(), s.step())) {
@@ -101,6 +188,7 @@ class SimOs {
   }
   template <typename T>
   T fetch_add(T& word, T delta, std::memory_order order, Site where) const {
+    order = planted(OrderRule::kRmw, &word, order);
     Scheduler& s = *scheduler_;
     s.point();
     const T old = word;  // an RMW reads the newest store, which memory always holds
@@ -113,6 +201,7 @@ class SimOs {
   }
   template <typename T>
   bool compare_exchange(T& word, T& expected, T desired, std::memory_order order, Site where) const {
+    order = planted(OrderRule::kRmw, &word, order);
     Scheduler& s = *scheduler_;
     s.point();
     const T old = word;  // as in fetch_add
@@ -129,7 +218,8 @@ class SimOs {
   void thread_fence(std::memory_order order, Site where) const {
     Scheduler& s = *scheduler_;
     if (weakening_ != nullptr && weakening_->no_fallback_fence && order == std::memory_order_seq_cst) return;
-    if (s.weak()) s.weak_memory().fence(order, s.current());
+    order = planted(OrderRule::kFence, nullptr, order);
+    if (s.weak() && order != std::memory_order_relaxed) s.weak_memory().fence(order, s.current());
     s.record(AccessKind::Fence, nullptr, 0, static_cast<std::uint64_t>(order), where);
   }
   void compiler_fence(Site) const noexcept {}
@@ -201,6 +291,9 @@ class SimOs {
     ReadFrom from;
     if (!s.weak_memory().rmw(&word, sizeof(T), word, order, s.current(), s.step(), written, &from)) s.fail_memory();
     s.set_read_from(from);
+  }
+  std::memory_order planted(OrderRule::Access access, const void* address, std::memory_order order) const noexcept {
+    return weakening_ == nullptr ? order : weakening_->order_for(access, address, order);
   }
   static std::uint32_t choose(void* context, std::uint32_t candidates) {
     return static_cast<Scheduler*>(context)->choose_read(candidates);
