@@ -23,6 +23,7 @@
 #include "indexbus/linearizability/checker.hpp"  // Options: the search bound --lin-configurations-max replaces
 #ifdef INDEXBUS_WITH_SIM
 #include "indexbus/sim/command.hpp"
+#include "indexbus/sim/plants.hpp"
 #endif
 #include "indexbus/region.hpp"
 #include "agent_path.hpp"
@@ -213,6 +214,8 @@ struct ConformArgs {
   std::string region_dir;
   bool allow_inconclusive = false;          // a REQUIRED case ending INCONCLUSIVE does not fail the run
   std::uint64_t lin_configurations_max = 0;  // diagnostic bound of the batch cases' search; 0: default
+  double sim_seconds = 0;                     // Simulated cases: seconds each; 0: the default
+  std::string sim_plant;                      // test only: a planted ordering bug for the Simulated cases
 };
 
 int list_cases(const std::vector<const indexbus::harness::CaseDef*>& cases) {
@@ -246,6 +249,18 @@ int run_catalog(ConformArgs args) {
     return kExitEnvironment;
   }
   if (!args.seed_given) args.seed = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
+  if (!args.sim_plant.empty()) {
+#ifdef INDEXBUS_WITH_SIM
+    if (indexbus::sim::find_plant(args.sim_plant) == nullptr) {
+      std::fprintf(stderr, "indexbus conform: --sim-plant '%s': no such plant; expected one of %s\n",
+                   args.sim_plant.c_str(), indexbus::sim::plant_names().c_str());
+      return kExitUsage;
+    }
+#else
+    std::fprintf(stderr, "indexbus conform: --sim-plant: this indexbus was built without the simulator\n");
+    return kExitUsage;
+#endif
+  }
 
   h::ConformOptions options;
   options.case_globs = args.case_globs;
@@ -262,12 +277,15 @@ int run_catalog(ConformArgs args) {
   options.reference_agent_argv = {default_agent_path()};
   options.allow_inconclusive = args.allow_inconclusive;
   options.lin_configurations_max = args.lin_configurations_max;
+  options.sim_seconds = args.sim_seconds;
+  options.sim_plant = args.sim_plant;
   options.replay_prefix = "indexbus conform";
   if (args.agent != default_agent_path()) options.replay_prefix += " --agent " + args.agent;
   for (const auto& arg : args.agent_args) options.replay_prefix += " --agent-arg " + arg;
   if (!args.loop.empty()) options.replay_prefix += " --loop " + args.loop;
   for (const auto& arg : args.loop_args) options.replay_prefix += " --loop-arg=" + arg;
   if (args.lin_configurations_max != 0) options.replay_prefix += " --lin-configurations-max " + std::to_string(args.lin_configurations_max);
+  if (!args.sim_plant.empty()) options.replay_prefix += " --sim-plant " + args.sim_plant;
 
   std::printf("indexbus conform: %zu case(s), seed %llu, agent %s, %u job(s)\n", cases.size(),
               static_cast<unsigned long long>(options.seed), args.agent.c_str(), options.jobs);
@@ -441,6 +459,12 @@ int main(int argc, char** argv) {
   conform->add_option("--region-dir", conform_args.region_dir, "Directory for scratch regions (tmpfs)");
   conform->add_flag("--allow-inconclusive", conform_args.allow_inconclusive,
                     "A REQUIRED case ending INCONCLUSIVE does not make the exit status 1 (it is still reported, never as PASS)");
+  conform->add_option("--sim-seconds", conform_args.sim_seconds,
+                      "Seconds of weak-memory exploration per Required.<Kind>.Simulated case (default 0.5)")
+      ->check(CLI::Range(0.01, 3600.0));
+  conform->add_option("--sim-plant", conform_args.sim_plant,
+                      "Test only: plant this ordering bug (indexbus sim plants) into the Simulated cases, which must "
+                      "then fail");
   conform->add_option("--lin-configurations-max", conform_args.lin_configurations_max,
                       "Diagnostic: bound each batch case's linearizability search to N configurations (default " +
                           std::to_string(indexbus::linearizability::Options{}.configurations_max) +

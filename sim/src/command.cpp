@@ -236,58 +236,76 @@ std::optional<typename L::Scenario> given_scenario(const std::string& lane, cons
 }
 
 template <typename L, typename Generate>
-int explore_lane(const RunArgs& args, const ExploreOptions& options, const Generate& generate) {
+int explore_lane(const RunArgs& args, const ExploreOptions& options, const Generate& generate, RunSummary* summary,
+                 bool quiet) {
+  std::FILE* out = quiet ? nullptr : stdout;
+  auto say = [out](const char* format, auto... values) {
+    if (out != nullptr) std::fprintf(out, format, values...);
+  };
   int exit_code = kExitOk;
   const auto fixed = given_scenario<L>(args.lane, args.scenario, args.scenario_file, &exit_code);
   if (exit_code != kExitOk) return exit_code;
 
-  std::printf("indexbus sim run: lane %s, memory %s, strategy %s", args.lane.c_str(),
+  say("indexbus sim run: lane %s, memory %s, strategy %s", args.lane.c_str(),
               to_string(options.scheduler.memory), to_string(options.strategy));
   if (options.scheduler.plant != nullptr) {
-    std::printf(", plant %s (barrier %s)", std::string(options.scheduler.plant->name).c_str(),
-                to_string(options.scheduler.barrier));
+    say(", plant %s (barrier %s)", std::string(options.scheduler.plant->name).c_str(),
+        to_string(options.scheduler.barrier));
   }
-  if (options.strategy == StrategyKind::Pct) std::printf(" depth %u", options.pct_depth);
-  if (options.strategy == StrategyKind::Exhaustive) std::printf(" preemption bound %u", options.preemption_bound);
-  std::printf(", seed %llu, %s\n", static_cast<unsigned long long>(options.seed),
+  if (options.strategy == StrategyKind::Pct) say(" depth %u", options.pct_depth);
+  if (options.strategy == StrategyKind::Exhaustive) say(" preemption bound %u", options.preemption_bound);
+  say(", seed %llu, %s\n", static_cast<unsigned long long>(options.seed),
               fixed ? ("scenario " + L::to_string(*fixed)).c_str() : "generated scenarios");
-  std::fflush(stdout);
+  if (out != nullptr) std::fflush(out);
 
   Explorer<typename L::Adapter> explorer(options.scheduler);
   const auto report = explorer.explore(fixed, generate, options);
 
   const double seconds = report.seconds > 0 ? report.seconds : 1e-9;
-  std::printf("%llu schedules, %llu steps in %.2f s: %.0f schedules/s, %.2fM steps/s\n",
+  say("%llu schedules, %llu steps in %.2f s: %.0f schedules/s, %.2fM steps/s\n",
               static_cast<unsigned long long>(report.runs), static_cast<unsigned long long>(report.steps),
               report.seconds, static_cast<double>(report.runs) / seconds,
               static_cast<double>(report.steps) / seconds / 1e6);
   if (options.strategy == StrategyKind::Exhaustive) {
-    std::printf(report.exhausted ? "bounded space exhausted: every schedule with at most %u preemptions was run\n"
+    say(report.exhausted ? "bounded space exhausted: every schedule with at most %u preemptions was run\n"
                                  : "bounded space (at most %u preemptions) NOT exhausted within the budget\n",
                 options.preemption_bound);
-    if (report.nondeterminism_seen) std::printf("warning: a schedule prefix did not reproduce (nondeterminism)\n");
+    if (report.nondeterminism_seen) say("warning: a schedule prefix did not reproduce (nondeterminism)\n");
+  }
+  if (summary != nullptr) {
+    summary->runs = report.runs;
+    summary->steps = report.steps;
+    summary->seconds = report.seconds;
+    summary->seed = options.seed;
+    summary->failed = report.failure.has_value();
   }
   if (!report.failure) {
-    std::printf("no failure found\n");
+    say("no failure found\n");
     return kExitOk;
   }
   const auto& f = *report.failure;
-  std::printf("FAILURE (run %llu, run seed %llu): %s: %s\n", static_cast<unsigned long long>(f.run_index),
+  if (summary != nullptr) {
+    summary->failure_kind = to_string(f.kind);
+    summary->message = f.message;
+    summary->replay = replay_command<L>(args.lane, f.original_scenario, f.original_choices, options.seed, options.scheduler);
+    if (f.deterministic) summary->replay_shrunk = replay_command<L>(args.lane, f.scenario, f.choices, options.seed, options.scheduler);
+  }
+  say("FAILURE (run %llu, run seed %llu): %s: %s\n", static_cast<unsigned long long>(f.run_index),
               static_cast<unsigned long long>(f.run_seed), to_string(f.kind), f.message.c_str());
-  std::printf("replay: %s\n", replay_command<L>(args.lane, f.original_scenario, f.original_choices, options.seed, options.scheduler).c_str());
+  say("replay: %s\n", replay_command<L>(args.lane, f.original_scenario, f.original_choices, options.seed, options.scheduler).c_str());
   if (!f.deterministic) {
-    std::printf("determinism self-check FAILED: %s\n", f.determinism_note.c_str());
+    say("determinism self-check FAILED: %s\n", f.determinism_note.c_str());
   } else {
-    std::printf("determinism self-check: the same seed and the replayed schedule both gave the identical trace\n");
+    say("determinism self-check: the same seed and the replayed schedule both gave the identical trace\n");
   }
   std::vector<TableRow> rows;
   if (f.deterministic) {
-    std::printf("shrunk (%llu runs): %zu ops, %zu choices, %u preemptions\n",
+    say("shrunk (%llu runs): %zu ops, %zu choices, %u preemptions\n",
                 static_cast<unsigned long long>(f.shrink_runs), L::ops(f.scenario),
                 f.choices.size(), f.preemptions);
-    std::printf("replay shrunk: %s\n", replay_command<L>(args.lane, f.scenario, f.choices, options.seed, options.scheduler).c_str());
+    say("replay shrunk: %s\n", replay_command<L>(args.lane, f.scenario, f.choices, options.seed, options.scheduler).c_str());
     rows = explorer.table(f.scenario, f.choices);
-    std::printf("%s", render_table(rows).c_str());
+    say("%s", render_table(rows).c_str());
   }
   if (!args.json_path.empty()) {
     nlohmann::json document{{"seed", options.seed},
@@ -373,7 +391,7 @@ int sim_plants() {
   return kExitOk;
 }
 
-int sim_run(const RunArgs& args) {
+int sim_run(const RunArgs& args, RunSummary* summary, bool quiet) {
   if (args.plant == "list") return sim_plants();
   const bool events_lane = args.lane == "events";
   const auto ring_kind = ring::parse_ring_kind(args.lane);
@@ -407,7 +425,7 @@ int sim_run(const RunArgs& args) {
   options.preemption_bound = args.preemption_bound;
   options.runs = args.runs;
   options.shrink = args.shrink;
-  options.progress = stderr_is_tty();
+  options.progress = !quiet && stderr_is_tty();
   options.scheduler.steps_max = args.steps_max;
   if (!configure_memory(args.memory, args.barrier, args.lane, args.plant, options.scheduler, "indexbus sim run")) {
     return kExitUsage;
@@ -467,14 +485,15 @@ int sim_run(const RunArgs& args) {
     loop_params.parking = params.parking;
     loop_params.capacity_slots = params.capacity_slots;
     loop_params.ops_max = params.ops_max;
-    return explore_lane<LoopLane>(args, options,
-                                  [loop_params](std::uint64_t seed) { return loops::generate(seed, loop_params); });
+    return explore_lane<LoopLane>(
+        args, options, [loop_params](std::uint64_t seed) { return loops::generate(seed, loop_params); }, summary, quiet);
   }
   if (events_lane) {
-    return explore_lane<EventsLane>(args, options, [params](std::uint64_t seed) { return events::generate(seed, params); });
+    return explore_lane<EventsLane>(
+        args, options, [params](std::uint64_t seed) { return events::generate(seed, params); }, summary, quiet);
   }
-  return explore_lane<RingLane>(args, options,
-                                [ring_params](std::uint64_t seed) { return ring::generate(seed, ring_params); });
+  return explore_lane<RingLane>(
+      args, options, [ring_params](std::uint64_t seed) { return ring::generate(seed, ring_params); }, summary, quiet);
 }
 
 int sim_replay(const ReplayArgs& args) {

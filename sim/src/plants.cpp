@@ -238,9 +238,10 @@ const std::array kCatalog = {
           "the seq_cst fallback's fence after the flag store does nothing: a seq_cst store alone does not order a "
           "later non-seq_cst re-check load after it",
           kAnyPolicy, true, Barrier::SeqCst, kParkedWitnesses, &handshake_no_fallback_fence,
-          "every waiter's re-check in core/ now loads the peer's cursor (or stamp, closed, write_seq) with seq_cst, "
-          "and a seq_cst store followed by a seq_cst load already forbids store buffering; the fence matters only "
-          "to a re-check with acquire loads, which real_platform.hpp's argument assumes and no lane has"},
+          "before a waiter's re-check concludes 'not ready' it makes a store_load_fence of its own (Events, the "
+          "ring lanes: the Full and Empty slow paths) or loads with seq_cst after the seq_cst flag store, either of "
+          "which already forbids store buffering; the fence matters only to a re-check with bare acquire loads, "
+          "which real_platform.hpp's argument assumes and no lane has"},
     Plant{"handshake.flag-load-acquire", kAllPlantLanes,
           "the seq_cst fallback's hot-side flag load (publish_then_load_flag) is acquire: it no longer follows the "
           "waiter's seq_cst flag store in S, so it may read the old flag while the waiter re-checks a stale cursor",

@@ -343,6 +343,11 @@ TEST(Cli, ConformListAndUsageErrors) {
   EXPECT_EQ(run("conform --jobs 0").exit_code, 2);
   EXPECT_EQ(run("conform --region-dir /nonexistent-dir").exit_code, 3);
   EXPECT_EQ(run("conform --agent /nonexistent/agent").exit_code, 3);
+  const auto plant = run("conform --sim-plant events.no-such-plant");
+  EXPECT_EQ(plant.exit_code, 2) << plant.output;
+  EXPECT_NE(plant.output.find("--sim-plant 'events.no-such-plant': no such plant"), std::string::npos) << plant.output;
+  const auto simulated = run("conform --list --cases 'Required.*.Simulated.*'");
+  EXPECT_NE(simulated.output.find("22 case(s)"), std::string::npos) << simulated.output;
 }
 
 // `indexbus sim`: the real Block lane passes, the real Drop lane's try_read finding is reported

@@ -329,6 +329,9 @@ std::string describe(const Step& step) {
 const std::vector<CaseDef>& catalog() {
   static const std::vector<CaseDef> cases = [] {
     std::vector<CaseDef> built = build_catalog();
+#ifdef INDEXBUS_WITH_SIM
+    append_simulated_cases(built);
+#endif
     for ([[maybe_unused]] const CaseDef& c : built) {
       for ([[maybe_unused]] const std::string& rule : c.rules) assert(spec::find_rule(rule) != nullptr);
     }

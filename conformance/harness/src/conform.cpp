@@ -65,8 +65,9 @@ CaseResult run_one(const CaseDef& def, const ConformOptions& options, const Scra
       result.seed = seed;
       const InProcessOutcome outcome = def.run_in_process(CaseContext{seed, dir.path(), beside_agent(options, options.loop_argv, "indexbus"),
                                                                       beside_agent(options, options.reference_agent_argv, "indexbus-agent"),
-                                                                      options.request_deadline_ms});
-      result.outcome = outcome.passed ? Outcome::Pass : Outcome::Fail;
+                                                                      options.request_deadline_ms, options.sim_seconds,
+                                                                      options.sim_plant});
+      result.outcome = outcome.passed ? Outcome::Pass : outcome.inconclusive ? Outcome::Inconclusive : Outcome::Fail;
       result.detail = outcome.detail;
     }
   } catch (const conformance::SetupError& e) {

@@ -47,7 +47,23 @@ struct ReplayArgs {
   std::string plant;              // the planted ordering bug of the run being replayed
 };
 
-int sim_run(const RunArgs& args);
+// What a run found, for callers that check rather than print (the conformance catalog's
+// Required.<Kind>.Simulated.* cases).
+struct RunSummary {
+  std::uint64_t runs = 0;
+  std::uint64_t steps = 0;
+  double seconds = 0;
+  std::uint64_t seed = 0;
+  bool failed = false;
+  std::string failure_kind;  // to_string(FailureKind)
+  std::string message;
+  std::string replay;         // the one-line replay command of the failure as found
+  std::string replay_shrunk;  // and shrunk (empty when the failure was not deterministic)
+};
+
+// sim_run's exit code; with `summary`, also what it found; with quiet, nothing on stdout (usage
+// errors still go to stderr).
+int sim_run(const RunArgs& args, RunSummary* summary = nullptr, bool quiet = false);
 int sim_replay(const ReplayArgs& args);
 // `indexbus sim plants`: prints the plant catalog (plants.hpp).
 int sim_plants();

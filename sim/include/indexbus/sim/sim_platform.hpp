@@ -128,7 +128,7 @@ inline constexpr std::uint32_t kOrderRulesMax = 8;
 
 struct Weakening {
   bool no_membarrier = false;      // membarrier() returns success without a barrier
-  bool no_fallback_fence = false;  // the fallback's thread_fence(seq_cst) does nothing
+  bool no_fallback_fence = false;  // announce_waiter's fallback thread_fence(seq_cst) does nothing
   std::array<OrderRule, kOrderRulesMax> rules{};
   std::uint32_t rule_count = 0;
 
@@ -217,7 +217,11 @@ class SimOs {
   }
   void thread_fence(std::memory_order order, Site where) const {
     Scheduler& s = *scheduler_;
-    if (weakening_ != nullptr && weakening_->no_fallback_fence && order == std::memory_order_seq_cst) return;
+    // Only announce_waiter's fence: the lanes' store_load_fence is the same primitive, and is not
+    // what this plant removes.
+    if (weakening_ != nullptr && weakening_->no_fallback_fence && announcing(s.current()) && order == std::memory_order_seq_cst) {
+      return;
+    }
     order = planted(OrderRule::kFence, nullptr, order);
     if (s.weak() && order != std::memory_order_relaxed) s.weak_memory().fence(order, s.current());
     s.record(AccessKind::Fence, nullptr, 0, static_cast<std::uint64_t>(order), where);
@@ -278,6 +282,20 @@ class SimOs {
   void note_flag_read(const std::uint32_t& flag, std::uint32_t value_read) const;
   // Called by SimPlatform's announce_waiter: a new announcement; earlier misses no longer apply.
   void note_announce() const;
+  // Marks the current actor while BasicRealPlatform::announce_waiter runs in it
+  // (Weakening::no_fallback_fence). Per actor: the call's flag store is a scheduling point, and
+  // the other actors run their own fences meanwhile.
+  struct AnnouncingScope {
+    explicit AnnouncingScope(const SimOs& os) noexcept : os_(&os), bit_(1u << os.scheduler_->current()) {
+      os_->announcing_mask_ |= bit_;
+    }
+    ~AnnouncingScope() { os_->announcing_mask_ &= ~bit_; }
+    AnnouncingScope(const AnnouncingScope&) = delete;
+    AnnouncingScope& operator=(const AnnouncingScope&) = delete;
+    const SimOs* os_;
+    std::uint32_t bit_;
+  };
+  bool announcing(std::uint32_t actor) const noexcept { return ((announcing_mask_ >> actor) & 1u) != 0; }
 
   static constexpr std::uint64_t kMembarrierValue = 0x6d62;  // "mb", in the trace's value column
 
@@ -307,6 +325,8 @@ class SimOs {
   Scheduler* scheduler_;
   Barrier barrier_;
   const Weakening* weakening_ = nullptr;
+  mutable std::uint32_t announcing_mask_ = 0;  // bit i: actor i is in announce_waiter
+  static_assert(kActorsMax <= 32);
 };
 
 class SimPlatform : public BasicRealPlatform<SimOs> {
@@ -325,6 +345,7 @@ class SimPlatform : public BasicRealPlatform<SimOs> {
   }
   void announce_waiter(std::uint32_t& flag, std::uint32_t value, Where where = Where::current()) const {
     os().note_announce();
+    const SimOs::AnnouncingScope announcing(os());
     BasicRealPlatform<SimOs>::announce_waiter(flag, value, where);
   }
 

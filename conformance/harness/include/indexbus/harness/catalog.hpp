@@ -135,11 +135,17 @@ struct CaseContext {  // what an in-process case gets
   std::vector<std::string> loop_argv;
   std::vector<std::string> reference_agent_argv;
   std::uint32_t request_deadline_ms = 5'000;
+  // Simulated cases (simulated_catalog.cpp): the time budget of each (seconds; 0: the default)
+  // and, test only, a planted ordering bug they must catch (sim/include/indexbus/sim/plants.hpp).
+  double sim_seconds = 0;
+  std::string sim_plant;
 };
 struct InProcessOutcome {
   bool passed = false;
+  bool inconclusive = false;  // neither passed nor failed: too little was checked to say
   std::string detail;
 };
+
 
 // A case that runs its own agents (golden_catalog.cpp): it gets the agent command line and the
 // scratch directory and fills in the result (outcome, detail, history).
@@ -167,6 +173,9 @@ struct CaseDef {
 
 // Every case, in a stable order.
 const std::vector<CaseDef>& catalog();
+
+// Appends the Required.<Kind>.Simulated.* cases (simulated_catalog.cpp; built with the tests).
+void append_simulated_cases(std::vector<CaseDef>& catalog);
 
 // The seeded scheduler of step mode: merges per-agent scripts, choosing at each step uniformly
 // among the agents that have operations left. Each script keeps its own order.

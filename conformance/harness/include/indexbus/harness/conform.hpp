@@ -39,6 +39,9 @@ struct ConformOptions {
   // Diagnostic (--lin-configurations-max): each batch case's linearizability search stops after
   // this many configurations, and its case ends INCONCLUSIVE if undecided; 0: the checker's bound.
   std::uint64_t lin_configurations_max = 0;
+  // Simulated cases: seconds each (0: the default) and a test-only planted ordering bug.
+  double sim_seconds = 0;
+  std::string sim_plant;
 };
 
 struct ConformReport {

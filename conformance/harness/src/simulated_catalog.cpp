@@ -1,0 +1,172 @@
+// Required.<Kind>.Simulated.*: the reference lanes of core/ explored in process by the simulator
+// (sim/) under the weak memory model, so that a user who runs only `indexbus conform` on the
+// built-in reference is covered for what real processes on x86 cannot show: memory orders that
+// are too weak for the C++ model, and interleavings too rare to hit by timing.
+//
+// Each case is one `indexbus sim run` (sim::sim_run, quiet): generated scenarios of one lane kind,
+// one on_full policy and one waiting mode (or one router/merge policy), random walk under
+// --memory weak with RealPlatform's membarrier barrier, seeded from the case seed, time-boxed.
+// A failure is the case's failure, with the simulator's one-line replay command in the detail.
+//
+// The budget. The default `indexbus conform` must stay under 60 s on 2 cores, so each case runs
+// for kDefaultSeconds of wall time (22 cases: about 11 s of the run), some thousands of schedules
+// per kind; `--sim-seconds` changes it. The cases run one at a time (kSimulatorMutex), even under
+// --jobs: the simulator is not audited for running in several threads of one process. A case that ran fewer than kRunsMin schedules in its
+// budget (a machine far slower than expected) proved too little to pass: it ends INCONCLUSIVE.
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "indexbus/harness/catalog.hpp"
+#include "indexbus/sim/command.hpp"
+#include "indexbus/sim/plants.hpp"
+
+namespace indexbus::harness {
+namespace {
+
+constexpr std::uint64_t kRunsMax = 1'000'000'000;  // the time budget ends a case, not this
+constexpr std::uint64_t kRunsMin = 200;
+constexpr double kDefaultSeconds = 0.5;
+
+std::mutex kSimulatorMutex;
+
+struct SimulatedCase {
+  std::string id;
+  std::vector<std::string> rules;
+  std::string summary;
+  sim::RunArgs args;
+};
+
+InProcessOutcome run_simulated(const sim::RunArgs& base, const CaseContext& context) {
+  sim::RunArgs args = base;
+  args.seed = context.seed;
+  args.seed_given = true;
+  args.runs = kRunsMax;
+  args.memory = "weak";
+  args.time_budget = std::to_string(context.sim_seconds > 0 ? context.sim_seconds : kDefaultSeconds) + "s";
+  // A plant runs only where it applies: its lane kind, and a case whose policy and waiting mode
+  // do not contradict its conditions. Elsewhere the case runs the lanes as they are.
+  std::string not_planted;
+  if (!context.sim_plant.empty()) {
+    const sim::Plant* plant = sim::find_plant(context.sim_plant);
+    if (plant == nullptr) {
+      return InProcessOutcome{false, false, "--sim-plant '" + context.sim_plant + "': no such plant; expected one of " +
+                                                sim::plant_names()};
+    }
+    const bool contradicts =
+        !sim::applies_to(*plant, args.lane) ||
+        (plant->on_full && !args.on_full.empty() && (*plant->on_full == OnFull::Block) != (args.on_full == "block")) ||
+        (plant->parking && !args.waiting.empty() && *plant->parking != (args.waiting == "park"));
+    if (contradicts) {
+      not_planted = "; plant " + context.sim_plant + " does not apply to this case: the lanes ran as they are";
+    } else {
+      args.plant = context.sim_plant;
+    }
+  }
+  sim::RunSummary summary;
+  int exit_code = 0;
+  {
+    const std::lock_guard<std::mutex> lock(kSimulatorMutex);
+    exit_code = sim::sim_run(args, &summary, /*quiet=*/true);
+  }
+  InProcessOutcome outcome;
+  const std::string figures = std::to_string(summary.runs) + " schedules, " + std::to_string(summary.steps) +
+                              " steps in " + std::to_string(summary.seconds) + " s (weak memory, seed " +
+                              std::to_string(summary.seed) + (args.plant.empty() ? "" : ", plant " + args.plant) + ")" + not_planted;
+  if (exit_code == 0 && !summary.failed) {
+    if (summary.runs < kRunsMin) {
+      outcome.inconclusive = true;
+      outcome.detail = "only " + figures + " within the budget, fewer than " + std::to_string(kRunsMin) +
+                       ": too little explored to pass (raise --sim-seconds)";
+      return outcome;
+    }
+    outcome.passed = true;
+    outcome.detail = figures + ", no failure";
+    return outcome;
+  }
+  if (!summary.failed) {
+    outcome.detail = "indexbus sim run could not run this case (exit " + std::to_string(exit_code) + ")";
+    return outcome;
+  }
+  outcome.detail = summary.failure_kind + ": " + summary.message + "; after " + figures + "; replay: " +
+                   (summary.replay_shrunk.empty() ? summary.replay : summary.replay_shrunk);
+  return outcome;
+}
+
+std::vector<SimulatedCase> simulated_cases() {
+  std::vector<SimulatedCase> out;
+  struct Kind {
+    const char* lane;
+    const char* name;
+    std::vector<std::string> rules;
+  };
+  const Kind kinds[] = {
+      {"events", "Events", {"EV-4", "EV-5", "EV-6", "EV-7", "EV-8", "EV-9", "EV-10", "EV-13"}},
+      {"journal", "Journal", {"JR-3", "JR-5", "JR-8", "JR-9", "JR-11", "JR-12"}},
+      {"sequenced_slots", "SequencedSlots", {"SS-4", "SS-5", "SS-6", "SS-7", "SS-8", "SS-9", "SS-10"}},
+      {"fanout_broadcast", "Fanout", {"FB-3", "FB-4", "FB-5", "FB-7", "FB-9", "FB-10"}},
+  };
+  for (const Kind& kind : kinds) {
+    for (const char* on_full : {"block", "drop"}) {
+      for (const char* waiting : {"park", "poll"}) {
+        SimulatedCase c;
+        c.id = std::string("Required.") + kind.name + ".Simulated." + (on_full[0] == 'b' ? "Block" : "Drop") + "." +
+               (waiting[0] == 'p' && waiting[1] == 'a' ? "Park" : "Poll");
+        c.rules = kind.rules;
+        c.summary = std::string("The reference ") + kind.lane + " lane (" + on_full + ", " + waiting +
+                    ") under the simulator's weak memory model: generated scenarios, random interleavings and "
+                    "stale reads, each run checked against the model";
+        c.args.lane = kind.lane;
+        c.args.on_full = on_full;
+        c.args.waiting = waiting;
+        out.push_back(std::move(c));
+      }
+    }
+  }
+  struct Loop {
+    const char* lane;
+    const char* name;
+    const char* policy;
+    const char* policy_name;
+    std::vector<std::string> rules;
+  };
+  const Loop loops[] = {
+      {"router", "Router", "round_robin", "RoundRobin", {"RT-2", "RT-6", "RT-7", "RT-8", "RT-9", "RT-10"}},
+      {"router", "Router", "key_hash", "KeyHash", {"RT-3", "RT-4", "RT-6", "RT-7", "RT-9", "RT-10"}},
+      {"router", "Router", "broadcast", "Broadcast", {"RT-5", "RT-6", "RT-7", "RT-8", "RT-10"}},
+      {"merge", "Merge", "round_robin", "RoundRobin", {"MG-2", "MG-3", "MG-7", "MG-8", "MG-9"}},
+      {"merge", "Merge", "sequence", "Sequence", {"MG-4", "MG-5", "MG-7", "MG-8", "MG-9"}},
+      {"merge", "Merge", "arrival", "Arrival", {"MG-6", "MG-7", "MG-8", "MG-9"}},
+  };
+  for (const Loop& loop : loops) {
+    SimulatedCase c;
+    c.id = std::string("Required.") + loop.name + ".Simulated." + loop.policy_name;
+    c.rules = loop.rules;
+    c.summary = std::string("The reference ") + loop.lane + " (" + loop.policy +
+                ") over Events lanes under the simulator's weak memory model: generated topologies, both lane "
+                "policies and waiting modes, outputs checked against the model";
+    c.args.lane = loop.lane;
+    c.args.policy = loop.policy;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace
+
+void append_simulated_cases(std::vector<CaseDef>& catalog) {
+  for (SimulatedCase& c : simulated_cases()) {
+    CaseDef def;
+    def.id = std::move(c.id);
+    def.level = Level::Required;
+    def.rules = std::move(c.rules);
+    def.summary = std::move(c.summary);
+    def.run_in_process = [args = std::move(c.args)](const CaseContext& context) {
+      return run_simulated(args, context);
+    };
+    catalog.push_back(std::move(def));
+  }
+}
+
+}  // namespace indexbus::harness
