@@ -83,7 +83,8 @@ struct JournalKind {
       case OpKind::TryWrite: return spec::JournalTryWrite{payload(r)};
       case OpKind::Write: return spec::JournalWrite{payload(r)};
       case OpKind::Close: return spec::JournalClose{};
-      case OpKind::Attach: return spec::JournalAttach{""};
+      // The record taken: attaches that race may take reusable records in either order (JR-3).
+      case OpKind::Attach: return spec::JournalAttach{"", r.ok ? std::optional<std::uint32_t>(r.reader) : std::nullopt};
       case OpKind::TryRead: return spec::JournalTryRead{r.reader};
       case OpKind::Commit: return spec::JournalCommit{r.reader};
       case OpKind::Heartbeat: return spec::JournalHeartbeat{r.reader};

@@ -64,6 +64,26 @@ TEST(JournalModel, FreshReaderStartsAtTheTail) {  // JR-3
   EXPECT_EQ(r.seq, 2u);
 }
 
+// JR-3 for concurrent histories: a fresh attach may take the record the implementation took, if
+// that record is reusable; a record that is not reusable (or out of range) gives the sequential
+// answer, the lowest reusable record, so a checker comparing results rejects that order.
+TEST(JournalModel, RacingAttachesMayTakeAnyReusableRecord) {
+  Driver d(config(OnFull::Drop, 4, 3));
+  auto attach_taking = [&](std::uint32_t record) {
+    return std::get<JournalAttachOutcome>(d.run(JournalAttach{"", record}));
+  };
+  const auto higher = attach_taking(2);
+  EXPECT_EQ(higher.error, JournalAttachError::None);
+  EXPECT_EQ(higher.reader, 2u);
+  EXPECT_EQ(attach_taking(2).reader, 0u) << "record 2 is taken: the lowest reusable one";
+  EXPECT_EQ(attach_taking(7).reader, 1u) << "no such record: the lowest reusable one";
+  EXPECT_EQ(attach_taking(0).error, JournalAttachError::NoFreeReader);
+  // Without a record (step mode, sequential) it is always the lowest reusable one.
+  Driver sequential(config(OnFull::Drop, 4, 3));
+  EXPECT_EQ(sequential.attach("").reader, 0u);
+  EXPECT_EQ(sequential.attach("").reader, 1u);
+}
+
 TEST(JournalModel, ResumeByNameAfterLastCommit) {  // JR-4, JR-5
   Driver d(config(OnFull::Block, 8, 2));
   const auto a = d.attach("audit");

@@ -95,7 +95,7 @@ ReadOutcome read_at(JournalState& s, std::uint32_t reader, std::uint64_t seq) {
   return ReadOutcome{ReadStatus::Entry, e.seq, e.payload, 0};
 }
 
-JournalAttachOutcome attach(JournalState& s, const std::string& name) {
+JournalAttachOutcome attach(JournalState& s, const std::string& name, std::optional<std::uint32_t> record) {
   if (name.size() > kReaderNameBytes || name.find('\0') != std::string::npos) {  // JR-2
     return JournalAttachOutcome{JournalAttachError::BadReaderName, 0};
   }
@@ -117,13 +117,18 @@ JournalAttachOutcome attach(JournalState& s, const std::string& name) {
       return JournalAttachOutcome{JournalAttachError::None, i};
     }
   }
-  for (std::uint32_t i = 0; i < s.readers.size(); ++i) {  // JR-3: the first reusable record
-    JournalReaderRecord& r = s.readers[i];
-    const bool reusable = r.state == RS::Free ||
-                          (r.name.empty() && (r.state == RS::Detached || r.state == RS::Evicted));
-    if (!reusable) continue;
-    r = JournalReaderRecord{RS::Attached, name, s.written, s.written, 0, 0, s.now_ns, true, 0};
+  auto reusable = [&](std::uint32_t i) {
+    const JournalReaderRecord& r = s.readers[i];
+    return r.state == RS::Free || (r.name.empty() && (r.state == RS::Detached || r.state == RS::Evicted));
+  };
+  auto take = [&](std::uint32_t i) {
+    s.readers[i] = JournalReaderRecord{RS::Attached, name, s.written, s.written, 0, 0, s.now_ns, true, 0};
     return JournalAttachOutcome{JournalAttachError::None, i};
+  };
+  // JR-3: in a concurrent history, the record the attach took, if reusable here.
+  if (record && *record < s.readers.size() && reusable(*record)) return take(*record);
+  for (std::uint32_t i = 0; i < s.readers.size(); ++i) {  // JR-3: the first reusable record
+    if (reusable(i)) return take(i);
   }
   return JournalAttachOutcome{JournalAttachError::NoFreeReader, 0};
 }
@@ -173,7 +178,7 @@ std::pair<JournalState, JournalResult> step(const JournalState& state, const Jou
             next.closed = true;
             return CloseOutcome{};
           },
-          [&](const JournalAttach& a) -> JournalResult { return attach(next, a.name); },
+          [&](const JournalAttach& a) -> JournalResult { return attach(next, a.name, a.record); },
           [&](const JournalTryRead& r) -> JournalResult { return read_from(next, r.reader, false); },
           [&](const JournalRead& r) -> JournalResult { return read_from(next, r.reader, true); },
           [&](const JournalCommit& c) -> JournalResult {

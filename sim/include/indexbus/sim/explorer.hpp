@@ -414,6 +414,26 @@ class Explorer {
       f.preemptions = current.run.preemptions;
       f.message = current.message;
     }
+    // Level 2c (weak memory): fewer stale reads: make one stale read choice read the newest store
+    // at a time, keeping it if the failure stays and needs fewer stale reads.
+    {
+      Outcome current = replay(f.scenario, f.choices, true, false);
+      for (std::size_t i = 0; i < current.run.choices.size() && budget > 0; ++i) {
+        const std::uint8_t choice = current.run.choices[i];
+        if (!is_read_choice(choice) || choice == kReadChoice) continue;
+        --budget;
+        std::vector<std::uint8_t> candidate = current.run.choices;
+        candidate[i] = kReadChoice;
+        Outcome outcome = replay(f.scenario, candidate, false, false);
+        if (outcome.kind == f.kind && outcome.run.stale_reads < current.run.stale_reads) {
+          current = std::move(outcome);
+          i = static_cast<std::size_t>(-1);  // the schedule may have changed after i: start over (bounded)
+        }
+      }
+      f.choices = current.run.choices;
+      f.preemptions = current.run.preemptions;
+      f.message = current.message;
+    }
     f.shrink_runs = budget_start - budget;
   }
 

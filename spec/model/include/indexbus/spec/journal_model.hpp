@@ -83,6 +83,9 @@ struct JournalClose {
 };
 struct JournalAttach {
   std::string name;
+  // Concurrent histories only (the linearizability checks): the record the implementation took.
+  // A fresh attach may then take it if it is reusable, not only the lowest reusable one (JR-3).
+  std::optional<std::uint32_t> record;
   friend bool operator==(const JournalAttach&, const JournalAttach&) = default;
 };
 struct JournalTryRead {
