@@ -91,6 +91,9 @@ class StorePlatform {
     real_.wait(word, expected, deadline_ns);
   }
   void wake_all(std::uint32_t& word) const noexcept { real_.wake_all(word); }
+  void note_unwoken_ready(std::uint32_t& word, std::uint32_t seen) const noexcept {
+    real_.note_unwoken_ready(word, seen);
+  }
   bool process_alive(std::uint32_t pid) const noexcept { return real_.process_alive(pid); }
   std::uint32_t current_pid() const noexcept { return real_.current_pid(); }
 

@@ -56,6 +56,21 @@
 // (membarrier(2) on the rare parking side, a compiler-only fence on the hot side) where the kernel
 // allows it, and seq_cst stores and loads elsewhere. Every wait is bounded by a deadline, and a
 // waiter always re-checks its condition before it reports Timeout.
+//
+// A lost wake-up does not show in results: a sleep lasts at most one park slice (RealPlatform:
+// 50 ms) or until the deadline, and the waiter then finds its condition true and goes on. So a
+// parked waiter audits each wait that returns: it re-checks its condition while its announcement
+// is still up, and if the condition holds but the epoch is still the one it slept on, it calls
+// Platform::note_unwoken_ready. The condition was false at the re-check before the sleep, so the
+// peer's publish that made it true came after that re-check; by the Dekker pair that publish's
+// flag load saw the announcement (nobody else clears the waiter's own flag, and a ring waker that
+// clears the shared readers_waiting bumps the epoch after the reader loaded it), so the peer owes
+// a bump of the epoch. An unchanged epoch means the peer is still between its publish and its bump
+// (a few instructions, unless it is descheduled or stopped there) or the bump will never come;
+// the platform waits a bounded grace for it and counts a lost wake-up if none arrives. The audit
+// costs nothing on the hot path: only a waiter that slept, and whose sleep ended with the epoch
+// unchanged, pays one load. The flag is cleared after the audit, not before: a publish after the
+// clear rightly sees no flag and owes no bump.
 #pragma once
 
 #include <algorithm>
@@ -159,6 +174,14 @@ bool wait_until(const P& platform, std::uint32_t& waiting, std::uint32_t& epoch,
       return true;
     }
     platform.wait(epoch, seen_epoch, deadline_ns);
+    // The audit (see "Waiting" above): the condition re-checked before the flag is cleared.
+    if (ready(true)) {
+      if (platform.load(epoch, std::memory_order_acquire) == seen_epoch) [[unlikely]] {
+        platform.note_unwoken_ready(epoch, seen_epoch);
+      }
+      platform.store(waiting, std::uint32_t{0}, std::memory_order_relaxed);
+      return true;
+    }
     platform.store(waiting, std::uint32_t{0}, std::memory_order_relaxed);
   }
 }

@@ -30,6 +30,13 @@ namespace indexbus {
 // of a Dekker pair: each orders its store before its load (the re-check of the cursor for
 // announce_waiter), so at least one side sees the other's store.
 //
+// note_unwoken_ready(word, seen) is the sleeping waiter's audit of that pair, on a cold path: the
+// waiter calls it when wait(word, seen, ...) has returned, its announcement is still up, its
+// condition now holds and word still equals seen, so no peer has woken it (yet). The peer is either
+// between its publish and its wake (a few instructions) or the wake was lost; the platform tells
+// the two apart (RealPlatform: a bounded grace for the word to change) and counts a lost one. It
+// never changes what the waiter returns; it must return within a bounded time.
+//
 // store_load_fence() is a seq_cst fence. A lane calls it only on a slow path, before it reloads
 // the peer's cursor to answer Full or Empty: the producer published its cursor and then reads the
 // consumer's, the consumer the other way round, and without a store-load barrier on both sides
@@ -57,6 +64,7 @@ concept Platform = requires(P& p, const P& cp, std::uint64_t& u64, std::uint32_t
   cp.announce_waiter(u32, std::uint32_t{1});
   cp.store_load_fence();
   cp.wait(u32, std::uint32_t{0}, std::uint64_t{0});
+  cp.note_unwoken_ready(u32, std::uint32_t{0});
   cp.wake_all(u32);
   { cp.process_alive(std::uint32_t{1}) } -> std::same_as<bool>;
   { cp.current_pid() } -> std::same_as<std::uint32_t>;

@@ -124,6 +124,15 @@ inline constexpr std::uint64_t kBackoffSleepMaxNs = 1'000'000;  // 1 ms
 // A futex sleep never exceeds this slice, so even a wake lost to a process dying mid-wake costs
 // at most one slice before the caller re-checks its condition.
 inline constexpr std::uint64_t kParkSliceMaxNs = 50'000'000;  // 50 ms
+// How long note_unwoken_ready gives a peer that has published, but not yet bumped the wake epoch,
+// to bump it before the wake counts as lost. The peer's publish and its bump are a few
+// instructions apart, so the grace only has to outlast the peer being held between them: a
+// descheduled process on a loaded machine (tens of ms on the 2-core CI machines), or a SIGSTOP
+// of the harness's batch cases (at most 5 ms). A shorter window for the same kind of gap (10 ms,
+// events_detail::kOverwritePublishWaitNs) proved flaky under load, hence the same 100 ms here. A
+// long grace costs a correct lane nothing: it is spent only when a waiter finds its condition true
+// with the epoch unbumped, and a peer that is merely late ends it by bumping (and waking) it.
+inline constexpr std::uint64_t kLostWakeGraceNs = 100'000'000;  // 100 ms
 }  // namespace real_platform_detail
 
 // The composition (see the top of this file). Os supplies the primitives; Os::Site is passed
@@ -282,12 +291,33 @@ class BasicRealPlatform {
     os_.futex_wake_all(word, site);
   }
 
+  // The audit of a wake (platform.hpp; argued in events.hpp, "Waiting"): the caller's wait on
+  // word returned, its announcement is up, its condition holds and word was still `seen`. Sleeps
+  // on word for at most kLostWakeGraceNs; a peer that was between its publish and its bump ends
+  // that by bumping and waking. If word never changes, counts a lost wake-up. Bounded by
+  // kLostWakeGraceNs: each futex_wait returns by the grace deadline.
+  [[gnu::cold]] void note_unwoken_ready(std::uint32_t& word, std::uint32_t seen,
+                                        Site site = Site::current()) const noexcept {
+    const std::uint64_t grace_deadline_ns = os_.now_ns() + real_platform_detail::kLostWakeGraceNs;
+    for (;;) {
+      if (os_.load(word, std::memory_order_acquire, site) != seen) return;
+      const std::uint64_t now = os_.now_ns();
+      if (now >= grace_deadline_ns) break;
+      os_.futex_wait(word, seen, grace_deadline_ns - now, grace_deadline_ns, site);
+    }
+    lost_wakeups_.fetch_add(1, std::memory_order_relaxed);
+  }
+  // Lost wake-ups counted by note_unwoken_ready in this process (every platform over Os shares
+  // the count). A correct lane on a correct peer keeps it at 0.
+  static std::uint64_t lost_wakeup_count() noexcept { return lost_wakeups_.load(std::memory_order_relaxed); }
+
   bool process_alive(std::uint32_t pid) const noexcept { return os_.process_alive(pid); }
   std::uint32_t current_pid() const noexcept { return os_.current_pid(); }
 
  private:
   Os os_;
   WaitStrategy strategy_;
+  static inline std::atomic<std::uint64_t> lost_wakeups_{0};
 };
 
 class RealPlatform : public BasicRealPlatform<LinuxOs> {

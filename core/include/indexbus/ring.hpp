@@ -270,6 +270,13 @@ bool reader_wait_until(const P& platform, RingLaneHeader& header, std::uint64_t 
     platform.announce_waiter(header.readers_waiting, kWaiterParked);
     if (ready()) return true;
     platform.wait(header.reader_wake_epoch, seen_epoch, deadline_ns);
+    // The audit of the wake (events.hpp, "Waiting"); the shared flag stays up, as always.
+    if (ready()) {
+      if (platform.load(header.reader_wake_epoch, std::memory_order_acquire) == seen_epoch) [[unlikely]] {
+        platform.note_unwoken_ready(header.reader_wake_epoch, seen_epoch);
+      }
+      return true;
+    }
   }
 }
 
