@@ -84,8 +84,13 @@ enum class Defect {
   CorruptLaneHeader,    // after its 3rd op: lane 0's `closed` word (Events) set to 7
   WritePastLane,        // after its 3rd op: the byte right after lane 0's block (or the lane table) written
   TruncateRegion,       // after its 3rd op: the region file cut to half its size
+  // A waking defect (spec/agent-protocol.md, "Lost wake-ups"): results stay right, only a parked
+  // peer sleeps a whole park slice too long, which the agent's lost_wakeups count must expose.
+  LoseWakes,  // the first kWakesLost publishes that find a peer parked do not wake it
 };
 inline constexpr std::uint64_t kVandalOp = 3;  // the op after which the vandal defects strike
+// Few, so that a batch script slowed by a slice and a grace per lost wake still ends in time.
+inline constexpr std::uint32_t kWakesLost = 3;
 
 // The lanes run on PerturbingPlatform: RealPlatform exactly, until a batch script enables seeded
 // delays at the shared-memory accesses (perturbing_platform.hpp).
@@ -488,7 +493,10 @@ std::optional<indexbus::LaneKind> parse_kind(const std::string& name) {
 
 class Agent {
  public:
-  explicit Agent(Defect defect) { ctx_.defect = defect; }
+  explicit Agent(Defect defect) {
+    ctx_.defect = defect;
+    if (defect == Defect::LoseWakes) ctx_.platform.lose_wakes(kWakesLost);
+  }
 
   Json hello() const {
     Json kinds = Json::array();
@@ -525,6 +533,8 @@ class Agent {
       reply["type"] = "error";
       reply["error"] = {{"kind", "internal"}, {"message", e.what()}};
     }
+    // Every reply, whatever its type: the harness fails the case on a count above 0.
+    reply["lost_wakeups"] = AgentPlatform::lost_wakeup_count();
     return reply;
   }
 
@@ -753,6 +763,7 @@ Defect parse_defect(int argc, char** argv) {
     if (value == "corrupt-lane-header") return Defect::CorruptLaneHeader;
     if (value == "write-past-lane") return Defect::WritePastLane;
     if (value == "truncate-region") return Defect::TruncateRegion;
+    if (value == "lose-wakes") return Defect::LoseWakes;
     std::fprintf(stderr, "indexbus-agent-broken: unknown defect %s\n", value.c_str());
     std::exit(2);
   }

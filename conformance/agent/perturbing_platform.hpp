@@ -31,6 +31,11 @@ class PerturbingPlatform : public RealPlatform {
   }
   void disable() noexcept { enabled_ = false; }
   std::uint64_t perturbations() const noexcept { return perturbations_; }
+  // Test-only (indexbus-agent-broken --defect lose-wakes): the next `count` publishes that find a
+  // waiter's flag raised report it lowered, so they neither bump the wake epoch nor wake: the
+  // waiter sleeps a whole park slice (or until its deadline) and then finds its condition true,
+  // which its own platform counts as a lost wake-up (RealPlatform::note_unwoken_ready).
+  void lose_wakes(std::uint32_t count) noexcept { wakes_to_lose_ = count; }
 
   template <typename T>
   T load(T& word, std::memory_order order) const noexcept {
@@ -71,7 +76,12 @@ class PerturbingPlatform : public RealPlatform {
   template <typename T>
   std::uint32_t publish_then_load_flag(T& word, T value, std::uint32_t& flag) const noexcept {
     perturb();
-    return RealPlatform::publish_then_load_flag(word, value, flag);
+    const std::uint32_t seen = RealPlatform::publish_then_load_flag(word, value, flag);
+    if (seen != 0 && wakes_to_lose_ != 0) [[unlikely]] {
+      --wakes_to_lose_;
+      return 0;
+    }
+    return seen;
   }
 
  private:
@@ -105,6 +115,7 @@ class PerturbingPlatform : public RealPlatform {
   std::uint32_t period_ = 64;
   mutable std::uint64_t state_ = 0;
   mutable std::uint64_t perturbations_ = 0;
+  mutable std::uint32_t wakes_to_lose_ = 0;
 };
 static_assert(Platform<PerturbingPlatform>);
 

@@ -235,6 +235,7 @@ RequestOutcome AgentProcess::receive(std::uint64_t id) {
     }
     Reply reply;
     reply.type = protocol::get_string(message, "type");
+    reply.lost_wakeups = protocol::get_u64_or(message, "lost_wakeups", 0);
     if (reply.type == "ok") {
       reply.result = protocol::get_object(message, "result");
     } else if (reply.type == "error") {

@@ -141,6 +141,7 @@ CaseResult run_batch_case(const CaseDef& def, const BatchScenario& scenario, std
     RequestOutcome outcome = agents[a]->request(std::move(request), request_deadline_ms);
     if (auto* failure = std::get_if<AgentFailure>(&outcome)) throw CaseStop{outcome_of(*failure), "agent " + std::to_string(a) + " " + during + ": " + failure->message};
     Reply& reply = std::get<Reply>(outcome);
+    stop_on_lost_wakeups(a, reply);
     if (reply.type == "unsupported") throw CaseStop{Outcome::Skip, "agent does not support " + during + ": " + reply.message};
     if (reply.type != "ok") throw CaseStop{Outcome::Fail, "agent " + std::to_string(a) + " " + during + ": " + reply.error_kind + ": " + reply.message};
     return reply.result;
@@ -196,6 +197,7 @@ CaseResult run_batch_case(const CaseDef& def, const BatchScenario& scenario, std
       RequestOutcome outcome = agents[a]->receive(ids[a]);
       if (auto* failure = std::get_if<AgentFailure>(&outcome)) throw CaseStop{outcome_of(*failure), "run_script: " + failure->message};
       const Reply& reply = std::get<Reply>(outcome);
+      stop_on_lost_wakeups(a, reply);
       if (reply.type == "unsupported") throw CaseStop{Outcome::Skip, "agent does not support run_script: " + reply.message};
       if (reply.type != "ok") throw CaseStop{Outcome::Fail, "run_script: " + reply.error_kind + ": " + reply.message};
       histories[a] = proto::get_array(reply.result, "history");

@@ -49,6 +49,22 @@ inline CaseStop unsupported_stop(std::size_t agent, const std::string& during, c
                                      "), although its hello declares the case's lane kind and policy: a hello declares only what works"};
 }
 
+// A reply's lost_wakeups (spec/agent-protocol.md, "Lost wake-ups") above 0 fails the case, whatever
+// the results say: a waiter of that agent's lanes was released by its deadline or a park slice
+// although its condition already held, because no peer woke it. Results hide that (the slice only
+// delays them), so every runner checks every reply it reads. `who` names the agent in the detail.
+inline void stop_on_lost_wakeups(const std::string& who, const Reply& reply) {
+  if (reply.lost_wakeups == 0) return;
+  throw CaseStop{Outcome::Fail,
+                 who + " reported " + std::to_string(reply.lost_wakeups) + " lost wake-up" + (reply.lost_wakeups == 1 ? "" : "s") +
+                     ": a parked waiter of its lanes found its condition true after a sleep that ended by deadline or park slice, "
+                     "with the wake epoch unchanged after the grace; the peer published without waking it (the waiting "
+                     "protocol's Dekker pair failed, or the peer skipped its wake)"};
+}
+inline void stop_on_lost_wakeups(std::size_t agent, const Reply& reply) {
+  stop_on_lost_wakeups("agent " + std::to_string(agent), reply);
+}
+
 // The statuses an agent's result may name (spec/agent-protocol.md).
 inline constexpr WriteStatus kWriteStatuses[] = {WriteStatus::Ok, WriteStatus::Full, WriteStatus::Timeout,
                                                  WriteStatus::Closed, WriteStatus::TooLarge};

@@ -68,6 +68,7 @@ class GoldenRun {
     RequestOutcome outcome = agent_->request(std::move(request), context_.request_deadline_ms);
     if (auto* failure = std::get_if<AgentFailure>(&outcome)) throw CaseStop{outcome_of(*failure), during + ": " + failure->message};
     Reply& reply = std::get<Reply>(outcome);
+    stop_on_lost_wakeups("the agent", reply);
     if (reply.type == "unsupported") throw CaseStop{Outcome::Skip, during + " unsupported: " + reply.message};
     record.actual = reply.type == "ok" ? "ok" : "error " + reply.error_kind + " " + reply.error_code + ": " + reply.message;
     record.matched = reply.type == "ok";

@@ -301,6 +301,7 @@ class LinBatchRun {
       throw CaseStop{outcome_of(*failure), "agent " + std::to_string(a) + " " + during + ": " + failure->message};
     }
     Reply& reply = std::get<Reply>(outcome);
+    stop_on_lost_wakeups(a, reply);
     if (reply.type == "unsupported") throw CaseStop{Outcome::Skip, "agent does not support " + during + ": " + reply.message};
     if (reply.type != "ok") {
       throw CaseStop{Outcome::Fail, "agent " + std::to_string(a) + " " + during + ": " + reply.error_kind + ": " + reply.message};
@@ -481,10 +482,11 @@ class LinBatchRun {
       if (*s_.kill_consumer_after_us > elapsed_us) sleep_us(*s_.kill_consumer_after_us - elapsed_us);
       do_kill();
     }
-    auto receive = [&](AgentProcess& agent, std::uint64_t id) {
+    auto receive = [&](AgentProcess& agent, std::uint64_t id, const std::string& who) {
       RequestOutcome outcome = agent.receive(id);
       if (auto* failure = std::get_if<AgentFailure>(&outcome)) throw CaseStop{outcome_of(*failure), "run_script: " + failure->message};
       const Reply& reply = std::get<Reply>(outcome);
+      stop_on_lost_wakeups(who, reply);
       if (reply.type == "unsupported") throw CaseStop{Outcome::Skip, "agent does not support run_script: " + reply.message};
       if (reply.type != "ok") throw CaseStop{Outcome::Fail, "run_script: " + reply.error_kind + ": " + reply.message};
       perturbations_ += proto::get_u64_or(reply.result, "perturbations", 0);
@@ -496,12 +498,12 @@ class LinBatchRun {
         record_script(1, 1, scripts[1]["ops"], read_history_file(history_files_[1]->path()), true);
         continue;
       }
-      const Json results = receive(*agents_[a], ids[a]);
+      const Json results = receive(*agents_[a], ids[a], "agent " + std::to_string(a));
       if (results.size() != scripts[a]["ops"].size()) throw CaseStop{Outcome::Fail, "agent " + std::to_string(a) + ": short history"};
       record_script(static_cast<std::uint32_t>(a), a, scripts[a]["ops"], results, false);
     }
     if (killed) {
-      const Json results = receive(*agents_.back(), replacement_id);
+      const Json results = receive(*agents_.back(), replacement_id, "agent " + std::to_string(agents_.size() - 1) + " (consumer 0's replacement)");
       record_script(replacement_actor, 1, scripts_.back(), results, false);
     }
     // The drain: each live consumer try_reads until Closed (its blocking reads may have run out);

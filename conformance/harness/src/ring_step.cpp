@@ -406,6 +406,7 @@ class RingRun {
     RequestOutcome outcome = agents_[index]->request(std::move(request), request_deadline_ms_);
     if (auto* failure = std::get_if<AgentFailure>(&outcome)) stop_on(*failure, "agent " + std::to_string(index) + " " + during);
     Reply& reply = std::get<Reply>(outcome);
+    stop_on_lost_wakeups(index, reply);
     if (reply.type == "unsupported") throw unsupported_stop(index, during, reply.message);
     return reply;
   }

@@ -401,6 +401,7 @@ void run(const std::string& case_id, const TopologyScenario& s, const CaseContex
   auto ok_result = [&](std::size_t a, RequestOutcome outcome, const std::string& during) -> Json {
     if (auto* failure = std::get_if<AgentFailure>(&outcome)) throw CaseStop{outcome_of(*failure), agent_name(a) + " " + during + ": " + failure->message};
     Reply& reply = std::get<Reply>(outcome);
+    stop_on_lost_wakeups(agent_name(a), reply);
     if (reply.type != "ok") throw CaseStop{Outcome::Fail, agent_name(a) + " " + during + ": " + reply.type + " " + reply.error_kind + ": " + reply.message};
     return reply.result;
   };

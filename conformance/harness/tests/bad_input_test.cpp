@@ -100,6 +100,32 @@ TEST(BadInput, TheReferenceAgentIsNotCaught) {  // the checks can pass: no false
   for (const CaseResult& r : report.cases) EXPECT_EQ(r.outcome, Outcome::Pass) << r.id << ": " << r.detail;
 }
 
+// A waker that loses wake-ups (--defect lose-wakes: its first 3 publishes that find a peer parked
+// neither bump nor wake). Every result stays right, since the park slice ends the peer's sleep;
+// only the agents' lost_wakeups count (spec/agent-protocol.md, "Lost wake-ups") exposes it, in a
+// plain batch case (Events: events_detail::wait_until) and a linearizability batch case (Fanout:
+// ring_detail::reader_wait_until, and the producer's wait).
+TEST(LostWakeups, ABatchCaseFailsNamingTheAgentAndTheCount) {
+  expect_fail_naming(run_defect("lose-wakes", "Required.Events.Batch.Block.NothingLostUnderPauses"),
+                     {"agent ", " reported ", "lost wake-up", "without waking it"});
+}
+
+TEST(LostWakeups, ALinearizabilityBatchCaseFailsNamingTheAgentAndTheCount) {
+  expect_fail_naming(run_defect("lose-wakes", "Required.Fanout.BatchLinearizable.Block.Perturbed"),
+                     {"agent ", " reported ", "lost wake-up", "without waking it"});
+}
+
+TEST(LostWakeups, TheReferenceAgentPassesTheSameCases) {  // the count can stay 0: no false alarm
+  ConformOptions o;
+  o.case_globs = {"Required.Events.Batch.Block.NothingLostUnderPauses", "Required.Fanout.BatchLinearizable.Block.Perturbed"};
+  o.seed = kSeed;
+  o.jobs = 1;
+  o.agent_argv = {INDEXBUS_AGENT};
+  const ConformReport report = run_conform(o, select_cases(o.case_globs));
+  ASSERT_EQ(report.cases.size(), 2u);
+  for (const CaseResult& r : report.cases) EXPECT_EQ(r.outcome, Outcome::Pass) << r.id << ": " << r.detail;
+}
+
 // The watch itself, without agents: whatever the file holds, it reads no byte past it.
 TEST(RegionWatch, AMissingTinyOrHugeFileIsAReasonNotACrash) {
   testing::TempRegionPath path("watch");

@@ -35,6 +35,12 @@
 // reads a flag value older than a waiter's announcement, the waiter depends on its own re-check
 // having seen the publish. If it then sleeps and is released by its timeout rather than a wake, the
 // wake was lost, whatever the deadline hid: the run fails with the steps involved.
+// The lanes' own audit of a wake (BasicRealPlatform::note_unwoken_ready, events.hpp "Waiting")
+// runs unchanged: it is reached only when a sleep ended with the epoch unbumped and the condition
+// true, which here means a timeout after a missed wake, a run the check above already fails; its
+// grace is a futex wait whose deadline is the grace's end, so simulated time can jump there and
+// the run stays bounded.
+// Its counter does not steer the schedule, so runs stay deterministic.
 //
 // waiter_needs_wake() is a run-time choice: true exercises the parking path (announce_waiter,
 // wait, wake_all), where lost wake-ups live; false the polling path (pause, deadline_passed).

@@ -34,6 +34,9 @@ struct Reply {
   std::string error_kind;
   std::string error_code;  // error: the core ErrorCode name, when the agent gave one
   std::string message;  // error: the message; unsupported: the reason
+  // The agent's lost wake-ups so far (the optional top-level `lost_wakeups` of every reply,
+  // spec/agent-protocol.md; absent: 0). More than 0 fails the case (case_support::stop_on_lost_wakeups).
+  std::uint64_t lost_wakeups = 0;
 };
 
 using RequestOutcome = std::variant<Reply, AgentFailure>;
