@@ -86,11 +86,14 @@ enum class Defect {
   TruncateRegion,       // after its 3rd op: the region file cut to half its size
   // A waking defect (spec/agent-protocol.md, "Lost wake-ups"): results stay right, only a parked
   // peer sleeps a whole park slice too long, which the agent's lost_wakeups count must expose.
-  LoseWakes,  // the first kWakesLost publishes that find a peer parked do not wake it
+  LoseWakes,  // for kLoseWakesWindowNs from the first publish that finds a peer parked, no wake
 };
 inline constexpr std::uint64_t kVandalOp = 3;  // the op after which the vandal defects strike
-// Few, so that a batch script slowed by a slice and a grace per lost wake still ends in time.
-inline constexpr std::uint32_t kWakesLost = 3;
+// A park slice (50 ms) plus the waiter's grace (100 ms) and some room: long enough for a waiter
+// to count the lost wake, short enough that the batch script still ends well within its deadline.
+inline constexpr std::uint64_t kLoseWakesWindowNs = 200'000'000;
+static_assert(kLoseWakesWindowNs > indexbus::real_platform_detail::kParkSliceMaxNs +
+                                       indexbus::real_platform_detail::kLostWakeGraceNs);
 
 // The lanes run on PerturbingPlatform: RealPlatform exactly, until a batch script enables seeded
 // delays at the shared-memory accesses (perturbing_platform.hpp).
@@ -495,7 +498,7 @@ class Agent {
  public:
   explicit Agent(Defect defect) {
     ctx_.defect = defect;
-    if (defect == Defect::LoseWakes) ctx_.platform.lose_wakes(kWakesLost);
+    if (defect == Defect::LoseWakes) ctx_.platform.lose_wakes_for(kLoseWakesWindowNs);
   }
 
   Json hello() const {

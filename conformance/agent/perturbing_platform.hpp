@@ -31,11 +31,14 @@ class PerturbingPlatform : public RealPlatform {
   }
   void disable() noexcept { enabled_ = false; }
   std::uint64_t perturbations() const noexcept { return perturbations_; }
-  // Test-only (indexbus-agent-broken --defect lose-wakes): the next `count` publishes that find a
-  // waiter's flag raised report it lowered, so they neither bump the wake epoch nor wake: the
-  // waiter sleeps a whole park slice (or until its deadline) and then finds its condition true,
-  // which its own platform counts as a lost wake-up (RealPlatform::note_unwoken_ready).
-  void lose_wakes(std::uint32_t count) noexcept { wakes_to_lose_ = count; }
+  // Test-only (indexbus-agent-broken --defect lose-wakes): from the first publish that finds a
+  // waiter's flag raised, and for window_ns after it, every publish reports the flag lowered, so
+  // none bumps the wake epoch or wakes. A window, not a number of publishes: a busy waker's next
+  // publish would otherwise make up for a lost wake before the sleeper could tell. Over a window
+  // longer than a park slice plus the waiter's grace (RealPlatform), the waiter sleeps its slice,
+  // finds its condition true with the epoch unbumped through the whole grace, and counts a lost
+  // wake-up (RealPlatform::note_unwoken_ready). One window per process: the run then goes on.
+  void lose_wakes_for(std::uint64_t window_ns) noexcept { lose_window_ns_ = window_ns; }
 
   template <typename T>
   T load(T& word, std::memory_order order) const noexcept {
@@ -77,9 +80,10 @@ class PerturbingPlatform : public RealPlatform {
   std::uint32_t publish_then_load_flag(T& word, T value, std::uint32_t& flag) const noexcept {
     perturb();
     const std::uint32_t seen = RealPlatform::publish_then_load_flag(word, value, flag);
-    if (seen != 0 && wakes_to_lose_ != 0) [[unlikely]] {
-      --wakes_to_lose_;
-      return 0;
+    if (seen != 0 && lose_window_ns_ != 0) [[unlikely]] {
+      const std::uint64_t now = now_ns();
+      if (lose_until_ns_ == 0) lose_until_ns_ = now + lose_window_ns_;
+      if (now < lose_until_ns_) return 0;
     }
     return seen;
   }
@@ -115,7 +119,8 @@ class PerturbingPlatform : public RealPlatform {
   std::uint32_t period_ = 64;
   mutable std::uint64_t state_ = 0;
   mutable std::uint64_t perturbations_ = 0;
-  mutable std::uint32_t wakes_to_lose_ = 0;
+  std::uint64_t lose_window_ns_ = 0;         // 0: no wake is lost
+  mutable std::uint64_t lose_until_ns_ = 0;  // the window's end, once it has opened
 };
 static_assert(Platform<PerturbingPlatform>);
 

@@ -100,8 +100,8 @@ TEST(BadInput, TheReferenceAgentIsNotCaught) {  // the checks can pass: no false
   for (const CaseResult& r : report.cases) EXPECT_EQ(r.outcome, Outcome::Pass) << r.id << ": " << r.detail;
 }
 
-// A waker that loses wake-ups (--defect lose-wakes: its first 3 publishes that find a peer parked
-// neither bump nor wake). Every result stays right, since the park slice ends the peer's sleep;
+// A waker that loses wake-ups (--defect lose-wakes: for 200 ms from its first publish that finds a
+// peer parked, no publish bumps or wakes). Every result stays right, since the park slice ends the peer's sleep;
 // only the agents' lost_wakeups count (spec/agent-protocol.md, "Lost wake-ups") exposes it, in a
 // plain batch case (Events: events_detail::wait_until) and a linearizability batch case (Fanout:
 // ring_detail::reader_wait_until, and the producer's wait).
