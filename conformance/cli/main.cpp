@@ -214,7 +214,7 @@ struct ConformArgs {
   std::string region_dir;
   bool allow_inconclusive = false;          // a REQUIRED case ending INCONCLUSIVE does not fail the run
   std::uint64_t lin_configurations_max = 0;  // diagnostic bound of the batch cases' search; 0: default
-  double sim_seconds = 0;                     // Simulated cases: seconds each; 0: the default
+  double sim_seconds = 0;                     // Simulated cases: a time box each; 0: their fixed schedules
   std::string sim_plant;                      // test only: a planted ordering bug for the Simulated cases
 };
 
@@ -460,7 +460,8 @@ int main(int argc, char** argv) {
   conform->add_flag("--allow-inconclusive", conform_args.allow_inconclusive,
                     "A REQUIRED case ending INCONCLUSIVE does not make the exit status 1 (it is still reported, never as PASS)");
   conform->add_option("--sim-seconds", conform_args.sim_seconds,
-                      "Seconds of weak-memory exploration per Required.<Kind>.Simulated case (default 0.5)")
+                      "Required.<Kind>.Simulated cases: explore each for S seconds instead of its fixed number of schedules (a soak; "
+                      "the verdict then depends on the machine's speed)")
       ->check(CLI::Range(0.01, 3600.0));
   conform->add_option("--sim-plant", conform_args.sim_plant,
                       "Test only: plant this ordering bug (indexbus sim plants) into the Simulated cases, which must "

@@ -8,12 +8,17 @@
 // --memory weak with RealPlatform's membarrier barrier, seeded from the case seed, time-boxed.
 // A failure is the case's failure, with the simulator's one-line replay command in the detail.
 //
-// The budget. The default `indexbus conform` must stay under 60 s on 2 cores, so each case runs
-// for kDefaultSeconds of wall time, Journal cases for kJournalSeconds (a Journal run, with its
-// reader records and replay, costs several times an Events run: some hundreds of schedules per
-// second against tens of thousands), 17 s in all; `--sim-seconds` sets every case's budget. The cases run one at a time (kSimulatorMutex), even under
-// --jobs: the simulator is not audited for running in several threads of one process. A case that ran fewer than kRunsMin schedules in its
-// budget (a machine far slower than expected) proved too little to pass: it ends INCONCLUSIVE.
+// The budget: a number of schedules, not a time. A case explores a fixed number of schedules (by
+// kind, below) from the case seed, so its verdict is the same on every machine and `--seed`
+// replays it exactly; a time box would explore more on a fast machine than on a slow one, and a planted bug
+// found on one would pass on the other (it did: CI's machine ran 448 Journal Drop schedules in
+// the time a workstation ran 704, and the planted bug needed 620). The counts keep the default
+// `indexbus conform` under 60 s on 2 cores (about 17 s of it here); each case is capped at
+// kCapSeconds of wall time, and a case that reached its count within it passes or fails, one that
+// did not is INCONCLUSIVE. `--sim-seconds S` switches to a time box of S seconds per case for a
+// longer soak (not reproducible across machines; it says so), INCONCLUSIVE below kRunsMin
+// schedules. The cases run one at a time (kSimulatorMutex), even under --jobs: the simulator is
+// not audited for running in several threads of one process.
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -26,10 +31,18 @@
 namespace indexbus::harness {
 namespace {
 
-constexpr std::uint64_t kRunsMax = 1'000'000'000;  // the time budget ends a case, not this
-constexpr std::uint64_t kRunsMin = 200;
-constexpr double kDefaultSeconds = 0.5;
-constexpr double kJournalSeconds = 2.0;
+constexpr std::uint64_t kRunsMax = 1'000'000'000;  // under --sim-seconds the time ends a case, not this
+constexpr std::uint64_t kRunsMin = 200;             // under --sim-seconds: fewer proved too little
+// Per case, by what a schedule costs (here, 2 cores: Events ~40 000/s, routers and merges
+// ~16 000/s, SequencedSlots and Fanout ~11 000/s Block and ~5 000/s Drop, Journal ~2 000/s Block
+// and ~330/s Drop), about half a second each and 3 s for Journal Drop.
+constexpr std::uint64_t kEventsSchedules = 15'000;
+constexpr std::uint64_t kLoopSchedules = 8'000;
+constexpr std::uint64_t kRingBlockSchedules = 5'000;
+constexpr std::uint64_t kRingDropSchedules = 2'500;
+constexpr std::uint64_t kJournalBlockSchedules = 3'000;
+constexpr std::uint64_t kJournalDropSchedules = 1'000;
+constexpr double kCapSeconds = 30;
 
 std::mutex kSimulatorMutex;
 
@@ -38,16 +51,17 @@ struct SimulatedCase {
   std::vector<std::string> rules;
   std::string summary;
   sim::RunArgs args;
-  double seconds = kDefaultSeconds;
+  std::uint64_t schedules = 0;
 };
 
-InProcessOutcome run_simulated(const sim::RunArgs& base, double default_seconds, const CaseContext& context) {
+InProcessOutcome run_simulated(const sim::RunArgs& base, std::uint64_t schedules, const CaseContext& context) {
   sim::RunArgs args = base;
   args.seed = context.seed;
   args.seed_given = true;
-  args.runs = kRunsMax;
   args.memory = "weak";
-  args.time_budget = std::to_string(context.sim_seconds > 0 ? context.sim_seconds : default_seconds) + "s";
+  const bool time_boxed = context.sim_seconds > 0;
+  args.runs = time_boxed ? kRunsMax : schedules;
+  args.time_budget = std::to_string(time_boxed ? context.sim_seconds : kCapSeconds) + "s";
   // A plant runs only where it applies: its lane kind, and a case whose policy and waiting mode
   // do not contradict its conditions. Elsewhere the case runs the lanes as they are.
   std::string not_planted;
@@ -78,14 +92,21 @@ InProcessOutcome run_simulated(const sim::RunArgs& base, double default_seconds,
                               " steps in " + std::to_string(summary.seconds) + " s (weak memory, seed " +
                               std::to_string(summary.seed) + (args.plant.empty() ? "" : ", plant " + args.plant) + ")" + not_planted;
   if (exit_code == 0 && !summary.failed) {
-    if (summary.runs < kRunsMin) {
+    if (time_boxed && summary.runs < kRunsMin) {
       outcome.inconclusive = true;
-      outcome.detail = "only " + figures + " within the budget, fewer than " + std::to_string(kRunsMin) +
+      outcome.detail = "only " + figures + " within --sim-seconds, fewer than " + std::to_string(kRunsMin) +
                        ": too little explored to pass (raise --sim-seconds)";
       return outcome;
     }
+    if (!time_boxed && summary.runs < schedules) {
+      outcome.inconclusive = true;
+      outcome.detail = "only " + figures + " of the case's " + std::to_string(schedules) + " schedules within its cap of " +
+                       std::to_string(static_cast<int>(kCapSeconds)) + " s: too little explored to pass (a machine far slower than expected)";
+      return outcome;
+    }
     outcome.passed = true;
-    outcome.detail = figures + ", no failure";
+    outcome.detail = figures + ", no failure" +
+                     (time_boxed ? " (time-boxed by --sim-seconds: another machine explores another number of schedules)" : "");
     return outcome;
   }
   if (!summary.failed) {
@@ -123,7 +144,14 @@ std::vector<SimulatedCase> simulated_cases() {
         c.args.lane = kind.lane;
         c.args.on_full = on_full;
         c.args.waiting = waiting;
-        if (std::string(kind.lane) == "journal") c.seconds = kJournalSeconds;
+        const bool block = on_full[0] == 'b';
+        if (std::string(kind.lane) == "events") {
+          c.schedules = kEventsSchedules;
+        } else if (std::string(kind.lane) == "journal") {
+          c.schedules = block ? kJournalBlockSchedules : kJournalDropSchedules;
+        } else {
+          c.schedules = block ? kRingBlockSchedules : kRingDropSchedules;
+        }
         out.push_back(std::move(c));
       }
     }
@@ -152,6 +180,7 @@ std::vector<SimulatedCase> simulated_cases() {
                 "policies and waiting modes, outputs checked against the model";
     c.args.lane = loop.lane;
     c.args.policy = loop.policy;
+    c.schedules = kLoopSchedules;
     out.push_back(std::move(c));
   }
   return out;
@@ -166,8 +195,8 @@ void append_simulated_cases(std::vector<CaseDef>& catalog) {
     def.level = Level::Required;
     def.rules = std::move(c.rules);
     def.summary = std::move(c.summary);
-    def.run_in_process = [args = std::move(c.args), seconds = c.seconds](const CaseContext& context) {
-      return run_simulated(args, seconds, context);
+    def.run_in_process = [args = std::move(c.args), schedules = c.schedules](const CaseContext& context) {
+      return run_simulated(args, schedules, context);
     };
     catalog.push_back(std::move(def));
   }
