@@ -313,11 +313,24 @@ int run_catalog(ConformArgs args) {
                 result.id.c_str(), result.duration_s, rules.size() > 40 ? (rules.substr(0, 37) + "...").c_str() : rules.c_str());
     if (result.outcome != h::Outcome::Pass) {
       std::printf("        %s\n", result.detail.c_str());
-      if (result.outcome != h::Outcome::Skip) std::printf("        replay: %s\n", h::replay_command(options, result).c_str());
+      if (result.outcome != h::Outcome::Skip) {
+        std::printf("        replay: %s\n", h::replay_command(options, result).c_str());
+        if (result.timing_dependent) std::printf("        %s\n", h::replay_caveat(result).c_str());
+      }
     }
   }
   std::printf("%s in %.1f s; seed %llu\n", h::outcome_counts_text(report).c_str(), report.duration_s,
               static_cast<unsigned long long>(options.seed));
+  std::size_t timing_cases = 0;
+  std::size_t timing_not_passed = 0;
+  for (const auto& result : report.cases) {
+    timing_cases += result.timing_dependent;
+    timing_not_passed += result.timing_dependent && result.outcome != h::Outcome::Pass && result.outcome != h::Outcome::Skip;
+  }
+  if (timing_cases > 0) {
+    std::printf("%zu of the cases are timing-dependent (batch and topology: the seed does not fix their interleaving), "
+                "%zu of them not passed\n", timing_cases, timing_not_passed);
+  }
   if (const std::size_t inconclusive = h::required_inconclusive(report); inconclusive > 0) {
     std::printf(args.allow_inconclusive
                     ? "%zu REQUIRED case(s) INCONCLUSIVE: allowed by --allow-inconclusive, but not passed\n"

@@ -71,6 +71,7 @@ CaseResult run_one(const CaseDef& def, const ConformOptions& options, const Scra
       result.detail = outcome.detail;
     }
   } catch (const conformance::SetupError& e) {
+    result = CaseResult{};
     result.id = def.id;
     result.level = def.level;
     result.rules = def.rules;
@@ -78,6 +79,7 @@ CaseResult run_one(const CaseDef& def, const ConformOptions& options, const Scra
     result.outcome = Outcome::Crash;
     result.detail = std::string("setup failed: ") + e.what();
   }
+  result.timing_dependent = is_timing_dependent(def);
   result.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
@@ -104,8 +106,12 @@ Json case_json(const CaseResult& c, const ConformOptions& options, bool with_his
            {"outcome", to_string(c.outcome)},
            {"duration_s", c.duration_s},
            {"seed", c.seed},
-           {"detail", c.detail}};
-  if (c.outcome != Outcome::Pass && c.outcome != Outcome::Skip) out["replay"] = replay_command(options, c);
+           {"detail", c.detail},
+           {"timing_dependent", c.timing_dependent}};
+  if (c.outcome != Outcome::Pass && c.outcome != Outcome::Skip) {
+    out["replay"] = replay_command(options, c);
+    if (c.timing_dependent) out["replay_caveat"] = replay_caveat(c);
+  }
   if (with_history) {
     out["history"] = history_json(c.history);
     out["scenario"] = c.scenario;
@@ -205,6 +211,13 @@ std::string replay_command(const ConformOptions& options, const CaseResult& resu
   return options.replay_prefix + " --cases " + shell_quote(result.id) + " --seed " + std::to_string(options.seed);
 }
 
+std::string replay_caveat(const CaseResult& result) {
+  if (!result.timing_dependent) return "";
+  return "timing-dependent: the seed fixes the scenario, the pauses and the perturbations, not the interleaving of "
+         "real processes, so the same command may pass; `indexbus replay <report>/failures/" + result.id +
+         ".json --sim` searches the interleaving in the simulator";
+}
+
 bool run_failed(const ConformReport& report) {
   for (const CaseResult& c : report.cases) {
     if (c.level != Level::Required || c.outcome == Outcome::Pass || c.outcome == Outcome::Skip) continue;
@@ -237,6 +250,16 @@ Json index_json(const ConformReport& report, const ConformOptions& options) {
   Json summary = Json::object();
   const auto counts = outcome_counts(report);
   for (std::size_t i = 0; i < kOutcomeCount; ++i) summary[to_string(static_cast<Outcome>(i))] = counts[i];
+  // The same counts apart for the cases the seed replays exactly and the timing-dependent ones.
+  Json by_replay = {{"deterministic", Json::object()}, {"timing_dependent", Json::object()}};
+  for (std::size_t i = 0; i < kOutcomeCount; ++i) {
+    by_replay["deterministic"][to_string(static_cast<Outcome>(i))] = 0;
+    by_replay["timing_dependent"][to_string(static_cast<Outcome>(i))] = 0;
+  }
+  for (const CaseResult& c : report.cases) {
+    auto& n = by_replay[c.timing_dependent ? "timing_dependent" : "deterministic"][to_string(c.outcome)];
+    n = n.get<std::size_t>() + 1;
+  }
   for (const CaseResult& c : report.cases) {
     cases.push_back(case_json(c, options, c.outcome != Outcome::Pass && c.outcome != Outcome::Skip));
   }
@@ -249,52 +272,64 @@ Json index_json(const ConformReport& report, const ConformOptions& options) {
               {"passed", !run_failed(report)},
               {"allow_inconclusive", report.allow_inconclusive},
               {"summary", summary},
+              {"summary_by_replay", by_replay},
               {"cases", cases}};
 }
 
 std::string junit_xml(const ConformReport& report, const ConformOptions& options) {
-  std::size_t failures = 0;
-  std::size_t errors = 0;
-  std::size_t skipped = 0;
-  for (const CaseResult& c : report.cases) {
-    failures += c.outcome == Outcome::Fail;
-    errors += c.outcome == Outcome::Crash || c.outcome == Outcome::Timeout || c.outcome == Outcome::Inconclusive;
-    skipped += c.outcome == Outcome::Skip;
-  }
   std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   xml += "<testsuites name=\"indexbus conform\">\n";
-  xml += "  <testsuite name=\"indexbus-conform\" tests=\"" + std::to_string(report.cases.size()) + "\" failures=\"" +
-         std::to_string(failures) + "\" errors=\"" + std::to_string(errors) + "\" skipped=\"" + std::to_string(skipped) +
-         "\" time=\"" + std::to_string(report.duration_s) + "\">\n";
-  xml += "    <properties><property name=\"seed\" value=\"" + std::to_string(report.seed) + "\"/></properties>\n";
-  for (const CaseResult& c : report.cases) {
-    const std::size_t dot = c.id.rfind('.');
-    const std::string classname = dot == std::string::npos ? c.id : c.id.substr(0, dot);
-    const std::string name = dot == std::string::npos ? c.id : c.id.substr(dot + 1);
-    xml += "    <testcase classname=\"" + xml_escape(classname) + "\" name=\"" + xml_escape(name) + "\" time=\"" +
-           std::to_string(c.duration_s) + "\">";
-    const std::string body = xml_escape(to_string(c.level) + " " + c.id + " [" + [&] {
-                                          std::string rules;
-                                          for (const auto& r : c.rules) rules += (rules.empty() ? "" : " ") + r;
-                                          return rules;
-                                        }() + "]\n" + c.detail + "\nseed " + std::to_string(c.seed) + "\nreplay: " +
-                                        replay_command(options, c));
-    switch (c.outcome) {
-      case Outcome::Pass: break;
-      case Outcome::Skip: xml += "<skipped message=\"" + xml_escape(c.detail) + "\"/>"; break;
-      case Outcome::Fail:
-        xml += "\n      <failure type=\"FAIL\" message=\"" + xml_escape(c.detail) + "\">" + body + "</failure>\n    ";
-        break;
-      case Outcome::Crash:
-      case Outcome::Timeout:
-      case Outcome::Inconclusive:  // not a failure of the lane, but no pass either: an error of the run
-        xml += "\n      <error type=\"" + to_string(c.outcome) + "\" message=\"" +
-               xml_escape((c.outcome == Outcome::Inconclusive ? "inconclusive: " : "") + c.detail) + "\">" + body + "</error>\n    ";
-        break;
+  // Two suites: the cases the seed replays exactly, and the timing-dependent ones (replay_caveat).
+  for (const bool timing : {false, true}) {
+    std::size_t tests = 0;
+    std::size_t failures = 0;
+    std::size_t errors = 0;
+    std::size_t skipped = 0;
+    double seconds = 0;
+    for (const CaseResult& c : report.cases) {
+      if (c.timing_dependent != timing) continue;
+      tests += 1;
+      seconds += c.duration_s;
+      failures += c.outcome == Outcome::Fail;
+      errors += c.outcome == Outcome::Crash || c.outcome == Outcome::Timeout || c.outcome == Outcome::Inconclusive;
+      skipped += c.outcome == Outcome::Skip;
     }
-    xml += "</testcase>\n";
+    if (tests == 0) continue;
+    xml += std::string("  <testsuite name=\"indexbus-conform.") + (timing ? "timing-dependent" : "deterministic") + "\" tests=\"" +
+           std::to_string(tests) + "\" failures=\"" + std::to_string(failures) + "\" errors=\"" + std::to_string(errors) +
+           "\" skipped=\"" + std::to_string(skipped) + "\" time=\"" + std::to_string(seconds) + "\">\n";
+    xml += "    <properties><property name=\"seed\" value=\"" + std::to_string(report.seed) + "\"/></properties>\n";
+    for (const CaseResult& c : report.cases) {
+      if (c.timing_dependent != timing) continue;
+      const std::size_t dot = c.id.rfind('.');
+      const std::string classname = dot == std::string::npos ? c.id : c.id.substr(0, dot);
+      const std::string name = dot == std::string::npos ? c.id : c.id.substr(dot + 1);
+      xml += "    <testcase classname=\"" + xml_escape(classname) + "\" name=\"" + xml_escape(name) + "\" time=\"" +
+             std::to_string(c.duration_s) + "\">";
+      const std::string body = xml_escape(to_string(c.level) + " " + c.id + " [" + [&] {
+                                            std::string rules;
+                                            for (const auto& r : c.rules) rules += (rules.empty() ? "" : " ") + r;
+                                            return rules;
+                                          }() + "]\n" + c.detail + "\nseed " + std::to_string(c.seed) + "\nreplay: " +
+                                          replay_command(options, c) + (timing ? "\n" + replay_caveat(c) : ""));
+      switch (c.outcome) {
+        case Outcome::Pass: break;
+        case Outcome::Skip: xml += "<skipped message=\"" + xml_escape(c.detail) + "\"/>"; break;
+        case Outcome::Fail:
+          xml += "\n      <failure type=\"FAIL\" message=\"" + xml_escape(c.detail) + "\">" + body + "</failure>\n    ";
+          break;
+        case Outcome::Crash:
+        case Outcome::Timeout:
+        case Outcome::Inconclusive:  // not a failure of the lane, but no pass either: an error of the run
+          xml += "\n      <error type=\"" + to_string(c.outcome) + "\" message=\"" +
+                 xml_escape((c.outcome == Outcome::Inconclusive ? "inconclusive: " : "") + c.detail) + "\">" + body + "</error>\n    ";
+          break;
+      }
+      xml += "</testcase>\n";
+    }
+    xml += "  </testsuite>\n";
   }
-  xml += "  </testsuite>\n</testsuites>\n";
+  xml += "</testsuites>\n";
   return xml;
 }
 
@@ -319,8 +354,18 @@ std::string report_html(const ConformReport& report, const ConformOptions& optio
   h += "<h1>indexbus conform</h1>\n<p id=\"summary\" class=\"" + std::string(summary_class) + "\">" +
        outcome_counts_text(report) + " in " + std::to_string(report.duration_s) + " s; seed " + std::to_string(report.seed) + "; agent <code>" +
        xml_escape(agent) + "</code></p>\n";
-  h += "<table id=\"cases\"><tr><th>Outcome</th><th>Level</th><th>Case</th><th>Rules</th><th>Seconds</th><th>Detail</th></tr>\n";
+  // Apart: the cases the seed replays exactly, then the timing-dependent ones.
+  for (const bool timing : {false, true}) {
+  std::size_t shown = 0;
+  for (const CaseResult& c : report.cases) shown += c.timing_dependent == timing;
+  if (shown == 0) continue;
+  h += timing ? "<h2 id=\"timing-dependent\">Timing-dependent cases</h2>\n<p>Real processes at full speed: the seed fixes the "
+                "scenario, the pauses and the perturbations, not the interleaving, so a replay may pass.</p>\n"
+              : "<h2 id=\"deterministic\">Deterministic cases</h2>\n<p>The seed replays each exactly.</p>\n";
+  h += std::string("<table id=\"cases-") + (timing ? "timing-dependent" : "deterministic") +
+       "\"><tr><th>Outcome</th><th>Level</th><th>Case</th><th>Rules</th><th>Seconds</th><th>Detail</th></tr>\n";
   for (const CaseResult& c : report.cases) {
+    if (c.timing_dependent != timing) continue;
     std::string rules;
     for (const auto& r : c.rules) rules += (rules.empty() ? "" : " ") + r;
     const bool detailed = c.outcome != Outcome::Pass && c.outcome != Outcome::Skip;
@@ -329,6 +374,7 @@ std::string report_html(const ConformReport& report, const ConformOptions& optio
          "</td><td>" + rules + "</td><td>" + std::to_string(c.duration_s) + "</td><td>" + xml_escape(c.detail) + "</td></tr>\n";
   }
   h += "</table>\n";
+  }
   for (const CaseResult& c : report.cases) {
     if (c.outcome == Outcome::Pass || c.outcome == Outcome::Skip) continue;
     std::size_t agents = 1;
@@ -338,7 +384,8 @@ std::string report_html(const ConformReport& report, const ConformOptions& optio
     h += "<section class=\"case " + to_string(c.outcome) + "\" id=\"" + xml_escape(c.id) + "\">\n<h2>" +
          to_string(c.outcome) + " " + xml_escape(c.id) + "</h2>\n";
     h += "<p class=\"detail\">" + xml_escape(c.detail) + "</p>\n<p>Replay: <code class=\"replay\">" +
-         xml_escape(replay_command(options, c)) + "</code> (case seed " + std::to_string(c.seed) + ")</p>\n";
+         xml_escape(replay_command(options, c)) + "</code> (case seed " + std::to_string(c.seed) + ")" +
+         (c.timing_dependent ? "<br><span class=\"caveat\">" + xml_escape(replay_caveat(c)) + "</span>" : "") + "</p>\n";
     // The history as a timeline: one row per step, one column per agent process, the model's
     // expectation beside what the agent returned; the bar is the operation's duration.
     h += "<table class=\"timeline\"><tr><th>Step</th>";

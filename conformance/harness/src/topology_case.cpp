@@ -734,6 +734,7 @@ void add_topology_cases(std::vector<CaseDef>& cases) {
     def.level = Level::Required;
     def.rules = std::move(rules);
     def.summary = std::move(summary);
+    def.timing_dependent = true;  // real loop and agent processes at full speed
     def.run_in_process = [id, maker = std::move(make)](const CaseContext& context) {
       std::mt19937_64 rng(context.seed);
       return run_topology_case(id, maker(rng), context);

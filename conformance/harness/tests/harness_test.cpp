@@ -346,6 +346,52 @@ TEST(AgentProcess, HelloOfTheReferenceAgent) {
   EXPECT_NE(std::get<Reply>(malformed).message.find("field 'path'"), std::string::npos);
 }
 
+// Batch and topology cases run real processes at full speed: their seed fixes the scenario, not
+// the interleaving. Reports keep them apart from the cases the seed replays exactly, and their
+// replay line says it may pass.
+TEST(Report, TimingDependentCasesAreKeptApartAndTheirReplaySaysItMayPass) {
+  std::size_t timing = 0;
+  std::size_t exact = 0;
+  for (const CaseDef& def : catalog()) {
+    const bool expected = def.make_batch || def.make_lin_batch || def.id.rfind("Required.Topology.", 0) == 0;
+    EXPECT_EQ(is_timing_dependent(def), expected) << def.id;
+    (is_timing_dependent(def) ? timing : exact) += 1;
+  }
+  EXPECT_GT(timing, 0u);
+  EXPECT_GT(exact, 0u);
+
+  const PrivateDir dir;
+  const ConformOptions o = options(dir, broken("skip-every-5th-entry"));
+  const std::string step_case = "Required.Events.Block.FifoInOrder";
+  const std::string batch_case = "Required.Events.Batch.Block.NothingLostUnderPauses";
+  const ConformReport report = run_conform(o, select_cases({step_case, batch_case}));
+  ASSERT_EQ(report.cases.size(), 2u);
+  const Json index = index_json(report, o);
+  for (const Json& c : index["cases"]) {
+    ASSERT_EQ(c["outcome"], "FAIL") << c.dump();
+    const bool batch = c["id"] == batch_case;
+    EXPECT_EQ(c["timing_dependent"].get<bool>(), batch) << c.dump();
+    EXPECT_EQ(c.contains("replay_caveat"), batch) << c.dump();
+    if (batch) {
+      EXPECT_NE(c["replay_caveat"].get<std::string>().find("may pass"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(index["summary_by_replay"]["deterministic"]["FAIL"], 1);
+  EXPECT_EQ(index["summary_by_replay"]["timing_dependent"]["FAIL"], 1);
+  const std::string junit = junit_xml(report, o);
+  EXPECT_NE(junit.find("<testsuite name=\"indexbus-conform.deterministic\" tests=\"1\" failures=\"1\""), std::string::npos) << junit;
+  EXPECT_NE(junit.find("<testsuite name=\"indexbus-conform.timing-dependent\" tests=\"1\" failures=\"1\""), std::string::npos) << junit;
+  EXPECT_NE(junit.find("timing-dependent: the seed fixes the scenario"), std::string::npos) << junit;
+  const std::string html = report_html(report, o);
+  const std::size_t exact_table = html.find("<table id=\"cases-deterministic\">");
+  const std::size_t timing_table = html.find("<table id=\"cases-timing-dependent\">");
+  ASSERT_NE(exact_table, std::string::npos) << html;
+  ASSERT_NE(timing_table, std::string::npos) << html;
+  EXPECT_LT(html.find(step_case, exact_table), timing_table);
+  EXPECT_NE(html.find(batch_case, timing_table), std::string::npos);
+  EXPECT_NE(html.find("<span class=\"caveat\">timing-dependent"), std::string::npos);
+}
+
 TEST(Report, FailuresCarryReplayHistoryAndJUnitEntries) {
   const PrivateDir dir;
   const ConformOptions o = options(dir, broken("ok-instead-of-full"));

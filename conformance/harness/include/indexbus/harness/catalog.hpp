@@ -169,7 +169,17 @@ struct CaseDef {
   std::function<RingScenario(std::mt19937_64& rng)> make_ring;                 // or a ring kind, step mode
   std::function<LinBatchScenario(std::mt19937_64& rng)> make_lin_batch;        // or batch + linearizability
   std::function<void(const AgentCaseContext& context, CaseResult& result)> run_with_agents;  // or its own agents
+  // Real processes at full speed, whose interleaving the seed does not fix: the topology cases
+  // set it; batch cases are so by construction (is_timing_dependent).
+  bool timing_dependent = false;
 };
+
+// Whether the case's seed replays it exactly (step mode, golden images, the simulator's in-process
+// cases) or fixes only its scenario, pauses and perturbations (batch and topology cases: real
+// processes at full speed, so the same seed may catch a bug in one run and miss it in the next).
+inline bool is_timing_dependent(const CaseDef& def) {
+  return def.timing_dependent || static_cast<bool>(def.make_batch) || static_cast<bool>(def.make_lin_batch);
+}
 
 // Every case, in a stable order.
 const std::vector<CaseDef>& catalog();

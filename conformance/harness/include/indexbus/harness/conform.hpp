@@ -71,6 +71,8 @@ std::string shell_quote(const std::string& word);
 
 // One-line command that runs this case again with the same seed.
 std::string replay_command(const ConformOptions& options, const CaseResult& result);
+// "" for a case its seed replays exactly; for a timing-dependent one, why the replay may pass.
+std::string replay_caveat(const CaseResult& result);
 
 // A REQUIRED case that did not pass (FAIL, CRASH, TIMEOUT, or INCONCLUSIVE unless the report
 // allows it) fails the run; RECOMMENDED and INFORMATIONAL cases are reported but do not change the

@@ -41,6 +41,7 @@ struct CaseResult {
   std::uint64_t seed = 0;
   double duration_s = 0;
   std::string detail;  // one line: why it failed, or what passed
+  bool timing_dependent = false;  // is_timing_dependent(the case): its seed does not fix its interleaving
   std::vector<HistoryRecord> history;
   std::vector<std::string> scenario;  // the steps, described, for the saved scenario
   // Batch cases: the scenario in the simulator's compact form (sim_handoff.hpp), saved with a
