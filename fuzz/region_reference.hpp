@@ -258,8 +258,12 @@ inline EventsState events_state(std::span<const std::byte> block) {
 }
 
 // spec/layout.md, "Lane state check".
+// "Sequence numbers": no write_seq above 2^62 (so 2 * write_seq + 1 below cannot wrap).
+inline constexpr std::uint64_t kSeqLimit = std::uint64_t{1} << 62;
+
 inline bool events_state_ok(const EventsState& s, std::uint32_t on_full, std::uint32_t capacity) {
   if (s.closed > 1) return false;
+  if (s.write_seq > kSeqLimit) return false;
   if (s.read_seq > s.write_seq) return false;
   // As integers, not modulo 2^64 (fuzz/corpus regress_lane1_counters_wrap).
   if (s.read_count > s.read_seq || s.lost_count != s.read_seq - s.read_count) return false;
@@ -272,6 +276,7 @@ inline bool events_state_ok(const EventsState& s, std::uint32_t on_full, std::ui
 // most S. `block` spans the whole lane block.
 inline bool events_slots_ok(std::span<const std::byte> block, std::uint32_t capacity,
                             std::uint32_t slot_bytes, std::uint64_t write_seq) {
+  if (write_seq > kSeqLimit) return false;
   for (std::uint64_t i = 0; i < capacity; ++i) {
     const std::size_t slot = 256 + i * (16 + std::size_t{slot_bytes});
     if (le64(block, slot) > 2 * write_seq + 1) return false;
@@ -285,6 +290,7 @@ inline bool ring_state_ok(std::span<const std::byte> block, std::uint32_t kind, 
                           std::uint32_t capacity, std::uint32_t readers) {
   const std::uint64_t write_seq = le64(block, 0);
   if (le32(block, 8) > 1) return false;  // closed
+  if (write_seq > kSeqLimit) return false;
   for (std::uint32_t r = 0; r < readers; ++r) {
     const std::size_t record = kRingHeaderBytes + std::size_t{r} * kReaderRecordBytes;
     const std::uint64_t cursor = le64(block, record + reader_at::cursor_seq);
@@ -301,6 +307,7 @@ inline bool ring_state_ok(std::span<const std::byte> block, std::uint32_t kind, 
 // The slot rules, for slots starting at `slots_offset` of the block.
 inline bool slots_ok(std::span<const std::byte> block, std::size_t slots_offset, std::uint32_t capacity,
                      std::uint32_t slot_bytes, std::uint64_t write_seq) {
+  if (write_seq > kSeqLimit) return false;
   for (std::uint64_t i = 0; i < capacity; ++i) {
     const std::size_t slot = slots_offset + i * (kSlotHeaderBytes + std::size_t{slot_bytes});
     if (le64(block, slot) > 2 * write_seq + 1) return false;

@@ -57,7 +57,7 @@ int run_doctor(const DoctorArgs& args) {
       out["findings"].push_back({{"check", f.check}, {"status", doctor::to_string(f.status)}, {"subject", f.subject},
                                  {"detail", f.detail}, {"advice", f.advice}});
     }
-    std::printf("%s\n", out.dump(2).c_str());
+    std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::size_t counts[3] = {};
     for (const auto& f : findings) {

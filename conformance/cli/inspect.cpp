@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <sstream>
+#include <string_view>
 
 #include "indexbus/real_platform.hpp"
 #include "indexbus/validate.hpp"
@@ -25,6 +26,66 @@ std::string pid_text(const nlohmann::json& who) {
   const auto pid = who["pid"].get<std::uint32_t>();
   if (pid == 0) return "none";
   return std::to_string(pid) + (who["alive"].get<bool>() ? " (alive)" : " (dead)");
+}
+
+// A Journal reader name as tools show it (spec/layout.md, "Journal reader names"): the name's
+// bytes are whatever an attacher stored, not necessarily UTF-8, and JSON output must be valid
+// UTF-8 (nlohmann::json throws on anything else when it serializes). Printable ASCII and
+// well-formed UTF-8 sequences of printable code points stay; a backslash becomes \\; every other
+// byte becomes \xHH. Bounded by the name's 32 bytes.
+std::string display_name(std::string_view raw) {
+  std::string out;
+  auto escape = [&out](unsigned char byte) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    out += "\\x";
+    out += kHex[byte >> 4];
+    out += kHex[byte & 15];
+  };
+  for (std::size_t i = 0; i < raw.size();) {
+    const auto byte = static_cast<unsigned char>(raw[i]);
+    if (byte == '\\') {
+      out += "\\\\";
+      i += 1;
+      continue;
+    }
+    if (byte >= 0x20 && byte < 0x7f) {
+      out += static_cast<char>(byte);
+      i += 1;
+      continue;
+    }
+    // A multi-byte UTF-8 sequence: its length from the lead byte, continuation bytes 10xxxxxx, no
+    // overlong form, no surrogate, at most U+10FFFF, and not a C1 control (U+0080..U+009F).
+    const std::size_t length = byte >= 0xc2 && byte <= 0xdf ? 2 : byte >= 0xe0 && byte <= 0xef ? 3 : byte >= 0xf0 && byte <= 0xf4 ? 4 : 0;
+    bool valid = length != 0 && i + length <= raw.size();
+    std::uint32_t code = length == 2 ? byte & 0x1fu : length == 3 ? byte & 0x0fu : byte & 0x07u;
+    for (std::size_t k = 1; valid && k < length; ++k) {
+      const auto next = static_cast<unsigned char>(raw[i + k]);
+      valid = (next & 0xc0) == 0x80;
+      code = (code << 6) | (next & 0x3fu);
+    }
+    if (valid) {
+      const std::uint32_t smallest = length == 2 ? 0xa0 : length == 3 ? 0x800 : 0x10000;
+      valid = code >= smallest && code <= 0x10ffff && (code < 0xd800 || code > 0xdfff);
+    }
+    if (!valid) {
+      escape(byte);
+      i += 1;
+      continue;
+    }
+    out.append(raw.substr(i, length));
+    i += length;
+  }
+  return out;
+}
+
+std::string hex_bytes(std::string_view raw) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (const char c : raw) {
+    out += kHex[static_cast<unsigned char>(c) >> 4];
+    out += kHex[static_cast<unsigned char>(c) & 15];
+  }
+  return out;
 }
 
 std::string_view reader_state_name(std::uint32_t state) {
@@ -72,7 +133,8 @@ void inspect_ring_lane(const Region& region, std::uint32_t index, nlohmann::json
       }
     }
     if (journal) {
-      j["name"] = reader.name;
+      j["name"] = display_name(reader.name);  // always valid UTF-8 (display_name)
+      if (!reader.name.empty()) j["name_hex"] = hex_bytes(reader.name);  // the exact bytes
       const bool seen = reader.heartbeat_ns != 0 && reader.heartbeat_ns <= now_ns;
       j["heartbeat_age_ns"] = seen ? nlohmann::json(now_ns - reader.heartbeat_ns) : nlohmann::json(nullptr);
       // Live: attached, its process exists, and (with a timeout) it spoke within the timeout.

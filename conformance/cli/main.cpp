@@ -124,7 +124,8 @@ int run_inspect(const std::string& path, bool json) {
                                       : indexbus::cli::inspect_error(path, region.error());
   indexbus::cli::add_liveness(report, path);
   if (json) {
-    std::printf("%s\n", report.dump(2).c_str());
+    // replace: a byte that is not UTF-8 is never fatal, whatever a region holds (display_name escapes names first).
+    std::printf("%s\n", report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::printf("%s%s", indexbus::cli::render_text(report).c_str(), indexbus::cli::render_liveness(report).c_str());
   }

@@ -325,11 +325,21 @@ EventsLaneSnapshot snapshot_events_lane(const std::byte* block) {
   return s;
 }
 
+namespace {
+// A write_seq above kSeqLimit: a cursor is checked against write_seq, and a slot stamp against
+// 2 * write_seq + 1, both of which would wrap near 2^63 and let a corrupt lane pass.
+Error seq_limit_failure(std::uint32_t lane_index, std::uint64_t write_seq) {
+  return fail(ErrorCode::LaneStateCorrupt, lane_index, "write_seq", write_seq,
+              "exceeds " + std::to_string(kSeqLimit) + " (2^62), the largest sequence number of a v1 lane");
+}
+}  // namespace
+
 std::optional<Error> check_events_lane_state(std::uint32_t lane_index, const LaneDescriptor& lane,
                                              const EventsLaneSnapshot& state) {
   if (state.closed > 1) {
     return fail(ErrorCode::LaneStateCorrupt, lane_index, "closed", state.closed, "is not 0 or 1");
   }
+  if (state.write_seq > kSeqLimit) return seq_limit_failure(lane_index, state.write_seq);
   if (state.read_seq > state.write_seq) {
     return fail(ErrorCode::LaneStateCorrupt, lane_index, "read_seq", state.read_seq,
                 "is ahead of write_seq " + std::to_string(state.write_seq));
@@ -363,6 +373,7 @@ namespace {
 std::optional<Error> check_slots(std::uint32_t lane_index, const LaneDescriptor& lane,
                                  const std::byte* block, std::uint64_t slots_offset,
                                  std::uint64_t write_seq) {
+  if (write_seq > kSeqLimit) return seq_limit_failure(lane_index, write_seq);  // stamp_max must not wrap
   const std::uint64_t stride = events_slot_stride_bytes(lane.slot_payload_bytes);
   const std::uint64_t stamp_max = 2 * write_seq + 1;
   for (std::uint64_t i = 0; i < lane.capacity_slots; ++i) {
@@ -430,6 +441,7 @@ std::optional<Error> check_ring_lane_state(std::uint32_t lane_index, const LaneD
   if (state.closed > 1) {
     return fail(ErrorCode::LaneStateCorrupt, lane_index, "closed", state.closed, "is not 0 or 1");
   }
+  if (state.write_seq > kSeqLimit) return seq_limit_failure(lane_index, state.write_seq);
   const bool block = lane.on_full == static_cast<std::uint32_t>(OnFull::Block);
   const bool journal = lane.kind == static_cast<std::uint32_t>(LaneKind::Journal);
   for (std::uint32_t r = 0; r < state.readers.size(); ++r) {

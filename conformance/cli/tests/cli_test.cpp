@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -83,6 +84,33 @@ TEST(Cli, InspectFlagsACorruptRingReader) {  // REG-11 on a ring lane: exit 1, t
   EXPECT_EQ(text.exit_code, 1) << text.output;
   EXPECT_NE(text.output.find("state INCONSISTENT LaneStateCorrupt: lane 0: reader 1 cursor_seq 9 is ahead of write_seq 0"),
             std::string::npos) << text.output;
+}
+
+// A Journal reader name is 32 bytes an attacher chose, not necessarily UTF-8 (spec/layout.md,
+// "Journal reader names"). inspect --json aborted on one (nlohmann::json refuses to serialize
+// invalid UTF-8); now every tool shows it escaped, and the JSON also carries the exact bytes.
+TEST(Cli, InspectShowsAReaderNameThatIsNotUtf8Escaped) {
+  indexbus::testing::TempRegionPath path("cli");
+  ASSERT_EQ(run("create " + path.str() + " --lane journal:readers=2,capacity=4").exit_code, 0);
+  {
+    auto region = indexbus::Region::open(path.str());
+    ASSERT_TRUE(region.ok()) << region.error().message;
+    auto* record = reinterpret_cast<indexbus::ReaderRecord*>(region->lane_block(0) + sizeof(indexbus::RingLaneHeader));
+    // 32 bytes, no terminator: invalid UTF-8, a backslash, a control byte, a valid "é", a C1 control.
+    const char name[32] = {'\xff', '\xfe', 'a', '\\', '\x01', '\xc3', '\xa9', '\xc2', '\x85', 'z', 'z', 'z', 'z', 'z', 'z', 'z',
+                           'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'q'};
+    std::memcpy(record[0].name, name, sizeof name);
+  }
+  const std::string shown = "\\xff\\xfea\\\\\\x01\xc3\xa9\\xc2\\x85zzzzzzzzzzzzzzzzzzzzzzq";
+  const auto json = run("inspect --json " + path.str());
+  ASSERT_EQ(json.exit_code, 0) << json.output;
+  const auto report = nlohmann::json::parse(json.output);
+  EXPECT_EQ(report["lanes"][0]["readers"][0]["name"], shown);
+  EXPECT_EQ(report["lanes"][0]["readers"][0]["name_hex"],
+            "fffe615c01c3a9c2857a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a71");
+  const auto text = run("inspect " + path.str());
+  EXPECT_EQ(text.exit_code, 0) << text.output;
+  EXPECT_NE(text.output.find("reader 0 '" + shown + "': free"), std::string::npos) << text.output;
 }
 
 TEST(Cli, ExistingRegionIsNeverReused) {

@@ -192,6 +192,11 @@ static_assert(offsetof(RingLaneHeader, attach_epoch) == 80);
 static_assert(offsetof(RingLaneHeader, reserved) == 128);
 static_assert(sizeof(RingLaneHeader) == 256);
 
+// The largest sequence number (write_seq, a cursor) a v1 lane may hold (spec/layout.md, "Sequence
+// numbers"): 146 years at 10^9 entries per second, and far enough below 2^63 that a stamp 2s + 2
+// and the validator's bound 2 * write_seq + 1 never wrap. The lane state checks reject more.
+inline constexpr std::uint64_t kSeqLimit = std::uint64_t{1} << 62;
+
 // ReaderRecord.state values.
 inline constexpr std::uint32_t kReaderFree = 0;      // never attached (Journal: slot unused)
 inline constexpr std::uint32_t kReaderAttached = 1;  // attached; its cursor gates the producer
