@@ -84,6 +84,9 @@ enum class Defect {
   CorruptLaneHeader,    // after its 3rd op: lane 0's `closed` word (Events) set to 7
   WritePastLane,        // after its 3rd op: the byte right after lane 0's block (or the lane table) written
   TruncateRegion,       // after its 3rd op: the region file cut to half its size
+  // A protocol defect (Required.Protocol.Refusals.*): refusals without their `code`, a reader
+  // index narrowed to 32 bits and not checked against 64, a publish not checked against the claim.
+  SloppyRefusals,
   // A waking defect (spec/agent-protocol.md, "Lost wake-ups"): results stay right, only a parked
   // peer sleeps a whole park slice too long, which the agent's lost_wakeups count must expose.
   LoseWakes,  // for kLoseWakesWindowNs from the first publish that finds a peer parked, no wake
@@ -197,8 +200,9 @@ std::unique_ptr<RoleHandle> attach_events(Context& ctx, std::byte* block, const 
                                                  : nullptr;
   if (pid_word == nullptr) throw AgentError{"bad_request", "events lanes have no role '" + role + "'"};
   if (!indexbus::claim_role(ctx.platform, *pid_word)) {
-    throw AgentError{"role_taken", role + " held by live pid " +
-                                       std::to_string(ctx.platform.load(*pid_word, std::memory_order_acquire))};
+    throw AgentError{"role_taken",
+                     role + " held by live pid " + std::to_string(ctx.platform.load(*pid_word, std::memory_order_acquire)),
+                     "RoleTaken"};
   }
   if (role == "producer") return std::make_unique<EventsProducerHandle>(ctx, ref);
   return std::make_unique<EventsConsumerHandle>(ctx, ref);
@@ -307,7 +311,7 @@ std::unique_ptr<RoleHandle> attach_journal(Context& ctx, std::byte* block, const
   const indexbus::RingLaneRef ref = indexbus::ring_lane_ref(block, lane);
   if (role == "producer") {
     if (!indexbus::claim_role(ctx.platform, ref.header->producer_pid)) {
-      throw AgentError{"role_taken", "journal writer held by a live process"};
+      throw AgentError{"role_taken", "journal writer held by a live process", "RoleTaken"};
     }
     return std::make_unique<RingWriterHandle<indexbus::JournalWriter<AgentPlatform>>>(
         ctx, ref, indexbus::JournalWriter<AgentPlatform>(ctx.platform, ref));
@@ -372,7 +376,7 @@ class SequencedProducerHandle final : public RoleHandle {
   Json run(const std::string& op, const Json& request) override {
     if (op == "close") {
       producer_.close();
-      claim_ = {};
+      claim_ = {};  // the claim is abandoned (SS-2); its seq stays, so that publishing it answers Closed
       return Json{{"status", "Ok"}};
     }
     if (op == "try_claim" || op == "claim") {
@@ -381,16 +385,28 @@ class SequencedProducerHandle final : public RoleHandle {
       Json out = write_result(claim.status);
       if (claim.status == indexbus::WriteStatus::Ok) {
         claim_ = claim.payload;
+        claim_seq_ = claim.seq;  // the lane's; the defect below lies only in what it reports
         out["seq"] = claim.seq + (ctx_.defect == Defect::SequencedClaimSeqOffByOne ? 1 : 0);
       }
       return out;
     }
     if (op == "publish") {
+      // agent-protocol.md: a publish names the outstanding claim (the seq its claim returned).
+      const std::uint64_t seq = proto::get_u64(request, "seq");
+      if (ctx_.defect == Defect::SloppyRefusals) claim_seq_ = seq;
+      if (!claim_seq_) throw AgentError{"bad_request", "publish of seq " + std::to_string(seq) + " with no claim outstanding"};
+      if (seq != *claim_seq_) {
+        throw AgentError{"bad_request", "publish of seq " + std::to_string(seq) + ", but the outstanding claim is seq " +
+                                            std::to_string(*claim_seq_)};
+      }
       std::vector<std::byte> payload = proto::from_hex(proto::get_string(request, "payload_hex"), indexbus::kSlotPayloadBytesMax);
       // The lane API takes a length; bytes beyond the claimed span cannot be written (TooLarge).
       if (!claim_.empty()) std::copy_n(payload.begin(), std::min(payload.size(), claim_.size()), claim_.begin());
       const indexbus::WriteStatus status = producer_.publish(static_cast<std::uint32_t>(payload.size()));
-      if (status == indexbus::WriteStatus::Ok || status == indexbus::WriteStatus::Closed) claim_ = {};
+      if (status == indexbus::WriteStatus::Ok || status == indexbus::WriteStatus::Closed) {
+        claim_ = {};
+        claim_seq_.reset();
+      }
       return write_result(status);
     }
     throw Unsupported{"op " + op + " is not a sequenced_slots producer op"};
@@ -401,6 +417,7 @@ class SequencedProducerHandle final : public RoleHandle {
   indexbus::RingLaneRef lane_;
   indexbus::SequencedProducer<AgentPlatform> producer_;
   std::span<std::byte> claim_;  // the claimed slot's payload, until publish
+  std::optional<std::uint64_t> claim_seq_;  // the seq the claim answered, until publish
 };
 
 class SequencedConsumerHandle final : public RoleHandle {
@@ -527,7 +544,7 @@ class Agent {
     } catch (const AgentError& e) {
       reply["type"] = "error";
       reply["error"] = {{"kind", e.kind}, {"message", e.message}};
-      if (!e.code.empty()) reply["error"]["code"] = e.code;
+      if (!e.code.empty() && ctx_.defect != Defect::SloppyRefusals) reply["error"]["code"] = e.code;
     } catch (const Unsupported& e) {
       reply["type"] = "unsupported";
       reply["reason"] = e.reason;
@@ -610,7 +627,16 @@ class Agent {
   Json attach(const Json& request) {
     const std::uint32_t lane = lane_index(request);
     const RoleKey key = role_key(request);
-    if (roles_.count(key) != 0) throw AgentError{"role_taken", "this agent already holds the role"};
+    if (roles_.count(key) != 0) throw AgentError{"role_taken", "this agent already holds the role", "RoleTaken"};
+    // A reader index (a Journal handle) is below 64, the most readers a lane has; checked on the
+    // full 64-bit value, before anything narrows it (2^32 must not become reader 0).
+    if (ctx_.defect != Defect::SloppyRefusals && request.contains("reader") &&
+        proto::get_u64(request, "reader") >= indexbus::kReaderCountMax) {
+      throw AgentError{"bad_request",
+                       "reader " + std::to_string(proto::get_u64(request, "reader")) + " is not below " +
+                           std::to_string(indexbus::kReaderCountMax) + " (no lane has more readers)",
+                       "BadReaderIndex"};
+    }
     if (ctx_.defect == Defect::HelloLiesDrop && region_->lane(lane).on_full == static_cast<std::uint32_t>(indexbus::OnFull::Drop)) {
       throw Unsupported{"the drop policy is not implemented (a lie: the hello declares it)"};
     }
@@ -766,6 +792,7 @@ Defect parse_defect(int argc, char** argv) {
     if (value == "corrupt-lane-header") return Defect::CorruptLaneHeader;
     if (value == "write-past-lane") return Defect::WritePastLane;
     if (value == "truncate-region") return Defect::TruncateRegion;
+    if (value == "sloppy-refusals") return Defect::SloppyRefusals;
     if (value == "lose-wakes") return Defect::LoseWakes;
     std::fprintf(stderr, "indexbus-agent-broken: unknown defect %s\n", value.c_str());
     std::exit(2);

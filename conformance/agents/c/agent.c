@@ -354,11 +354,13 @@ typedef struct {
  * not usable. `error_kind` / `message` are filled for the caller to send. */
 typedef struct {
   const char *kind;
+  const char *code; /* the ErrorCode name the protocol gives this refusal, or NULL */
   char message[256];
 } failure;
 
 static int fail_with(failure *f, const char *kind, const char *message) {
   f->kind = kind;
+  f->code = NULL;
   snprintf(f->message, sizeof f->message, "%s", message);
   return -1;
 }
@@ -378,9 +380,15 @@ static int decode_target(const cJSON *request, target *t, failure *f) {
   else return fail_with(f, "bad_request", "unknown role for this lane kind");
   t->reader = 0;
   if (t->role != ROLE_PRODUCER && kind != IBC_EVENTS) {
-    if (get_u32(request, "reader", 1, 0, &t->reader, &p) != 0) return fail_with(f, "bad_request", p.reason);
-    if (t->reader >= IBC_READER_COUNT_MAX || (kind != IBC_JOURNAL && t->reader >= t->lane->d.reader_count))
-      return fail_with(f, "bad_request", "BadReaderIndex: reader index is not below reader_count");
+    /* The whole 64-bit value is range-checked: 2^32 is an index out of range, not a type error. */
+    uint64_t reader = 0;
+    if (get_u64(request, "reader", 1, 0, &reader, &p) != 0) return fail_with(f, "bad_request", p.reason);
+    if (reader >= IBC_READER_COUNT_MAX || (kind != IBC_JOURNAL && reader >= t->lane->d.reader_count)) {
+      fail_with(f, "bad_request", "BadReaderIndex: reader index is not below reader_count");
+      f->code = "BadReaderIndex";
+      return -1;
+    }
+    t->reader = (uint32_t)reader;
   }
   return 0;
 }
@@ -391,8 +399,8 @@ static int role_attached(const target *t) {
 
 static int handle_attach(uint64_t id, const cJSON *request, int attach) {
   target t;
-  failure f;
-  if (decode_target(request, &t, &f) != 0) return send_error(id, f.kind, NULL, "%s", f.message);
+  failure f = {0};
+  if (decode_target(request, &t, &f) != 0) return send_error(id, f.kind, f.code, "%s", f.message);
   if (!attach) {
     if (!role_attached(&t)) return send_error(id, "not_attached", NULL, "role of lane %u is not attached", t.lane_index);
     if (t.lane->d.kind == IBC_EVENTS) ibc_events_detach(t.lane, t.role == ROLE_PRODUCER);
@@ -498,7 +506,7 @@ static int handle_op(uint64_t id, const cJSON *request) {
   cJSON *result = run_op(request, &f);
   if (result != NULL) return send_ok(id, result);
   if (strcmp(f.kind, "unsupported") == 0) return send_unsupported(id, f.message);
-  return send_error(id, f.kind, NULL, "%s", f.message);
+  return send_error(id, f.kind, f.code, "%s", f.message);
 }
 
 static int handle_lane_state(uint64_t id, const cJSON *request) {
@@ -573,7 +581,7 @@ static int handle_script(uint64_t id, const cJSON *request) {
       cJSON_Delete(history);
       if (history_fd >= 0) close(history_fd);
       if (strcmp(f.kind, "unsupported") == 0) return send_unsupported(id, f.message);
-      return send_error(id, f.kind, NULL, "op %llu: %s", (unsigned long long)index, f.message);
+      return send_error(id, f.kind, f.code, "op %llu: %s", (unsigned long long)index, f.message);
     }
     add_u64(result, "index", index);
     if (history_fd >= 0) {

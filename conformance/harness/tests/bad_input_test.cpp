@@ -126,6 +126,26 @@ TEST(LostWakeups, TheReferenceAgentPassesTheSameCases) {  // the count can stay 
   for (const CaseResult& r : report.cases) EXPECT_EQ(r.outcome, Outcome::Pass) << r.id << ": " << r.detail;
 }
 
+// Required.Protocol.Refusals.*: the reference agent and the C agent (certify tests) answer every
+// refusal with its kind and code; --defect sloppy-refusals (no codes, a reader index narrowed to
+// 32 bits and not checked against 64, a publish not checked against the claim) fails every one.
+TEST(ProtocolRefusals, TheReferencePassesEveryCaseAndASloppyAgentFailsEveryCase) {
+  std::vector<std::string> ids;
+  for (const CaseDef* def : select_cases({"Required.Protocol.Refusals.*"})) ids.push_back(def->id);
+  ASSERT_EQ(ids.size(), 11u);  // 7 RoleTaken (Events 2, Journal writer, SequencedSlots 2, Fanout 2), 3 ReaderIndex, 1 publish
+  ConformOptions o;
+  o.case_globs = {"Required.Protocol.Refusals.*"};
+  o.seed = kSeed;
+  o.agent_argv = {INDEXBUS_AGENT};
+  const ConformReport report = run_conform(o, select_cases(o.case_globs));
+  for (const CaseResult& r : report.cases) EXPECT_EQ(r.outcome, Outcome::Pass) << r.id << ": " << r.detail;
+  for (const std::string& id : ids) {
+    const CaseResult r = run_defect("sloppy-refusals", id);
+    EXPECT_EQ(r.outcome, Outcome::Fail) << id << ": " << r.detail;
+    EXPECT_NE(r.detail.find(": expected "), std::string::npos) << id << ": " << r.detail;
+  }
+}
+
 // The watch itself, without agents: whatever the file holds, it reads no byte past it.
 TEST(RegionWatch, AMissingTinyOrHugeFileIsAReasonNotACrash) {
   testing::TempRegionPath path("watch");

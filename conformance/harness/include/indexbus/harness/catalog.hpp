@@ -184,6 +184,10 @@ inline bool is_timing_dependent(const CaseDef& def) {
 // Every case, in a stable order.
 const std::vector<CaseDef>& catalog();
 
+// Appends the Required.Protocol.Refusals.* cases (protocol_catalog.cpp): refusals an agent must
+// answer with their error kind and code.
+void add_protocol_cases(std::vector<CaseDef>& cases);
+
 // Appends the Required.<Kind>.Simulated.* cases (simulated_catalog.cpp; built with the tests).
 void append_simulated_cases(std::vector<CaseDef>& catalog);
 

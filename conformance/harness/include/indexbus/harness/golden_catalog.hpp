@@ -18,6 +18,7 @@ namespace indexbus::harness {
 
 void add_golden_cases(std::vector<CaseDef>& cases);
 
+
 // The GoldenCreate check of a file an agent created with the lanes of a fresh golden image: it
 // must pass core's validator and, with creator_pid, creation_id and the checksum set to the golden
 // values, equal the image. nullopt, or the first difference named by field (spec/layout.md).
