@@ -7,15 +7,19 @@
 // Deterministic apart from scheduling; the seed picks the readers' commit intervals and is
 // printed with the command that replays it (INDEXBUS_SEED=<seed>).
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <random>
 #include <string>
 
@@ -48,6 +52,13 @@ std::array<std::uint64_t, 3> payload_for(std::uint64_t seq) { return {seq, ~seq,
 enum ReaderExit : int { kOk = 0, kAttach = 10, kStatus = 11, kOrder = 12, kTorn = 13, kLostUnderBlock = 14,
                         kAccounting = 15, kEvicted = 16 };
 
+// How many readers have finished attach(), in memory shared with the forked readers. Not the
+// records' state: a fresh attach by name stores state = Attached while it checks for a duplicate
+// name, before it fixes its start (spec/layout.md, "Attach ordering"), so a writer that started
+// on seeing that state could write entries the reader then rightly starts after (JR-3). That is
+// what failed CI twice ("reader 2: exited with 12", order: its first entry was not seq 0).
+std::atomic<std::uint32_t>* g_attached = nullptr;
+
 int run_reader(const std::string& path, std::uint32_t index, OnFull on_full, std::uint64_t entries,
                std::uint32_t commit_every) {
   RealPlatform platform(WaitStrategy::Backoff);
@@ -57,6 +68,8 @@ int run_reader(const std::string& path, std::uint32_t index, OnFull on_full, std
   auto attached = JournalReader<RealPlatform>::attach(platform, ref, "reader-" + std::to_string(index));
   if (!attached.ok()) return kAttach;
   auto reader = std::move(attached).value();
+  if (reader.next_seq() != 0) return kAttach;  // the writer waits for every attach to return
+  g_attached->fetch_add(1, std::memory_order_release);
   std::array<std::uint64_t, 3> words{};
   std::uint64_t delivered = 0, lost = 0, expected_seq = 0, since_commit = 0;
   for (;;) {
@@ -114,6 +127,11 @@ TEST_P(JournalMultiProcess, OneWriterThreeReaders) {
   RealPlatform platform(strategy);
   const auto ref = ring_lane_ref(region->lane_block(0), region->lane(0));
 
+  void* shared = ::mmap(nullptr, sizeof(std::atomic<std::uint32_t>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(shared, MAP_FAILED);
+  const std::unique_ptr<void, void (*)(void*)> unmap(shared, [](void* p) { ::munmap(p, sizeof(std::atomic<std::uint32_t>)); });
+  g_attached = new (shared) std::atomic<std::uint32_t>(0);
+  static_assert(std::atomic<std::uint32_t>::is_always_lock_free);  // so it works across processes
   std::array<pid_t, kReaders> children{};
   for (std::uint32_t i = 0; i < kReaders; ++i) {
     const auto commit_every = static_cast<std::uint32_t>(1 + rng() % 64);
@@ -121,14 +139,12 @@ TEST_P(JournalMultiProcess, OneWriterThreeReaders) {
     ASSERT_GE(children[i], 0);
     if (children[i] == 0) _exit(run_reader(path.str(), i, on_full, entries, commit_every));
   }
-  // Start writing only once every reader is attached, so that each must see every entry.
+  // Start writing only once every reader's attach has returned (g_attached), so that each must
+  // see every entry. Bounded: 30 s.
   const std::uint64_t attach_deadline = platform.now_ns() + 30'000'000'000ull;
   bool all_attached = false;
   while (!all_attached && platform.now_ns() < attach_deadline) {
-    all_attached = true;
-    for (std::uint32_t i = 0; i < kReaders; ++i) {
-      all_attached = all_attached && platform.load(ref.readers[i].state, std::memory_order_acquire) == kReaderAttached;
-    }
+    all_attached = g_attached->load(std::memory_order_acquire) == kReaders;
     if (!all_attached) ::usleep(1000);
   }
   bool ok = all_attached;
