@@ -4,6 +4,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "indexbus/protocol/fields.hpp"
 #include "indexbus/real_platform.hpp"
 #include "indexbus/validate.hpp"
 
@@ -78,16 +79,6 @@ std::string display_name(std::string_view raw) {
   return out;
 }
 
-std::string hex_bytes(std::string_view raw) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (const char c : raw) {
-    out += kHex[static_cast<unsigned char>(c) >> 4];
-    out += kHex[static_cast<unsigned char>(c) & 15];
-  }
-  return out;
-}
-
 std::string_view reader_state_name(std::uint32_t state) {
   switch (state) {
     case kReaderFree: return "free";
@@ -134,7 +125,9 @@ void inspect_ring_lane(const Region& region, std::uint32_t index, nlohmann::json
     }
     if (journal) {
       j["name"] = display_name(reader.name);  // always valid UTF-8 (display_name)
-      if (!reader.name.empty()) j["name_hex"] = hex_bytes(reader.name);  // the exact bytes
+      if (!reader.name.empty()) {  // the exact bytes
+        j["name_hex"] = protocol::to_hex(reinterpret_cast<const std::byte*>(reader.name.data()), reader.name.size());
+      }
       const bool seen = reader.heartbeat_ns != 0 && reader.heartbeat_ns <= now_ns;
       j["heartbeat_age_ns"] = seen ? nlohmann::json(now_ns - reader.heartbeat_ns) : nlohmann::json(nullptr);
       // Live: attached, its process exists, and (with a timeout) it spoke within the timeout.
