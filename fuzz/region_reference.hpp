@@ -293,12 +293,17 @@ inline bool ring_state_ok(std::span<const std::byte> block, std::uint32_t kind, 
   if (write_seq > kSeqLimit) return false;
   for (std::uint32_t r = 0; r < readers; ++r) {
     const std::size_t record = kRingHeaderBytes + std::size_t{r} * kReaderRecordBytes;
-    const std::uint64_t cursor = le64(block, record + reader_at::cursor_seq);
+    std::uint64_t cursor = le64(block, record + reader_at::cursor_seq);
     const std::uint32_t state = le32(block, record + 36);
     if (state > 3) return false;
     if (kind != 2 && state >= 2) return false;
+    // Journal attach tags: bit 63 set is an attach under way; all ones (claiming) stands for 0,
+    // otherwise the value under the tag is a write_seq. The record does not gate yet.
+    constexpr std::uint64_t kProvisional = std::uint64_t{1} << 63;
+    const bool attaching = kind == 2 && (cursor & kProvisional) != 0;
+    if (attaching) cursor = cursor == ~std::uint64_t{0} ? 0 : cursor & ~kProvisional;
     if (cursor > write_seq) return false;
-    const bool gates = kind != 2 || state == 1;
+    const bool gates = kind != 2 || (state == 1 && !attaching);
     if (on_full == 1 && gates && write_seq - cursor > capacity) return false;
   }
   return true;

@@ -109,14 +109,20 @@ void inspect_ring_lane(const Region& region, std::uint32_t index, nlohmann::json
   entry["readers"] = nlohmann::json::array();
   for (std::uint32_t r = 0; r < s.readers.size(); ++r) {
     const RingReaderSnapshot& reader = s.readers[r];
-    const std::uint64_t lag = s.write_seq >= reader.cursor_seq ? s.write_seq - reader.cursor_seq : 0;
+    // A Journal attach under way tags the cursor (layout.md, "Attach ordering"): show the value
+    // under the tag, and say which tag as `attaching`.
+    std::uint64_t cursor = reader.cursor_seq;
+    const bool attaching = journal && is_attach_tagged(cursor);
+    if (attaching) cursor = cursor == kCursorClaiming ? 0 : cursor & ~kCursorProvisional;
+    const std::uint64_t lag = s.write_seq >= cursor ? s.write_seq - cursor : 0;
     nlohmann::json j = {{"index", r},
                         {"state", reader_state_name(reader.state)},
-                        {"cursor_seq", reader.cursor_seq},
+                        {"cursor_seq", cursor},
                         {"lag", lag},
                         {"read", reader.read_count},
                         {"lost", reader.lost_count},
                         {"process", pid_json(reader.pid)}};
+    if (attaching) j["attaching"] = reader.cursor_seq == kCursorClaiming ? "claiming" : "provisional";
     if (lane.kind == static_cast<std::uint32_t>(LaneKind::SequencedSlots)) {
       j["gated_on"] = nlohmann::json::array();
       for (std::uint32_t g = 0; g < lane.reader_count; ++g) {
@@ -176,7 +182,9 @@ void render_ring_lane(std::ostringstream& out, const nlohmann::json& lane) {
     if (r.contains("name") && !r["name"].get<std::string>().empty()) {
       out << " '" << r["name"].get<std::string>() << "'";
     }
-    out << ": " << r["state"].get<std::string>() << ", cursor " << r["cursor_seq"].get<std::uint64_t>()
+    out << ": " << r["state"].get<std::string>();
+    if (r.contains("attaching")) out << " (attaching: " << r["attaching"].get<std::string>() << " cursor)";
+    out << ", cursor " << r["cursor_seq"].get<std::uint64_t>()
         << ", lag " << r["lag"].get<std::uint64_t>() << ", read " << r["read"].get<std::uint64_t>()
         << ", lost " << r["lost"].get<std::uint64_t>() << ", pid " << pid_text(r["process"]);
     if (r.contains("gated_on") && !r["gated_on"].empty()) out << ", gated on " << r["gated_on"].dump();

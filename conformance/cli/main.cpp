@@ -498,6 +498,9 @@ int main(int argc, char** argv) {
   replay->add_flag("--sim", replay_sim, "Batch cases: search for the failure in the simulator (reference lane code) instead");
   replay->add_option("--sim-runs", replay_sim_runs, "--sim: schedules per strategy (PCT, then random)")
       ->check(CLI::Range(1ull, 10'000'000ull));
+  std::string replay_sim_plant;
+  replay->add_option("--sim-plant", replay_sim_plant,
+                     "TEST ONLY, --sim: search with this planted ordering bug in the lane code (indexbus sim plants)");
 
   indexbus::cli::CertifyCommand certify(app);
 
@@ -578,7 +581,7 @@ int main(int argc, char** argv) {
   if (inspect->parsed()) return run_inspect(inspect_path, json);
   if (remove->parsed()) return run_remove(remove_path);
   if (certify.parsed()) return certify.run();
-  if (replay->parsed() && replay_sim) return indexbus::cli::run_sim_handoff(replay_path, replay_sim_runs);
+  if (replay->parsed() && replay_sim) return indexbus::cli::run_sim_handoff(replay_path, replay_sim_runs, replay_sim_plant);
   if (replay->parsed()) return run_replay(replay_path, replay_report, replay_region_dir);
   if (conform->parsed()) {
     conform_args.seed_given = seed_option->count() > 0;

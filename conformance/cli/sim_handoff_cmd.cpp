@@ -27,7 +27,7 @@ std::optional<nlohmann::json> read_saved_failure(const std::string& path, const 
   return saved;
 }
 
-int run_sim_handoff(const std::string& failure_path, std::uint64_t runs_per_strategy) {
+int run_sim_handoff(const std::string& failure_path, std::uint64_t runs_per_strategy, const std::string& plant) {
   int exit_code = kExitOk;
   const auto read = read_saved_failure(failure_path, "indexbus replay --sim", exit_code);
   if (!read) return exit_code;
@@ -61,6 +61,7 @@ int run_sim_handoff(const std::string& failure_path, std::uint64_t runs_per_stra
     args.runs = runs_per_strategy;
     args.seed = 1;
     args.seed_given = true;
+    args.plant = plant;
     const int code = sim::sim_run(args);
     if (code != kExitOk) return code;  // found (1; the table and replay line are printed), or usage
     schedules += runs_per_strategy;
@@ -70,6 +71,7 @@ int run_sim_handoff(const std::string& failure_path, std::uint64_t runs_per_stra
   return kExitOk;
 #else
   (void)runs_per_strategy;
+  (void)plant;
   std::fprintf(stderr, "indexbus replay --sim: this indexbus was built without the simulator (INDEXBUS_BUILD_TESTS=OFF)\n");
   return kExitEnvironment;
 #endif

@@ -21,6 +21,7 @@ inline constexpr std::uint64_t kHandoffRunsDefault = 20'000;  // per strategy
 // `indexbus replay` and `indexbus replay --sim` both read the file this way.
 std::optional<nlohmann::json> read_saved_failure(const std::string& path, const char* command, int& exit_code);
 
-int run_sim_handoff(const std::string& failure_path, std::uint64_t runs_per_strategy);
+// plant: test only, a planted ordering bug (sim/plants.hpp) in the lane code searched; "" = none.
+int run_sim_handoff(const std::string& failure_path, std::uint64_t runs_per_strategy, const std::string& plant = "");
 
 }  // namespace indexbus::cli

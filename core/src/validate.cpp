@@ -456,14 +456,19 @@ std::optional<Error> check_ring_lane_state(std::uint32_t lane_index, const LaneD
                   "is journal-only (evicted or detached) on a " +
                       std::string(to_string(static_cast<LaneKind>(lane.kind))) + " lane");
     }
-    if (reader.cursor_seq > state.write_seq) {
+    // A Journal attach in progress tags its cursor (layout.md, "Attach ordering"): the value
+    // under the tag is a write_seq loaded earlier; the writer does not gate on it yet.
+    std::uint64_t cursor = reader.cursor_seq;
+    const bool attaching = journal && is_attach_tagged(cursor);
+    if (attaching) cursor = cursor == kCursorClaiming ? 0 : cursor & ~kCursorProvisional;
+    if (cursor > state.write_seq) {
       return fail(ErrorCode::LaneStateCorrupt, lane_index, who + "cursor_seq", reader.cursor_seq,
                   "is ahead of write_seq " + std::to_string(state.write_seq));
     }
-    const bool gates = !journal || reader.state == kReaderAttached;
-    if (block && gates && state.write_seq - reader.cursor_seq > lane.capacity_slots) {
+    const bool gates = !journal || (reader.state == kReaderAttached && !attaching);
+    if (block && gates && state.write_seq - cursor > lane.capacity_slots) {
       return fail(ErrorCode::LaneStateCorrupt, lane_index, who + "lag (write_seq - cursor_seq)",
-                  state.write_seq - reader.cursor_seq,
+                  state.write_seq - cursor,
                   "exceeds capacity_slots " + std::to_string(lane.capacity_slots) + " under block");
     }
   }

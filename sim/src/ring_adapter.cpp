@@ -84,7 +84,10 @@ struct JournalKind {
       case OpKind::Write: return spec::JournalWrite{payload(r)};
       case OpKind::Close: return spec::JournalClose{};
       // The record taken: attaches that race may take reusable records in either order (JR-3).
-      case OpKind::Attach: return spec::JournalAttach{"", r.ok ? std::optional<std::uint32_t>(r.reader) : std::nullopt};
+      case OpKind::Attach:
+        return spec::JournalAttach{r.named ? "r" + std::to_string(r.actor - 1) : "",
+                                   r.ok ? std::optional<std::uint32_t>(r.reader) : std::nullopt};
+      case OpKind::Detach: return spec::JournalDetach{r.reader};
       case OpKind::TryRead: return spec::JournalTryRead{r.reader};
       case OpKind::Commit: return spec::JournalCommit{r.reader};
       case OpKind::Heartbeat: return spec::JournalHeartbeat{r.reader};
@@ -97,9 +100,14 @@ struct JournalKind {
       case OpKind::TryWrite:
       case OpKind::Write: return spec::WriteOutcome{r.write_status};
       case OpKind::Close: return spec::CloseOutcome{};
-      case OpKind::Attach:
-        return r.ok ? spec::JournalAttachOutcome{spec::JournalAttachError::None, r.reader}
-                    : spec::JournalAttachOutcome{spec::JournalAttachError::NoFreeReader, 0};
+      case OpKind::Attach: {
+        if (r.ok) return spec::JournalAttachOutcome{spec::JournalAttachError::None, r.reader};
+        const auto error = r.attach_error == ErrorCode::RoleTaken ? spec::JournalAttachError::RoleTaken
+                           : r.attach_error == ErrorCode::BadReaderName ? spec::JournalAttachError::BadReaderName
+                                                                         : spec::JournalAttachError::NoFreeReader;
+        return spec::JournalAttachOutcome{error, 0};
+      }
+      case OpKind::Detach: return spec::JournalDoneOutcome{};
       case OpKind::Commit:
       case OpKind::Heartbeat: return spec::JournalCallOutcome{r.ok};
       default: return read_outcome(r);
@@ -176,7 +184,9 @@ std::string describe(const Scenario& scenario, const Record& r) {
     case OpKind::Write: out += sequenced ? "claim()" : "write(" + std::to_string(r.payload_bytes) + " B)"; break;
     case OpKind::Publish: out += "publish(" + std::to_string(r.payload_bytes) + " B)"; break;
     case OpKind::Close: out += "close()"; break;
-    case OpKind::Attach: out += "attach()"; break;
+    case OpKind::Attach: out += r.named ? "attach(r" + std::to_string(r.actor - 1) + ")" : "attach()"; break;
+    case OpKind::Detach: out += "detach()"; break;
+    case OpKind::Reattach: out += "attach again()"; break;  // recorded as Attach; never reached
     case OpKind::TryRead: out += "try_read()"; break;
     case OpKind::Commit: out += "commit()"; break;
     case OpKind::Heartbeat: out += "heartbeat()"; break;
@@ -266,24 +276,28 @@ std::string name_word(const std::byte* block, const Scenario& s, const void* add
   return slot.empty() ? "beyond+" + std::to_string(offset) : slot;
 }
 
-bool check_ring_words(const std::byte* block, const Scenario& s, std::uint32_t settled_mask, std::string& message) {
+bool check_ring_words(const std::byte* block, const Scenario& s, std::string& message) {
   // Plain reads: the simulator's own look, not a step of any actor.
   const auto& h = *reinterpret_cast<const RingLaneHeader*>(block);
   const bool block_policy = s.on_full == OnFull::Block;
   for (std::uint32_t i = 0; i < s.reader_count(); ++i) {
     const ReaderRecord& r = reader_at(block, i);
     const std::string who = "reader[" + std::to_string(i) + "]";
-    if (r.cursor_seq > h.write_seq) {
+    // A Journal attach in progress tags its cursor (layout.md, "Attach ordering"): the value
+    // under the tag is a write_seq loaded earlier, and the record does not gate yet.
+    std::uint64_t cursor = r.cursor_seq;
+    const bool attaching = s.kind == LaneKind::Journal && is_attach_tagged(cursor);
+    if (attaching) cursor = cursor == kCursorClaiming ? 0 : cursor & ~kCursorProvisional;
+    if (cursor > h.write_seq) {
       message = who + ".cursor_seq " + std::to_string(r.cursor_seq) + " is ahead of write_seq " +
                 std::to_string(h.write_seq);
       return false;
     }
     // Block: the producer waits for every cursor that gates it (Journal: attached readers only;
     // a Fanout or SequencedSlots cursor gates from creation), so none falls a ring behind.
-    const bool settled = ((settled_mask >> i) & 1) != 0;
-    const bool gates = settled && (s.kind != LaneKind::Journal || r.state == kReaderAttached);
-    if (block_policy && gates && h.write_seq - r.cursor_seq > s.capacity_slots) {
-      message = who + " is " + std::to_string(h.write_seq - r.cursor_seq) + " entries behind write_seq " +
+    const bool gates = s.kind != LaneKind::Journal || (r.state == kReaderAttached && !attaching);
+    if (block_policy && gates && h.write_seq - cursor > s.capacity_slots) {
+      message = who + " is " + std::to_string(h.write_seq - cursor) + " entries behind write_seq " +
                 std::to_string(h.write_seq) + ", above capacity " + std::to_string(s.capacity_slots);
       return false;
     }

@@ -41,6 +41,8 @@ std::optional<OpSpec> parse_op(std::string_view token, bool producer, LaneKind k
     case 'D': op.kind = OpKind::Drain; break;
     case 'c': op.kind = OpKind::Commit; break;
     case 'h': op.kind = OpKind::Heartbeat; break;
+    case 'X': op.kind = OpKind::Detach; break;
+    case 'A': op.kind = OpKind::Reattach; break;
     case 'a':
       if (!journal || !parse_u64(rest, number)) return std::nullopt;
       op.kind = OpKind::ReadAt;
@@ -49,7 +51,9 @@ std::optional<OpSpec> parse_op(std::string_view token, bool producer, LaneKind k
     default: return std::nullopt;
   }
   if (!rest.empty()) return std::nullopt;
-  if ((op.kind == OpKind::Commit || op.kind == OpKind::Heartbeat) && !journal) return std::nullopt;
+  const bool journal_only = op.kind == OpKind::Commit || op.kind == OpKind::Heartbeat || op.kind == OpKind::Detach ||
+                            op.kind == OpKind::Reattach;
+  if (journal_only && !journal) return std::nullopt;
   return op;
 }
 
@@ -69,6 +73,8 @@ std::string join_ops(const std::vector<OpSpec>& ops) {
       case OpKind::Heartbeat: out += "h"; break;
       case OpKind::Attach: out += "attach"; break;
       case OpKind::Publish: out += "publish"; break;
+      case OpKind::Detach: out += "X"; break;
+      case OpKind::Reattach: out += "A"; break;
     }
     if ((op.kind == OpKind::Write || op.kind == OpKind::Read) && op.timeout_ns != kNoDeadline) {
       out += "@" + std::to_string(op.timeout_ns);
@@ -97,6 +103,7 @@ bool valid_gates(const Scenario& s, std::string* error) {
 }
 
 bool valid(const Scenario& s, std::string* error) {
+  if (s.named && s.kind != LaneKind::Journal) return set_error(error, "named applies to journal only");
   if (!is_power_of_two(s.capacity_slots) || s.capacity_slots > 64) {
     return set_error(error, "cap must be a power of two in [1, 64], found " + std::to_string(s.capacity_slots));
   }
@@ -135,6 +142,7 @@ std::string to_string(const Scenario& s) {
     out += ",gates=";
     for (std::size_t i = 0; i < s.gates.size(); ++i) out += (i == 0 ? "" : ".") + std::to_string(s.gates[i]);
   }
+  if (s.named) out += ",named";
   out += ";p:" + join_ops(s.producer);
   for (std::size_t i = 0; i < s.readers.size(); ++i) out += ";r" + std::to_string(i) + ":" + join_ops(s.readers[i]);
   return out;
@@ -159,6 +167,8 @@ std::optional<Scenario> parse_scenario(std::string_view text, std::string* error
     std::uint64_t value = 0;
     if (field == "block" || field == "drop") {
       s.on_full = field == "block" ? OnFull::Block : OnFull::Drop;
+    } else if (field == "named") {
+      s.named = true;
     } else if (field == "park" || field == "poll") {
       s.parking = field == "park";
     } else if (field.starts_with("cap=") && parse_u64(field.substr(4), value) && value <= 1u << 24) {
@@ -209,6 +219,7 @@ void to_json(nlohmann::json& out, const Scenario& s) {
                        {"slot_payload_bytes", s.slot_payload_bytes},
                        {"waiting", s.parking ? "park" : "poll"},
                        {"gates", s.gates},
+                       {"named", s.named},
                        {"producer", join_ops(s.producer)},
                        {"compact", to_string(s)}};
   auto& readers = out["readers"] = nlohmann::json::array();
@@ -224,6 +235,7 @@ std::optional<Scenario> scenario_from_json(const nlohmann::json& in, std::string
                        in.value("waiting", std::string("park"));
     const auto gates = in.value("gates", std::vector<std::uint64_t>{});
     for (std::size_t i = 0; i < gates.size(); ++i) text += (i == 0 ? ",gates=" : ".") + std::to_string(gates[i]);
+    if (in.value("named", false)) text += ",named";
     text += ";p:" + in.at("producer").get<std::string>();
     const auto readers = in.at("readers").get<std::vector<std::string>>();
     for (std::size_t i = 0; i < readers.size(); ++i) text += ";r" + std::to_string(i) + ":" + readers[i];
@@ -238,17 +250,14 @@ rc::Shrinkable<Scenario> generate(std::uint64_t seed, const GenParams& params) {
   using namespace rc;
   const bool journal = params.kind == LaneKind::Journal;
   const auto timeout = gen::oneOf(gen::just(kNoDeadline), gen::inRange<std::uint64_t>(0, 60));
-  // Journal writers get writes without a deadline only: a try_write or timed write racing a
-  // fresh attach can answer Full / Timeout because of the attach's provisional cursor, which is
-  // not linearizable (sim/README.md, "Findings"; kept as a test until core/ changes).
   const auto writes = gen::container<std::vector<OpSpec>>(gen::resize(kNominalSize,
       gen::map(gen::tuple(gen::inRange(0, 8), gen::inRange<std::uint32_t>(0, 3), timeout),
-               [journal](const std::tuple<int, std::uint32_t, std::uint64_t>& t) {
+               [](const std::tuple<int, std::uint32_t, std::uint64_t>& t) {
                  const auto [kind, words, timeout_ns] = t;
                  OpSpec op;
-                 op.kind = kind == 0 && !journal ? OpKind::TryWrite : OpKind::Write;
+                 op.kind = kind == 0 ? OpKind::TryWrite : OpKind::Write;
                  op.payload_bytes = words * 8 + (kind == 7 ? 1 : 0);  // now and then TooLarge
-                 op.timeout_ns = op.kind == OpKind::Write && !journal ? timeout_ns : kNoDeadline;
+                 op.timeout_ns = op.kind == OpKind::Write ? timeout_ns : kNoDeadline;
                  return op;
                })));
   const bool blocking = params.blocking_reads_only && !journal;
@@ -316,13 +325,20 @@ std::vector<Scenario> simple_shrinks(const Scenario& s) {
   auto drop_ops = [&](std::size_t reader, bool producer) {
     const auto& ops = producer ? s.producer : s.readers[reader];
     for (std::size_t i = 0; i < ops.size(); ++i) {
-      if (ops[i].kind == OpKind::Close || ops[i].kind == OpKind::Drain) continue;
+      if (ops[i].kind == OpKind::Close || ops[i].kind == OpKind::Drain || ops[i].kind == OpKind::Reattach) continue;
       Scenario smaller = s;
       auto& list = producer ? smaller.producer : smaller.readers[reader];
-      list.erase(list.begin() + static_cast<std::ptrdiff_t>(i));
+      // A detach goes with the attach that follows it.
+      const bool pair = ops[i].kind == OpKind::Detach && i + 1 < ops.size() && ops[i + 1].kind == OpKind::Reattach;
+      list.erase(list.begin() + static_cast<std::ptrdiff_t>(i), list.begin() + static_cast<std::ptrdiff_t>(i + (pair ? 2 : 1)));
       out.push_back(std::move(smaller));
     }
   };
+  if (s.named) {
+    Scenario smaller = s;
+    smaller.named = false;
+    out.push_back(std::move(smaller));
+  }
   drop_ops(0, true);
   for (std::size_t r = 0; r < s.readers.size(); ++r) drop_ops(r, false);
   // One reader less: the last, unless someone is gated on it (masks name lower readers only).

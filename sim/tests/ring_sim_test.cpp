@@ -158,7 +158,8 @@ TEST(RealRing, ExhaustiveSearchPassesAndExhaustsTheBoundedSpace) {
 TEST(RingScenarioString, RoundTripsAndRejectsNonsense) {
   for (const char* text : {"journal,drop,cap=4,slot=24,poll;p:w8,W16@30,W0,C;r0:r,R@5,a3,c,h,D;r1:D",
                            "sequenced_slots,block,cap=2,slot=16,park,gates=0.1.3;p:W8,C;r0:D;r1:r,D;r2:D",
-                           "fanout_broadcast,block,cap=1,slot=8,park;p:C;r0:R"}) {
+                           "fanout_broadcast,block,cap=1,slot=8,park;p:C;r0:R",
+                           "journal,block,cap=2,slot=16,poll,named;p:w8,C;r0:r,c,X,A,D;r1:X,A,D"}) {
     std::string error;
     const auto scenario = ring::parse_scenario(text, &error);
     ASSERT_TRUE(scenario.has_value()) << text << ": " << error;
@@ -175,6 +176,9 @@ TEST(RingScenarioString, RoundTripsAndRejectsNonsense) {
   EXPECT_FALSE(ring::parse_scenario("sequenced_slots,block,gates=2.0;p:;r0:;r1:", &error).has_value());
   EXPECT_NE(error.find("gates"), std::string::npos) << error;
   EXPECT_FALSE(ring::parse_scenario("journal,block;p:;r0:;r1:;r2:;r3:", &error).has_value());
+  EXPECT_FALSE(ring::parse_scenario("fanout_broadcast,block;p:;r0:X,A", &error).has_value());  // detach: Journal only
+  EXPECT_FALSE(ring::parse_scenario("fanout_broadcast,block,named;p:;r0:", &error).has_value());
+  EXPECT_NE(error.find("named"), std::string::npos) << error;
 }
 
 }  // namespace
@@ -295,18 +299,21 @@ TEST(RingFindings, DropReadersReportLostOnlyAfterTheOverwriteIsPublished) {
   }
 }
 
-// Not fixed (sim/README.md, "Findings"): a Journal try_write racing a fresh attach answers Full
-// because of the attach's provisional cursor (write_seq loaded before the attach bump), and the
-// reader then starts after the entry that "filled" the ring: no sequential order explains Full.
-// Kept so that it flips when core/ changes; generated Journal scenarios avoid try_write and timed
-// writes until then.
-TEST(RingFindings, JournalTryWriteRacingAnAttachIsNotLinearizable) {
-  const Scenario s = parsed("journal,block,cap=1,slot=16,poll;p:w0,w0,C;r0:D");
-  Explorer<ring::RealAdapter> explorer;
-  const auto choices = decode_schedule("b7a3b6a3b3a14");
-  ASSERT_TRUE(choices.has_value());
-  const Outcome outcome = explorer.replay(s, *choices, true, false);
-  EXPECT_EQ(outcome.kind, FailureKind::NotLinearizable) << outcome.message;
+// A Journal try_write racing a fresh attach answered Full because of the attach's provisional
+// cursor (write_seq loaded before the attach bump), and the reader then started after the entry
+// that "filled" the ring: no sequential order explained Full. Found by
+// `indexbus sim replay --lane journal --scenario 'journal,block,cap=1,slot=16,poll;p:w0,w0,C;r0:D'
+// --schedule 'b7a3b6a3b3a14'` before the fix. Fixed in journal.hpp (the provisional cursor is
+// tagged, and the writer adopts it by CAS or the attacher fixes it: layout.md "Attach
+// ordering"); the scenario, a timed-write variant and a named attach pass exhaustively.
+TEST(RingFindings, JournalTryWriteRacingAnAttachIsLinearizable) {
+  for (const char* text : {"journal,block,cap=1,slot=16,poll;p:w0,w0,C;r0:D",
+                           "journal,block,cap=1,slot=16,poll;p:w0,W0@0,w0,C;r0:r,D",
+                           "journal,block,cap=2,slot=16,park;p:w0,w0,w0,C;r0:D"}) {
+    const auto report = explore<ring::RealAdapter>(StrategyKind::Exhaustive, {}, 200'000, false, parsed(text), 2);
+    EXPECT_FALSE(report.failure.has_value()) << text;
+    EXPECT_TRUE(report.exhausted) << text;
+  }
 }
 
 // ---- Replay ----

@@ -34,6 +34,11 @@ enum ibc_lane_kind { IBC_EVENTS = 1, IBC_JOURNAL = 2, IBC_SEQUENCED_SLOTS = 3, I
 enum ibc_on_full { IBC_BLOCK = 1, IBC_DROP = 2 };
 /* ReaderRecord.state values (2 and 3 are Journal only). */
 enum ibc_reader_state { IBC_RS_FREE = 0, IBC_RS_ATTACHED = 1, IBC_RS_EVICTED = 2, IBC_RS_DETACHED = 3 };
+/* Journal attach tags on a reader record's cursor_seq (layout.md, "Attach ordering"): bit 63 set
+ * is an attach under way. All ones: a new name checked for duplicates, not a gate; otherwise
+ * PROVISIONAL | W0: the start is not fixed, and the writer adopts it by CAS. */
+#define IBC_CURSOR_PROVISIONAL (UINT64_C(1) << 63)
+#define IBC_CURSOR_CLAIMING (~UINT64_C(0))
 
 /* RegionHeader: line 0 immutable once Ready (REG-10), line 1 holds init_state. */
 typedef struct {

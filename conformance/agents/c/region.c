@@ -264,15 +264,22 @@ int ibc_region_open(ibc_region *region, const char *path, uint64_t ready_timeout
   }
   struct stat st;
   const char *code = NULL;
-  if (fstat(fd, &st) != 0) code = "Io";
-  else if (!S_ISREG(st.st_mode)) code = "NotRegularFile";
+  if (fstat(fd, &st) != 0) {
+    int saved = errno;
+    close(fd);
+    return fail(error, "Io", "%s: fstat: %s", path, strerror(saved));
+  }
+  if (!S_ISREG(st.st_mode)) code = "NotRegularFile";
   else if (st.st_uid != geteuid()) code = "WrongOwner";
   else if (st.st_mode & S_IWOTH) code = "WritableByOthers";
   else if ((uint64_t)st.st_size < IBC_HEADER_BYTES) code = "TooSmall";
   if (code != NULL) {
     close(fd);
-    return fail(error, code, "%s: region header: file refused before mapping (%s), size %lld", path, code,
-                (long long)st.st_size);
+    if (strcmp(code, "TooSmall") == 0) /* validation check 1, made on fstat: its message names the field */
+      return fail(error, code, "%s: region header: file size %lld is smaller than the 128-byte region header", path,
+                  (long long)st.st_size);
+    return fail(error, code, "%s: file refused before mapping (%s): mode 0%o, owner %u", path, code,
+                (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid);
   }
   uint64_t file_bytes = (uint64_t)st.st_size;
   void *base = mmap(NULL, file_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

@@ -50,6 +50,23 @@ static uint64_t gating_min(ibc_lane *lane) {
     if (lane->d.kind == IBC_JOURNAL && atomic_load_explicit(&records[r].state, memory_order_seq_cst) != IBC_RS_ATTACHED)
       continue;
     uint64_t cursor = atomic_load_explicit(&records[r].cursor_seq, memory_order_seq_cst);
+    if (lane->d.kind == IBC_JOURNAL) {
+      /* An attach in progress: a claiming record does not gate; a provisional one is adopted at
+       * max(its value, the oldest entry still held), unless its attacher fixed its start first
+       * (the CAS then returns that start). Each failed CAS is an attach that finished; after 4,
+       * gate at the untagged value (safe; layout.md, "Attach ordering"). */
+      for (int tries = 0; cursor & IBC_CURSOR_PROVISIONAL; tries++) {
+        if (cursor == IBC_CURSOR_CLAIMING) break;
+        uint64_t start = cursor & ~IBC_CURSOR_PROVISIONAL;
+        if (tries == 4) { cursor = start; break; }
+        uint64_t oldest = oldest_of(lane->w, lane->d.capacity_slots);
+        if (oldest > start) start = oldest;
+        if (atomic_compare_exchange_strong_explicit(&records[r].cursor_seq, &cursor, start, memory_order_seq_cst,
+                                                    memory_order_seq_cst))
+          cursor = start;
+      }
+      if (cursor == IBC_CURSOR_CLAIMING) continue;
+    }
     if (cursor < least) least = cursor;
   }
   return least;
@@ -66,7 +83,8 @@ static void journal_evict(ibc_lane *lane) {
     if (state != IBC_RS_ATTACHED) continue;
     uint64_t cursor = atomic_load_explicit(&records[r].cursor_seq, memory_order_seq_cst);
     uint64_t heartbeat_ns = atomic_load_explicit(&records[r].heartbeat_ns, memory_order_relaxed);
-    if (lane->w - cursor < lane->d.capacity_slots) continue;
+    if (cursor & IBC_CURSOR_PROVISIONAL) continue; /* attaching: it has just heartbeat */
+    if (cursor > lane->w || lane->w - cursor < lane->d.capacity_slots) continue;
     if (now_ns <= heartbeat_ns || now_ns - heartbeat_ns <= lane->d.reader_timeout_ns) continue;
     if (atomic_compare_exchange_strong_explicit(&records[r].state, &state, IBC_RS_EVICTED, memory_order_seq_cst,
                                                 memory_order_seq_cst))
@@ -139,7 +157,9 @@ static int journal_attach(ibc_lane *lane, uint32_t reader, const char *name) {
       atomic_store_explicit(&records[r].state, IBC_RS_ATTACHED, memory_order_seq_cst);
       atomic_fetch_add_explicit(&h->attach_epoch, 1, memory_order_seq_cst);
       uint64_t w = atomic_load_explicit(&h->write_seq, memory_order_seq_cst);
+      /* A holder that died mid-attach may have left a tag: the value under it is its start. */
       uint64_t cursor = atomic_load_explicit(&records[r].cursor_seq, memory_order_seq_cst);
+      if (cursor & IBC_CURSOR_PROVISIONAL) cursor = cursor == IBC_CURSOR_CLAIMING ? 0 : cursor & ~IBC_CURSOR_PROVISIONAL;
       uint64_t oldest = oldest_of(w, lane->d.capacity_slots);
       lane->pending_lost[reader] = 0;
       if (cursor < oldest) { /* JR-4: resumed behind the window, reported as Lost next */
@@ -165,17 +185,17 @@ static int journal_attach(ibc_lane *lane, uint32_t reader, const char *name) {
     if (!atomic_compare_exchange_strong_explicit(&records[r].pid, &holder, lane->pid, memory_order_acq_rel,
                                                  memory_order_acquire))
       continue;
-    uint64_t w = atomic_load_explicit(&h->write_seq, memory_order_seq_cst);
     if (named) {
       memset(records[r].name, 0, sizeof records[r].name);
       memcpy(records[r].name, name, strlen(name));
       atomic_store_explicit(&records[r].heartbeat_ns, ibc_now_ns(), memory_order_relaxed);
-      atomic_store_explicit(&records[r].cursor_seq, w, memory_order_seq_cst);
+      atomic_store_explicit(&records[r].cursor_seq, IBC_CURSOR_CLAIMING, memory_order_seq_cst);
       atomic_store_explicit(&records[r].state, IBC_RS_ATTACHED, memory_order_seq_cst);
       for (uint32_t o = 0; o < n; o++) {
         if (o == r || atomic_load_explicit(&records[o].state, memory_order_seq_cst) == IBC_RS_FREE) continue;
         if (strncmp(records[o].name, name, 32) != 0) continue;
         memset(records[r].name, 0, sizeof records[r].name); /* someone else carries it: undo */
+        atomic_store_explicit(&records[r].cursor_seq, 0, memory_order_seq_cst);
         atomic_store_explicit(&records[r].state, IBC_RS_FREE, memory_order_seq_cst);
         atomic_store_explicit(&records[r].pid, 0, memory_order_seq_cst);
         return IBC_ROLE_TAKEN;
@@ -183,14 +203,20 @@ static int journal_attach(ibc_lane *lane, uint32_t reader, const char *name) {
     } else {
       memset(records[r].name, 0, sizeof records[r].name);
     }
-    atomic_store_explicit(&records[r].cursor_seq, w, memory_order_seq_cst);
+    /* JR-3, layout.md "Attach ordering": a provisional start W0, then the live tail W1 unless
+     * the writer adopted the provisional cursor first (the CAS fails and holds its choice). */
+    uint64_t provisional = atomic_load_explicit(&h->write_seq, memory_order_seq_cst) | IBC_CURSOR_PROVISIONAL;
+    atomic_store_explicit(&records[r].cursor_seq, provisional, memory_order_seq_cst);
     atomic_store_explicit(&records[r].read_count, 0, memory_order_relaxed);
     atomic_store_explicit(&records[r].lost_count, 0, memory_order_relaxed);
     atomic_store_explicit(&records[r].heartbeat_ns, ibc_now_ns(), memory_order_relaxed);
     atomic_store_explicit(&records[r].state, IBC_RS_ATTACHED, memory_order_seq_cst);
     atomic_fetch_add_explicit(&h->attach_epoch, 1, memory_order_seq_cst);
-    w = atomic_load_explicit(&h->write_seq, memory_order_seq_cst); /* JR-3: the live tail */
-    publish_cursor(lane, &records[r], w);
+    uint64_t w = atomic_load_explicit(&h->write_seq, memory_order_seq_cst);
+    uint64_t seen = provisional;
+    if (!atomic_compare_exchange_strong_explicit(&records[r].cursor_seq, &seen, w, memory_order_seq_cst,
+                                                 memory_order_seq_cst))
+      w = seen; /* the writer's adopted start */
     lane->record[reader] = r;
     lane->next[reader] = w;
     lane->pending_lost[reader] = 0;

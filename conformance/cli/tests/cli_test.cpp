@@ -326,7 +326,8 @@ TEST(Cli, ReplayOfATopologyFailureRunsTheSameLoop) {
 
 // A batch case's failure carries its scenario in the simulator's form; `replay FILE --sim` searches
 // it on the reference lane code: the broken agent's lie is not in the lane, so the search reports
-// "not reproduced"; an open finding of the real lane (sim/README.md) is found, with its replay line.
+// "not reproduced"; a lane with a planted ordering bug (--sim-plant, test only) fails, with its
+// replay line.
 TEST(Cli, ReplaySimHandsABatchFailureToTheSimulator) {
   const TempDir dir("/tmp", "indexbus-cli-handoff");
   const std::string id = "Required.SequencedSlots.BatchLinearizable.Block.Perturbed";
@@ -347,9 +348,11 @@ TEST(Cli, ReplaySimHandsABatchFailureToTheSimulator) {
   EXPECT_NE(handed.output.find("not reproduced in 600 schedules"), std::string::npos) << handed.output;
 
   const std::string finding = dir.file("finding.json");
-  std::ofstream(finding) << R"({"id": "journal try_write racing an attach",
-                               "sim": {"lane": "journal", "scenario": "journal,block,cap=1,slot=16,poll;p:w0,w0,C;r0:D"}})";
-  const auto found = run("replay " + finding + " --sim --sim-runs 5000");
+  std::ofstream(finding) << R"({"id": "a Journal close seen without its entries",
+                               "sim": {"lane": "journal", "scenario": "journal,block,cap=2,slot=16,poll;p:W8,C;r0:r,r,D"}})";
+  const auto passes = run("replay " + finding + " --sim --sim-runs 2000");
+  EXPECT_EQ(passes.exit_code, 0) << passes.output;
+  const auto found = run("replay " + finding + " --sim --sim-runs 2000 --sim-plant journal.close-store-relaxed");
   EXPECT_EQ(found.exit_code, 1) << found.output;
   EXPECT_NE(found.output.find("replay: indexbus sim replay --lane journal"), std::string::npos) << found.output;
 

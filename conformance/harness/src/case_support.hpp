@@ -3,11 +3,17 @@
 // sleep. Private to the harness library.
 #pragma once
 
+#include <fcntl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "indexbus/harness/agent_process.hpp"
@@ -66,6 +72,31 @@ inline void stop_on_lost_wakeups(const std::string& who, const Reply& reply, std
 }
 inline void stop_on_lost_wakeups(std::size_t agent, const Reply& reply, std::uint64_t tolerated = 0) {
   stop_on_lost_wakeups("agent " + std::to_string(agent), reply, tolerated);
+}
+
+// An image as a new region file: exclusive, mode 0600, owned by us (what Region::open requires).
+// The golden and the corrupt-region cases hand agents their images this way.
+inline void write_image(const std::string& path, const spec::Bytes& bytes) {
+  const int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) throw CaseStop{Outcome::Crash, "setup: cannot create " + path + ": " + std::strerror(errno)};
+  std::size_t done = 0;
+  // Each pass writes at least one byte or ends the loop: bounded by the image size.
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n <= 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  if (done != bytes.size()) throw CaseStop{Outcome::Crash, "setup: cannot write " + path};
+}
+
+// The bytes of a regular file (empty when it cannot be read).
+inline spec::Bytes read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  spec::Bytes out(text.size());
+  if (!text.empty()) std::memcpy(out.data(), text.data(), text.size());  // an empty vector's data() may be null
+  return out;
 }
 
 // The statuses an agent's result may name (spec/agent-protocol.md).

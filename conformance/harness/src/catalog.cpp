@@ -289,6 +289,7 @@ std::vector<CaseDef> build_catalog() {
   add_ring_cases(cases);
   add_lin_batch_cases(cases);
   add_golden_cases(cases);
+  add_corrupt_cases(cases);
   add_protocol_cases(cases);
   add_topology_cases(cases);
   return cases;

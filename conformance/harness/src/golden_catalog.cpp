@@ -1,13 +1,8 @@
 #include "indexbus/harness/golden_catalog.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cassert>
-#include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <iterator>
 #include <memory>
 
@@ -84,29 +79,6 @@ class GoldenRun {
   CaseResult& result_;
   std::unique_ptr<AgentProcess> agent_;
 };
-
-// The image as a new region file: exclusive, mode 0600, owned by us (what Region::open requires).
-void write_image(const std::string& path, const golden::Bytes& bytes) {
-  const int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
-  if (fd < 0) throw CaseStop{Outcome::Crash, "setup: cannot create " + path + ": " + std::strerror(errno)};
-  std::size_t done = 0;
-  // Each pass writes at least one byte or ends the loop: bounded by the image size.
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n <= 0) break;
-    done += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  if (done != bytes.size()) throw CaseStop{Outcome::Crash, "setup: cannot write " + path};
-}
-
-golden::Bytes read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  golden::Bytes out(text.size());
-  if (!text.empty()) std::memcpy(out.data(), text.data(), text.size());  // an empty vector's data() may be null
-  return out;
-}
 
 void run_read_case(const GoldenImage& image, std::uint32_t lane, const GoldenRole& role, const AgentCaseContext& context,
                    CaseResult& result) {

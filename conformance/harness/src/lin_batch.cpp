@@ -162,6 +162,9 @@ std::string describe_recorded(const Recorded& r) {
 // after the drain (Closed), delivered + lost = written. skip_accounting: a consumer whose process
 // was killed with a read in flight, which may have consumed an entry nobody saw. A Journal
 // reader's successor resumes at the committed cursor (JR-4): from there, entries come again.
+// A Journal reader's first attach races the first writes, so it starts at any sequence (JR-3):
+// its first outcome fixes the start (the linearizability check judges whether that start fits
+// its attach), and the accounting counts from there.
 std::optional<std::string> check_consumer(const std::vector<const Recorded*>& ops, std::uint32_t consumer, OnFull on_full,
                                           std::uint64_t written, std::uint32_t slot_bytes, bool skip_accounting,
                                           bool resumes_at_commit) {
@@ -171,9 +174,21 @@ std::optional<std::string> check_consumer(const std::vector<const Recorded*>& op
   std::uint64_t lost = 0;
   bool closed = false;
   std::optional<std::uint32_t> actor;
+  std::uint64_t start = 0;
+  bool started = !resumes_at_commit;  // only a Journal reader (resumes_at_commit) starts anywhere
   const std::string who = "consumer " + std::to_string(consumer) + ": ";
   for (const Recorded* r : ops) {
     if (!r->reply) continue;
+    if (!started && r->is_read()) {
+      const spec::ReadOutcome first = read_outcome(*r->reply);
+      if (first.status == ReadStatus::Entry || first.status == ReadStatus::Closed) {
+        started = true;
+        const std::uint64_t reached = first.status == ReadStatus::Entry ? first.seq : written;
+        if (reached < lost) return who + "Lost " + std::to_string(lost) + " before entry " + std::to_string(reached);
+        start = reached - lost;  // a Drop reader may meet Lost first
+        next = committed = reached;
+      }
+    }
     if (resumes_at_commit && actor && *actor != r->actor && r->what != Recorded::What::Detach) next = committed;  // a successor
     if (r->what != Recorded::What::Detach) actor = r->actor;
     if (r->what == Recorded::What::Commit && proto::get_string(*r->reply, "status") == "Ok") committed = next;
@@ -194,8 +209,9 @@ std::optional<std::string> check_consumer(const std::vector<const Recorded*>& op
     ++delivered;
   }
   if (!closed) return who + "never read Closed after the drain";
-  if (!skip_accounting && delivered + lost != written) {
-    return who + "delivered " + std::to_string(delivered) + " + lost " + std::to_string(lost) + " != written " + std::to_string(written);
+  if (!skip_accounting && delivered + lost != written - start) {
+    return who + "delivered " + std::to_string(delivered) + " + lost " + std::to_string(lost) + " != written " + std::to_string(written) +
+           (start == 0 ? "" : " - start " + std::to_string(start));
   }
   return std::nullopt;
 }
@@ -255,7 +271,8 @@ class LinBatchRun {
     result_.scenario.push_back(std::string(kKindNames[s_.config.index()]) + ", " + (on_full_ == OnFull::Block ? "block" : "drop") +
                                ": producer writes " + std::to_string(s_.entries) + " entries and closes; " +
                                std::to_string(consumers_) + " consumer(s) read concurrently" +
-                               (kind_ == Kind::Journal ? " (named r0.., attached one after another, committing after every read)" : "") +
+                               (kind_ == Kind::Journal ? " (named r0.., attaching together " + std::to_string(s_.attach_offset_us) +
+                                                             " us after the writer's start, committing after every read)" : "") +
                                "; perturbation seed " + std::to_string(s_.perturb_seed) + ", period " + std::to_string(s_.perturb_period));
     for (const auto& p : s_.pauses) {
       result_.scenario.push_back("after " + std::to_string(p.delay_us) + " us: SIGSTOP agent " + std::to_string(p.agent) + " for " +
@@ -296,7 +313,11 @@ class LinBatchRun {
 
  private:
   Json call(std::size_t a, Json request, const std::string& during) {
-    RequestOutcome outcome = agents_[a]->request(std::move(request), deadline_ms_);
+    return judge(a, agents_[a]->request(std::move(request), deadline_ms_), during);
+  }
+
+  // An agent's answer to a request: its result, or the case stops saying why.
+  Json judge(std::size_t a, RequestOutcome outcome, const std::string& during) {
     if (auto* failure = std::get_if<AgentFailure>(&outcome)) {
       throw CaseStop{outcome_of(*failure), "agent " + std::to_string(a) + " " + during + ": " + failure->message};
     }
@@ -314,7 +335,7 @@ class LinBatchRun {
   // Agent 0: producer; agent 1 + c: consumer c. Started, region made or opened, role attached.
   // A Journal reader attaches by name ("r<c>"): an operation of the history (the model decides
   // the record, JR-3/JR-4), recorded for `actor`.
-  void start(std::size_t a, std::size_t consumer, std::uint32_t actor) {
+  void start(std::size_t a, std::size_t consumer, std::uint32_t actor, bool attach_now = true) {
     agents_[a] = std::make_unique<AgentProcess>(assignment_.argv(a == 0));
     if (auto failure = agents_[a]->handshake()) throw CaseStop{outcome_of(*failure), "agent hello: " + failure->message};
     if (!proto::get_bool_or(agents_[a]->hello(), "batch", false)) throw CaseStop{Outcome::Skip, "agent has no batch mode"};
@@ -330,6 +351,7 @@ class LinBatchRun {
       call(a, std::move(attach), "attach consumer");
       return;
     }
+    if (!attach_now) return;  // attach_journal_readers, racing
     assert(consumer < reader_ids_.size());
     Recorded rec;
     rec.actor = actor;
@@ -342,6 +364,40 @@ class LinBatchRun {
     rec.returned_ns = proto::monotonic_now_ns();
     reader_ids_[consumer] = static_cast<std::uint32_t>(proto::get_u64(*rec.reply, "reader_id"));
     history_.push_back(std::move(rec));
+  }
+
+  // Journal: every reader's attach by name ("r<c>") goes out at once, at start_at_ns_ +
+  // attach_offset_us, so the attaches race each other and the writer's first writes (JR-3: each
+  // attach starts at a write_seq inside its interval; racing attaches take their records in
+  // either order). Each is an operation of the history; its interval runs from just before the
+  // request is sent to just after its reply is read.
+  void attach_journal_readers() {
+    const auto at_ns = static_cast<std::int64_t>(start_at_ns_) + std::int64_t{s_.attach_offset_us} * 1000;
+    const auto now_ns = static_cast<std::int64_t>(proto::monotonic_now_ns());
+    if (at_ns > now_ns) sleep_us(static_cast<std::uint64_t>(at_ns - now_ns) / 1000);
+    std::vector<Recorded> records(consumers_);
+    std::vector<std::uint64_t> ids(consumers_);
+    for (std::size_t c = 0; c < consumers_; ++c) {
+      Recorded& rec = records[c];
+      rec.actor = static_cast<std::uint32_t>(1 + c);
+      rec.consumer = static_cast<std::uint32_t>(c);
+      rec.what = Recorded::What::Attach;
+      rec.name = "r" + std::to_string(c);
+      rec.invoked_ns = proto::monotonic_now_ns();
+      auto sent = agents_[1 + c]->send(Json{{"type", "attach"}, {"lane", 0}, {"role", "reader"}, {"reader", c}, {"name", rec.name}},
+                                       deadline_ms_);
+      if (auto* failure = std::get_if<AgentFailure>(&sent)) {
+        throw CaseStop{outcome_of(*failure), "agent " + std::to_string(1 + c) + " attach reader: " + failure->message};
+      }
+      ids[c] = std::get<std::uint64_t>(sent);
+    }
+    for (std::size_t c = 0; c < consumers_; ++c) {
+      Recorded& rec = records[c];
+      rec.reply = judge(1 + c, agents_[1 + c]->receive(ids[c]), "attach reader");
+      rec.returned_ns = proto::monotonic_now_ns();
+      reader_ids_[c] = static_cast<std::uint32_t>(proto::get_u64(*rec.reply, "reader_id"));
+      history_.push_back(std::move(rec));
+    }
   }
 
   Json script(std::size_t a, std::uint64_t start_at_ns, std::uint32_t incarnation) {
@@ -426,13 +482,14 @@ class LinBatchRun {
 
   void run_agents() {
     agents_.resize(1 + consumers_ + 1);  // the last slot: consumer 0's replacement after a kill
-    // One after another: Journal readers attach before the writer starts (sim/README.md,
-    // "Findings": concurrent first attaches, and a try_write racing a fresh attach).
-    for (std::size_t a = 0; a < 1 + consumers_; ++a) start(a, a == 0 ? 0 : a - 1, static_cast<std::uint32_t>(a));
+    const bool journal = kind_ == Kind::Journal;
+    for (std::size_t a = 0; a < 1 + consumers_; ++a) start(a, a == 0 ? 0 : a - 1, static_cast<std::uint32_t>(a), !journal);
     start_at_ns_ = proto::monotonic_now_ns() + 30'000'000;
     std::vector<Json> scripts;
     std::vector<std::uint64_t> ids(1 + consumers_);
     for (std::size_t a = 0; a < 1 + consumers_; ++a) {
+      // A Journal reader's script follows its attach, which races the writer's first writes.
+      if (journal && a == 1) attach_journal_readers();
       scripts.push_back(script(a, start_at_ns_, 0));
       auto sent = agents_[a]->send(scripts.back(), std::max(deadline_ms_, kScriptDeadlineMs));
       if (auto* failure = std::get_if<AgentFailure>(&sent)) throw CaseStop{outcome_of(*failure), "run_script: " + failure->message};
@@ -762,6 +819,7 @@ void add_lin_batch_cases(std::vector<CaseDef>& cases) {
     const std::size_t agents = 1 + consumers;
     for (std::size_t i = 0; i < 4; ++i) s.pauses.push_back({i % agents, delay_us(rng), stopped_us(rng)});
     if (kill) s.kill_consumer_after_us = std::uniform_int_distribution<std::uint32_t>(500, 4000)(rng);
+    s.attach_offset_us = std::uniform_int_distribution<std::int32_t>(-300, 300)(rng);
     return s;
   };
   for (const OnFull on_full : {OnFull::Block, OnFull::Drop}) {
@@ -784,8 +842,8 @@ void add_lin_batch_cases(std::vector<CaseDef>& cases) {
   add("Required.Events.BatchLinearizable.Block.ConsumerKilled", {"EV-16", "EV-4", "EV-7", "EV-11"},
       "the consumer's process is SIGKILLed mid-run and replaced: the merged history, with its read in flight indeterminate, linearizes",
       [=](std::mt19937_64& rng) { return scenario(rng, spec::EventsConfig{4, 16, OnFull::Block}, true); });
-  // Journal: a writer and two named readers, attached one after another before the writer starts
-  // (sim/README.md, "Findings"); Block writes have a deadline; readers commit after every read.
+  // Journal: a writer and two named readers whose attaches race each other and the writer's
+  // first writes; Block writes have a deadline; readers commit after every read.
   // SequencedSlots: a producer claiming and publishing, consumer 1 gated on consumer 0.
   for (const OnFull on_full : {OnFull::Block, OnFull::Drop}) {
     const bool block = on_full == OnFull::Block;

@@ -146,6 +146,67 @@ TEST(ProtocolRefusals, TheReferencePassesEveryCaseAndASloppyAgentFailsEveryCase)
   }
 }
 
+// Required.Layout.Corrupt.*: every check of spec/layout.md's validation order (and the open checks
+// before it) put to open_region. The reference agent and the C agent refuse each corrupt region
+// with its check's code and field, leave the file alone, hold no region afterwards, and open the
+// control image. About 3 s each (Header.InitStateCreating waits out the 2 s ready timeout).
+const std::vector<std::string> kCorruptGlob = {"Required.Layout.Corrupt.*"};
+constexpr std::size_t kCorruptCases = 81;  // 6 open, 18 header, 25 lane, 2 overlap, 7 gating, 3 checksum, 19 order, 1 control
+
+TEST(CorruptRegions, TheReferenceAndTheCAgentRefuseEachAsTheSpecSays) {
+  const auto cases = select_cases(kCorruptGlob);
+  ASSERT_EQ(cases.size(), kCorruptCases);
+  for (const char* agent : {INDEXBUS_AGENT, INDEXBUS_AGENT_C}) {
+    ConformOptions o;
+    o.case_globs = kCorruptGlob;
+    o.seed = kSeed;
+    o.jobs = 2;
+    o.agent_argv = {agent};
+    const ConformReport report = run_conform(o, cases);
+    ASSERT_EQ(report.cases.size(), kCorruptCases);
+    for (const CaseResult& r : report.cases) {
+      EXPECT_EQ(r.outcome, Outcome::Pass) << agent << " " << r.id << ": " << r.detail << "\nreplay: indexbus conform --agent "
+                                          << agent << " --cases " << r.id << " --seed " << kSeed;
+    }
+  }
+}
+
+// --defect lenient-open, an opener with gaps in its validation: it "opens" what fails the bounds
+// checks (BadLaneTableOffset, BlockOutOfBounds), answers ReservedNotZero as BadFlags, names an
+// overlap on lane i instead of lane j, and rewrites the checksum of a file it refuses. Exactly the
+// cases whose first failing check is one of those fail, each for its own reason; the rest pass.
+TEST(CorruptRegions, ALenientOpenerFailsExactlyTheCasesOfTheChecksItBends) {
+  ConformOptions o;
+  o.case_globs = kCorruptGlob;
+  o.seed = kSeed;
+  o.jobs = 2;
+  o.agent_argv = {INDEXBUS_AGENT_BROKEN, "--defect", "lenient-open"};
+  std::printf("replay: indexbus conform --agent %s --agent-arg=--defect --agent-arg=lenient-open --cases '%s' --seed %llu\n",
+              INDEXBUS_AGENT_BROKEN, kCorruptGlob[0].c_str(), static_cast<unsigned long long>(kSeed));
+  const ConformReport report = run_conform(o, select_cases(kCorruptGlob));
+  ASSERT_EQ(report.cases.size(), kCorruptCases);
+  std::size_t failed = 0;
+  for (const CaseResult& r : report.cases) {
+    ASSERT_FALSE(r.history.empty()) << r.id << ": " << r.detail;
+    const std::string& expected = r.history[0].expected;  // "error region CODE naming '...'", or "ok, ..." (the control)
+    auto expects = [&](const char* code) { return expected.find(std::string("error region ") + code + " ") == 0 ||
+                                                  expected == std::string("error region ") + code; };
+    const char* reason = expects("BadLaneTableOffset") || expects("BlockOutOfBounds") ? "got ok"
+                         : expects("ReservedNotZero")                                 ? "got error region BadFlags"
+                         : expects("BlocksOverlap")                                   ? "got error region BlocksOverlap"
+                         : expects("ChecksumMismatch") ? "open_region changed what it was given: the file byte 60"
+                                                       : nullptr;
+    if (reason == nullptr) {
+      EXPECT_EQ(r.outcome, Outcome::Pass) << r.id << ": " << r.detail;
+      continue;
+    }
+    ++failed;
+    EXPECT_EQ(r.outcome, Outcome::Fail) << r.id << ": " << r.detail;
+    EXPECT_NE(r.detail.find(reason), std::string::npos) << r.id << ": '" << reason << "' not in: " << r.detail;
+  }
+  EXPECT_EQ(failed, 23u);  // 5 table offset, 6 block bounds, 5 reserved, 4 overlap, 3 checksum
+}
+
 // The watch itself, without agents: whatever the file holds, it reads no byte past it.
 TEST(RegionWatch, AMissingTinyOrHugeFileIsAReasonNotACrash) {
   testing::TempRegionPath path("watch");

@@ -19,20 +19,29 @@
 // the attached readers (cached_min_, at most its own write_seq) and rescans the records only when
 // that cache says full, or when RingLaneHeader.attach_epoch changed since its last rescan (one
 // acquire load per write, of a line that only attaches write). A rescan reads the epoch with an
-// RMW (fetch_add 0), which reads the latest value in its modification order. An attach stores its
-// record (cursor, heartbeat, name), then state = Attached, then bumps attach_epoch (seq_cst RMW).
-// Either the writer's rescan RMW comes after the bump in the epoch's modification order, so it
-// synchronizes with it and sees the record; or it comes before, so the bump synchronizes with the
-// rescan and the attach sees every write_seq the writer had published before that rescan (W_s).
-// In the second case the writer will write only entries below W_s + capacity before it rescans,
-// overwriting only entries below W_s: a fresh reader starts at a write_seq loaded after its bump
-// (>= W_s), so nothing it may read is overwritten before the writer sees it (JR-3). A reader that
-// resumes by name at an older cursor may find that cursor overwritten: that is reported as Lost,
-// exactly as if the attach had happened after those writes (JR-4, JR-8). Until the fresh reader
-// stores its final cursor, the record holds write_seq as loaded before the bump, which is lower:
-// the writer may wait on it for a moment, never overwrite past it. (A try_write in that moment
-// answers Full, and a timed write may time out: observable, and not linearizable against the
-// model; an open simulator finding, sim/README.md "Findings".)
+// RMW (fetch_add 0), which reads the latest value in its modification order. A fresh attach loads
+// write_seq (W0), stores its cursor as W0 tagged provisional (kCursorProvisional), then the rest
+// of the record, then state = Attached, then bumps attach_epoch (seq_cst RMW), then loads
+// write_seq again (W1) and fixes its start with a CAS of the cursor from the provisional value to
+// W1. A writer that meets a provisional cursor in a rescan does not use it as it is: it adopts it,
+// with a CAS from the provisional value to max(W0, its write_seq - capacity), the oldest entry it
+// still holds from W0 on. The CAS decides the start: whoever moves the word first wins, and the
+// loser uses what the winner stored. So no decision of the writer ever rests on a cursor the
+// reader does not start at:
+//   - The writer adopted: the reader starts at the adopted S. Entries from S on were in the ring
+//     at the adoption (S >= write_seq - capacity) and the writer keeps S in its gate from then on,
+//     so none is overwritten before the reader reads and commits it (JR-3). The attach takes
+//     effect when write_seq was S, inside its interval (W0 <= S <= the writer's write_seq).
+//   - The attacher won: no rescan used its provisional cursor. Either the writer's rescan RMW
+//     comes after the bump in the epoch's modification order, so it synchronizes with it and sees
+//     the record (it then meets the provisional cursor and loses the CAS, or meets W1); or it comes
+//     before, so the bump synchronizes with the rescan and the attach sees every write_seq the
+//     writer had published before that rescan (W_s <= W1). In the second case the writer will write
+//     only entries below W_s + capacity before it rescans, overwriting only entries below W_s, so
+//     nothing from W1 on is overwritten before the writer sees the reader (JR-3).
+// A new name first publishes its record (name, state = Attached) to check for a duplicate name,
+// with its cursor tagged claiming (kCursorClaiming), which the writer skips: a claim that backs
+// off (RoleTaken) never had a gate the writer could have answered Full on.
 //
 // Claiming a record. The pid word is the lock: a record changes hands only by a CAS of pid from
 // the value seen (0, a dead process, or an evicted/detached holder) to the attacher's pid, so two
@@ -176,12 +185,36 @@ class JournalWriter {
     platform_->store_load_fence();  // ring.hpp, "Full and Empty"
     std::uint64_t lowest = write_seq_;
     for (std::uint32_t i = 0; i < lane_.reader_count; ++i) {
-      const ReaderRecord& r = lane_.readers[i];
+      ReaderRecord& r = lane_.readers[i];
       if (platform_->load(r.state, std::memory_order_seq_cst) != kReaderAttached) continue;
+      const std::uint64_t cursor = settled_cursor(r);
+      if (cursor == kNoGate) continue;
       // A corrupt cursor beyond write_seq must not wrap the subtraction below.
-      lowest = std::min(lowest, platform_->load(r.cursor_seq, std::memory_order_seq_cst));
+      lowest = std::min(lowest, cursor);
     }
     return lowest;
+  }
+
+  static constexpr std::uint64_t kNoGate = std::numeric_limits<std::uint64_t>::max();
+
+  // The cursor an attached record gates at: its value, once any attach tag is resolved (header,
+  // "Attach vs a writer with a cached gate"). A claiming record does not gate (kNoGate); a
+  // provisional one is adopted. Bounded: each failed CAS means the record changed hands (an attach
+  // fixed its start, or detached and another attach began); after a few, the record gates at its
+  // untagged value, which keeps every entry from there (safe), only a Full may then rest on it.
+  std::uint64_t settled_cursor(ReaderRecord& r) const noexcept {
+    constexpr int kAdoptTriesMax = 4;
+    std::uint64_t cursor = platform_->load(r.cursor_seq, std::memory_order_seq_cst);
+    for (int tries = 0; is_attach_tagged(cursor); ++tries) {
+      if (cursor == kCursorClaiming) return kNoGate;
+      const std::uint64_t provisional = cursor & ~kCursorProvisional;
+      if (tries == kAdoptTriesMax) return provisional;
+      const std::uint64_t adopted =
+          std::max(provisional, journal_detail::oldest_retained(write_seq_, lane_.capacity_slots));
+      if (platform_->compare_exchange(r.cursor_seq, cursor, adopted, std::memory_order_seq_cst)) return adopted;
+      // cursor now holds the value that beat the CAS.
+    }
+    return cursor;
   }
 
   [[gnu::cold]] bool rescan() noexcept {
@@ -205,6 +238,8 @@ class JournalWriter {
       ReaderRecord& r = lane_.readers[i];
       if (platform_->load(r.state, std::memory_order_seq_cst) != kReaderAttached) continue;
       const std::uint64_t cursor = platform_->load(r.cursor_seq, std::memory_order_seq_cst);
+      // A tagged cursor is an attach in progress: it heartbeats as it starts, never silent.
+      if (is_attach_tagged(cursor)) continue;
       if (cursor > write_seq_ || write_seq_ - cursor < lane_.capacity_slots) continue;
       const std::uint64_t heartbeat_ns = platform_->load(r.heartbeat_ns, std::memory_order_seq_cst);
       if (now_ns > heartbeat_ns && now_ns - heartbeat_ns > timeout_ns) {
@@ -495,7 +530,10 @@ class JournalReader {
     // as lost now (so a detach before the next read keeps the accounting) and the next read
     // reports them. The cursor moves up with them, so a Block writer is never more than capacity
     // ahead of an attached reader's cursor (JR-4).
-    const std::uint64_t cursor = platform_->load(r.cursor_seq, std::memory_order_seq_cst);
+    // A record whose attacher died mid-attach may still carry an attach tag: its value is where
+    // that attach would have started, nothing was committed past it.
+    std::uint64_t cursor = platform_->load(r.cursor_seq, std::memory_order_seq_cst);
+    if (is_attach_tagged(cursor)) cursor = cursor == kCursorClaiming ? 0 : cursor & ~kCursorProvisional;
     const std::uint64_t oldest = journal_detail::oldest_retained(
         platform_->load(lane_.header->write_seq, std::memory_order_seq_cst), lane_.capacity_slots);
     next_seq_ = std::max(cursor, oldest);
@@ -533,19 +571,32 @@ class JournalReader {
     return true;
   }
 
+  // A fresh start (header, "Attach vs a writer with a cached gate"): publish the record with a
+  // provisional cursor, bump the epoch, then fix the start unless the writer adopted it first.
   void start_fresh(const journal_detail::NameBytes& name) noexcept {
     ReaderRecord& r = record();
     auto& h = *lane_.header;
     const std::uint64_t before = platform_->load(h.write_seq, std::memory_order_seq_cst);
-    platform_->store(r.cursor_seq, before, std::memory_order_seq_cst);
+    assert(before < kSeqLimit);
+    const std::uint64_t provisional = before | kCursorProvisional;
+    platform_->store(r.cursor_seq, provisional, std::memory_order_seq_cst);
     platform_->store(r.read_count, std::uint64_t{0}, std::memory_order_relaxed);
     platform_->store(r.lost_count, std::uint64_t{0}, std::memory_order_relaxed);
     platform_->store(r.heartbeat_ns, platform_->now_ns(), std::memory_order_seq_cst);
     journal_detail::store_name(*platform_, r, name);
     platform_->store(r.state, kReaderAttached, std::memory_order_seq_cst);
     (void)platform_->fetch_add(h.attach_epoch, std::uint32_t{1}, std::memory_order_seq_cst);
-    next_seq_ = platform_->load(h.write_seq, std::memory_order_seq_cst);
-    if (next_seq_ != before) ring_detail::publish_cursor(*platform_, h, r, next_seq_, false);
+    const std::uint64_t after = platform_->load(h.write_seq, std::memory_order_seq_cst);
+    std::uint64_t seen = provisional;
+    // Won: no writer decision rested on the provisional cursor, so none waits on it either (a
+    // parked writer's re-check adopts, and would have made this CAS fail). Lost: the writer
+    // adopted a start and gates on it.
+    if (platform_->compare_exchange(r.cursor_seq, seen, after, std::memory_order_seq_cst)) {
+      next_seq_ = after;
+    } else {
+      assert(!is_attach_tagged(seen) && seen >= before && seen <= after);
+      next_seq_ = seen;
+    }
   }
 
   // After claiming a free record for a new name: is another record already claimed under it?
@@ -554,8 +605,8 @@ class JournalReader {
     // Publish the claim (name, then a non-Free state) before looking at the others.
     journal_detail::store_name(*platform_, mine, name);
     platform_->store(mine.heartbeat_ns, platform_->now_ns(), std::memory_order_seq_cst);
-    platform_->store(mine.cursor_seq, platform_->load(lane_.header->write_seq, std::memory_order_seq_cst),
-                     std::memory_order_seq_cst);
+    // Claiming: the writer skips the record until start_fresh makes the cursor provisional.
+    platform_->store(mine.cursor_seq, kCursorClaiming, std::memory_order_seq_cst);
     // Attached, not Detached: a concurrent take-over by the same name must see a live holder.
     platform_->store(mine.state, kReaderAttached, std::memory_order_seq_cst);
     for (std::uint32_t j = 0; j < lane_.reader_count; ++j) {
@@ -570,6 +621,7 @@ class JournalReader {
   void back_off() noexcept {
     ReaderRecord& r = record();
     journal_detail::store_name(*platform_, r, journal_detail::NameBytes{});
+    platform_->store(r.cursor_seq, std::uint64_t{0}, std::memory_order_seq_cst);  // a Free record's
     platform_->store(r.state, kReaderFree, std::memory_order_seq_cst);
     std::uint32_t self = self_pid_;
     (void)platform_->compare_exchange(r.pid, self, std::uint32_t{0}, std::memory_order_seq_cst);

@@ -197,6 +197,17 @@ static_assert(sizeof(RingLaneHeader) == 256);
 // and the validator's bound 2 * write_seq + 1 never wrap. The lane state checks reject more.
 inline constexpr std::uint64_t kSeqLimit = std::uint64_t{1} << 62;
 
+// Journal attach tags (spec/layout.md, "Attach ordering"): a Journal ReaderRecord.cursor_seq with
+// bit 63 set belongs to a fresh attach that has not fixed its start. All ones (kCursorClaiming):
+// a new name being checked for duplicates; the writer skips the record. Otherwise
+// kCursorProvisional | W0: the start is not fixed yet; the first of the writer (adopting it) and
+// the attacher (fixing it) to CAS the word away from this value decides the start. No sequence
+// number (<= kSeqLimit) has bit 63.
+inline constexpr std::uint64_t kCursorProvisional = std::uint64_t{1} << 63;
+inline constexpr std::uint64_t kCursorClaiming = ~std::uint64_t{0};
+static_assert(kSeqLimit < kCursorProvisional, "no sequence number has the attach tag bit");
+constexpr bool is_attach_tagged(std::uint64_t cursor_seq) noexcept { return (cursor_seq & kCursorProvisional) != 0; }
+
 // ReaderRecord.state values.
 inline constexpr std::uint32_t kReaderFree = 0;      // never attached (Journal: slot unused)
 inline constexpr std::uint32_t kReaderAttached = 1;  // attached; its cursor gates the producer

@@ -47,6 +47,8 @@ struct Record {
   bool done = false;
   linearizability::HappensBefore hb{};  // weak memory: precedence is happens-before
   bool ok = true;                    // Commit, Heartbeat, Attach
+  bool named = false;                // Attach: by the name "r<actor - 1>"
+  ErrorCode attach_error = ErrorCode::NoFreeReader;  // Attach, when !ok
   WriteStatus write_status = WriteStatus::Ok;  // writes, claims, publishes
   std::uint64_t claim_seq = 0;       // SequencedSlots claim: Ok only
   ReadResult read;
@@ -60,11 +62,10 @@ std::vector<std::string> model_states(const Scenario& scenario, const std::vecto
 CheckOutcome check_history(const Scenario& scenario, const std::vector<Record>& history);
 std::string name_word(const std::byte* block, const Scenario& scenario, const void* address);
 // The lane invariants that hold after every step; false and a message if one is broken.
-// settled_mask: the readers whose cursor gates the producer with its final value (bit i = reader
-// i). A Journal reader settles when its attach returns: until then its record may hold the
-// provisional cursor of a fresh attach, lower than the one it starts at (journal.hpp, "Attach").
-bool check_ring_words(const std::byte* block, const Scenario& scenario, std::uint32_t settled_mask,
-                      std::string& message);
+// A Journal record whose fresh attach is under way carries an attach tag on its cursor and does
+// not gate yet (layout.md, "Attach ordering"); every untagged attached cursor gates, even before
+// its attach returns.
+bool check_ring_words(const std::byte* block, const Scenario& scenario, std::string& message);
 // Per reader op, at its response (Fanout/SequencedSlots): read_count + lost_count == cursor.
 bool check_reader_counters(const std::byte* block, const Scenario& scenario, std::uint32_t reader,
                            std::string& message);
@@ -144,7 +145,6 @@ class Adapter {
       }
       last_delivered_.fill(kNone);
       reader_id_.fill(0);
-      settled_mask_ = scenario.kind == LaneKind::Journal ? 0u : ~0u;
       attached_count_ = 0;
     }
 
@@ -184,7 +184,7 @@ class Adapter {
 
     static bool invariant(void* context, std::string& message) {
       const auto& world = *static_cast<const World*>(context);
-      return check_ring_words(world.block_, *world.scenario_, world.settled_mask_, message);
+      return check_ring_words(world.block_, *world.scenario_, message);
     }
 
     CheckOutcome check() const { return check_history(*scenario_, history_); }
@@ -301,24 +301,44 @@ class Adapter {
       // linearizability check about ten times slower (90-130 schedules/s against about 1 000),
       // which would starve the time-boxed Required.Journal.Simulated cases (sim/README.md).
       for (std::uint32_t round = 0; attached_count_ + 1 < actor; ++round) platform_->pause(round, kNoDeadline);
-      const OpSpec attach_op{OpKind::Attach, 0, kNoDeadline, 0};
-      Record& a = begin(actor, 0, OpKind::Attach, attach_op);
       std::optional<Reader> reader;
-      {
-        auto attached = Reader::attach(*platform_, lane_, "");
-        if (attached.ok()) reader.emplace(std::move(attached.value()));
-      }
-      a.ok = reader.has_value();
-      a.reader = reader ? reader->reader_id() : 0;
-      reader_id_[actor - 1] = a.reader;
-      end(a);
-      if (reader) settled_mask_ |= 1u << a.reader;
+      const std::string name = scenario_->named ? "r" + std::to_string(actor - 1) : "";
+      auto attach = [&](std::uint32_t op_index) {
+        const OpSpec attach_op{OpKind::Attach, 0, kNoDeadline, 0};
+        Record& a = begin(actor, op_index, OpKind::Attach, attach_op);
+        a.named = !name.empty();
+        auto attached = Reader::attach(*platform_, lane_, name);
+        if (attached.ok()) {
+          reader.emplace(std::move(attached.value()));
+        } else {
+          a.attach_error = attached.error().code;
+        }
+        a.ok = reader.has_value();
+        a.reader = reader ? reader->reader_id() : 0;
+        reader_id_[actor - 1] = a.reader;
+        end(a);
+        last_delivered_[actor - 1] = kNone;  // a resume reads again from the committed cursor
+      };
+      attach(0);
       ++attached_count_;
       if (!reader) return;
       const auto& ops = scenario_->readers[actor - 1];
       for (std::uint32_t i = 0; i < ops.size(); ++i) {
         const OpSpec& op = ops[i];
+        // Only X before A has a meaning; a shrunk scenario may hold a lone one: skipped.
+        if (op.kind == OpKind::Reattach) {
+          if (!reader) attach(i);
+          continue;
+        }
+        if (!reader) continue;
         switch (op.kind) {
+          case OpKind::Detach: {
+            Record& r = begin(actor, i, OpKind::Detach, op);
+            reader->detach();
+            reader.reset();
+            end(r);
+            break;
+          }
           case OpKind::Drain: {
             // Commit first: reads before the drain may hold a Block writer back, and the drain's
             // first read may wait for that writer.
@@ -395,7 +415,6 @@ class Adapter {
     std::array<std::uint64_t, kReadersMax> last_delivered_{};
     std::array<std::uint32_t, kReadersMax> reader_id_{};
     std::size_t drain_reads_max_ = 0;
-    std::uint32_t settled_mask_ = 0;
     std::uint32_t attached_count_ = 0;  // Journal readers whose attach returned
   };
 };

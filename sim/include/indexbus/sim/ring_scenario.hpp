@@ -3,14 +3,16 @@
 // of operations.
 //
 // Compact form:
-//   <journal|sequenced_slots|fanout_broadcast>,<block|drop>,cap=<n>,slot=<n>,<park|poll>[,gates=<m0>.<m1>..]
+//   <journal|sequenced_slots|fanout_broadcast>,<block|drop>,cap=<n>,slot=<n>,<park|poll>[,gates=<m0>.<m1>..][,named]
 //   ;p:<ops>;r0:<ops>[;r1:<ops>..]
 // Producer ops as for Events: w<bytes> try_write (SequencedSlots: try_claim, fill, publish),
 // W<bytes>[@<ns>] write (claim) with no deadline or a timeout, C close. Reader ops: r try_read,
 // R[@<ns>] read, D drain (read until Closed; a Journal reader commits after each read), and for
-// Journal only a<seq> read_at(seq), c commit, h heartbeat. gates (SequencedSlots only) gives each
-// consumer's gated_on_mask in decimal: "gates=0.1" is consumer 1 gated on consumer 0. A Journal
-// reader attaches (anonymously) before its first op; the attach is an operation of the history.
+// Journal only a<seq> read_at(seq), c commit, h heartbeat, X detach, A attach again (after X).
+// gates (SequencedSlots only) gives each consumer's gated_on_mask in decimal: "gates=0.1" is
+// consumer 1 gated on consumer 0. A Journal reader attaches before its first op, anonymously, or
+// with `named` by the name "r<i>" (so an A after X resumes at the committed cursor, JR-4; an
+// anonymous A is a fresh attach, JR-3); every attach is an operation of the history.
 #pragma once
 
 #include <cstdint>
@@ -34,7 +36,7 @@ inline constexpr std::size_t kOpsPerActorMax = 100'000;
 // Attach and Publish are never written in a scenario: the adapter records them (a Journal
 // reader's attach, a SequencedSlots publish after a successful claim).
 enum class OpKind : std::uint8_t { TryWrite, Write, Close, TryRead, Read, Drain, ReadAt, Commit, Heartbeat,
-                                   Attach, Publish };
+                                   Attach, Publish, Detach, Reattach };
 
 struct OpSpec {
   OpKind kind = OpKind::TryRead;
@@ -52,6 +54,7 @@ struct Scenario {
   std::uint32_t slot_payload_bytes = 16;
   bool parking = true;
   std::vector<std::uint64_t> gates;  // SequencedSlots: one mask per reader; empty elsewhere
+  bool named = false;                // Journal: reader i attaches by the name "r<i>"
   std::vector<OpSpec> producer;
   std::vector<std::vector<OpSpec>> readers;  // 1..kReadersMax
 
@@ -76,8 +79,8 @@ struct GenParams {
   bool blocking_reads_only = false;      // readers: only reads without a deadline (not Journal)
 };
 // Always terminates with correct lanes: the producer ends with Close and every reader with Drain.
-// Journal writers write without a deadline and Journal readers get timed reads only (an unbounded read with C entries read but not committed
-// would wait for a Block writer that waits for its commit: a scenario deadlock, not a lane bug).
+// Journal readers get timed reads only: an unbounded read with C entries read but not committed
+// would wait for a Block writer that waits for its commit (a scenario deadlock, not a lane bug).
 rc::Shrinkable<Scenario> generate(std::uint64_t seed, const GenParams& params);
 std::vector<Scenario> simple_shrinks(const Scenario& scenario);
 

@@ -122,6 +122,9 @@ struct LinBatchScenario {
   // SIGKILL consumer 0's agent this long after the start, then a new process takes consumer 0 over
   // (Journal: re-attaches reader "r0" by name and resumes from its committed cursor, JR-4).
   std::optional<std::uint32_t> kill_consumer_after_us;
+  // Journal: the readers' attach requests go out together this long after the producer's script
+  // starts (negative: before it), so the attaches race each other and the first writes (JR-3).
+  std::int32_t attach_offset_us = 0;
   // Bounds of the linearizability search; a search stopped at either ends the case INCONCLUSIVE.
   std::uint64_t check_time_limit_ns = 10'000'000'000;
   std::uint64_t check_configurations_max = 0;  // 0: the checker's default (linearizability::Options)
@@ -187,6 +190,10 @@ const std::vector<CaseDef>& catalog();
 // Appends the Required.Protocol.Refusals.* cases (protocol_catalog.cpp): refusals an agent must
 // answer with their error kind and code.
 void add_protocol_cases(std::vector<CaseDef>& cases);
+
+// Appends the Required.Layout.Corrupt.* cases (corrupt_catalog.cpp): every check of spec/layout.md's
+// validation order, and the checks before it, put to an agent's open_region by a corrupt region.
+void add_corrupt_cases(std::vector<CaseDef>& cases);
 
 // Appends the Required.<Kind>.Simulated.* cases (simulated_catalog.cpp; built with the tests).
 void append_simulated_cases(std::vector<CaseDef>& catalog);
