@@ -602,6 +602,9 @@ class LinBatchRun {
     for (const Recorded& r : history_) {
       ops.push_back({r.actor, to_op(r), r.reply ? std::optional<typename Model::Result>(to_result(r)) : std::nullopt, r.invoked_ns,
                      r.returned_ns});
+      // The only operations left pending are the killed process's: it was dead (SIGKILLed and
+      // reaped) at killed_at_ns_, so its operation in flight took effect before then or never.
+      if (!r.reply && killed_at_ns_ != 0) ops.back().pending_deadline_time = killed_at_ns_;
     }
     assert(ops.size() == history_.size());
     lin::CheckResult verdict = lin::check<Model>(initial, ops, check_options());
