@@ -145,7 +145,6 @@ class Adapter {
       }
       last_delivered_.fill(kNone);
       reader_id_.fill(0);
-      attached_count_ = 0;
     }
 
     static void body(void* context, std::uint32_t actor) {
@@ -294,13 +293,8 @@ class Adapter {
 
     void run_journal_reader(std::uint32_t actor) {
       using Reader = typename Lanes::template JournalRd<Platform>;
-      // Readers attach one after another, in index order (each still races the writer; under the
-      // weak model one attach's response need not happen before the next one's invocation, and
-      // the model takes the record each attach took when it is reusable, JR-3). Not for
-      // correctness: racing attaches pass (80 000 runs), but they make a Journal Drop run's
-      // linearizability check about ten times slower (90-130 schedules/s against about 1 000),
-      // which would starve the time-boxed Required.Journal.Simulated cases (sim/README.md).
-      for (std::uint32_t round = 0; attached_count_ + 1 < actor; ++round) platform_->pause(round, kNoDeadline);
+      // Readers attach at once, racing each other and the writer (JR-3: racing attaches take
+      // reusable records in either order; the model takes the record each attach took).
       std::optional<Reader> reader;
       const std::string name = scenario_->named ? "r" + std::to_string(actor - 1) : "";
       auto attach = [&](std::uint32_t op_index) {
@@ -320,7 +314,6 @@ class Adapter {
         last_delivered_[actor - 1] = kNone;  // a resume reads again from the committed cursor
       };
       attach(0);
-      ++attached_count_;
       if (!reader) return;
       const auto& ops = scenario_->readers[actor - 1];
       for (std::uint32_t i = 0; i < ops.size(); ++i) {
@@ -415,7 +408,6 @@ class Adapter {
     std::array<std::uint64_t, kReadersMax> last_delivered_{};
     std::array<std::uint32_t, kReadersMax> reader_id_{};
     std::size_t drain_reads_max_ = 0;
-    std::uint32_t attached_count_ = 0;  // Journal readers whose attach returned
   };
 };
 
