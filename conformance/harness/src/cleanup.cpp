@@ -7,6 +7,7 @@
 
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <mutex>
 
@@ -114,12 +115,13 @@ ScratchDir::~ScratchDir() {
   unregister_path(slot_);
 }
 
-RegionFile::RegionFile(const ScratchDir& dir, const std::string& name) : path_(dir.path() + "/" + name) {
-  slot_ = register_path(path_, false);
+RegionFile::RegionFile(const ScratchDir& dir, const std::string& name, bool directory)
+    : path_(dir.path() + "/" + name) {
+  slot_ = register_path(path_, directory);
 }
 
 RegionFile::~RegionFile() {
-  ::unlink(path_.c_str());
+  if (::unlink(path_.c_str()) != 0 && (errno == EISDIR || errno == EPERM)) ::rmdir(path_.c_str());
   unregister_path(slot_);
 }
 

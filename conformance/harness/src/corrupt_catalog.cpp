@@ -507,25 +507,6 @@ std::vector<Corruption> corruptions() {
 
 // ---- The file at the case's path, before and after the agent saw it ----
 
-// A path in the scratch directory that goes away with the case, whatever the case or the agent
-// put there (file, named pipe, symbolic link or directory).
-class CasePath {
- public:
-  CasePath(const ScratchDir& dir, const std::string& name, bool directory)
-      : path_(dir.path() + "/" + name), slot_(register_path(path_, directory)) {}
-  ~CasePath() {
-    if (::unlink(path_.c_str()) != 0 && (errno == EISDIR || errno == EPERM)) ::rmdir(path_.c_str());
-    unregister_path(slot_);
-  }
-  CasePath(const CasePath&) = delete;
-  CasePath& operator=(const CasePath&) = delete;
-  const std::string& path() const noexcept { return path_; }
-
- private:
-  std::string path_;
-  int slot_ = -1;
-};
-
 // What lstat and, for a regular file, its bytes (and, for a symbolic link, its target) say.
 struct PathState {
   bool exists = false;
@@ -611,8 +592,9 @@ void run_corruption(const Corruption& k, const AgentCaseContext& context, CaseRe
                             (k.reseal ? "" : " (the checksum left as it was)"));
   result.scenario.push_back("open_region -> " + expected + " (spec/layout.md, " + k.check + ")");
 
-  const CasePath path(context.dir, result.id, k.setup == Setup::Directory);
-  std::optional<CasePath> target;
+  // Goes away with the case, whatever the case or the agent put there.
+  const RegionFile path(context.dir, result.id, k.setup == Setup::Directory);
+  std::optional<RegionFile> target;
   if (k.setup == Setup::Symlink) target.emplace(context.dir, result.id + ".target", false);
 
   AgentProcess agent(context.agent_argv);

@@ -35,11 +35,12 @@ class ScratchDir {
   int slot_ = -1;
 };
 
-// One region file path inside a ScratchDir; the file (if an agent created it) is removed when
-// this is destroyed or on a signal.
+// One region file path inside a ScratchDir; whatever is there (a file an agent created, or a
+// pipe, symbolic link or empty directory a case put there) is removed when this is destroyed,
+// and on a signal (`directory`: the path is one, so the signal handler uses rmdir).
 class RegionFile {
  public:
-  RegionFile(const ScratchDir& dir, const std::string& name);
+  RegionFile(const ScratchDir& dir, const std::string& name, bool directory = false);
   ~RegionFile();
   RegionFile(const RegionFile&) = delete;
   RegionFile& operator=(const RegionFile&) = delete;
