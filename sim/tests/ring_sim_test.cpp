@@ -316,6 +316,41 @@ TEST(RingFindings, JournalTryWriteRacingAnAttachIsLinearizable) {
   }
 }
 
+// A SequencedSlots consumer gated on another read an entry its upstream had reported Lost: the
+// upstream's seqlock re-check saw the overwriting claim's stamp with a relaxed load, so the claim
+// did not happen before its cursor store, and the gated consumer, acquiring that cursor, could
+// still copy the old entry from a stale slot (weak memory only). Found by CI's conformance run
+// (Required.SequencedSlots.Simulated.Drop.Poll, seed below) with the schedule replayed here.
+// Fixed in ring.hpp (read_slot re-loads the stamp with acquire before it answers Overwritten).
+// Before the fix the replay failed, as did both explorations: the conformance case's own (run
+// 595) and generated Drop scenarios with seed 3 (run 13 708).
+TEST(RingFindings, GatedConsumerNeverReadsWhatItsUpstreamLost) {
+  const Scenario s = parsed("sequenced_slots,drop,cap=1,slot=16,poll,gates=0.0.1;p:w0,w16,C;r0:D;r1:r,r,D;r2:D");
+  Explorer<ring::RealAdapter> explorer;
+  const auto choices = decode_schedule(
+      "ac4b2a2cdcadcadcdbadac2abd2bacbAb3a2bAbdabdabcadb2dBbc2dbdBcAdBadCd9a4bAb12Abc17AcA");
+  ASSERT_TRUE(choices.has_value());
+  EXPECT_EQ(explorer.replay(s, *choices, false, false).kind, FailureKind::None);
+  struct Run {
+    std::uint64_t seed;
+    std::uint64_t runs;
+    std::optional<bool> parking;
+  };
+  for (const Run run : {Run{8261926712805551351u, 1000, false}, Run{3, 16000, std::nullopt}}) {
+    GenParams p = params(LaneKind::SequencedSlots, OnFull::Drop);
+    p.ops_max = 8;  // as `indexbus sim run`
+    p.parking = run.parking;
+    ExploreOptions o;
+    o.runs = run.runs;
+    o.seed = run.seed;
+    o.shrink = false;
+    std::cout << "repeat with: " << run_command(StrategyKind::Random, p, run.runs, run.seed) << "\n";
+    const auto report = explorer.explore(std::nullopt, [&](std::uint64_t seed) { return ring::generate(seed, p); }, o);
+    EXPECT_FALSE(report.failure.has_value())
+        << "seed " << run.seed << ": " << (report.failure ? report.failure->message : "");
+  }
+}
+
 // ---- Replay ----
 
 TEST(RingReplay, IsBitIdenticalAndShrinkingKeepsTheFailure) {

@@ -286,7 +286,9 @@ ibc_result ibc_seq_claim(ibc_lane *lane, int blocking, uint64_t deadline_ns) {
       if (ibc_wait_round(deadline_ns, round)) return (ibc_result){.status = IBC_TIMEOUT};
     }
   /* SS-8: the claim destroys the entry in its slot at once. */
-  atomic_store_explicit(&ibc_slot(lane, lane->w)->stamp, 2 * lane->w + 1, memory_order_relaxed);
+  /* Release: a Drop consumer that finds its entry destroyed by this store must also see every
+   * publish before it (ring.hpp, "Slots are seqlocks"); the fence orders it before the payload. */
+  atomic_store_explicit(&ibc_slot(lane, lane->w)->stamp, 2 * lane->w + 1, memory_order_release);
   if (lane->d.on_full == IBC_DROP) atomic_thread_fence(memory_order_release);
   lane->claim_outstanding = 1;
   return (ibc_result){.status = IBC_OK, .seq = lane->w};
@@ -394,6 +396,9 @@ static ibc_result ring_try_read(ibc_lane *lane, uint32_t reader, uint8_t *out) {
   /* Overwritten before or during the copy. */
   if (lane->d.kind == IBC_SEQUENCED_SLOTS) {
     if (!drop) return (ibc_result){.status = IBC_EMPTY};
+    /* The re-check's relaxed load may have seen the claim: acquire it before the cursor moves, or
+     * a consumer gated on this one may still copy the destroyed entry (ring.hpp, read_slot). */
+    (void)atomic_load_explicit(&slot->stamp, memory_order_acquire);
     w = atomic_load_explicit(&h->write_seq, memory_order_seq_cst);
     return report_lost(lane, reader, record, r, seq_lost_target(lane, r, w));
   }

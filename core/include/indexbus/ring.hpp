@@ -20,7 +20,12 @@
 // relaxed: a SequencedSlots reader that finds its entry destroyed by the claim of s (SS-8) learns
 // of that claim from this store alone, and must then also see every publish before it, or it
 // reports Lost and then Empty for an entry published before the claim (the weak-memory simulator
-// found that; sim/README.md, "Findings"). Free on x86, where every store is a release.
+// found that; sim/README.md, "Findings"). Free on x86, where every store is a release. For the
+// same reason a reader that answers Overwritten has acquired the overwriting stamp, so that the
+// claim happens before the reader's later stores: a SequencedSlots consumer gated on it that
+// acquires its cursor (moved past s by a Lost) must then find s destroyed too, not read a stale
+// copy of s (found by the weak-memory simulator; sim/README.md, "Findings"). The seqlock's
+// second stamp load is relaxed, so read_slot re-loads with acquire on that (cold) path.
 //
 // Publish. The producer stores write_seq = s+1 (release, via publish_then_load_flag) after the
 // slot's final stamp. A reader that loads write_seq > s (acquire) sees the complete stamp (or a
@@ -199,7 +204,13 @@ SlotRead read_slot(const P& platform, const RingLaneRef& lane, std::uint64_t seq
       platform.load(slot.payload_bytes, std::memory_order_acquire), lane.slot_payload_bytes);
   platform.copy_from_shared_racy(out.data(), payload_of(slot), length);
   const std::uint64_t after = platform.load(slot.stamp, std::memory_order_relaxed);
-  if (after != before) return SlotRead::Overwritten;
+  if (after != before) [[unlikely]] {
+    // The relaxed load saw a later write's stamp without synchronizing with it. Whoever acts on
+    // Overwritten must have, or what follows may contradict it: see "Slots are seqlocks" above.
+    // Cold path; the acquire re-load reads that stamp or a later one (coherence).
+    static_cast<void>(platform.load(slot.stamp, std::memory_order_acquire));
+    return SlotRead::Overwritten;
+  }
   *payload_bytes = length;
   return SlotRead::Entry;
 }
