@@ -572,12 +572,25 @@ static int handle_script(uint64_t id, const cJSON *request) {
     history_fd = open(history_path->valuestring, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (history_fd < 0) return send_error(id, "internal", NULL, "cannot open history_path: %s", strerror(errno));
   }
+  /* kill_at_access (optional, >= 1; agent-protocol.md "Ring kinds and batch additions"): the
+   * Nth lane access of the script raises SIGKILL on this process (lanes.h, ibc_access). */
+  uint64_t kill_at_access = 0;
+  if (get_u64(request, "kill_at_access", 0, 0, &kill_at_access, &p) != 0) {
+    if (history_fd >= 0) close(history_fd);
+    return send_error(id, "bad_request", NULL, "%s", p.reason);
+  }
+  if (cJSON_GetObjectItemCaseSensitive(request, "kill_at_access") != NULL && kill_at_access == 0) {
+    if (history_fd >= 0) close(history_fd);
+    return send_error(id, "bad_request", NULL, "field kill_at_access is 0, expected at least 1 (the 1st access kills)");
+  }
+  ibc_kill_countdown = kill_at_access; /* armed last: only the ops' lane accesses count */
   cJSON *history = cJSON_CreateArray();
   uint64_t index = 0;
   for (const cJSON *op = ops->child; op != NULL; op = op->next, index++) {
     failure f = {0};
     cJSON *result = cJSON_IsObject(op) ? run_op(op, &f) : (fail_with(&f, "bad_request", "an op is not an object"), NULL);
     if (result == NULL) {
+      ibc_kill_countdown = 0;
       cJSON_Delete(history);
       if (history_fd >= 0) close(history_fd);
       if (strcmp(f.kind, "unsupported") == 0) return send_unsupported(id, f.message);
@@ -595,6 +608,7 @@ static int handle_script(uint64_t id, const cJSON *request) {
     }
     cJSON_AddItemToArray(history, result);
   }
+  ibc_kill_countdown = 0; /* a kill that did not fire by now never will */
   if (history_fd >= 0) close(history_fd);
   cJSON *result = cJSON_CreateObject();
   cJSON_AddItemToObject(result, "history", history);
@@ -617,6 +631,7 @@ static void send_hello(void) {
   cJSON_AddItemToObject(hello, "lane_kinds", cJSON_CreateStringArray(kinds, 4));
   cJSON_AddItemToObject(hello, "policies", cJSON_CreateStringArray(policies, 2));
   cJSON_AddBoolToObject(hello, "batch", 1);
+  cJSON_AddBoolToObject(hello, "kill_at_access", 1);
   send_json(hello);
 }
 

@@ -12,12 +12,20 @@
 
 #include <assert.h>
 #include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 ibc_break ibc_defect = IBC_BREAK_NONE;
+uint64_t ibc_kill_countdown = 0;
+
+void ibc_kill_now(void) {
+  kill(getpid(), SIGKILL); /* cannot be caught or ignored: the process ends here */
+  abort();                 /* unreachable; keeps the compiler from assuming we return */
+}
 
 void ibc_lane_init(ibc_lane *lane, uint8_t *region_base, const ibc_lane_descriptor *d) {
   memset(lane, 0, sizeof *lane);
@@ -27,23 +35,23 @@ void ibc_lane_init(ibc_lane *lane, uint8_t *region_base, const ibc_lane_descript
 }
 
 int ibc_claim_pid(_Atomic uint32_t *word, uint32_t self) {
-  uint32_t holder = atomic_load_explicit(word, memory_order_acquire);
+  uint32_t holder = IBC_LOAD(word, memory_order_acquire);
   if (holder == self) return 0;
   if (holder != 0 && ibc_pid_alive(holder)) return IBC_ROLE_TAKEN;
   /* Free, or a dead holder's pid: replace it. A failed CAS means another process won. */
-  if (atomic_compare_exchange_strong_explicit(word, &holder, self, memory_order_acq_rel, memory_order_acquire)) return 0;
+  if (IBC_CAS(word, &holder, self, memory_order_acq_rel, memory_order_acquire)) return 0;
   return IBC_ROLE_TAKEN;
 }
 
 void ibc_release_pid(_Atomic uint32_t *word, uint32_t self) {
   uint32_t expected = self;
-  atomic_compare_exchange_strong_explicit(word, &expected, 0, memory_order_acq_rel, memory_order_acquire);
+  IBC_CAS(word, &expected, 0, memory_order_acq_rel, memory_order_acquire);
 }
 
 void ibc_wake_if_waiting(_Atomic uint32_t *flag, _Atomic uint32_t *epoch, int clear_flag) {
-  if (atomic_load_explicit(flag, memory_order_seq_cst) == 0) return;
-  if (clear_flag) atomic_store_explicit(flag, 0, memory_order_relaxed);
-  atomic_fetch_add_explicit(epoch, 1, memory_order_release);
+  if (IBC_LOAD(flag, memory_order_seq_cst) == 0) return;
+  if (clear_flag) IBC_STORE(flag, 0, memory_order_relaxed);
+  IBC_FETCH_ADD(epoch, 1, memory_order_release);
   syscall(SYS_futex, (uint32_t *)epoch, FUTEX_WAKE, INT_MAX, NULL, NULL, 0); /* shared, not private */
 }
 
@@ -60,7 +68,7 @@ void ibc_await_overwrite_published(_Atomic uint64_t *write_seq, uint64_t r, uint
   if (stamp_found <= 2 * r + 2) return; /* not a later write's stamp */
   const uint64_t v = (stamp_found - 1) / 2;
   const uint64_t deadline_ns = ibc_now_ns() + IBC_OVERWRITE_PUBLISH_WAIT_NS;
-  for (uint32_t round = 0; atomic_load_explicit(write_seq, memory_order_seq_cst) <= v; round++)
+  for (uint32_t round = 0; IBC_LOAD(write_seq, memory_order_seq_cst) <= v; round++)
     if (ibc_wait_round(deadline_ns, round)) break;
 }
 
@@ -69,11 +77,11 @@ int ibc_events_attach(ibc_lane *lane, int producer) {
   int rc = ibc_claim_pid(producer ? &h->producer_pid : &h->consumer_pid, lane->pid);
   if (rc != 0) return rc;
   if (producer) { /* EV-16: resume from the lane's words */
-    lane->w = atomic_load_explicit(&h->write_seq, memory_order_seq_cst);
-    lane->cached_min = atomic_load_explicit(&h->read_seq, memory_order_acquire);
+    lane->w = IBC_LOAD(&h->write_seq, memory_order_seq_cst);
+    lane->cached_min = IBC_LOAD(&h->read_seq, memory_order_acquire);
     lane->producer_attached = 1;
   } else {
-    lane->next[0] = atomic_load_explicit(&h->read_seq, memory_order_seq_cst);
+    lane->next[0] = IBC_LOAD(&h->read_seq, memory_order_seq_cst);
     lane->cached_w[0] = lane->next[0];
     lane->attached[0] = 1;
   }
@@ -95,31 +103,32 @@ ibc_result ibc_events_write(ibc_lane *lane, const uint8_t *payload, uint32_t len
   assert(lane->producer_attached);
   assert(lane->d.kind == IBC_EVENTS);
   /* Checks first; nothing is written if one fails (EV-14): Closed, TooLarge, then space. */
-  if (atomic_load_explicit(&h->closed, memory_order_seq_cst) != 0) return (ibc_result){.status = IBC_CLOSED};
+  if (IBC_LOAD(&h->closed, memory_order_seq_cst) != 0) return (ibc_result){.status = IBC_CLOSED};
   if (length > lane->d.slot_payload_bytes) return (ibc_result){.status = IBC_TOO_LARGE};
   if (lane->d.on_full == IBC_BLOCK) {
     for (uint32_t round = 0; w - lane->cached_min >= capacity; round++) {
-      lane->cached_min = atomic_load_explicit(&h->read_seq, memory_order_seq_cst);
+      lane->cached_min = IBC_LOAD(&h->read_seq, memory_order_seq_cst);
       if (w - lane->cached_min < capacity) break;
       if (!blocking) return (ibc_result){.status = IBC_FULL};
       if (ibc_wait_round(deadline_ns, round)) return (ibc_result){.status = IBC_TIMEOUT};
     }
     assert(w - lane->cached_min < capacity); /* the slot is ours: read_seq > w - C */
     ibc_slot_header *slot = ibc_slot(lane, w);
+    ibc_access(); /* the payload copy is an access too: a kill here leaves it half written */
     memcpy((void *)ibc_slot_words(slot), payload, length);
-    atomic_store_explicit(&slot->payload_bytes, length, memory_order_relaxed);
-    atomic_store_explicit(&h->write_seq, w + 1, memory_order_release);
-    atomic_store_explicit(&slot->stamp, 2 * w + 2, memory_order_seq_cst); /* publish */
+    IBC_STORE(&slot->payload_bytes, length, memory_order_relaxed);
+    IBC_STORE(&h->write_seq, w + 1, memory_order_release);
+    IBC_STORE(&slot->stamp, 2 * w + 2, memory_order_seq_cst); /* publish */
   } else {
     uint64_t target = w;
     if (ibc_defect == IBC_BREAK_DROP_NEWEST && w > 0 &&
-        w - atomic_load_explicit(&h->read_seq, memory_order_seq_cst) >= capacity)
+        w - IBC_LOAD(&h->read_seq, memory_order_seq_cst) >= capacity)
       target = w - 1; /* defect: replace the newest entry instead of overwriting the oldest */
     ibc_slot_header *slot = ibc_slot(lane, target);
-    atomic_store_explicit(&slot->stamp, 2 * target + 1, memory_order_relaxed);
+    IBC_STORE(&slot->stamp, 2 * target + 1, memory_order_relaxed);
     ibc_store_payload(slot, payload, length);
-    atomic_store_explicit(&slot->stamp, 2 * target + 2, memory_order_release);
-    if (target == w) atomic_store_explicit(&h->write_seq, w + 1, memory_order_seq_cst); /* publish */
+    IBC_STORE(&slot->stamp, 2 * target + 2, memory_order_release);
+    if (target == w) IBC_STORE(&h->write_seq, w + 1, memory_order_seq_cst); /* publish */
     else {
       ibc_wake_if_waiting(&h->consumer_waiting, &h->consumer_wake_epoch, 1);
       return (ibc_result){.status = IBC_OK};
@@ -132,21 +141,21 @@ ibc_result ibc_events_write(ibc_lane *lane, const uint8_t *payload, uint32_t len
 
 ibc_result ibc_events_close(ibc_lane *lane) {
   ibc_events_header *h = ibc_events(lane);
-  atomic_store_explicit(&h->closed, 1, memory_order_seq_cst); /* EV-10: idempotent */
+  IBC_STORE(&h->closed, 1, memory_order_seq_cst); /* EV-10: idempotent */
   ibc_wake_if_waiting(&h->consumer_waiting, &h->consumer_wake_epoch, 1);
   return (ibc_result){.status = IBC_OK};
 }
 
 static ibc_result deliver(ibc_lane *lane, uint64_t r, uint32_t length) {
   ibc_events_header *h = ibc_events(lane);
-  atomic_store_explicit(&h->read_count, atomic_load_explicit(&h->read_count, memory_order_relaxed) + 1,
+  IBC_STORE(&h->read_count, IBC_LOAD(&h->read_count, memory_order_relaxed) + 1,
                         memory_order_relaxed);
   lane->next[0] = r + 1;
   if (lane->d.on_full == IBC_BLOCK) {
-    atomic_store_explicit(&h->read_seq, r + 1, memory_order_seq_cst);
+    IBC_STORE(&h->read_seq, r + 1, memory_order_seq_cst);
     ibc_wake_if_waiting(&h->producer_waiting, &h->producer_wake_epoch, 0); /* the producer clears its own flag */
   } else {
-    atomic_store_explicit(&h->read_seq, r + 1, memory_order_release);
+    IBC_STORE(&h->read_seq, r + 1, memory_order_release);
   }
   return (ibc_result){.status = IBC_ENTRY, .seq = r, .length = length};
 }
@@ -156,14 +165,14 @@ static ibc_result lost(ibc_lane *lane, uint64_t r, uint64_t stamp_found) {
   ibc_events_header *h = ibc_events(lane);
   const uint64_t capacity = lane->d.capacity_slots;
   ibc_await_overwrite_published(&h->write_seq, r, stamp_found);
-  uint64_t w = atomic_load_explicit(&h->write_seq, memory_order_seq_cst);
+  uint64_t w = IBC_LOAD(&h->write_seq, memory_order_seq_cst);
   lane->cached_w[0] = w;
   uint64_t oldest = w > capacity ? w - capacity : 0;
   uint64_t next = r + 1 > oldest ? r + 1 : oldest;
   assert(next > r); /* a Lost always moves the cursor */
-  atomic_store_explicit(&h->lost_count, atomic_load_explicit(&h->lost_count, memory_order_relaxed) + (next - r),
+  IBC_STORE(&h->lost_count, IBC_LOAD(&h->lost_count, memory_order_relaxed) + (next - r),
                         memory_order_relaxed);
-  atomic_store_explicit(&h->read_seq, next, memory_order_release);
+  IBC_STORE(&h->read_seq, next, memory_order_release);
   lane->next[0] = next;
   return (ibc_result){.status = IBC_LOST, .lost_count = next - r};
 }
@@ -176,28 +185,29 @@ static ibc_result try_read_once(ibc_lane *lane, uint8_t *out, int check_closed) 
   assert(lane->d.kind == IBC_EVENTS);
   if (lane->d.on_full == IBC_BLOCK) {
     ibc_slot_header *slot = ibc_slot(lane, r);
-    if (atomic_load_explicit(&slot->stamp, memory_order_seq_cst) == 2 * r + 2) {
-      uint32_t length = atomic_load_explicit(&slot->payload_bytes, memory_order_relaxed);
+    if (IBC_LOAD(&slot->stamp, memory_order_seq_cst) == 2 * r + 2) {
+      uint32_t length = IBC_LOAD(&slot->payload_bytes, memory_order_relaxed);
       if (length > lane->d.slot_payload_bytes) length = lane->d.slot_payload_bytes;
+      ibc_access();
       memcpy(out, (const void *)ibc_slot_words(slot), length);
       return deliver(lane, r, length);
     }
     if (!check_closed) return (ibc_result){.status = IBC_EMPTY};
-    uint32_t closed = atomic_load_explicit(&h->closed, memory_order_seq_cst); /* closed first */
-    uint64_t w = atomic_load_explicit(&h->write_seq, memory_order_seq_cst);
+    uint32_t closed = IBC_LOAD(&h->closed, memory_order_seq_cst); /* closed first */
+    uint64_t w = IBC_LOAD(&h->write_seq, memory_order_seq_cst);
     return (ibc_result){.status = closed && w == r ? IBC_CLOSED : IBC_EMPTY};
   }
   if (r == lane->cached_w[0]) {
-    uint32_t closed = atomic_load_explicit(&h->closed, memory_order_seq_cst);
-    lane->cached_w[0] = atomic_load_explicit(&h->write_seq, memory_order_seq_cst);
+    uint32_t closed = IBC_LOAD(&h->closed, memory_order_seq_cst);
+    lane->cached_w[0] = IBC_LOAD(&h->write_seq, memory_order_seq_cst);
     if (r == lane->cached_w[0]) return (ibc_result){.status = closed ? IBC_CLOSED : IBC_EMPTY};
   }
   if (lane->cached_w[0] - r > capacity) return lost(lane, r, 0);
   ibc_slot_header *slot = ibc_slot(lane, r);
-  uint64_t before = atomic_load_explicit(&slot->stamp, memory_order_acquire);
+  uint64_t before = IBC_LOAD(&slot->stamp, memory_order_acquire);
   if (before != 2 * r + 2) return lost(lane, r, before);
   uint32_t length = ibc_load_payload(lane, slot, out);
-  uint64_t after = atomic_load_explicit(&slot->stamp, memory_order_relaxed);
+  uint64_t after = IBC_LOAD(&slot->stamp, memory_order_relaxed);
   if (after != before) return lost(lane, r, after); /* the copy raced with an overwrite */
   return deliver(lane, r, length);
 }

@@ -10,7 +10,22 @@
 
 #include "layout.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
+
+/* Every access of a lane's shared memory below goes through these (events.c, ring.c, slots.h),
+ * so that one counter sees them all: run_script's kill_at_access (agent-protocol.md) arms
+ * ibc_kill_countdown, and the access that brings it to 0 raises SIGKILL on this process, which
+ * then dies inside whichever operation made it. Disarmed (0) an access costs one branch. */
+extern uint64_t ibc_kill_countdown;
+void ibc_kill_now(void);
+static inline void ibc_access(void) {
+  if (ibc_kill_countdown != 0 && --ibc_kill_countdown == 0) ibc_kill_now();
+}
+#define IBC_LOAD(...) (ibc_access(), atomic_load_explicit(__VA_ARGS__))
+#define IBC_STORE(...) (ibc_access(), atomic_store_explicit(__VA_ARGS__))
+#define IBC_CAS(...) (ibc_access(), atomic_compare_exchange_strong_explicit(__VA_ARGS__))
+#define IBC_FETCH_ADD(...) (ibc_access(), atomic_fetch_add_explicit(__VA_ARGS__))
 
 typedef enum {
   IBC_OK, IBC_FULL, IBC_TIMEOUT, IBC_CLOSED, IBC_TOO_LARGE, /* writes and claims */

@@ -159,7 +159,8 @@ typedef struct {
   _Atomic uint32_t producer_wake_epoch;
   _Atomic uint32_t producer_pid;
   _Atomic uint32_t attach_epoch;
-  uint8_t pad1[44];
+  _Atomic uint32_t attach_lock; /* Journal: pid of the process inside an attach, or 0 */
+  uint8_t pad1[40];
   uint8_t reserved[128];
 } ibc_ring_header;
 
@@ -172,6 +173,7 @@ _Static_assert(offsetof(ibc_ring_header, readers_waiting) == 68, "readers_waitin
 _Static_assert(offsetof(ibc_ring_header, producer_wake_epoch) == 72, "producer_wake_epoch");
 _Static_assert(offsetof(ibc_ring_header, producer_pid) == 76, "producer_pid");
 _Static_assert(offsetof(ibc_ring_header, attach_epoch) == 80, "attach_epoch");
+_Static_assert(offsetof(ibc_ring_header, attach_lock) == 84, "attach_lock");
 _Static_assert(offsetof(ibc_ring_header, reserved) == 128, "reserved");
 _Static_assert(sizeof(ibc_ring_header) == IBC_LANE_HEADER_BYTES, "RingLaneHeader is 256 bytes");
 

@@ -11,16 +11,17 @@
 #include "slots.h"
 
 #include <assert.h>
+#include <sched.h>
 
 static uint64_t oldest_of(uint64_t w, uint64_t capacity) { return w > capacity ? w - capacity : 0; }
 
 static void publish_entry(ibc_lane *lane, uint64_t w, const uint8_t *payload, uint32_t length, int stamp_odd) {
   ibc_ring_header *h = ibc_ring(lane);
   ibc_slot_header *slot = ibc_slot(lane, w);
-  if (stamp_odd) atomic_store_explicit(&slot->stamp, 2 * w + 1, memory_order_relaxed);
+  if (stamp_odd) IBC_STORE(&slot->stamp, 2 * w + 1, memory_order_relaxed);
   ibc_store_payload(slot, payload, length);
-  atomic_store_explicit(&slot->stamp, 2 * w + 2, memory_order_release);
-  atomic_store_explicit(&h->write_seq, w + 1, memory_order_seq_cst);
+  IBC_STORE(&slot->stamp, 2 * w + 2, memory_order_release);
+  IBC_STORE(&h->write_seq, w + 1, memory_order_seq_cst);
   lane->w = w + 1;
   ibc_wake_if_waiting(&h->readers_waiting, &h->reader_wake_epoch, 1);
 }
@@ -29,15 +30,15 @@ static void publish_entry(ibc_lane *lane, uint64_t w, const uint8_t *payload, ui
 static void publish_cursor(ibc_lane *lane, ibc_reader_record *record, uint64_t cursor) {
   ibc_ring_header *h = ibc_ring(lane);
   if (lane->d.on_full == IBC_DROP && lane->d.kind == IBC_FANOUT) {
-    atomic_store_explicit(&record->cursor_seq, cursor, memory_order_release); /* nobody waits on it */
+    IBC_STORE(&record->cursor_seq, cursor, memory_order_release); /* nobody waits on it */
     return;
   }
-  atomic_store_explicit(&record->cursor_seq, cursor, memory_order_seq_cst);
+  IBC_STORE(&record->cursor_seq, cursor, memory_order_seq_cst);
   ibc_wake_if_waiting(&h->producer_waiting, &h->producer_wake_epoch, 0);
 }
 
 static void add_relaxed(_Atomic uint64_t *word, uint64_t n) {
-  atomic_store_explicit(word, atomic_load_explicit(word, memory_order_relaxed) + n, memory_order_relaxed);
+  IBC_STORE(word, IBC_LOAD(word, memory_order_relaxed) + n, memory_order_relaxed);
 }
 
 /* Smallest cursor among the records that gate a Block producer: all of them (FanoutBroadcast),
@@ -47,9 +48,9 @@ static uint64_t gating_min(ibc_lane *lane) {
   uint64_t least = lane->w;
   for (uint32_t r = 0; r < lane->d.reader_count; r++) {
     if (lane->d.kind == IBC_SEQUENCED_SLOTS && !(lane->leaves_mask & (UINT64_C(1) << r))) continue;
-    if (lane->d.kind == IBC_JOURNAL && atomic_load_explicit(&records[r].state, memory_order_seq_cst) != IBC_RS_ATTACHED)
+    if (lane->d.kind == IBC_JOURNAL && IBC_LOAD(&records[r].state, memory_order_seq_cst) != IBC_RS_ATTACHED)
       continue;
-    uint64_t cursor = atomic_load_explicit(&records[r].cursor_seq, memory_order_seq_cst);
+    uint64_t cursor = IBC_LOAD(&records[r].cursor_seq, memory_order_seq_cst);
     if (lane->d.kind == IBC_JOURNAL) {
       /* An attach in progress: a claiming record does not gate; a provisional one is adopted at
        * max(its value, the oldest entry still held), unless its attacher fixed its start first
@@ -61,7 +62,7 @@ static uint64_t gating_min(ibc_lane *lane) {
         if (tries == 4) { cursor = start; break; }
         uint64_t oldest = oldest_of(lane->w, lane->d.capacity_slots);
         if (oldest > start) start = oldest;
-        if (atomic_compare_exchange_strong_explicit(&records[r].cursor_seq, &cursor, start, memory_order_seq_cst,
+        if (IBC_CAS(&records[r].cursor_seq, &cursor, start, memory_order_seq_cst,
                                                     memory_order_seq_cst))
           cursor = start;
       }
@@ -79,16 +80,16 @@ static void journal_evict(ibc_lane *lane) {
   ibc_reader_record *records = ibc_records(lane);
   uint64_t now_ns = ibc_now_ns();
   for (uint32_t r = 0; r < lane->d.reader_count; r++) {
-    uint32_t state = atomic_load_explicit(&records[r].state, memory_order_seq_cst);
+    uint32_t state = IBC_LOAD(&records[r].state, memory_order_seq_cst);
     if (state != IBC_RS_ATTACHED) continue;
-    uint64_t cursor = atomic_load_explicit(&records[r].cursor_seq, memory_order_seq_cst);
-    uint64_t heartbeat_ns = atomic_load_explicit(&records[r].heartbeat_ns, memory_order_relaxed);
+    uint64_t cursor = IBC_LOAD(&records[r].cursor_seq, memory_order_seq_cst);
+    uint64_t heartbeat_ns = IBC_LOAD(&records[r].heartbeat_ns, memory_order_relaxed);
     if (cursor & IBC_CURSOR_PROVISIONAL) continue; /* attaching: it has just heartbeat */
     if (cursor > lane->w || lane->w - cursor < lane->d.capacity_slots) continue;
     if (now_ns <= heartbeat_ns || now_ns - heartbeat_ns <= lane->d.reader_timeout_ns) continue;
-    if (atomic_compare_exchange_strong_explicit(&records[r].state, &state, IBC_RS_EVICTED, memory_order_seq_cst,
+    if (IBC_CAS(&records[r].state, &state, IBC_RS_EVICTED, memory_order_seq_cst,
                                                 memory_order_seq_cst))
-      atomic_fetch_add_explicit(&h->eviction_count, 1, memory_order_seq_cst);
+      IBC_FETCH_ADD(&h->eviction_count, 1, memory_order_seq_cst);
   }
 }
 
@@ -97,9 +98,9 @@ static int has_room(ibc_lane *lane) {
   const uint64_t capacity = lane->d.capacity_slots;
   if (lane->d.kind == IBC_JOURNAL) {
     ibc_ring_header *h = ibc_ring(lane);
-    uint32_t epoch = atomic_load_explicit(&h->attach_epoch, memory_order_acquire);
+    uint32_t epoch = IBC_LOAD(&h->attach_epoch, memory_order_acquire);
     if (lane->cached_valid && epoch == lane->cached_epoch && lane->w - lane->cached_min < capacity) return 1;
-    lane->cached_epoch = atomic_fetch_add_explicit(&h->attach_epoch, 0, memory_order_seq_cst);
+    lane->cached_epoch = IBC_FETCH_ADD(&h->attach_epoch, 0, memory_order_seq_cst);
     lane->cached_valid = 1;
     lane->cached_min = gating_min(lane);
     if (lane->w - lane->cached_min < capacity) return 1;
@@ -116,7 +117,7 @@ int ibc_ring_attach_producer(ibc_lane *lane) {
   ibc_ring_header *h = ibc_ring(lane);
   int rc = ibc_claim_pid(&h->producer_pid, lane->pid);
   if (rc != 0) return rc;
-  lane->w = atomic_load_explicit(&h->write_seq, memory_order_seq_cst);
+  lane->w = IBC_LOAD(&h->write_seq, memory_order_seq_cst);
   lane->cached_min = 0; /* too low is safe: the first full check reloads */
   lane->cached_valid = 0;
   lane->claim_outstanding = 0;
@@ -137,8 +138,40 @@ void ibc_ring_detach_producer(ibc_lane *lane) {
 
 static int valid_name(const char *name) { return name == NULL || strlen(name) <= 32; }
 
+/* layout.md "Attach ordering": attaches take turns under attach_lock (a pid, 0 if free; a dead
+ * holder's is free too), waiting at most 100 ms for a live holder. Only attaches change a
+ * Journal record's pid, so under the lock no pid changes between a load and the CAS after it. */
+static int journal_lock_attach(ibc_ring_header *h, uint32_t self) {
+  const uint64_t deadline_ns = ibc_now_ns() + 100000000u;
+  for (;;) {
+    uint32_t seen = IBC_LOAD(&h->attach_lock, memory_order_seq_cst);
+    if ((seen == 0 || (seen != self && !ibc_pid_alive(seen))) &&
+        IBC_CAS(&h->attach_lock, &seen, self, memory_order_seq_cst,
+                                                memory_order_seq_cst))
+      return 0;
+    if (ibc_now_ns() >= deadline_ns) return IBC_ROLE_TAKEN;
+    sched_yield();
+  }
+}
+
+static void journal_unlock_attach(ibc_ring_header *h, uint32_t self) {
+  IBC_CAS(&h->attach_lock, &self, 0, memory_order_seq_cst, memory_order_seq_cst);
+}
+
 /* Journal attach (JR-2, JR-3, JR-4): resume the record carrying `name`, or take a fresh one. */
+static int journal_attach_locked(ibc_lane *lane, uint32_t reader, const char *name);
+
 static int journal_attach(ibc_lane *lane, uint32_t reader, const char *name) {
+  if (!valid_name(name)) return IBC_BAD_NAME;
+  ibc_ring_header *h = ibc_ring(lane);
+  int rc = journal_lock_attach(h, lane->pid);
+  if (rc != 0) return rc;
+  rc = journal_attach_locked(lane, reader, name);
+  journal_unlock_attach(h, lane->pid);
+  return rc;
+}
+
+static int journal_attach_locked(ibc_lane *lane, uint32_t reader, const char *name) {
   ibc_ring_header *h = ibc_ring(lane);
   ibc_reader_record *records = ibc_records(lane);
   const uint32_t n = lane->d.reader_count;
@@ -146,19 +179,19 @@ static int journal_attach(ibc_lane *lane, uint32_t reader, const char *name) {
   if (!valid_name(name)) return IBC_BAD_NAME;
   if (named) {
     for (uint32_t r = 0; r < n; r++) {
-      uint32_t state = atomic_load_explicit(&records[r].state, memory_order_seq_cst);
+      uint32_t state = IBC_LOAD(&records[r].state, memory_order_seq_cst);
       if (state == IBC_RS_FREE || strncmp(records[r].name, name, 32) != 0) continue;
-      uint32_t holder = atomic_load_explicit(&records[r].pid, memory_order_acquire);
+      uint32_t holder = IBC_LOAD(&records[r].pid, memory_order_acquire);
       if (state == IBC_RS_ATTACHED && ibc_pid_alive(holder)) return IBC_ROLE_TAKEN;
-      if (!atomic_compare_exchange_strong_explicit(&records[r].pid, &holder, lane->pid, memory_order_acq_rel,
+      if (!IBC_CAS(&records[r].pid, &holder, lane->pid, memory_order_acq_rel,
                                                    memory_order_acquire))
         return IBC_ROLE_TAKEN;
-      atomic_store_explicit(&records[r].heartbeat_ns, ibc_now_ns(), memory_order_relaxed);
-      atomic_store_explicit(&records[r].state, IBC_RS_ATTACHED, memory_order_seq_cst);
-      atomic_fetch_add_explicit(&h->attach_epoch, 1, memory_order_seq_cst);
-      uint64_t w = atomic_load_explicit(&h->write_seq, memory_order_seq_cst);
+      IBC_STORE(&records[r].heartbeat_ns, ibc_now_ns(), memory_order_relaxed);
+      IBC_STORE(&records[r].state, IBC_RS_ATTACHED, memory_order_seq_cst);
+      IBC_FETCH_ADD(&h->attach_epoch, 1, memory_order_seq_cst);
+      uint64_t w = IBC_LOAD(&h->write_seq, memory_order_seq_cst);
       /* A holder that died mid-attach may have left a tag: the value under it is its start. */
-      uint64_t cursor = atomic_load_explicit(&records[r].cursor_seq, memory_order_seq_cst);
+      uint64_t cursor = IBC_LOAD(&records[r].cursor_seq, memory_order_seq_cst);
       if (cursor & IBC_CURSOR_PROVISIONAL) cursor = cursor == IBC_CURSOR_CLAIMING ? 0 : cursor & ~IBC_CURSOR_PROVISIONAL;
       uint64_t oldest = oldest_of(w, lane->d.capacity_slots);
       lane->pending_lost[reader] = 0;
@@ -175,46 +208,57 @@ static int journal_attach(ibc_lane *lane, uint32_t reader, const char *name) {
     }
   }
   for (uint32_t r = 0; r < n; r++) {
-    uint32_t state = atomic_load_explicit(&records[r].state, memory_order_seq_cst);
-    uint32_t holder = atomic_load_explicit(&records[r].pid, memory_order_acquire);
+    uint32_t state = IBC_LOAD(&records[r].state, memory_order_seq_cst);
+    uint32_t holder = IBC_LOAD(&records[r].pid, memory_order_acquire);
     int anonymous = records[r].name[0] == '\0';
     int takeable = (state == IBC_RS_FREE && (holder == 0 || !ibc_pid_alive(holder))) ||
                    (anonymous && (state == IBC_RS_DETACHED || state == IBC_RS_EVICTED ||
                                   (state == IBC_RS_ATTACHED && !ibc_pid_alive(holder))));
     if (!takeable) continue;
-    if (!atomic_compare_exchange_strong_explicit(&records[r].pid, &holder, lane->pid, memory_order_acq_rel,
+    if (!IBC_CAS(&records[r].pid, &holder, lane->pid, memory_order_acq_rel,
                                                  memory_order_acquire))
       continue;
+    if (IBC_LOAD(&records[r].state, memory_order_seq_cst) != state) {
+      /* the writer evicted it (Attached by a dead pid) between the loads and the CAS */
+      uint32_t self = lane->pid;
+      IBC_CAS(&records[r].pid, &self, holder, memory_order_seq_cst,
+                                              memory_order_seq_cst);
+      continue;
+    }
     if (named) {
       memset(records[r].name, 0, sizeof records[r].name);
       memcpy(records[r].name, name, strlen(name));
-      atomic_store_explicit(&records[r].heartbeat_ns, ibc_now_ns(), memory_order_relaxed);
-      atomic_store_explicit(&records[r].cursor_seq, IBC_CURSOR_CLAIMING, memory_order_seq_cst);
-      atomic_store_explicit(&records[r].state, IBC_RS_ATTACHED, memory_order_seq_cst);
+      IBC_STORE(&records[r].heartbeat_ns, ibc_now_ns(), memory_order_relaxed);
+      IBC_STORE(&records[r].cursor_seq, IBC_CURSOR_CLAIMING, memory_order_seq_cst);
+      IBC_STORE(&records[r].state, IBC_RS_ATTACHED, memory_order_seq_cst);
       for (uint32_t o = 0; o < n; o++) {
-        if (o == r || atomic_load_explicit(&records[o].state, memory_order_seq_cst) == IBC_RS_FREE) continue;
+        if (o == r || IBC_LOAD(&records[o].state, memory_order_seq_cst) == IBC_RS_FREE) continue;
         if (strncmp(records[o].name, name, 32) != 0) continue;
         memset(records[r].name, 0, sizeof records[r].name); /* someone else carries it: undo */
-        atomic_store_explicit(&records[r].cursor_seq, 0, memory_order_seq_cst);
-        atomic_store_explicit(&records[r].state, IBC_RS_FREE, memory_order_seq_cst);
-        atomic_store_explicit(&records[r].pid, 0, memory_order_seq_cst);
+        IBC_STORE(&records[r].cursor_seq, 0, memory_order_seq_cst);
+        IBC_STORE(&records[r].state, IBC_RS_FREE, memory_order_seq_cst);
+        IBC_STORE(&records[r].pid, 0, memory_order_seq_cst);
         return IBC_ROLE_TAKEN;
       }
     } else {
+      /* Claiming cursor, then state, then the provisional cursor (layout.md "Attach ordering"):
+       * a writer that adopts the provisional cursor then always sees the record attached. */
+      IBC_STORE(&records[r].cursor_seq, IBC_CURSOR_CLAIMING, memory_order_seq_cst);
       memset(records[r].name, 0, sizeof records[r].name);
+      IBC_STORE(&records[r].state, IBC_RS_ATTACHED, memory_order_seq_cst);
     }
     /* JR-3, layout.md "Attach ordering": a provisional start W0, then the live tail W1 unless
      * the writer adopted the provisional cursor first (the CAS fails and holds its choice). */
-    uint64_t provisional = atomic_load_explicit(&h->write_seq, memory_order_seq_cst) | IBC_CURSOR_PROVISIONAL;
-    atomic_store_explicit(&records[r].cursor_seq, provisional, memory_order_seq_cst);
-    atomic_store_explicit(&records[r].read_count, 0, memory_order_relaxed);
-    atomic_store_explicit(&records[r].lost_count, 0, memory_order_relaxed);
-    atomic_store_explicit(&records[r].heartbeat_ns, ibc_now_ns(), memory_order_relaxed);
-    atomic_store_explicit(&records[r].state, IBC_RS_ATTACHED, memory_order_seq_cst);
-    atomic_fetch_add_explicit(&h->attach_epoch, 1, memory_order_seq_cst);
-    uint64_t w = atomic_load_explicit(&h->write_seq, memory_order_seq_cst);
+    uint64_t provisional = IBC_LOAD(&h->write_seq, memory_order_seq_cst) | IBC_CURSOR_PROVISIONAL;
+    IBC_STORE(&records[r].cursor_seq, provisional, memory_order_seq_cst);
+    IBC_STORE(&records[r].read_count, 0, memory_order_relaxed);
+    IBC_STORE(&records[r].lost_count, 0, memory_order_relaxed);
+    IBC_STORE(&records[r].heartbeat_ns, ibc_now_ns(), memory_order_relaxed);
+    IBC_STORE(&records[r].state, IBC_RS_ATTACHED, memory_order_seq_cst);
+    IBC_FETCH_ADD(&h->attach_epoch, 1, memory_order_seq_cst);
+    uint64_t w = IBC_LOAD(&h->write_seq, memory_order_seq_cst);
     uint64_t seen = provisional;
-    if (!atomic_compare_exchange_strong_explicit(&records[r].cursor_seq, &seen, w, memory_order_seq_cst,
+    if (!IBC_CAS(&records[r].cursor_seq, &seen, w, memory_order_seq_cst,
                                                  memory_order_seq_cst))
       w = seen; /* the writer's adopted start */
     lane->record[reader] = r;
@@ -233,9 +277,9 @@ int ibc_ring_attach_reader(ibc_lane *lane, uint32_t reader, const char *name) {
   ibc_reader_record *record = &ibc_records(lane)[reader];
   int rc = ibc_claim_pid(&record->pid, lane->pid);
   if (rc != 0) return rc;
-  atomic_store_explicit(&record->state, IBC_RS_ATTACHED, memory_order_seq_cst);
+  IBC_STORE(&record->state, IBC_RS_ATTACHED, memory_order_seq_cst);
   lane->record[reader] = reader;
-  lane->next[reader] = atomic_load_explicit(&record->cursor_seq, memory_order_seq_cst); /* FB-1: resume */
+  lane->next[reader] = IBC_LOAD(&record->cursor_seq, memory_order_seq_cst); /* FB-1: resume */
   lane->cached_w[reader] = lane->next[reader];
   lane->attached[reader] = 1;
   return 0;
@@ -245,19 +289,20 @@ void ibc_ring_detach_reader(ibc_lane *lane, uint32_t reader) {
   ibc_reader_record *record = &ibc_records(lane)[lane->record[reader]];
   lane->attached[reader] = 0;
   if (lane->d.kind == IBC_JOURNAL) {
-    uint32_t state = atomic_load_explicit(&record->state, memory_order_seq_cst);
-    uint32_t holder = atomic_load_explicit(&record->pid, memory_order_acquire);
+    uint32_t state = IBC_LOAD(&record->state, memory_order_seq_cst);
+    uint32_t holder = IBC_LOAD(&record->pid, memory_order_acquire);
     if (state == IBC_RS_ATTACHED && holder == lane->pid) {
-      atomic_store_explicit(&record->state, IBC_RS_DETACHED, memory_order_seq_cst);
+      IBC_STORE(&record->state, IBC_RS_DETACHED, memory_order_seq_cst);
       ibc_wake_if_waiting(&ibc_ring(lane)->producer_waiting, &ibc_ring(lane)->producer_wake_epoch, 0);
     }
+    return; /* the pid stays: only attaches, under attach_lock, change it */
   }
   ibc_release_pid(&record->pid, lane->pid);
 }
 
 ibc_result ibc_ring_close(ibc_lane *lane) {
   ibc_ring_header *h = ibc_ring(lane);
-  atomic_store_explicit(&h->closed, 1, memory_order_seq_cst);
+  IBC_STORE(&h->closed, 1, memory_order_seq_cst);
   lane->claim_outstanding = 0; /* SS-10: an outstanding claim is abandoned */
   ibc_wake_if_waiting(&h->readers_waiting, &h->reader_wake_epoch, 1);
   return (ibc_result){.status = IBC_OK};
@@ -265,7 +310,7 @@ ibc_result ibc_ring_close(ibc_lane *lane) {
 
 ibc_result ibc_ring_write(ibc_lane *lane, const uint8_t *payload, uint32_t length, int blocking, uint64_t deadline_ns) {
   ibc_ring_header *h = ibc_ring(lane);
-  if (atomic_load_explicit(&h->closed, memory_order_seq_cst) != 0) return (ibc_result){.status = IBC_CLOSED};
+  if (IBC_LOAD(&h->closed, memory_order_seq_cst) != 0) return (ibc_result){.status = IBC_CLOSED};
   if (length > lane->d.slot_payload_bytes) return (ibc_result){.status = IBC_TOO_LARGE};
   if (lane->d.on_full == IBC_BLOCK)
     for (uint32_t round = 0; !has_room(lane); round++) {
@@ -278,7 +323,7 @@ ibc_result ibc_ring_write(ibc_lane *lane, const uint8_t *payload, uint32_t lengt
 
 ibc_result ibc_seq_claim(ibc_lane *lane, int blocking, uint64_t deadline_ns) {
   ibc_ring_header *h = ibc_ring(lane);
-  if (atomic_load_explicit(&h->closed, memory_order_seq_cst) != 0) return (ibc_result){.status = IBC_CLOSED};
+  if (IBC_LOAD(&h->closed, memory_order_seq_cst) != 0) return (ibc_result){.status = IBC_CLOSED};
   if (lane->claim_outstanding) return (ibc_result){.status = IBC_OK, .seq = lane->w}; /* SS-2: same claim */
   if (lane->d.on_full == IBC_BLOCK)
     for (uint32_t round = 0; !has_room(lane); round++) {
@@ -288,7 +333,7 @@ ibc_result ibc_seq_claim(ibc_lane *lane, int blocking, uint64_t deadline_ns) {
   /* SS-8: the claim destroys the entry in its slot at once. */
   /* Release: a Drop consumer that finds its entry destroyed by this store must also see every
    * publish before it (ring.hpp, "Slots are seqlocks"); the fence orders it before the payload. */
-  atomic_store_explicit(&ibc_slot(lane, lane->w)->stamp, 2 * lane->w + 1, memory_order_release);
+  IBC_STORE(&ibc_slot(lane, lane->w)->stamp, 2 * lane->w + 1, memory_order_release);
   if (lane->d.on_full == IBC_DROP) atomic_thread_fence(memory_order_release);
   lane->claim_outstanding = 1;
   return (ibc_result){.status = IBC_OK, .seq = lane->w};
@@ -296,7 +341,7 @@ ibc_result ibc_seq_claim(ibc_lane *lane, int blocking, uint64_t deadline_ns) {
 
 int ibc_seq_publish(ibc_lane *lane, uint64_t seq, const uint8_t *payload, uint32_t length, ibc_result *result) {
   ibc_ring_header *h = ibc_ring(lane);
-  if (atomic_load_explicit(&h->closed, memory_order_seq_cst) != 0) {
+  if (IBC_LOAD(&h->closed, memory_order_seq_cst) != 0) {
     *result = (ibc_result){.status = IBC_CLOSED};
     return 0;
   }
@@ -315,10 +360,10 @@ int ibc_seq_publish(ibc_lane *lane, uint64_t seq, const uint8_t *payload, uint32
 /* Journal: every reader call first checks that its record is still attached and ours (JR-10),
  * then stores a heartbeat. */
 static int journal_alive(ibc_lane *lane, ibc_reader_record *record) {
-  uint32_t state = atomic_load_explicit(&record->state, memory_order_seq_cst);
-  uint32_t holder = atomic_load_explicit(&record->pid, memory_order_acquire);
+  uint32_t state = IBC_LOAD(&record->state, memory_order_seq_cst);
+  uint32_t holder = IBC_LOAD(&record->pid, memory_order_acquire);
   if (state != IBC_RS_ATTACHED || holder != lane->pid) return 0;
-  atomic_store_explicit(&record->heartbeat_ns, ibc_now_ns(), memory_order_relaxed);
+  IBC_STORE(&record->heartbeat_ns, ibc_now_ns(), memory_order_relaxed);
   return 1;
 }
 
@@ -328,7 +373,7 @@ static uint64_t seq_lost_target(ibc_lane *lane, uint64_t r, uint64_t w) {
   uint64_t t = oldest_of(w, capacity);
   if (t < r + 1) t = r + 1;
   for (uint64_t steps = 0; t < w && steps <= capacity; steps++, t++)
-    if (atomic_load_explicit(&ibc_slot(lane, t)->stamp, memory_order_acquire) <= 2 * t + 2) break;
+    if (IBC_LOAD(&ibc_slot(lane, t)->stamp, memory_order_acquire) <= 2 * t + 2) break;
   return t;
 }
 
@@ -358,29 +403,29 @@ static ibc_result ring_try_read(ibc_lane *lane, uint32_t reader, uint8_t *out) {
       return (ibc_result){.status = IBC_LOST, .lost_count = count};
     }
   }
-  uint32_t closed = atomic_load_explicit(&h->closed, memory_order_seq_cst); /* closed before write_seq */
-  uint64_t w = atomic_load_explicit(&h->write_seq, memory_order_seq_cst);
+  uint32_t closed = IBC_LOAD(&h->closed, memory_order_seq_cst); /* closed before write_seq */
+  uint64_t w = IBC_LOAD(&h->write_seq, memory_order_seq_cst);
   if (r == w) return (ibc_result){.status = closed ? IBC_CLOSED : IBC_EMPTY};
   if (r > w) return (ibc_result){.status = IBC_EMPTY}; /* a corrupt cursor: never read ahead */
   ibc_slot_header *slot = ibc_slot(lane, r);
   if (lane->d.kind == IBC_SEQUENCED_SLOTS) {
-    if (drop && (w - r > capacity || atomic_load_explicit(&slot->stamp, memory_order_acquire) > 2 * r + 2))
+    if (drop && (w - r > capacity || IBC_LOAD(&slot->stamp, memory_order_acquire) > 2 * r + 2))
       return report_lost(lane, reader, record, r, seq_lost_target(lane, r, w));
     uint64_t gates = record->gated_on_mask;
     for (uint32_t j = 0; j < lane->d.reader_count; j++) /* SS-4: wait for every gate to finish r */
-      if ((gates & (UINT64_C(1) << j)) && atomic_load_explicit(&records[j].cursor_seq, memory_order_acquire) <= r)
+      if ((gates & (UINT64_C(1) << j)) && IBC_LOAD(&records[j].cursor_seq, memory_order_acquire) <= r)
         return (ibc_result){.status = IBC_EMPTY};
   } else if (w - r > capacity) {
     if (lane->d.kind == IBC_JOURNAL && !journal_alive(lane, record)) return (ibc_result){.status = IBC_EVICTED};
-    uint64_t now_w = atomic_load_explicit(&h->write_seq, memory_order_seq_cst);
+    uint64_t now_w = IBC_LOAD(&h->write_seq, memory_order_seq_cst);
     uint64_t oldest = oldest_of(now_w, capacity);
     return report_lost(lane, reader, record, r, r + 1 > oldest ? r + 1 : oldest);
   }
-  uint64_t before = atomic_load_explicit(&slot->stamp, memory_order_acquire);
+  uint64_t before = IBC_LOAD(&slot->stamp, memory_order_acquire);
   uint32_t length = 0;
   if (before == 2 * r + 2) {
     length = ibc_load_payload(lane, slot, out);
-    if (atomic_load_explicit(&slot->stamp, memory_order_relaxed) == before) {
+    if (IBC_LOAD(&slot->stamp, memory_order_relaxed) == before) {
       add_relaxed(&record->read_count, 1);
       lane->next[reader] = r + 1;
       if (lane->d.kind != IBC_JOURNAL) {
@@ -398,13 +443,13 @@ static ibc_result ring_try_read(ibc_lane *lane, uint32_t reader, uint8_t *out) {
     if (!drop) return (ibc_result){.status = IBC_EMPTY};
     /* The re-check's relaxed load may have seen the claim: acquire it before the cursor moves, or
      * a consumer gated on this one may still copy the destroyed entry (ring.hpp, read_slot). */
-    (void)atomic_load_explicit(&slot->stamp, memory_order_acquire);
-    w = atomic_load_explicit(&h->write_seq, memory_order_seq_cst);
+    (void)IBC_LOAD(&slot->stamp, memory_order_acquire);
+    w = IBC_LOAD(&h->write_seq, memory_order_seq_cst);
     return report_lost(lane, reader, record, r, seq_lost_target(lane, r, w));
   }
-  ibc_await_overwrite_published(&h->write_seq, r, atomic_load_explicit(&slot->stamp, memory_order_seq_cst));
+  ibc_await_overwrite_published(&h->write_seq, r, IBC_LOAD(&slot->stamp, memory_order_seq_cst));
   if (lane->d.kind == IBC_JOURNAL && !journal_alive(lane, record)) return (ibc_result){.status = IBC_EVICTED};
-  w = atomic_load_explicit(&h->write_seq, memory_order_seq_cst);
+  w = IBC_LOAD(&h->write_seq, memory_order_seq_cst);
   uint64_t oldest = oldest_of(w, capacity);
   return report_lost(lane, reader, record, r, r + 1 > oldest ? r + 1 : oldest);
 }
@@ -423,13 +468,17 @@ ibc_result ibc_ring_read(ibc_lane *lane, uint32_t reader, uint8_t *out, int bloc
 ibc_result ibc_journal_read_at(ibc_lane *lane, uint32_t reader, uint64_t seq, uint8_t *out) {
   ibc_reader_record *record = &ibc_records(lane)[lane->record[reader]];
   if (!journal_alive(lane, record)) return (ibc_result){.status = IBC_EVICTED};
-  uint64_t w = atomic_load_explicit(&ibc_ring(lane)->write_seq, memory_order_acquire);
-  if (seq >= w) return (ibc_result){.status = IBC_NOT_YET};
+  uint64_t w = IBC_LOAD(&ibc_ring(lane)->write_seq, memory_order_acquire);
+  if (seq >= w) { /* NotYet is an Empty: only from a write_seq loaded after a full fence */
+    atomic_thread_fence(memory_order_seq_cst);
+    w = IBC_LOAD(&ibc_ring(lane)->write_seq, memory_order_seq_cst);
+    if (seq >= w) return (ibc_result){.status = IBC_NOT_YET};
+  }
   if (seq < oldest_of(w, lane->d.capacity_slots)) return (ibc_result){.status = IBC_EVICTED};
   ibc_slot_header *slot = ibc_slot(lane, seq);
-  if (atomic_load_explicit(&slot->stamp, memory_order_acquire) != 2 * seq + 2) return (ibc_result){.status = IBC_EVICTED};
+  if (IBC_LOAD(&slot->stamp, memory_order_acquire) != 2 * seq + 2) return (ibc_result){.status = IBC_EVICTED};
   uint32_t length = ibc_load_payload(lane, slot, out);
-  if (atomic_load_explicit(&slot->stamp, memory_order_relaxed) != 2 * seq + 2) return (ibc_result){.status = IBC_EVICTED};
+  if (IBC_LOAD(&slot->stamp, memory_order_relaxed) != 2 * seq + 2) return (ibc_result){.status = IBC_EVICTED};
   return (ibc_result){.status = IBC_ENTRY, .seq = seq, .length = length};
 }
 

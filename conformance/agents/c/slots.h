@@ -33,20 +33,20 @@ static inline void ibc_store_payload(ibc_slot_header *slot, const uint8_t *paylo
     uint64_t word = 0;
     uint32_t part = length - 8 * k < 8 ? length - 8 * k : 8;
     memcpy(&word, payload + 8 * k, part);
-    atomic_store_explicit(&words[k], word, memory_order_release);
+    IBC_STORE(&words[k], word, memory_order_release);
   }
-  atomic_store_explicit(&slot->payload_bytes, length, memory_order_release);
+  IBC_STORE(&slot->payload_bytes, length, memory_order_release);
 }
 
 /* Length (clamped to S, so a corrupt length never copies more than a slot) and the payload as
  * whole 8-byte acquire loads. The caller re-reads the stamp afterwards. */
 static inline uint32_t ibc_load_payload(const ibc_lane *lane, ibc_slot_header *slot, uint8_t *out) {
-  uint32_t length = atomic_load_explicit(&slot->payload_bytes, memory_order_acquire);
+  uint32_t length = IBC_LOAD(&slot->payload_bytes, memory_order_acquire);
   if (length > lane->d.slot_payload_bytes) length = lane->d.slot_payload_bytes;
   assert(length <= lane->d.slot_payload_bytes);
   _Atomic uint64_t *words = ibc_slot_words(slot);
   for (uint32_t k = 0; k < (length + 7) / 8; k++) {
-    uint64_t word = atomic_load_explicit(&words[k], memory_order_acquire);
+    uint64_t word = IBC_LOAD(&words[k], memory_order_acquire);
     memcpy(out + 8 * k, &word, length - 8 * k < 8 ? length - 8 * k : 8);
   }
   return length;

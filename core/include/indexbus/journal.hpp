@@ -43,12 +43,21 @@
 // with its cursor tagged claiming (kCursorClaiming), which the writer skips: a claim that backs
 // off (RoleTaken) never had a gate the writer could have answered Full on.
 //
-// Claiming a record. The pid word is the lock: a record changes hands only by a CAS of pid from
-// the value seen (0, a dead process, or an evicted/detached holder) to the attacher's pid, so two
-// attachers never share a record. Two first-time attaches of the same new name could take two
-// different free records; after publishing its record each attacher scans for another claimed
-// record with the same name and backs off (RoleTaken) if it finds one. Both stores and loads are
-// seq_cst, so of two racing attachers at least one sees the other: never two records with one name.
+// Claiming a record. Attaches take turns: the whole of attach() runs under the lane's attach
+// lock (RingLaneHeader.attach_lock: the pid of the process inside an attach, 0 if none; taken by
+// CAS from 0 or from a dead pid, released by CAS back to 0; a live holder is waited for at most
+// kAttachLockWaitNs, then the attach fails with RoleTaken naming it). Only attaches change a
+// record's pid, so under the lock a record's pid and its owner cannot change between an
+// attacher's load and its CAS. Without the lock they could: two attachers CASed pid from the
+// value each had seen, and a holder that released and re-claimed its record in between (the same
+// pid again) let both succeed, so one record had two readers (found by the simulator:
+// sim/README.md, "Findings"). A detach therefore leaves its pid in the record (as an eviction
+// does): a Detached or Evicted record is taken whatever its pid says. Outside the lock a record
+// only becomes easier to take (a detach, an eviction, a holder's death), so an attach that found
+// none free may take effect when it began its scan. The writer never takes the lock: it reads
+// records only, and moves a state Attached -> Evicted by CAS. A new name still checks, after
+// publishing its record, that no other record holds it: under the lock it finds none, but an
+// attacher of the layout before the lock (1.0 of 2026-12-07) does not take it.
 //
 // Eviction. The writer moves a reader Attached -> Evicted only by CAS on state, and only a reader
 // that holds it back whose heartbeat_ns is more than reader_timeout_ns old. A reader checks its
@@ -117,6 +126,52 @@ void store_name(const P& platform, ReaderRecord& record, const NameBytes& bytes)
 }
 
 inline bool is_anonymous(const NameBytes& bytes) noexcept { return bytes[0] == '\0'; }
+
+// How long an attach waits for another process's attach to finish (the attach lock, header,
+// "Claiming a record"): an attach takes a few dozen shared accesses, so only a holder that is
+// stopped or descheduled for long makes this expire.
+inline constexpr std::uint64_t kAttachLockWaitNs = 100'000'000;  // 100 ms
+
+// Holds RingLaneHeader.attach_lock for one attach: taken by CAS from 0, or from the pid of a
+// process that died inside an attach; released by CAS back to 0. held() is false if a live
+// process held it for all of kAttachLockWaitNs (holder() names it). Bounded: one CAS per round.
+template <Platform P>
+class AttachLock {
+ public:
+  AttachLock(const P& platform, RingLaneHeader& header, std::uint32_t self_pid) noexcept
+      : platform_(&platform), header_(&header), self_pid_(self_pid) {
+    const std::uint64_t deadline_ns = platform.now_ns() + kAttachLockWaitNs;
+    for (std::uint32_t round = 0;; ++round) {
+      std::uint32_t seen = platform.load(header.attach_lock, std::memory_order_seq_cst);
+      if (seen == 0 || (seen != self_pid && !platform.process_alive(seen))) {
+        if (platform.compare_exchange(header.attach_lock, seen, self_pid, std::memory_order_seq_cst)) {
+          held_ = true;
+          return;
+        }
+      }
+      holder_ = seen;
+      if (platform.deadline_passed(deadline_ns, round)) return;
+      platform.pause(round, deadline_ns);
+    }
+  }
+  ~AttachLock() {
+    if (!held_) return;
+    std::uint32_t self = self_pid_;
+    (void)platform_->compare_exchange(header_->attach_lock, self, std::uint32_t{0}, std::memory_order_seq_cst);
+  }
+  AttachLock(const AttachLock&) = delete;
+  AttachLock& operator=(const AttachLock&) = delete;
+
+  bool held() const noexcept { return held_; }
+  std::uint32_t holder() const noexcept { return holder_; }
+
+ private:
+  const P* platform_;
+  RingLaneHeader* header_;
+  std::uint32_t self_pid_ = 0;
+  std::uint32_t holder_ = 0;
+  bool held_ = false;
+};
 
 }  // namespace journal_detail
 
@@ -317,6 +372,11 @@ class JournalReader {
                        " bytes is longer than 32 bytes or contains NUL"};
     }
     JournalReader reader(platform, lane);
+    const journal_detail::AttachLock<P> lock(platform, *lane.header, reader.self_pid_);
+    if (!lock.held()) {
+      return Error{ErrorCode::RoleTaken, "attach_lock: held by live pid " + std::to_string(lock.holder()) +
+                                             " for more than 100 ms (another attach in progress, or stopped)"};
+    }
     const journal_detail::NameBytes wanted = journal_detail::pad_name(name);
     if (!name.empty()) {
       for (std::uint32_t i = 0; i < lane.reader_count; ++i) {
@@ -378,8 +438,16 @@ class JournalReader {
   [[nodiscard]] ReadResult read_at(std::uint64_t seq, std::span<std::byte> out) noexcept {
     assert(out.size() >= lane_.slot_payload_bytes);
     if (!begin_call()) return evicted_result();
-    const std::uint64_t written = platform_->load(lane_.header->write_seq, std::memory_order_acquire);
-    if (seq >= written) return ReadResult{ReadStatus::NotYet, 0, 0, 0};
+    std::uint64_t written = platform_->load(lane_.header->write_seq, std::memory_order_acquire);
+    if (seq >= written) {
+      // NotYet is an Empty: answer it only from a write_seq loaded after a store_load_fence, as
+      // poll() does (ring.hpp, "Full and Empty"). The acquire load alone may still miss a write
+      // that returned before this call began (found by the weak-memory simulator: sim/README.md,
+      // "Findings").
+      platform_->store_load_fence();
+      written = platform_->load(lane_.header->write_seq, std::memory_order_seq_cst);
+      if (seq >= written) return ReadResult{ReadStatus::NotYet, 0, 0, 0};
+    }
     if (seq < journal_detail::oldest_retained(written, lane_.capacity_slots)) return evicted_result();
     std::uint32_t length = 0;
     switch (ring_detail::read_slot(*platform_, lane_, seq, out, &length)) {
@@ -411,12 +479,8 @@ class JournalReader {
         platform_->wake_all(h.producer_wake_epoch);
       }
     }
+    // The pid stays: only attaches, under the attach lock, change it ("Claiming a record").
     dead_ = true;
-    // Release the pid word unless the record is Attached again (taken over meanwhile).
-    if (platform_->load(r.state, std::memory_order_seq_cst) != kReaderAttached) {
-      std::uint32_t self = self_pid_;
-      (void)platform_->compare_exchange(r.pid, self, std::uint32_t{0}, std::memory_order_seq_cst);
-    }
   }
 
   std::uint32_t reader_id() const noexcept { return reader_id_; }
@@ -561,7 +625,8 @@ class JournalReader {
       if (state == kReaderAttached && holder_live) return false;
     }
     if (!platform_->compare_exchange(r.pid, holder, self_pid_, std::memory_order_seq_cst)) return false;
-    // The record may have changed between the loads and the CAS (a detach clears pid last).
+    // The state may have changed between the loads and the CAS: the writer evicted a record
+    // Attached by a dead process, or its holder detached.
     if (platform_->load(r.state, std::memory_order_seq_cst) != state) {
       std::uint32_t self = self_pid_;
       (void)platform_->compare_exchange(r.pid, self, holder, std::memory_order_seq_cst);
@@ -576,15 +641,26 @@ class JournalReader {
   void start_fresh(const journal_detail::NameBytes& name) noexcept {
     ReaderRecord& r = record();
     auto& h = *lane_.header;
+    // Claiming cursor (the writer skips the record), then state = Attached, and only then the
+    // provisional cursor. A writer that adopts the provisional cursor (its CAS reads that store)
+    // then sees the record Attached in every later rescan, so it keeps gating on what it adopted.
+    // With the provisional cursor stored first, a writer that read a stale Attached of the
+    // record's previous (detached) holder adopted the start, then saw Detached and overwrote it
+    // (found by the simulator: sim/README.md, "Findings"). A new name has done the first two in
+    // duplicate_name.
+    if (platform_->load(r.cursor_seq, std::memory_order_relaxed) != kCursorClaiming) {
+      platform_->store(r.cursor_seq, kCursorClaiming, std::memory_order_seq_cst);
+      platform_->store(r.heartbeat_ns, platform_->now_ns(), std::memory_order_seq_cst);
+      journal_detail::store_name(*platform_, r, name);
+      platform_->store(r.state, kReaderAttached, std::memory_order_seq_cst);
+    }
     const std::uint64_t before = platform_->load(h.write_seq, std::memory_order_seq_cst);
     assert(before < kSeqLimit);
     const std::uint64_t provisional = before | kCursorProvisional;
-    platform_->store(r.cursor_seq, provisional, std::memory_order_seq_cst);
     platform_->store(r.read_count, std::uint64_t{0}, std::memory_order_relaxed);
     platform_->store(r.lost_count, std::uint64_t{0}, std::memory_order_relaxed);
     platform_->store(r.heartbeat_ns, platform_->now_ns(), std::memory_order_seq_cst);
-    journal_detail::store_name(*platform_, r, name);
-    platform_->store(r.state, kReaderAttached, std::memory_order_seq_cst);
+    platform_->store(r.cursor_seq, provisional, std::memory_order_seq_cst);
     (void)platform_->fetch_add(h.attach_epoch, std::uint32_t{1}, std::memory_order_seq_cst);
     const std::uint64_t after = platform_->load(h.write_seq, std::memory_order_seq_cst);
     std::uint64_t seen = provisional;

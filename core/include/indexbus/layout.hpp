@@ -175,7 +175,9 @@ struct RingLaneHeader {
   std::uint32_t producer_pid;         //  76: pid of the attached producer or 0
   std::uint32_t attach_epoch;         //  80: Journal: bumped by every attach, so that a Block
                                       //      writer rescans the reader records (journal.hpp)
-  std::uint8_t pad1[44];              //  84
+  std::uint32_t attach_lock;          //  84: Journal: pid of the process inside an attach, or 0
+                                      //      (journal.hpp, "Claiming a record")
+  std::uint8_t pad1[40];              //  88
   // Lines 2-3: reserved for later minors.
   alignas(kCacheLineBytes) std::uint8_t reserved[128];  // 128: zero
 };
@@ -189,6 +191,7 @@ static_assert(offsetof(RingLaneHeader, readers_waiting) == 68);
 static_assert(offsetof(RingLaneHeader, producer_wake_epoch) == 72);
 static_assert(offsetof(RingLaneHeader, producer_pid) == 76);
 static_assert(offsetof(RingLaneHeader, attach_epoch) == 80);
+static_assert(offsetof(RingLaneHeader, attach_lock) == 84);
 static_assert(offsetof(RingLaneHeader, reserved) == 128);
 static_assert(sizeof(RingLaneHeader) == 256);
 
@@ -199,10 +202,10 @@ inline constexpr std::uint64_t kSeqLimit = std::uint64_t{1} << 62;
 
 // Journal attach tags (spec/layout.md, "Attach ordering"): a Journal ReaderRecord.cursor_seq with
 // bit 63 set belongs to a fresh attach that has not fixed its start. All ones (kCursorClaiming):
-// a new name being checked for duplicates; the writer skips the record. Otherwise
-// kCursorProvisional | W0: the start is not fixed yet; the first of the writer (adopting it) and
-// the attacher (fixing it) to CAS the word away from this value decides the start. No sequence
-// number (<= kSeqLimit) has bit 63.
+// a fresh attach claimed the record and has not stored its provisional start; the writer skips
+// the record. Otherwise kCursorProvisional | W0: the start is not fixed yet; the first of the
+// writer (adopting it) and the attacher (fixing it) to CAS the word away from this value decides
+// the start. No sequence number (<= kSeqLimit) has bit 63.
 inline constexpr std::uint64_t kCursorProvisional = std::uint64_t{1} << 63;
 inline constexpr std::uint64_t kCursorClaiming = ~std::uint64_t{0};
 static_assert(kSeqLimit < kCursorProvisional, "no sequence number has the attach tag bit");
