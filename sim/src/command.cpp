@@ -10,6 +10,7 @@
 
 #include "indexbus/sim/events_adapter.hpp"
 #include "indexbus/sim/explorer.hpp"
+#include "indexbus/sim/reach.hpp"
 #include "indexbus/sim/loop_adapter.hpp"
 #include "indexbus/sim/plants.hpp"
 #include "indexbus/sim/ring_adapter.hpp"
@@ -272,6 +273,8 @@ int explore_lane(const RunArgs& args, const ExploreOptions& options, const Gener
                 options.preemption_bound);
     if (report.nondeterminism_seen) say("warning: a schedule prefix did not reproduce (nondeterminism)\n");
   }
+  // What the runs reached of the lane's catalogue (reach.hpp), and what they never did.
+  say("%s", reach::describe(args.lane, report.reach).c_str());
   if (summary != nullptr) {
     summary->runs = report.runs;
     summary->steps = report.steps;
@@ -281,6 +284,16 @@ int explore_lane(const RunArgs& args, const ExploreOptions& options, const Gener
   }
   if (!report.failure) {
     say("no failure found\n");
+    if (!args.json_path.empty()) {
+      const nlohmann::json document{{"seed", options.seed},
+                                    {"strategy", to_string(options.strategy)},
+                                    {"runs", report.runs},
+                                    {"steps", report.steps},
+                                    {"seconds", report.seconds},
+                                    {"failure", nullptr},
+                                    {"reach", reach::to_json(args.lane, report.reach)}};
+      if (!write_json(args.json_path, document)) return kExitEnvironment;
+    }
     return kExitOk;
   }
   const auto& f = *report.failure;
@@ -318,7 +331,8 @@ int explore_lane(const RunArgs& args, const ExploreOptions& options, const Gener
                             {"replay", replay_command<L>(args.lane, f.original_scenario, f.original_choices, options.seed, options.scheduler)},
                             {"replay_shrunk", replay_command<L>(args.lane, f.scenario, f.choices, options.seed, options.scheduler)},
                             {"schedule", encode_schedule(f.choices)},
-                            {"rows", rows_json(rows)}};
+                            {"rows", rows_json(rows)},
+                            {"reach", reach::to_json(args.lane, report.reach)}};
     L::to_json(document["scenario"], f.scenario);
     if (options.scheduler.plant != nullptr) document["plant"] = std::string(options.scheduler.plant->name);
     if (!write_json(args.json_path, document)) return kExitEnvironment;

@@ -169,4 +169,17 @@ bool check_lane_words(const std::byte* block, const spec::EventsConfig& c, std::
                               h.write_seq, message);
 }
 
+void tally(const Scenario& scenario, const std::vector<Record>& history, reach::Counts& counts) {
+  reach::count_options(counts, scenario.config.on_full, scenario.parking, scenario.config.capacity_slots);
+  for (const Record& r : history) {
+    const bool deadline = r.timeout_ns != kNoDeadline;
+    switch (r.kind) {
+      case OpKind::Close: counts.add(reach::Point::Close); break;
+      case OpKind::TryWrite:
+      case OpKind::Write: reach::count_write(counts, r.kind == OpKind::TryWrite, deadline, r.done, r.write_status); break;
+      default: reach::count_read(counts, r.kind == OpKind::TryRead, deadline, r.done, r.read.status); break;
+    }
+  }
+}
+
 }  // namespace indexbus::sim::events

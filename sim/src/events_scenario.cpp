@@ -202,8 +202,8 @@ rc::Shrinkable<Scenario> generate(std::uint64_t seed, const GenParams& params) {
   const auto parking = params.parking ? gen::just(*params.parking) : gen::element(true, false);
   const auto scenario = gen::map(
       gen::tuple(on_full, capacity, parking, gen::resize(static_cast<int>(ops_max), writes),
-                 gen::resize(static_cast<int>(ops_max), reads)),
-      [ops_max](const std::tuple<OnFull, std::uint32_t, bool, std::vector<OpSpec>, std::vector<OpSpec>>& t) {
+                 gen::resize(static_cast<int>(ops_max), reads), gen::inRange(0, 3)),
+      [ops_max](const std::tuple<OnFull, std::uint32_t, bool, std::vector<OpSpec>, std::vector<OpSpec>, int>& t) {
         Scenario s;
         s.config = spec::EventsConfig{std::get<1>(t), 16, std::get<0>(t)};
         s.parking = std::get<2>(t);
@@ -212,6 +212,10 @@ rc::Shrinkable<Scenario> generate(std::uint64_t seed, const GenParams& params) {
         if (s.producer.size() > ops_max) s.producer.resize(ops_max);
         if (s.consumer.size() > ops_max) s.consumer.resize(ops_max);
         s.producer.push_back(OpSpec{OpKind::Close, 0, kNoDeadline});
+        // Now and then a write after the close, which must answer Closed (EV-10).
+        if (const int after = std::get<5>(t); after != 0) {
+          s.producer.push_back(OpSpec{after == 1 ? OpKind::TryWrite : OpKind::Write, 8, kNoDeadline});
+        }
         s.consumer.push_back(OpSpec{OpKind::Drain, 0, kNoDeadline});
         return s;
       });

@@ -328,4 +328,37 @@ CheckOutcome check_outputs(const Scenario& s, const std::vector<Record>& history
   return s.kind == LoopKind::Router ? check_router(s, observed, counters) : check_merge(s, observed, counters);
 }
 
+void tally(const Scenario& s, const std::vector<Record>& history, const LoopCounters& counters,
+           reach::Counts& counts) {
+  using reach::Point;
+  static constexpr Point kRouterPolicies[] = {Point::RoundRobin, Point::KeyHash, Point::Broadcast};
+  static constexpr Point kMergePolicies[] = {Point::RoundRobin, Point::Sequence, Point::Arrival};
+  // Policies count from 1 (loop_scenario.hpp; spec::RouterPolicy, spec::MergePolicy).
+  if (s.policy >= 1 && s.policy <= 3) {
+    counts.add((s.kind == LoopKind::Router ? kRouterPolicies : kMergePolicies)[s.policy - 1]);
+  }
+  counts.add(s.parking ? Point::Park : Point::Poll);
+  for (const LaneSpec& lane : s.inputs) counts.add(lane.on_full == OnFull::Block ? Point::InputBlock : Point::InputDrop);
+  for (const LaneSpec& lane : s.outputs) counts.add(lane.on_full == OnFull::Block ? Point::OutputBlock : Point::OutputDrop);
+  if ((s.kind == LoopKind::Router ? s.output_count() : s.input_count()) > 1) counts.add(Point::LanesMany);
+  if (counters.input_lost_count != 0) counts.add(Point::InputLost);
+  for (const Record& r : history) {
+    switch (r.kind) {
+      case RecordKind::Close: counts.add(Point::Close); break;
+      case RecordKind::TryWrite:
+      case RecordKind::Write:
+        reach::count_write(counts, r.kind == RecordKind::TryWrite, false, r.done, r.write_status);
+        break;
+      case RecordKind::Step:
+        counts.add(Point::Step);
+        if (!r.done) break;
+        counts.add(r.step_status == LoopStatus::Progress ? Point::StepProgress
+                   : r.step_status == LoopStatus::Idle   ? Point::StepIdle
+                                                         : Point::StepClosed);
+        break;
+      case RecordKind::Read: reach::count_read(counts, false, false, r.done, r.read.status); break;
+    }
+  }
+}
+
 }  // namespace indexbus::sim::loops

@@ -253,6 +253,7 @@ std::string name_word(const std::byte* block, const Scenario& s, const void* add
     case offsetof(RingLaneHeader, producer_wake_epoch): return "producer_wake_epoch";
     case offsetof(RingLaneHeader, producer_pid): return "producer_pid";
     case offsetof(RingLaneHeader, attach_epoch): return "attach_epoch";
+    case offsetof(RingLaneHeader, attach_lock): return "attach_lock";
     default: break;
   }
   if (offset < sizeof(RingLaneHeader)) return "header+" + std::to_string(offset);
@@ -274,6 +275,72 @@ std::string name_word(const std::byte* block, const Scenario& s, const void* add
   }
   const std::string slot = adapter::slot_word_name(offset - slots, s.capacity_slots, s.slot_payload_bytes);
   return slot.empty() ? "beyond+" + std::to_string(offset) : slot;
+}
+
+void tally(const Scenario& s, const std::vector<Record>& history, std::uint64_t reader_timeout_ns,
+           std::uint64_t eviction_count, reach::Counts& counts) {
+  using reach::Point;
+  reach::count_options(counts, s.on_full, s.parking, s.capacity_slots);
+  if (s.reader_count() > 1) counts.add(Point::ReadersMany);
+  if (std::any_of(s.gates.begin(), s.gates.end(), [](std::uint64_t mask) { return mask != 0; })) counts.add(Point::Gated);
+  if (s.named) counts.add(Point::Named);
+  if (reader_timeout_ns != 0) counts.add(Point::ReaderTimeout);
+  if (eviction_count != 0) counts.add(Point::WriterEvicts);
+  // Per Journal reader: its attaches so far, and whether it has resumed by name and not read since.
+  std::array<std::uint32_t, kReadersMax> attaches{};
+  std::array<bool, kReadersMax> resumed{};
+  const bool sequenced = s.kind == LaneKind::SequencedSlots;
+  for (const Record& r : history) {
+    const bool deadline = r.timeout_ns != kNoDeadline;
+    if (r.actor == 0 && sequenced && r.kind != OpKind::Close) {
+      if (r.kind == OpKind::Publish) {
+        counts.add(Point::Publish);
+        if (r.done && r.write_status == WriteStatus::TooLarge) counts.add(Point::PublishTooLarge);
+        if (r.done && r.write_status == WriteStatus::Closed) counts.add(Point::PublishClosed);
+        continue;
+      }
+      counts.add(r.kind == OpKind::TryWrite ? Point::TryClaim : deadline ? Point::ClaimDeadline : Point::Claim);
+      if (!r.done) continue;
+      if (r.write_status == WriteStatus::Full) counts.add(Point::TryClaimFull);
+      if (r.write_status == WriteStatus::Timeout) counts.add(Point::ClaimTimeout);
+      if (r.write_status == WriteStatus::Closed) counts.add(Point::ClaimClosed);
+      continue;
+    }
+    const std::uint32_t reader = r.actor == 0 ? 0 : r.actor - 1;
+    switch (r.kind) {
+      case OpKind::Close: counts.add(Point::Close); break;
+      case OpKind::TryWrite:
+      case OpKind::Write: reach::count_write(counts, r.kind == OpKind::TryWrite, deadline, r.done, r.write_status); break;
+      case OpKind::Attach:
+        if (attaches[reader]++ == 0) {
+          counts.add(r.named ? Point::AttachNamed : Point::AttachFresh);
+        } else {
+          counts.add(r.named ? Point::Resume : Point::ReattachFresh);
+          resumed[reader] = r.named && r.done && r.ok;
+        }
+        break;
+      case OpKind::Detach: counts.add(Point::Detach); break;
+      case OpKind::Commit:
+      case OpKind::Heartbeat: {
+        const bool commit = r.kind == OpKind::Commit;
+        counts.add(commit ? Point::Commit : Point::Heartbeat);
+        if (r.done && !r.ok) counts.add(commit ? Point::CommitEvicted : Point::HeartbeatEvicted);
+        break;
+      }
+      case OpKind::ReadAt:
+        counts.add(Point::ReadAt);
+        if (r.done && r.read.status == ReadStatus::Entry) counts.add(Point::ReadAtEntry);
+        if (r.done && r.read.status == ReadStatus::Evicted) counts.add(Point::ReadAtEvicted);
+        if (r.done && r.read.status == ReadStatus::NotYet) counts.add(Point::ReadAtNotYet);
+        break;
+      default:
+        reach::count_read(counts, r.kind == OpKind::TryRead, deadline, r.done, r.read.status);
+        // JR-4: a resume behind the window reports what it skipped at its first read.
+        if (resumed[reader] && r.done && r.read.status == ReadStatus::Lost) counts.add(Point::ResumeLost);
+        resumed[reader] = false;
+        break;
+    }
+  }
 }
 
 bool check_ring_words(const std::byte* block, const Scenario& s, std::string& message) {

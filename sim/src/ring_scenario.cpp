@@ -261,7 +261,7 @@ rc::Shrinkable<Scenario> generate(std::uint64_t seed, const GenParams& params) {
                  return op;
                })));
   const bool blocking = params.blocking_reads_only && !journal;
-  const auto read = gen::map(gen::tuple(gen::inRange(0, journal ? 7 : 3), gen::inRange<std::uint64_t>(0, 60),
+  const auto read = gen::map(gen::tuple(gen::inRange(0, journal ? 8 : 3), gen::inRange<std::uint64_t>(0, 60),
                                         gen::inRange<std::uint64_t>(0, 8)),
                              [journal, blocking](const std::tuple<int, std::uint64_t, std::uint64_t>& t) {
                                const auto [kind, timeout_ns, seq] = t;
@@ -272,6 +272,7 @@ rc::Shrinkable<Scenario> generate(std::uint64_t seed, const GenParams& params) {
                                  case 4: op.kind = OpKind::Commit; break;
                                  case 5: op.kind = OpKind::Heartbeat; break;
                                  case 6: op.kind = OpKind::ReadAt; op.seq = seq; break;
+                                 case 7: op.kind = OpKind::Detach; break;  // then attach again (below)
                                  default: op.kind = OpKind::Read; break;
                                }
                                // Journal: always a deadline (see the header); others: half of them.
@@ -293,9 +294,9 @@ rc::Shrinkable<Scenario> generate(std::uint64_t seed, const GenParams& params) {
   const LaneKind kind = params.kind;
   const auto scenario = gen::map(
       gen::tuple(on_full, capacity, parking, readers, gates, gen::resize(static_cast<int>(ops_max), writes),
-                 gen::container<std::vector<std::vector<OpSpec>>>(kReadersMax, sized_reads)),
+                 gen::container<std::vector<std::vector<OpSpec>>>(kReadersMax, sized_reads), gen::inRange(0, 3)),
       [kind, ops_max](const std::tuple<OnFull, std::uint32_t, bool, std::uint32_t, std::vector<std::uint64_t>,
-                                       std::vector<OpSpec>, std::vector<std::vector<OpSpec>>>& t) {
+                                       std::vector<OpSpec>, std::vector<std::vector<OpSpec>>, int>& t) {
         Scenario s;
         s.kind = kind;
         s.on_full = std::get<0>(t);
@@ -305,9 +306,17 @@ rc::Shrinkable<Scenario> generate(std::uint64_t seed, const GenParams& params) {
         s.producer = std::get<5>(t);
         if (s.producer.size() > ops_max) s.producer.resize(ops_max);
         s.producer.push_back(OpSpec{OpKind::Close, 0, kNoDeadline, 0});
+        // Now and then a write (SequencedSlots: a claim) after the close: it must answer Closed.
+        if (const int after = std::get<7>(t); after != 0) {
+          s.producer.push_back(OpSpec{after == 1 ? OpKind::TryWrite : OpKind::Write, 8, kNoDeadline, 0});
+        }
         s.readers.assign(std::get<6>(t).begin(), std::get<6>(t).begin() + count);
         for (auto& ops : s.readers) {
           if (ops.size() > ops_max) ops.resize(ops_max);
+          // A Journal detach is followed by an attach again (anonymous: a fresh start, JR-3).
+          for (std::size_t i = 0; i < ops.size(); ++i) {
+            if (ops[i].kind == OpKind::Detach) ops.insert(ops.begin() + static_cast<std::ptrdiff_t>(++i), OpSpec{OpKind::Reattach, 0, kNoDeadline, 0});
+          }
           ops.push_back(OpSpec{OpKind::Drain, 0, kNoDeadline, 0});
         }
         if (kind == LaneKind::SequencedSlots) {

@@ -27,6 +27,7 @@
 #include "indexbus/sim/events_scenario.hpp"
 #include "indexbus/sim/outcome.hpp"
 #include "indexbus/sim/plants.hpp"
+#include "indexbus/sim/reach.hpp"
 #include "indexbus/sim/scheduler.hpp"
 #include "indexbus/sim/sim_platform.hpp"
 
@@ -56,6 +57,8 @@ spec::Op model_op(const Record& record);
 std::optional<spec::OpResult> model_result(const Record& record);
 // The post-run checks shared by every Events adapter instance: torn entries, then linearizability.
 CheckOutcome check_history(const Scenario& scenario, const std::vector<Record>& history);
+// What one run reached (reach.hpp): the scenario's options, every call and its outcome.
+void tally(const Scenario& scenario, const std::vector<Record>& history, reach::Counts& counts);
 // "write_seq", "slot[1].stamp", "slot[0].payload+8", ...
 std::string name_word(const std::byte* block, std::uint32_t capacity_slots,
                       std::uint32_t slot_payload_bytes, const void* address);
@@ -136,6 +139,7 @@ class Adapter {
     }
 
     CheckOutcome check() const { return check_history(*scenario_, history_); }
+    void tally(reach::Counts& counts) const { events::tally(*scenario_, history_, counts); }
     const std::vector<Record>& history() const noexcept { return history_; }
     std::string describe_op(std::size_t index) const { return describe(history_[index]); }
     std::vector<std::string> model_states(const std::vector<std::size_t>& order) const {

@@ -23,6 +23,7 @@
 #include <rapidcheck/Seq.h>
 
 #include "indexbus/sim/outcome.hpp"
+#include "indexbus/sim/reach.hpp"
 #include "indexbus/sim/sim_platform.hpp"
 #include "indexbus/sim/scheduler.hpp"
 #include "indexbus/sim/strategy.hpp"
@@ -77,6 +78,7 @@ struct ExploreReport {
   double seconds = 0;
   bool exhausted = false;            // exhaustive: the bounded space was covered
   bool nondeterminism_seen = false;  // exhaustive: a prefix did not reproduce
+  reach::Counts reach;               // what the runs reached (reach.hpp), the failing run included
   std::optional<Failure<Scenario>> failure;
 };
 
@@ -184,6 +186,8 @@ class Explorer {
       }
       ++report.runs;
       report.steps += outcome.run.steps;
+      // Before a failure's re-runs reset the world. Adapters without a tally count nothing.
+      if constexpr (requires { world_.tally(report.reach); }) world_.tally(report.reach);
       steps_estimate = std::max(steps_estimate, outcome.run.steps);
       if (outcome.kind != FailureKind::None) {
         report.seconds = elapsed();  // exploration only: shrinking is not part of the rate

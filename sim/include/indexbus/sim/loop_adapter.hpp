@@ -37,6 +37,7 @@
 #include "indexbus/sim/outcome.hpp"
 #include "indexbus/sim/plants.hpp"
 #include "indexbus/sim/scheduler.hpp"
+#include "indexbus/sim/reach.hpp"
 #include "indexbus/sim/sim_platform.hpp"
 
 namespace indexbus::sim::loops {
@@ -83,6 +84,10 @@ std::string actor_name(const Scenario& scenario, std::uint32_t actor);
 // The post-run checks: delivered entries are whole writes, then outputs and counters against the
 // models. Defined in loop_adapter.cpp, shared by every Hooks instance.
 CheckOutcome check_outputs(const Scenario& scenario, const std::vector<Record>& history, const LoopCounters& counters);
+// What one run reached (reach.hpp): the scenario's policy and lanes, the producers' calls, the
+// loop's steps, the consumers' reads, and whether the loop counted a Lost on an input.
+void tally(const Scenario& scenario, const std::vector<Record>& history, const LoopCounters& counters,
+           reach::Counts& counts);
 // Lane i's block inside the region (inputs first, then outputs), and the region's size.
 std::size_t lane_offset_bytes(const Scenario& scenario, std::uint32_t lane);
 // "in0.write_seq", "out1.slot[0].stamp", ... for an address in the region; "" if outside.
@@ -174,6 +179,7 @@ class Adapter {
     }
 
     CheckOutcome check() const { return check_outputs(*scenario_, history_, counters()); }
+    void tally(reach::Counts& counts) const { loops::tally(*scenario_, history_, counters(), counts); }
     const std::vector<Record>& history() const noexcept { return history_; }
     std::string describe_op(std::size_t index) const { return describe(*scenario_, history_[index]); }
     std::vector<std::string> model_states(const std::vector<std::size_t>&) const {

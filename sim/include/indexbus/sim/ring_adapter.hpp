@@ -28,6 +28,7 @@
 #include "indexbus/sim/adapter_common.hpp"
 #include "indexbus/sim/outcome.hpp"
 #include "indexbus/sim/plants.hpp"
+#include "indexbus/sim/reach.hpp"
 #include "indexbus/sim/ring_scenario.hpp"
 #include "indexbus/sim/scheduler.hpp"
 #include "indexbus/sim/sim_platform.hpp"
@@ -61,6 +62,10 @@ std::vector<std::string> model_states(const Scenario& scenario, const std::vecto
 // Post-run: torn entries, then linearizability against the kind's spec model.
 CheckOutcome check_history(const Scenario& scenario, const std::vector<Record>& history);
 std::string name_word(const std::byte* block, const Scenario& scenario, const void* address);
+// What one run reached (reach.hpp): the scenario's options, every call and its outcome, and
+// (Journal) the lane's reader timeout and whether the writer evicted anyone (eviction_count).
+void tally(const Scenario& scenario, const std::vector<Record>& history, std::uint64_t reader_timeout_ns,
+           std::uint64_t eviction_count, reach::Counts& counts);
 // The lane invariants that hold after every step; false and a message if one is broken.
 // A Journal record whose fresh attach is under way carries an attach tag on its cursor and does
 // not gate yet (layout.md, "Attach ordering"); every untagged attached cursor gates, even before
@@ -187,6 +192,9 @@ class Adapter {
     }
 
     CheckOutcome check() const { return check_history(*scenario_, history_); }
+    void tally(reach::Counts& counts) const {
+      ring::tally(*scenario_, history_, lane_.reader_timeout_ns, lane_.header->eviction_count, counts);
+    }
     const std::vector<Record>& history() const noexcept { return history_; }
     std::string describe_op(std::size_t index) const { return describe(*scenario_, history_[index]); }
     std::vector<std::string> model_states(const std::vector<std::size_t>& order) const {
