@@ -97,6 +97,13 @@ enum class Defect {
   // A waking defect (spec/agent-protocol.md, "Lost wake-ups"): results stay right, only a parked
   // peer sleeps a whole park slice too long, which the agent's lost_wakeups count must expose.
   LoseWakes,  // for kLoseWakesWindowNs from the first publish that finds a peer parked, no wake
+  // Producer death (the *.ProducerKilled cases): IgnoreKill accepts run_script's kill_at_access
+  // and never dies, which the harness must report as a kill that never fired; ProducerResumesBehind
+  // attaches a producer one entry behind the lane's write_seq (it moves write_seq back by one
+  // first), as an implementation resuming from a stale cached sequence would, so that the
+  // replacement after a producer's death rewrites an entry its readers may already have seen.
+  IgnoreKill,
+  ProducerResumesBehind,
 };
 inline constexpr std::uint64_t kVandalOp = 3;  // the op after which the vandal defects strike
 // A park slice (50 ms) plus the waiter's grace (100 ms) and some room: long enough for a waiter
@@ -535,7 +542,8 @@ class Agent {
                                      std::to_string(indexbus::kLayoutVersionMinor)}},
                 {"lane_kinds", kinds},
                 {"policies", {"block", "drop"}},
-                {"batch", true}};
+                {"batch", true},
+                {"kill_at_access", true}};
   }
 
   // Returns the reply to one request; sets done on shutdown.
@@ -651,6 +659,7 @@ class Agent {
                            std::to_string(indexbus::kReaderCountMax) + " (no lane has more readers)",
                        "BadReaderIndex"};
     }
+    if (ctx_.defect == Defect::ProducerResumesBehind && std::get<1>(key) == "producer") move_write_seq_back(lane);
     if (ctx_.defect == Defect::HelloLiesDrop && region_->lane(lane).on_full == static_cast<std::uint32_t>(indexbus::OnFull::Drop)) {
       throw Unsupported{"the drop policy is not implemented (a lie: the hello declares it)"};
     }
@@ -661,6 +670,17 @@ class Agent {
     return out;
   }
 
+  // Defect::ProducerResumesBehind: write_seq (the lane header's, Events and ring kinds alike) one
+  // lower, before the producer handle loads it. A fresh lane (write_seq 0) is left alone.
+  void move_write_seq_back(std::uint32_t lane) {
+    std::byte* block = region_->lane_block(lane);
+    std::uint64_t* write_seq = region_->lane(lane).kind == static_cast<std::uint32_t>(indexbus::LaneKind::Events)
+                                   ? &reinterpret_cast<indexbus::EventsLaneHeader*>(block)->write_seq
+                                   : &reinterpret_cast<indexbus::RingLaneHeader*>(block)->write_seq;
+    const std::uint64_t seen = ctx_.platform.load(*write_seq, std::memory_order_acquire);
+    if (seen > 0) ctx_.platform.store(*write_seq, seen - 1, std::memory_order_release);
+  }
+
   // Batch mode: the ops in order at full speed, after waiting for start_at_ns (so that every
   // agent of a case starts together). Each result is an op result plus its index.
   //
@@ -668,6 +688,9 @@ class Agent {
   // about one access in perturb_period (default 64). history_path (optional): each result is also
   // appended to that file as one JSON line as soon as its op returns (write(2), no buffering), so
   // that the operations completed before a SIGKILL survive it; the harness reads the file.
+  // kill_at_access (optional, >= 1): the Nth shared-memory access of the lanes during the script
+  // raises SIGKILL on this process (PerturbingPlatform::kill_at_access), so that it dies inside
+  // an operation; the harness then treats that operation as indeterminate.
   Json run_script(const Json& request) {
     const Json& ops = proto::get_array(request, "ops");
     if (ops.size() > kScriptOpsMax) throw AgentError{"bad_request", "script longer than " + std::to_string(kScriptOpsMax) + " ops"};
@@ -684,10 +707,18 @@ class Agent {
       ctx_.platform.enable(proto::get_u64(request, "perturb_seed"),
                            static_cast<std::uint32_t>(proto::get_u64_or(request, "perturb_period", 64)));
     }
-    struct ScriptEnd {  // also when an op throws: perturbation off, file closed
+    std::uint64_t kill_at_access = 0;
+    if (request.contains("kill_at_access")) {
+      kill_at_access = proto::get_u64(request, "kill_at_access");
+      if (kill_at_access == 0) throw AgentError{"bad_request", "field kill_at_access is 0, expected at least 1 (the 1st access kills)"};
+    }
+    // Armed last, after everything that can refuse the request, so that only lane accesses count.
+    if (ctx_.defect != Defect::IgnoreKill) ctx_.platform.kill_at_access(kill_at_access);
+    struct ScriptEnd {  // also when an op throws: perturbation off, kill disarmed, file closed
       Context& ctx;
       int fd;
       ~ScriptEnd() {
+        ctx.platform.kill_at_access(0);
         ctx.platform.disable();
         if (fd >= 0) ::close(fd);
       }
@@ -849,6 +880,8 @@ Defect parse_defect(int argc, char** argv) {
     if (value == "sloppy-refusals") return Defect::SloppyRefusals;
     if (value == "lenient-open") return Defect::LenientOpen;
     if (value == "lose-wakes") return Defect::LoseWakes;
+    if (value == "ignore-kill") return Defect::IgnoreKill;
+    if (value == "producer-resumes-behind") return Defect::ProducerResumesBehind;
     std::fprintf(stderr, "indexbus-agent-broken: unknown defect %s\n", value.c_str());
     std::exit(2);
   }

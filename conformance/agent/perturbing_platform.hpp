@@ -8,9 +8,15 @@
 // calling process spins a few hundred cycles, yields, or sleeps a few microseconds: enough to
 // open the windows between a load and the store that depends on it, which at full speed are a few
 // nanoseconds wide.
+//
+// kill_at_access (run_script's `kill_at_access`, spec/agent-protocol.md): the Nth access of the
+// lanes after arming raises SIGKILL on this process, so that it dies inside whichever operation
+// makes that access (a write mid-copy, a claim between its stamp and its return, a publish
+// between its stamp and write_seq, a close). Counted whether or not delays are enabled.
 #pragma once
 
 #include <sched.h>
+#include <signal.h>
 #include <time.h>
 
 #include <cstdint>
@@ -30,6 +36,8 @@ class PerturbingPlatform : public RealPlatform {
     enabled_ = true;
   }
   void disable() noexcept { enabled_ = false; }
+  // Arms the kill: the accesses_before_kill-th access from now raises SIGKILL (0: disarmed).
+  void kill_at_access(std::uint64_t accesses_before_kill) noexcept { kill_countdown_ = accesses_before_kill; }
   std::uint64_t perturbations() const noexcept { return perturbations_; }
   // Test-only (indexbus-agent-broken --defect lose-wakes): from the first publish that finds a
   // waiter's flag raised, and for window_ns after it, every publish reports the flag lowered, so
@@ -96,6 +104,9 @@ class PerturbingPlatform : public RealPlatform {
     return z ^ (z >> 31);
   }
   void perturb() const noexcept {
+    if (kill_countdown_ != 0 && --kill_countdown_ == 0) [[unlikely]] {
+      ::raise(SIGKILL);  // never returns: SIGKILL cannot be caught, and raise delivers it at once
+    }
     if (!enabled_) return;
     const std::uint64_t draw = next();
     if (draw % period_ != 0) return;
@@ -119,6 +130,7 @@ class PerturbingPlatform : public RealPlatform {
   std::uint32_t period_ = 64;
   mutable std::uint64_t state_ = 0;
   mutable std::uint64_t perturbations_ = 0;
+  mutable std::uint64_t kill_countdown_ = 0;  // accesses left until SIGKILL; 0: disarmed
   std::uint64_t lose_window_ns_ = 0;         // 0: no wake is lost
   mutable std::uint64_t lose_until_ns_ = 0;  // the window's end, once it has opened
 };

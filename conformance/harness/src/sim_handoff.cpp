@@ -70,6 +70,9 @@ std::optional<SimHandoff> sim_handoff_of(const LinBatchScenario& s) {
   if (s.entries > kSimReadsMax) out.omitted = "all but the first few writes and reads";
   if (!s.pauses.empty()) out.omitted += std::string(out.omitted.empty() ? "" : "; ") + "the pauses (any schedule may stop any actor)";
   if (s.kill_consumer_after_us) out.omitted += std::string(out.omitted.empty() ? "" : "; ") + "the SIGKILL of consumer 0 and its successor";
+  if (s.kill_producer_at_access != 0) {
+    out.omitted += std::string(out.omitted.empty() ? "" : "; ") + "the SIGKILL of the producer mid-operation and its successor";
+  }
   assert(!out.lane.empty());
   return out;
 }

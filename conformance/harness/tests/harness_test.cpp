@@ -255,6 +255,7 @@ TEST(BrokenAgent, SkippingEveryFifthEntryFailsExactlyTheCasesThatReadFive) {
       "Required.Events.BatchLinearizable.Block.Perturbed",
       "Required.Events.BatchLinearizable.Drop.Perturbed",
       "Required.Events.BatchLinearizable.Block.ConsumerKilled",
+      "Required.Events.BatchLinearizable.Drop.ProducerKilled",
   };
   EXPECT_EQ(not_passed(report), expected);
   for (const CaseResult& c : report.cases) {

@@ -126,7 +126,17 @@ void expect_required_and_passing(const std::vector<std::string>& ids, std::initi
 // published) is fixed in ring.hpp: its cases are REQUIRED and pass on several seeds, and no known
 // finding is left open.
 TEST(KnownFindings, FanoutDropBatchCasesAreRequiredAndPass) {
-  for (const CaseDef& c : catalog()) EXPECT_FALSE(is_known_finding(c.id)) << c.id;
+  // The open known findings: a producer killed mid-write, Events Block, and Drop with a late
+  // successor (lin_batch.hpp).
+  std::set<std::string> findings{kEventsBlockProducerKilledId};
+  findings.insert(std::begin(kDropLateSuccessorIds), std::end(kDropLateSuccessorIds));
+  for (const CaseDef& c : catalog()) {
+    EXPECT_EQ(is_known_finding(c.id), findings.count(c.id) == 1) << c.id;
+    if (is_known_finding(c.id)) {
+      EXPECT_EQ(c.level, Level::Informational) << c.id;
+      EXPECT_EQ(c.summary.rfind("KNOWN FINDING", 0), 0u) << c.summary;
+    }
+  }
   expect_required_and_passing({"Required.Fanout.BatchLinearizable.Drop.Perturbed", "Required.Fanout.BatchLinearizable.Drop.ConsumerKilled"},
                               {kSeed, 2, 3, 5});
 }
@@ -196,14 +206,15 @@ INSTANTIATE_TEST_SUITE_P(
                     "Required.Journal.Close.DrainThenClosed", "Required.Journal.ProcessDeath.NamedReaderKilledThenResumes",
                     "Required.Journal.Interleaving.Block.Capacity1", "Required.Journal.Interleaving.Drop.Capacity1",
                     "Required.Journal.Interleaving.Block.Capacity4", "Required.Journal.Interleaving.Drop.Capacity4",
-                    "Required.Journal.BatchLinearizable.Drop.Perturbed"},
+                    "Required.Journal.BatchLinearizable.Drop.Perturbed", "Required.Journal.BatchLinearizable.Drop.ProducerKilled"},
                    "expected|differ from the linearized model"},
         // Every Journal entry reported under the next sequence: each batch case's reader sees an
         // entry whose bytes are not those written with that sequence.
         RingDefect{"journal-entry-seq-off-by-one",
                    {"Required.Journal.BatchLinearizable.*"},
                    {"Required.Journal.BatchLinearizable.Block.Perturbed", "Required.Journal.BatchLinearizable.Drop.Perturbed",
-                    "Required.Journal.BatchLinearizable.Block.ReaderKilled"},
+                    "Required.Journal.BatchLinearizable.Block.ReaderKilled", "Required.Journal.BatchLinearizable.Block.ProducerKilled",
+                    "Required.Journal.BatchLinearizable.Drop.ProducerKilled"},
                    "is torn or wrong|was never written"},
         // Every Lost count one too high: exactly the Drop cases where a consumer is lapped; in the
         // batch cases the consumer then skips one entry too many and meets an older one again.
@@ -211,7 +222,7 @@ INSTANTIATE_TEST_SUITE_P(
                    {"Required.Fanout.*"},
                    {"Required.Fanout.Drop.LappedConsumerExactLoss", "Required.Fanout.Interleaving.Drop.Capacity1",
                     "Required.Fanout.Interleaving.Drop.Capacity4", "Required.Fanout.BatchLinearizable.Drop.Perturbed",
-                    "Required.Fanout.BatchLinearizable.Drop.ConsumerKilled"},
+                    "Required.Fanout.BatchLinearizable.Drop.ConsumerKilled", "Required.Fanout.BatchLinearizable.Drop.ProducerKilled"},
                    "got Lost{|again or out of order"},
         // A claim reports the next sequence: every case that claims.
         RingDefect{"sequenced-claim-seq-off-by-one",
@@ -225,7 +236,10 @@ INSTANTIATE_TEST_SUITE_P(
                     "Required.SequencedSlots.Interleaving.Block.Capacity1", "Required.SequencedSlots.Interleaving.Drop.Capacity1",
                     "Required.SequencedSlots.Interleaving.Block.Capacity4", "Required.SequencedSlots.Interleaving.Drop.Capacity4",
                     "Required.SequencedSlots.BatchLinearizable.Block.Perturbed",
-                    "Required.SequencedSlots.BatchLinearizable.Drop.Perturbed"},
+                    "Required.SequencedSlots.BatchLinearizable.Drop.Perturbed",
+                    "Required.SequencedSlots.BatchLinearizable.Block.ProducerKilled",
+                    "Required.SequencedSlots.BatchLinearizable.Drop.ProducerKilled",
+                    "Required.SequencedSlots.BatchLinearizable.Drop.ProducerKilledLateSuccessor"},
                    "expected Ok{seq 0}, got Ok{seq 1}|not linearizable against the model"}),
     [](const auto& param_info) {
       std::string name = param_info.param.defect;

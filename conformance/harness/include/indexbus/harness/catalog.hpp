@@ -122,6 +122,16 @@ struct LinBatchScenario {
   // SIGKILL consumer 0's agent this long after the start, then a new process takes consumer 0 over
   // (Journal: re-attaches reader "r0" by name and resumes from its committed cursor, JR-4).
   std::optional<std::uint32_t> kill_consumer_after_us;
+  // SIGKILL the producer inside an operation: its script carries kill_at_access = this (0: no
+  // kill; spec/agent-protocol.md), drawn between 1 and the script's op count, so that it fires
+  // inside the script for any agent whose producer ops each touch the lane at least once. A new
+  // process then takes the producer role over (EV-1), writes the rest from the lane's write_seq
+  // and closes; the killed operation is indeterminate.
+  std::uint64_t kill_producer_at_access = 0;
+  // How long the harness waits, after reaping the killed producer, before it starts the successor
+  // (a supervisor's restart time). Above 100 ms it outlasts a Drop reader's bounded wait for an
+  // overwriting write to be published (EV-8), which the dead producer never publishes.
+  std::uint32_t producer_successor_delay_us = 0;
   // Journal: the readers' attach requests go out together this long after the producer's script
   // starts (negative: before it), so the attaches race each other and the first writes (JR-3).
   std::int32_t attach_offset_us = 0;

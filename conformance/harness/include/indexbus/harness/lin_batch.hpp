@@ -33,10 +33,43 @@ CaseResult run_lin_batch_case(const CaseDef& def, const LinBatchScenario& scenar
                               std::uint32_t request_deadline_ms);
 
 // Known findings against the reference lanes: cases kept in the catalog at INFORMATIONAL level,
-// their summary starting "KNOWN FINDING", until the fix lands. None is open. The last one,
-// FanoutBroadcast Drop consumers reporting Lost before the overwriting write was published (not
-// linearizable), was fixed in core/include/indexbus/ring.hpp (await_overwrite_published); its
-// cases are REQUIRED again.
+// their summary starting "KNOWN FINDING", until the fix lands. One is open:
+//
+// Events Block, producer killed mid-write (kEventsBlockProducerKilledId). spec/layout.md ("Events
+// protocol", steps 4 and 5) and core/include/indexbus/events.hpp store write_seq = w+1 before the
+// stamp 2w+2 that publishes entry w, and a Block consumer learns of entry w from its stamp alone.
+// A producer killed between the two stores leaves write_seq = w+1 with entry w unpublished; its
+// successor resumes at w+1 (layout.md "Resume"), so the consumer waits for entry w forever (every
+// read Timeout at its deadline, never Closed) and the successor blocks once the lane is full.
+// Reproduced with the reference and the C agent (both follow layout.md), e.g. seed 7: "the
+// producer died at access 151 inside operation 19 (write) after 19 entries; write_seq then 20",
+// ending TIMEOUT after the 30 s script deadline. A fix is a rule for the successor (on resume
+// under Block, if slot w-1's stamp is not 2(w-1)+2, the payload is complete: store the stamp),
+// in layout.md, core and the C agent.
+//
+// Drop, producer killed mid-write, successor late (kDropLateSuccessorIds: Events, FanoutBroadcast,
+// Journal). A write killed after its odd stamp destroys entry w - C without publishing w. A reader
+// at w - C waits at most 100 ms for w to be published (EV-8's bounded wait), then reports Lost
+// although write_seq = w says nothing is lost, and later reads Empty at write_seq: no sequential
+// order explains that. With a successor started within 100 ms (the ProducerKilled cases) the
+// successor's write of w comes first and all is linearizable; 250 ms later it is not, e.g.
+// Informational.Events.BatchLinearizable.Drop.ProducerKilledLateSuccessor seed 1 ("the producer
+// died at access 171 inside operation 33 (try_write) after 33 entries; write_seq then 33"; a read
+// at 29 returned Lost{1} after 100 ms). Most seeds show it, with the reference and the C agent.
+// SequencedSlots passes: a claim destroys its slot's entry at once (SS-8). A fix: the reader does
+// not report Lost for an overwrite that is not published yet, however long it waits (each read
+// returns Empty, or Timeout at its deadline, until a producer publishes).
+//
+// The previous one, FanoutBroadcast Drop consumers reporting Lost before the overwriting write
+// was published, was fixed in core/include/indexbus/ring.hpp (await_overwrite_published).
+inline constexpr const char* kEventsBlockProducerKilledId = "Informational.Events.BatchLinearizable.Block.ProducerKilled";
+inline constexpr const char* kEventsBlockProducerKilledWhy =
+    "a Block producer killed between its write_seq store and its stamp store leaves an entry the consumer never sees";
+inline constexpr const char* kDropLateSuccessorIds[] = {"Informational.Events.BatchLinearizable.Drop.ProducerKilledLateSuccessor",
+                                                         "Informational.Fanout.BatchLinearizable.Drop.ProducerKilledLateSuccessor",
+                                                         "Informational.Journal.BatchLinearizable.Drop.ProducerKilledLateSuccessor"};
+inline constexpr const char* kDropLateSuccessorWhy =
+    "a Drop reader reports Lost for an entry a dead producer's unpublished write destroyed, once its 100 ms wait ends";
 bool is_known_finding(const std::string& case_id);
 
 // Appends the linearizability batch cases to the catalog.
