@@ -187,6 +187,7 @@ std::string describe(const Scenario& scenario, const Record& r) {
     case OpKind::Attach: out += r.named ? "attach(r" + std::to_string(r.actor - 1) + ")" : "attach()"; break;
     case OpKind::Detach: out += "detach()"; break;
     case OpKind::Reattach: out += "attach again()"; break;  // recorded as Attach; never reached
+    case OpKind::ClaimClosePublish: out += "try_claim()"; break;  // recorded as its three parts; never reached
     case OpKind::TryRead: out += "try_read()"; break;
     case OpKind::Commit: out += "commit()"; break;
     case OpKind::Heartbeat: out += "heartbeat()"; break;

@@ -28,6 +28,10 @@ std::optional<OpSpec> parse_op(std::string_view token, bool producer, LaneKind k
       case 'w': op.kind = OpKind::TryWrite; break;
       case 'W': op.kind = OpKind::Write; op.timeout_ns = timeout; break;
       case 'C': op.kind = OpKind::Close; return rest.empty() ? std::optional(op) : std::nullopt;
+      case 'K':
+        if (kind != LaneKind::SequencedSlots) return std::nullopt;
+        op.kind = OpKind::ClaimClosePublish;
+        break;
       default: return std::nullopt;
     }
     if (!parse_u64(rest, number) || number > events::kSlotPayloadBytesMax + 8) return std::nullopt;
@@ -65,6 +69,7 @@ std::string join_ops(const std::vector<OpSpec>& ops) {
       case OpKind::TryWrite: out += "w" + std::to_string(op.payload_bytes); break;
       case OpKind::Write: out += "W" + std::to_string(op.payload_bytes); break;
       case OpKind::Close: out += "C"; break;
+      case OpKind::ClaimClosePublish: out += "K" + std::to_string(op.payload_bytes); break;
       case OpKind::TryRead: out += "r"; break;
       case OpKind::Read: out += "R"; break;
       case OpKind::Drain: out += "D"; break;
@@ -294,7 +299,7 @@ rc::Shrinkable<Scenario> generate(std::uint64_t seed, const GenParams& params) {
   const LaneKind kind = params.kind;
   const auto scenario = gen::map(
       gen::tuple(on_full, capacity, parking, readers, gates, gen::resize(static_cast<int>(ops_max), writes),
-                 gen::container<std::vector<std::vector<OpSpec>>>(kReadersMax, sized_reads), gen::inRange(0, 3)),
+                 gen::container<std::vector<std::vector<OpSpec>>>(kReadersMax, sized_reads), gen::inRange(0, 4)),
       [kind, ops_max](const std::tuple<OnFull, std::uint32_t, bool, std::uint32_t, std::vector<std::uint64_t>,
                                        std::vector<OpSpec>, std::vector<std::vector<OpSpec>>, int>& t) {
         Scenario s;
@@ -307,7 +312,10 @@ rc::Shrinkable<Scenario> generate(std::uint64_t seed, const GenParams& params) {
         if (s.producer.size() > ops_max) s.producer.resize(ops_max);
         s.producer.push_back(OpSpec{OpKind::Close, 0, kNoDeadline, 0});
         // Now and then a write (SequencedSlots: a claim) after the close: it must answer Closed.
-        if (const int after = std::get<7>(t); after != 0) {
+        // SequencedSlots also closes with a claim outstanding, whose publish must answer Closed.
+        if (kind == LaneKind::SequencedSlots && std::get<7>(t) == 3) {
+          s.producer.back() = OpSpec{OpKind::ClaimClosePublish, 8, kNoDeadline, 0};
+        } else if (const int after = std::get<7>(t); after == 1 || after == 2) {
           s.producer.push_back(OpSpec{after == 1 ? OpKind::TryWrite : OpKind::Write, 8, kNoDeadline, 0});
         }
         s.readers.assign(std::get<6>(t).begin(), std::get<6>(t).begin() + count);
@@ -334,7 +342,10 @@ std::vector<Scenario> simple_shrinks(const Scenario& s) {
   auto drop_ops = [&](std::size_t reader, bool producer) {
     const auto& ops = producer ? s.producer : s.readers[reader];
     for (std::size_t i = 0; i < ops.size(); ++i) {
-      if (ops[i].kind == OpKind::Close || ops[i].kind == OpKind::Drain || ops[i].kind == OpKind::Reattach) continue;
+      if (ops[i].kind == OpKind::Close || ops[i].kind == OpKind::ClaimClosePublish || ops[i].kind == OpKind::Drain ||
+          ops[i].kind == OpKind::Reattach) {
+        continue;
+      }
       Scenario smaller = s;
       auto& list = producer ? smaller.producer : smaller.readers[reader];
       // A detach goes with the attach that follows it.

@@ -103,12 +103,12 @@ TEST_P(Reach, GeneratorReachesEveryEntryPointAndRule) {
                                << join(missing);
 }
 
-// NOT YET HERE, and issue 15 stays open until they are: sequenced_slots (never "publish after close
-// -> Closed": the scenario grammar has no claim without its publish) and journal (never a named
-// reader, a resume by name or a reader timeout: a resume by name racing a write in flight is an
-// open finding of the lane, and reader timeouts need the model's clock; see the 2026-12-07
-// closing note). Their `indexbus sim run` prints the same "never reached" list after every run.
-INSTANTIATE_TEST_SUITE_P(Lanes, Reach, ::testing::Values("events", "fanout_broadcast", "router", "merge"),
+// NOT YET HERE, and issue 15 stays open until it is: journal (never a named reader, a resume by
+// name or a reader timeout: a resume by name racing a write in flight is an open finding of the
+// lane, and reader timeouts need the model's clock; see the 2026-12-07 closing note). Its
+// `indexbus sim run` prints the same "never reached" list after every run.
+INSTANTIATE_TEST_SUITE_P(Lanes, Reach,
+                         ::testing::Values("events", "fanout_broadcast", "sequenced_slots", "router", "merge"),
                          [](const ::testing::TestParamInfo<std::string>& param_info) { return param_info.param; });
 
 // Blocking reads only (`--blocking-reads`): no try_read and no deadline, so neither Empty nor a read

@@ -248,17 +248,22 @@ class Adapter {
       const auto& ops = scenario_->producer;
       for (std::uint32_t i = 0; i < ops.size(); ++i) {
         const OpSpec& op = ops[i];
-        Record& r = begin(0, i, op.kind, op);
+        const bool close_claimed = op.kind == OpKind::ClaimClosePublish;  // SS-10: try_claim, close, publish
+        Record& r = begin(0, i, close_claimed ? OpKind::TryWrite : op.kind, op);
         if (op.kind == OpKind::Close) {
           producer.close();
           end(r);
           continue;
         }
-        const ClaimResult claim =
-            op.kind == OpKind::TryWrite ? producer.try_claim() : producer.claim(deadline(op.timeout_ns));
+        const ClaimResult claim = op.kind == OpKind::Write ? producer.claim(deadline(op.timeout_ns)) : producer.try_claim();
         r.write_status = claim.status;
         r.claim_seq = claim.status == WriteStatus::Ok ? claim.seq : 0;
         end(r);
+        if (close_claimed) {
+          Record& c = begin(0, i, OpKind::Close, op);
+          producer.close();
+          end(c);
+        }
         if (claim.status != WriteStatus::Ok) continue;
         Record& p = begin(0, i, OpKind::Publish, op);
         const std::size_t bytes = std::min<std::size_t>(op.payload_bytes, claim.payload.size());

@@ -6,7 +6,8 @@
 //   <journal|sequenced_slots|fanout_broadcast>,<block|drop>,cap=<n>,slot=<n>,<park|poll>[,gates=<m0>.<m1>..][,named]
 //   ;p:<ops>;r0:<ops>[;r1:<ops>..]
 // Producer ops as for Events: w<bytes> try_write (SequencedSlots: try_claim, fill, publish),
-// W<bytes>[@<ns>] write (claim) with no deadline or a timeout, C close. Reader ops: r try_read,
+// W<bytes>[@<ns>] write (claim) with no deadline or a timeout, C close, and for SequencedSlots only
+// K<bytes>: try_claim, then close with the claim outstanding, then publish (SS-10: Closed). Reader ops: r try_read,
 // R[@<ns>] read, D drain (read until Closed; a Journal reader commits after each read), and for
 // Journal only a<seq> read_at(seq), c commit, h heartbeat, X detach, A attach again (after X).
 // gates (SequencedSlots only) gives each consumer's gated_on_mask in decimal: "gates=0.1" is
@@ -36,7 +37,7 @@ inline constexpr std::size_t kOpsPerActorMax = 100'000;
 // Attach and Publish are never written in a scenario: the adapter records them (a Journal
 // reader's attach, a SequencedSlots publish after a successful claim).
 enum class OpKind : std::uint8_t { TryWrite, Write, Close, TryRead, Read, Drain, ReadAt, Commit, Heartbeat,
-                                   Attach, Publish, Detach, Reattach };
+                                   Attach, Publish, Detach, Reattach, ClaimClosePublish };
 
 struct OpSpec {
   OpKind kind = OpKind::TryRead;
