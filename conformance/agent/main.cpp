@@ -99,9 +99,12 @@ enum class Defect {
   LoseWakes,  // for kLoseWakesWindowNs from the first publish that finds a peer parked, no wake
   // Producer death (the *.ProducerKilled cases): IgnoreKill accepts run_script's kill_at_access
   // and never dies, which the harness must report as a kill that never fired; ProducerResumesBehind
-  // attaches a producer one entry behind the lane's write_seq (it moves write_seq back by one
-  // first), as an implementation resuming from a stale cached sequence would, so that the
-  // replacement after a producer's death rewrites an entry its readers may already have seen.
+  // attaches a producer two entries behind the lane's write_seq (it moves write_seq back first),
+  // as an implementation resuming from a stale cached sequence would, so that the replacement
+  // after a producer's death rewrites entries its readers may already have seen. Two, not one:
+  // one behind is what a dead write that published and was never read looks like when it did
+  // not happen, so a check could rightly miss it (the harness accepts write_seq = the completed
+  // entries or one more).
   IgnoreKill,
   ProducerResumesBehind,
 };
@@ -670,15 +673,15 @@ class Agent {
     return out;
   }
 
-  // Defect::ProducerResumesBehind: write_seq (the lane header's, Events and ring kinds alike) one
-  // lower, before the producer handle loads it. A fresh lane (write_seq 0) is left alone.
+  // Defect::ProducerResumesBehind: write_seq (the lane header's, Events and ring kinds alike) two
+  // lower (at least 0), before the producer handle loads it. A fresh lane (write_seq 0) is left alone.
   void move_write_seq_back(std::uint32_t lane) {
     std::byte* block = region_->lane_block(lane);
     std::uint64_t* write_seq = region_->lane(lane).kind == static_cast<std::uint32_t>(indexbus::LaneKind::Events)
                                    ? &reinterpret_cast<indexbus::EventsLaneHeader*>(block)->write_seq
                                    : &reinterpret_cast<indexbus::RingLaneHeader*>(block)->write_seq;
     const std::uint64_t seen = ctx_.platform.load(*write_seq, std::memory_order_acquire);
-    if (seen > 0) ctx_.platform.store(*write_seq, seen - 1, std::memory_order_release);
+    if (seen > 0) ctx_.platform.store(*write_seq, seen > 2 ? seen - 2 : 0, std::memory_order_release);
   }
 
   // Batch mode: the ops in order at full speed, after waiting for start_at_ns (so that every

@@ -179,9 +179,8 @@ const std::vector<Item> kFanout = {
 // SequencedSlots (spec "SequencedSlots lane"). Not here: SS-1 (attach by index and pid, its
 // errors), SS-3 (refusing a bad gating graph is creation and region validation; the simulator
 // only builds valid graphs, the "gated" option below), and SS-2's second claim before a publish
-// (the adapter publishes right after every Ok claim). "publish after close" stays although the
-// adapter cannot do it yet (it publishes right after the claim): SS-10's abandoned claim is lane
-// behaviour a scenario must reach.
+// (the adapter publishes right after every Ok claim, or, with K<bytes>, closes in between).
+// "publish after close" comes from K<bytes> (try_claim, close, publish: SS-10's abandoned claim).
 const std::vector<Item> kSequenced = {
     {P::Block, "SS-7"},
     {P::Drop, "SS-8"},

@@ -3,7 +3,7 @@
 // access, inside a write, a claim, a publish or the close, and a new process takes the role over.
 // The reference agent passes them on several seeds; the test-only broken agent fails them twice
 // over: when it ignores kill_at_access (the kill never fires) and when its replacement producer
-// resumes one entry behind the lane's write_seq. Every run prints its seed and replay line.
+// resumes two entries behind the lane's write_seq. Every run prints its seed and replay line.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -118,7 +118,7 @@ TEST(ProducerKilled, AKillThatNeverFiresFailsTheCase) {
   }
 }
 
-// A replacement producer that resumes one entry behind the lane's write_seq (an implementation
+// A replacement producer that resumes two entries behind the lane's write_seq (an implementation
 // resuming from a stale sequence): write_seq moves back, so the replacement's first entry has a
 // sequence the dead producer already completed. Each seed must fail.
 TEST(ProducerKilled, AReplacementResumingBehindWriteSeqFailsTheCase) {

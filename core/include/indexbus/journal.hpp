@@ -648,7 +648,7 @@ class JournalReader {
     // record's previous (detached) holder adopted the start, then saw Detached and overwrote it
     // (found by the simulator: sim/README.md, "Findings"). A new name has done the first two in
     // duplicate_name.
-    if (platform_->load(r.cursor_seq, std::memory_order_relaxed) != kCursorClaiming) {
+    if (!claim_published_) {
       platform_->store(r.cursor_seq, kCursorClaiming, std::memory_order_seq_cst);
       platform_->store(r.heartbeat_ns, platform_->now_ns(), std::memory_order_seq_cst);
       journal_detail::store_name(*platform_, r, name);
@@ -685,6 +685,7 @@ class JournalReader {
     platform_->store(mine.cursor_seq, kCursorClaiming, std::memory_order_seq_cst);
     // Attached, not Detached: a concurrent take-over by the same name must see a live holder.
     platform_->store(mine.state, kReaderAttached, std::memory_order_seq_cst);
+    claim_published_ = true;
     for (std::uint32_t j = 0; j < lane_.reader_count; ++j) {
       if (j == reader_id_) continue;
       const ReaderRecord& other = lane_.readers[j];
@@ -712,6 +713,7 @@ class JournalReader {
   std::uint64_t next_seq_ = 0;
   std::uint64_t cached_write_seq_ = 0;  // a write_seq this reader loaded (acquire) earlier
   std::uint64_t pending_lost_ = 0;  // Lost to report on the next read (a resume behind the window)
+  bool claim_published_ = false;  // duplicate_name stored the claiming cursor, name and state
   bool dead_ = false;      // evicted, taken over, backed off or detached: every call fails
   bool detached_ = false;  // detach() ran (it runs once)
 };
