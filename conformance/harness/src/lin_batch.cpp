@@ -985,16 +985,19 @@ void add_lin_batch_cases(std::vector<CaseDef>& cases) {
   // The access is drawn between 1 and the script's op count: every producer op touches the lane
   // at least once, so the kill fires inside the script for any agent (a kill that does not fire
   // fails the case).
+  // successor_delay_us: 0, or how long after the death the replacement starts (LateSuccessor).
+  auto producer_killed = [=](std::mt19937_64& rng, decltype(LinBatchScenario::config) config, std::uint32_t entries,
+                             bool claims, std::uint64_t successor_delay_us = 0) {
+    LinBatchScenario s = scenario(rng, config, false);
+    s.entries = entries;
+    const std::uint64_t script_ops = std::uint64_t{entries} * (claims ? 2 : 1) + 1;  // + close
+    s.kill_producer_at_access = std::uniform_int_distribution<std::uint64_t>(1, script_ops)(rng);
+    s.producer_successor_delay_us = successor_delay_us;
+    return s;
+  };
   for (const OnFull on_full : {OnFull::Block, OnFull::Drop}) {
     const bool block = on_full == OnFull::Block;
     const std::string policy = block ? "Block" : "Drop";
-    auto producer_killed = [=](std::mt19937_64& rng, decltype(LinBatchScenario::config) config, std::uint32_t entries, bool claims) {
-      LinBatchScenario s = scenario(rng, config, false);
-      s.entries = entries;
-      const std::uint64_t script_ops = std::uint64_t{entries} * (claims ? 2 : 1) + 1;  // + close
-      s.kill_producer_at_access = std::uniform_int_distribution<std::uint64_t>(1, script_ops)(rng);
-      return s;
-    };
     const char* summary = "the producer's process is SIGKILLed inside an operation (a seeded access of its script) and replaced: "
                           "its operation in flight is indeterminate, the readers read on, the history linearizes";
     // Events Block is a known finding (lin_batch.hpp): INFORMATIONAL until the fix.
@@ -1020,12 +1023,9 @@ void add_lin_batch_cases(std::vector<CaseDef>& cases) {
   // 100 ms wait for an overwrite to be published, EV-8). SequencedSlots passes: a claim destroys
   // its slot's entry at once (SS-8), so the dead claim explains the Lost. The other three are
   // known findings (lin_batch.hpp): INFORMATIONAL until the fix.
+  constexpr std::uint64_t kLateSuccessorDelayUs = 250'000;
   auto late_successor = [=](std::mt19937_64& rng, decltype(LinBatchScenario::config) config, std::uint32_t entries, bool claims) {
-    LinBatchScenario s = scenario(rng, config, false);
-    s.entries = entries;
-    s.kill_producer_at_access = std::uniform_int_distribution<std::uint64_t>(1, std::uint64_t{entries} * (claims ? 2 : 1) + 1)(rng);
-    s.producer_successor_delay_us = 250'000;
-    return s;
+    return producer_killed(rng, config, entries, claims, kLateSuccessorDelayUs);
   };
   const std::string late_summary = "as ProducerKilled under Drop, and the successor starts 250 ms after the death, past a reader's "
                                    "100 ms wait for an overwrite to be published (EV-8)";
