@@ -1,5 +1,6 @@
 #include "indexbus/conformance/differential.hpp"
 
+#include <stdexcept>
 #include <algorithm>
 #include <variant>
 
@@ -82,6 +83,11 @@ Observation execute(LaneUnderTest& lane, const spec::Op& op, std::uint32_t slot_
             const auto out = read_buffer();
             const std::uint64_t d = deadline();
             return outcome_of(lane.read(out, d), out, obs);
+          },
+          [&](const spec::BeginWrite&) -> spec::OpResult {
+            // The model's first step of a write (EV-8) is no call of the lane: only the
+            // linearizability checker makes it, from a recorded write.
+            throw std::logic_error("BeginWrite is a model-only operation: no lane call performs it");
           },
       },
       op);

@@ -150,6 +150,10 @@ spec::JournalResult JournalLane::execute(const spec::JournalOp& op) {
           handle(o.reader).detach();
           readers_[o.reader].reset();
           return spec::JournalDoneOutcome{};
+        } else if constexpr (std::is_same_v<T, spec::JournalBeginWrite>) {
+          // The model's first step of a write (two-step writes, EV-8) is no call of the lane: only
+          // the linearizability checker makes it, from a recorded write.
+          throw std::logic_error("JournalBeginWrite is a model-only operation: no lane call performs it");
         } else {
           static_assert(std::is_same_v<T, spec::JournalAdvanceTime>);
           clock_ns_ += o.ns;

@@ -54,15 +54,45 @@ std::string describe(const Record& r) {
   return out + " -> " + spec::describe(*result);
 }
 
+namespace {
+
+// The recorded history as the checker's operations, Drop writes split in their two steps
+// (linearizability/two_step.hpp): indices below history.size() are the records'.
+struct CheckerHistory {
+  linearizability::EventsHistory ops;
+  linearizability::TwoStepSplit split;
+};
+
+CheckerHistory checker_history(const Scenario& scenario, const std::vector<Record>& history) {
+  CheckerHistory out;
+  out.ops.reserve(history.size() * 2);
+  for (const Record& r : history) {
+    out.ops.push_back(linearizability::EventsOperation{r.actor, model_op(r), model_result(r), r.invoke_time,
+                                                       r.response_time, r.hb});
+  }
+  out.split = linearizability::split_two_step_writes<linearizability::EventsModel>(
+      spec::initial_state(scenario.config), out.ops);
+  return out;
+}
+
+}  // namespace
+
 std::vector<std::string> model_states(const Scenario& scenario, const std::vector<Record>& history,
                                       const std::vector<std::size_t>& order) {
+  const CheckerHistory checked = checker_history(scenario, history);
   std::vector<std::string> out(history.size());
   spec::EventsState state = spec::initial_state(scenario.config);
   for (std::size_t position = 0; position < order.size(); ++position) {
     const std::size_t index = order[position];
-    auto [next, result] = spec::step(state, model_op(history[index]));
-    // The position in the linearization: it need not follow the response order of the table.
-    if (!(next == state)) out[index] = "lin #" + std::to_string(position) + ": " + spec::describe(next);
+    auto [next, result] = spec::step(state, checked.ops[index].op);
+    // The position in the linearization: it need not follow the response order of the table. A
+    // write's first step is shown on the write's row, before its second.
+    if (!(next == state)) {
+      std::string& cell = out[checked.split.recorded(index)];
+      if (!cell.empty()) cell += "; ";
+      cell += "lin #" + std::to_string(position) + (checked.split.is_first_step(index) ? " (begins)" : "") +
+              ": " + spec::describe(next);
+    }
     state = std::move(next);
   }
   return out;
@@ -72,13 +102,8 @@ CheckOutcome check_history(const Scenario& scenario, const std::vector<Record>& 
   CheckOutcome out;
   // The linearizability search runs in every case: its order (or longest legal prefix) annotates
   // the report's model-state column even when a torn entry is the clearer message.
-  linearizability::EventsHistory lin;
-  lin.reserve(history.size());
-  for (const Record& r : history) {
-    lin.push_back(linearizability::EventsOperation{r.actor, model_op(r), model_result(r), r.invoke_time,
-                                                   r.response_time, r.hb});
-  }
-  const auto result = linearizability::check_events(scenario.config, lin);
+  const CheckerHistory checked = checker_history(scenario, history);
+  const auto result = linearizability::check_events(scenario.config, checked.ops);
   out.order = result.order;
   if (result.verdict == linearizability::Verdict::Linearizable) return out;
 
@@ -99,7 +124,7 @@ CheckOutcome check_history(const Scenario& scenario, const std::vector<Record>& 
   }
   if (result.verdict == linearizability::Verdict::NotLinearizable) {
     out.kind = FailureKind::NotLinearizable;
-    out.message = adapter::not_linearizable_message(history.size(), result.order,
+    out.message = adapter::not_linearizable_message(history.size(), checked.split.recorded_order(result.order),
                                                     [&](std::size_t i) { return describe(history[i]); });
   } else {
     out.kind = FailureKind::CheckGaveUp;

@@ -115,30 +115,65 @@ struct JournalKind {
   }
 };
 
+// The recorded history as the checker's operations, writes split in their two steps where the
+// model has them (linearizability/two_step.hpp): indices below history.size() are the records'.
 template <typename K>
-linearizability::CheckResult check_linearizable(const Scenario& s, const std::vector<Record>& history) {
+struct CheckerHistory {
   using M = typename K::Model;
-  std::vector<linearizability::Operation<typename M::Op, typename M::Result>> lin;
-  lin.reserve(history.size());
+  std::vector<linearizability::Operation<typename M::Op, typename M::Result>> ops;
+  linearizability::TwoStepSplit split;
+};
+
+template <typename K>
+CheckerHistory<K> checker_history(const Scenario& s, const std::vector<Record>& history) {
+  using M = typename K::Model;
+  CheckerHistory<K> out;
+  out.ops.reserve(history.size() * 2);
   for (const Record& r : history) {
     std::optional<typename M::Result> result;
     if (r.done) result = K::result(r);
-    lin.push_back({r.actor, K::op(r), std::move(result), r.invoke_time,
-                   r.done ? r.response_time : linearizability::kPendingTime, r.hb});
+    out.ops.push_back({r.actor, K::op(r), std::move(result), r.invoke_time,
+                       r.done ? r.response_time : linearizability::kPendingTime, r.hb});
   }
-  return linearizability::check<M>(M::initial(K::config(s)), lin);
+  if constexpr (linearizability::TwoStepWrites<M>) {
+    out.split = linearizability::split_two_step_writes<M>(M::initial(K::config(s)), out.ops);
+  } else {
+    out.split.recorded_count = history.size();
+  }
+  return out;
+}
+
+struct Checked {
+  linearizability::CheckResult result;
+  std::vector<std::size_t> recorded_order;  // result.order without first steps
+};
+
+template <typename K>
+Checked check_linearizable(const Scenario& s, const std::vector<Record>& history) {
+  using M = typename K::Model;
+  const CheckerHistory<K> checked = checker_history<K>(s, history);
+  Checked out{linearizability::check<M>(M::initial(K::config(s)), checked.ops), {}};
+  out.recorded_order = checked.split.recorded_order(out.result.order);
+  return out;
 }
 
 template <typename K>
 std::vector<std::string> states_along(const Scenario& s, const std::vector<Record>& history,
                                       const std::vector<std::size_t>& order) {
   using M = typename K::Model;
+  const CheckerHistory<K> checked = checker_history<K>(s, history);
   std::vector<std::string> out(history.size());
   typename M::State state = M::initial(K::config(s));
   for (std::size_t position = 0; position < order.size(); ++position) {
     const std::size_t index = order[position];
-    auto [next, result] = M::step(state, K::op(history[index]));
-    if (!(next == state)) out[index] = "lin #" + std::to_string(position) + ": " + spec::describe(next);
+    auto [next, result] = M::step(state, checked.ops[index].op);
+    // A write's first step is shown on the write's row, before its second.
+    if (!(next == state)) {
+      std::string& cell = out[checked.split.recorded(index)];
+      if (!cell.empty()) cell += "; ";
+      cell += "lin #" + std::to_string(position) + (checked.split.is_first_step(index) ? " (begins)" : "") +
+              ": " + spec::describe(next);
+    }
     state = std::move(next);
   }
   return out;
@@ -209,7 +244,8 @@ std::vector<std::string> model_states(const Scenario& scenario, const std::vecto
 
 CheckOutcome check_history(const Scenario& scenario, const std::vector<Record>& history) {
   CheckOutcome out;
-  const auto result = by_kind<Check>(scenario.kind, scenario, history);
+  const Checked checked = by_kind<Check>(scenario.kind, scenario, history);
+  const linearizability::CheckResult& result = checked.result;
   out.order = result.order;
   if (result.verdict == linearizability::Verdict::Linearizable) return out;
   // Torn entries first: clearer than "not linearizable". Successful writes (SequencedSlots:
@@ -231,7 +267,7 @@ CheckOutcome check_history(const Scenario& scenario, const std::vector<Record>& 
   }
   if (result.verdict == linearizability::Verdict::NotLinearizable) {
     out.kind = FailureKind::NotLinearizable;
-    out.message = adapter::not_linearizable_message(history.size(), result.order,
+    out.message = adapter::not_linearizable_message(history.size(), checked.recorded_order,
                                                     [&](std::size_t i) { return describe(scenario, history[i]); });
   } else {
     out.kind = FailureKind::CheckGaveUp;

@@ -142,6 +142,7 @@ RunResult Scheduler::run(Strategy& strategy, Body body, void* context, Invariant
   read_from_ = ReadFrom{};
   last_read_ = ReadFrom{};
   missed_wake_.fill(MissedWake{});
+  step_counts_.fill(StepCounts{});
   if (weak()) weak_->reset(actor_count_);
   result_ = RunResult{};
   trace_.clear();
@@ -314,6 +315,11 @@ void Scheduler::record(AccessKind kind, const void* address, std::uint8_t bytes,
   }
   if (read_from_.valid) last_read_ = read_from_;
   read_from_.valid = false;
+  if (current_ < kActorsMax) {
+    StepCounts& counts = step_counts_[current_];
+    ++counts.accesses;
+    counts.waits += kind == AccessKind::Wait || kind == AccessKind::Pause ? 1 : 0;
+  }
   if (hook_ != nullptr &&
       (kind == AccessKind::Store || kind == AccessKind::Rmw || kind == AccessKind::CopyIn)) {
     if (!hook_(context_, hook_message_)) fail(RunStatus::InvariantBroken, std::move(hook_message_));

@@ -21,6 +21,7 @@ enum class Bug {
   DropNoRevalidate,      // Drop: the consumer does not re-read the stamp after copying
   MissedWake,            // Block, parking: the producer sleeps without re-checking after announcing
   ClosedBeforeDrained,   // Block: the consumer reports Closed with entries still unread
+  DropReaderWaits,       // Drop: the consumer waits for an overwrite's publish (the lane before 2026-12-07)
 };
 
 using indexbus::ReadResult;
@@ -160,7 +161,7 @@ class EventsProducer {
     ++write_seq_;
     auto& h = *lane_.header;
     if (lane_.on_full == OnFull::Drop) {
-      platform_->store(slot.stamp, events_stamp_writing(seq), std::memory_order_relaxed);
+      platform_->store(slot.stamp, events_stamp_writing(seq), std::memory_order_release);
       platform_->copy_to_shared_racy(bytes, payload.data(), length);
       platform_->store(slot.payload_bytes, length, std::memory_order_release);
       platform_->store(slot.stamp, events_stamp_complete(seq), std::memory_order_release);
@@ -270,7 +271,6 @@ class EventsConsumer {
     const std::uint64_t expected = events_stamp_complete(read_seq_);
     const std::uint64_t before = platform_->load(slot.stamp, std::memory_order_acquire);
     if (before != expected) {
-      // (as in events.hpp: report_overwritten waits for the overwrite's publish)
       // A smaller stamp cannot happen once write_seq said the entry is published; treat a
       // region that says so as an overwrite rather than trusting the slot.
       return report_overwritten(before);
@@ -302,16 +302,24 @@ class EventsConsumer {
     return ReadResult{ReadStatus::Entry, seq, length, 0};
   }
 
-  // As EventsConsumer::report_overwritten (events.hpp): Lost only once the overwrite is published.
+  // As EventsConsumer::report_overwritten (events.hpp): acquire the overwriting stamp, then Lost
+  // at once.
   [[gnu::cold]] ReadResult report_overwritten(std::uint64_t stamp) noexcept {
     if (stamp > events_stamp_complete(read_seq_)) {
-      const std::uint64_t writer_seq = (stamp - 1) / 2;
-      auto& h = *lane_.header;
-      const std::uint64_t deadline_ns = platform_->now_ns() + 10'000'000;
-      for (std::uint32_t round = 0;; ++round) {
-        if (platform_->load(h.write_seq, std::memory_order_seq_cst) > writer_seq) break;
-        if (platform_->deadline_passed(deadline_ns, round)) break;
-        platform_->pause(round, deadline_ns);
+      auto& slot = detail::slot_at(lane_, read_seq_);
+      static_cast<void>(platform_->load(slot.stamp, std::memory_order_acquire));
+      // PLANTED BUG (DropReaderWaits): wait, polling and bounded, for the overwriting write's
+      // publish, as the lane did before writes took effect in two steps (EV-8). Linearizable,
+      // but not wait-free: a stopped producer stalls the consumer.
+      if constexpr (B == Bug::DropReaderWaits) {
+        const std::uint64_t writer_seq = (stamp - 1) / 2;
+        auto& h = *lane_.header;
+        const std::uint64_t deadline_ns = platform_->now_ns() + 10'000'000;
+        for (std::uint32_t round = 0;; ++round) {
+          if (platform_->load(h.write_seq, std::memory_order_seq_cst) > writer_seq) break;
+          if (platform_->deadline_passed(deadline_ns, round)) break;
+          platform_->pause(round, deadline_ns);
+        }
       }
     }
     return report_lost();

@@ -152,12 +152,13 @@ TEST(RealLane, ExhaustiveSearchPassesAndExhaustsTheBoundedSpace) {
 // overwrites a slot (new stamp) before it advances write_seq. A consumer that meets the new stamp
 // reports Lost{1} (entry r is gone) although write_seq - read_seq is not above capacity, and its
 // next try_read returns Empty because write_seq has not moved yet. No sequential order explains
-// Lost{1} followed by Empty: Lost needs the in-flight write to have happened, Empty needs it not
-// to have. Blocking reads without a deadline wait out the window and are linearizable.
-// Found by the simulator: a Drop consumer that met the stamp of an overwrite in progress
-// reported Lost before the producer published the overwriting entry, then Empty, which no
-// sequential order explains. The consumer now waits for that publish (EventsConsumer::
-// report_overwritten); the exhaustive search of the scenario that found it must come back clean.
+// Found by the simulator: a Drop consumer that met the stamp of an overwrite in progress reported
+// Lost{1} before the producer published the overwriting entry, then Empty, which no order of
+// one-step writes explains. First fixed by making the consumer wait for that publish; now a write
+// takes effect in two steps (EV-8: the overwrite destroys the oldest entry, the publish adds the
+// new one), the consumer reports Lost at once and never waits, and the checker places both steps
+// inside the write. The exhaustive search of the scenarios that found it must come back clean
+// (and every try_read wait-free: BrokenLane.ADropConsumerThatWaitsIsCaught).
 TEST(RealLane, DropTryReadAfterLostIsLinearizable) {
   for (const char* text : {"drop,cap=1,slot=16,park;p:W16,W16,W16,C;c:r,r,D",
                            "drop,cap=1,slot=16,poll;p:w0,w0,C;c:r,r,D"}) {
@@ -200,6 +201,7 @@ ExploreReport<Scenario> explore_bug(StrategyKind kind, const BugCase& c, bool sh
     case Bug::DropNoRevalidate: return explore_broken<Bug::DropNoRevalidate>(kind, c, shrink);
     case Bug::MissedWake: return explore_broken<Bug::MissedWake>(kind, c, shrink);
     case Bug::ClosedBeforeDrained: return explore_broken<Bug::ClosedBeforeDrained>(kind, c, shrink);
+    case Bug::DropReaderWaits: return explore_broken<Bug::DropReaderWaits>(kind, c, shrink);
   }
   return {};
 }
@@ -233,7 +235,8 @@ INSTANTIATE_TEST_SUITE_P(
         BugCase{Bug::DropNoRevalidate, OnFull::Drop, std::nullopt, "DropNoRevalidate", FailureKind::TornEntry},
         BugCase{Bug::MissedWake, OnFull::Block, true, "MissedWake", FailureKind::Deadlock},
         BugCase{Bug::ClosedBeforeDrained, OnFull::Block, std::nullopt, "ClosedBeforeDrained",
-                FailureKind::NotLinearizable}),
+                FailureKind::NotLinearizable},
+        BugCase{Bug::DropReaderWaits, OnFull::Drop, std::nullopt, "DropReaderWaits", FailureKind::Invariant}),
     [](const auto& test_info) { return std::string(test_info.param.name); });
 
 // The exhaustive search (2 preemptions, also under TSan: these spaces are small) finds each
@@ -259,6 +262,18 @@ TEST(BrokenLane, ExhaustiveSearchFindsThem) {
       FailureKind::NotLinearizable);
   EXPECT_EQ(kind(explore<BrokenAdapter<Bug::PublishBeforePayload>>(StrategyKind::Exhaustive, {}, 100'000, false, early, 2)),
             FailureKind::DataRace);
+}
+
+// A consumer that waits for an overwrite's publish (the lane before writes took effect in two
+// steps, EV-8) is linearizable but not wait-free: the simulator fails its try_read for the wait
+// step, naming the call. The real lane passes the same space (RealLane.DropTryReadAfterLostIsLinearizable).
+TEST(BrokenLane, ADropConsumerThatWaitsIsCaught) {
+  const auto scenario = events::parse_scenario("drop,cap=1,slot=16,poll;p:w0,w0,C;c:r,r,D");
+  ASSERT_TRUE(scenario);
+  const auto report = explore<BrokenAdapter<Bug::DropReaderWaits>>(StrategyKind::Exhaustive, {}, 100'000, false, scenario, 2);
+  ASSERT_TRUE(report.failure.has_value());
+  EXPECT_EQ(report.failure->kind, FailureKind::Invariant) << report.failure->message;
+  EXPECT_NE(report.failure->message.find("try_read() is not wait-free"), std::string::npos) << report.failure->message;
 }
 
 // ---- Replay and shrinking ----

@@ -287,9 +287,11 @@ TEST(RingFindings, GatedConsumerNoLongerMissesItsWakeUp) {
 }
 
 // Ring readers reported Lost (Journal read_at: Evicted) on meeting the stamp of an overwrite in
-// progress, before write_seq moved; their next try_read said Empty: not linearizable, as in Events.
-// Fixed in ring.hpp (await_overwrite_published); the scenarios that found it pass exhaustively.
-TEST(RingFindings, DropReadersReportLostOnlyAfterTheOverwriteIsPublished) {
+// progress, before write_seq moved; their next try_read said Empty: not linearizable with
+// one-step writes, as in Events. Now a write takes effect in two steps (EV-8): the readers still
+// answer at once, never waiting (the adapter fails a try_read or read_at that waits), and the
+// scenarios that found it pass exhaustively.
+TEST(RingFindings, DropReadersReportLostAtOnceAndStayLinearizable) {
   for (const char* text : {"journal,drop,cap=1,slot=16,poll;p:W16,W16,C;r0:a0,r,D",
                            "fanout_broadcast,drop,cap=1,slot=16,poll;p:w0,w0,C;r0:r,r,D",
                            "journal,drop,cap=1,slot=16,park;p:w8,w8,w8,C;r0:r,r,D"}) {

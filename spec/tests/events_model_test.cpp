@@ -168,6 +168,52 @@ TEST(EventsModel, DropExactlyFullLosesNothing) {  // EV-8: unread == capacity is
   EXPECT_EQ(read_outcome(apply(s, TryRead{})).seq, 0u);
 }
 
+// EV-8, "A write takes effect in two steps": BeginWrite destroys the oldest entry, the write then
+// only appends. Capacity 1: between the steps the consumer is told Lost{1}, then Empty.
+TEST(EventsModel, DropWriteInTwoStepsLosesTheOldestFirst) {
+  EventsState s = lane(OnFull::Drop, 1);
+  ASSERT_EQ(write_status(apply(s, TryWrite{payload(0)})), WriteStatus::Ok);
+  ASSERT_EQ(write_status(apply(s, BeginWrite{8})), WriteStatus::Ok);
+  EXPECT_TRUE(s.write_begun);
+  EXPECT_TRUE(s.retained.empty());  // entry 0 is gone, entry 1 not yet readable
+  EXPECT_EQ(read_outcome(apply(s, TryRead{})), (ReadOutcome{ReadStatus::Lost, 0, {}, 1}));
+  EXPECT_EQ(read_outcome(apply(s, TryRead{})).status, ReadStatus::Empty);
+  ASSERT_EQ(write_status(apply(s, TryWrite{payload(1)})), WriteStatus::Ok);
+  EXPECT_FALSE(s.write_begun);
+  EXPECT_EQ(read_outcome(apply(s, TryRead{})), (ReadOutcome{ReadStatus::Entry, 1, payload(1), 0}));
+}
+
+// A consumer lapped by more than the begun write: the jump runs to written - C (published writes
+// only), and the entry the begun write destroys is a Lost of its own.
+TEST(EventsModel, DropLossWhileAWriteIsBegunCountsPublishedWritesOnly) {
+  EventsState s = lane(OnFull::Drop, 2);
+  for (std::uint64_t i = 0; i < 4; ++i) ASSERT_EQ(write_status(apply(s, TryWrite{payload(i)})), WriteStatus::Ok);
+  ASSERT_EQ(write_status(apply(s, BeginWrite{8})), WriteStatus::Ok);  // write 4 destroys entry 2
+  EXPECT_EQ(read_outcome(apply(s, TryRead{})), (ReadOutcome{ReadStatus::Lost, 0, {}, 2}));  // 0, 1
+  EXPECT_EQ(read_outcome(apply(s, TryRead{})), (ReadOutcome{ReadStatus::Lost, 0, {}, 1}));  // 2
+  EXPECT_EQ(read_outcome(apply(s, TryRead{})), (ReadOutcome{ReadStatus::Entry, 3, payload(3), 0}));
+  EXPECT_EQ(read_outcome(apply(s, TryRead{})).status, ReadStatus::Empty);
+  EXPECT_EQ(s.lost_count, 3u);
+}
+
+// The first step makes the write's checks; a second BeginWrite (a successor producer after one
+// that died between the steps) changes nothing more; a write without BeginWrite takes both steps.
+TEST(EventsModel, BeginWriteChecksLikeTheWrite) {
+  EventsState block = lane(OnFull::Block, 1);
+  ASSERT_EQ(write_status(apply(block, TryWrite{payload(0)})), WriteStatus::Ok);
+  const EventsState full = block;
+  EXPECT_EQ(write_status(apply(block, BeginWrite{8})), WriteStatus::Full);
+  EXPECT_EQ(block, full);
+  EventsState drop = lane(OnFull::Drop, 1, 16);
+  EXPECT_EQ(write_status(apply(drop, BeginWrite{24})), WriteStatus::TooLarge);
+  ASSERT_EQ(write_status(apply(drop, BeginWrite{8})), WriteStatus::Ok);
+  const EventsState begun = drop;
+  EXPECT_EQ(write_status(apply(drop, BeginWrite{8})), WriteStatus::Ok);
+  EXPECT_EQ(drop, begun);
+  apply(drop, Close{});
+  EXPECT_EQ(write_status(apply(drop, BeginWrite{8})), WriteStatus::Closed);
+}
+
 TEST(EventsModel, CloseIsIdempotentAndDrains) {  // EV-10
   EventsState s = lane(OnFull::Block);
   ASSERT_EQ(write_status(apply(s, TryWrite{payload(7)})), WriteStatus::Ok);

@@ -142,6 +142,21 @@ TEST(FanoutModel, DropCapacityOneKeepsOnlyTheNewest) {  // FB-7, FB-8
   EXPECT_TRUE(s.retained.empty());
 }
 
+// FB-7 with EV-8's two-step writes: a begun write has destroyed the oldest entry for every
+// consumer; each is told so at once and the publish adds the new entry.
+TEST(FanoutModel, DropWriteInTwoStepsLosesTheOldestFirst) {
+  FanoutState s = lane(OnFull::Drop, 2, 1);
+  (void)apply_op(s, FanoutTryWrite{payload(0)});
+  EXPECT_EQ(write_status(apply_op(s, FanoutBeginWrite{8})), WriteStatus::Ok);
+  EXPECT_TRUE(would_report_lost(s, 0));
+  EXPECT_EQ(read_outcome(apply_op(s, FanoutTryRead{0})).lost_count, 1u);
+  EXPECT_EQ(read_outcome(apply_op(s, FanoutTryRead{0})).status, ReadStatus::Empty);
+  EXPECT_EQ(write_status(apply_op(s, FanoutTryWrite{payload(1)})), WriteStatus::Ok);
+  EXPECT_EQ(read_outcome(apply_op(s, FanoutTryRead{0})).seq, 1u);
+  EXPECT_EQ(read_outcome(apply_op(s, FanoutTryRead{1})).lost_count, 1u);  // consumer 1 lost entry 0 too
+  EXPECT_EQ(read_outcome(apply_op(s, FanoutTryRead{1})).seq, 1u);
+}
+
 TEST(FanoutModel, CloseDrainsEveryConsumerThenClosed) {  // FB-9
   FanoutState s = lane(OnFull::Drop, 2, 2);
   for (std::uint64_t i = 0; i < 3; ++i) (void)apply_op(s, FanoutTryWrite{payload(i)});

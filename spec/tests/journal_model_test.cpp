@@ -122,6 +122,36 @@ TEST(JournalModel, DropReportsExactLossThenOldest) {  // JR-8
   EXPECT_EQ(d.read(a.reader).seq, 3u);
 }
 
+// JR-6..JR-8 with EV-8's two-step writes, under both policies: a begun write has destroyed entry
+// written - C (read_at: Evicted at once); under Drop a reader there is told Lost{1}; under Block
+// the write needed room, so no cursor is there, and BeginWrite on a full lane answers Full.
+TEST(JournalModel, WriteInTwoStepsDestroysTheOldestFirst) {
+  Driver drop(config(OnFull::Drop, 1, 1));
+  const auto a = drop.attach("");
+  EXPECT_EQ(drop.write(0), WriteStatus::Ok);
+  EXPECT_EQ(std::get<WriteOutcome>(drop.run(JournalBeginWrite{8})).status, WriteStatus::Ok);
+  EXPECT_EQ(drop.read_at(a.reader, 0).status, ReadStatus::Evicted);
+  EXPECT_EQ(drop.read(a.reader).lost_count, 1u);
+  EXPECT_EQ(drop.read(a.reader).status, ReadStatus::Empty);
+  EXPECT_EQ(drop.write(1), WriteStatus::Ok);
+  EXPECT_EQ(drop.read(a.reader).seq, 1u);
+
+  Driver block(config(OnFull::Block, 2, 1));
+  const auto b = block.attach("b");
+  EXPECT_EQ(block.write(0), WriteStatus::Ok);
+  EXPECT_EQ(block.write(1), WriteStatus::Ok);
+  EXPECT_EQ(std::get<WriteOutcome>(block.run(JournalBeginWrite{8})).status, WriteStatus::Full);
+  EXPECT_EQ(block.read(b.reader).seq, 0u);
+  block.commit(b.reader);
+  EXPECT_EQ(std::get<WriteOutcome>(block.run(JournalBeginWrite{8})).status, WriteStatus::Ok);
+  EXPECT_EQ(block.read_at(b.reader, 0).status, ReadStatus::Evicted);
+  EXPECT_EQ(block.read_at(b.reader, 1).seq, 1u);
+  EXPECT_EQ(block.read(b.reader).seq, 1u);
+  EXPECT_EQ(block.read(b.reader).status, ReadStatus::Empty);
+  EXPECT_EQ(block.write(2), WriteStatus::Ok);
+  EXPECT_EQ(block.read(b.reader).seq, 2u);
+}
+
 TEST(JournalModel, BlockWaitsForSlowestAttachedReader) {  // JR-9
   Driver d(config(OnFull::Block, 2, 2));
   const auto a = d.attach("a");

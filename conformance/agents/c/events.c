@@ -64,12 +64,9 @@ int ibc_wait_round(uint64_t deadline_ns, uint32_t round) {
   return 0;
 }
 
-void ibc_await_overwrite_published(_Atomic uint64_t *write_seq, uint64_t r, uint64_t stamp_found) {
+void ibc_acquire_overwrite(_Atomic uint64_t *stamp, uint64_t r, uint64_t stamp_found) {
   if (stamp_found <= 2 * r + 2) return; /* not a later write's stamp */
-  const uint64_t v = (stamp_found - 1) / 2;
-  const uint64_t deadline_ns = ibc_now_ns() + IBC_OVERWRITE_PUBLISH_WAIT_NS;
-  for (uint32_t round = 0; IBC_LOAD(write_seq, memory_order_seq_cst) <= v; round++)
-    if (ibc_wait_round(deadline_ns, round)) break;
+  (void)IBC_LOAD(stamp, memory_order_acquire);
 }
 
 int ibc_events_attach(ibc_lane *lane, int producer) {
@@ -125,7 +122,7 @@ ibc_result ibc_events_write(ibc_lane *lane, const uint8_t *payload, uint32_t len
         w - IBC_LOAD(&h->read_seq, memory_order_seq_cst) >= capacity)
       target = w - 1; /* defect: replace the newest entry instead of overwriting the oldest */
     ibc_slot_header *slot = ibc_slot(lane, target);
-    IBC_STORE(&slot->stamp, 2 * target + 1, memory_order_relaxed);
+    IBC_STORE(&slot->stamp, 2 * target + 1, memory_order_release); /* first step: entry target - C is gone */
     ibc_store_payload(slot, payload, length);
     IBC_STORE(&slot->stamp, 2 * target + 2, memory_order_release);
     if (target == w) IBC_STORE(&h->write_seq, w + 1, memory_order_seq_cst); /* publish */
@@ -160,11 +157,11 @@ static ibc_result deliver(ibc_lane *lane, uint64_t r, uint32_t length) {
   return (ibc_result){.status = IBC_ENTRY, .seq = r, .length = length};
 }
 
-/* Drop: the entry was overwritten (EV-8); see ibc_await_overwrite_published. */
+/* Drop: the entry was overwritten (EV-8); see ibc_acquire_overwrite. */
 static ibc_result lost(ibc_lane *lane, uint64_t r, uint64_t stamp_found) {
   ibc_events_header *h = ibc_events(lane);
   const uint64_t capacity = lane->d.capacity_slots;
-  ibc_await_overwrite_published(&h->write_seq, r, stamp_found);
+  ibc_acquire_overwrite(&ibc_slot(lane, r)->stamp, r, stamp_found);
   uint64_t w = IBC_LOAD(&h->write_seq, memory_order_seq_cst);
   lane->cached_w[0] = w;
   uint64_t oldest = w > capacity ? w - capacity : 0;

@@ -82,12 +82,12 @@ void ibc_wake_if_waiting(_Atomic uint32_t *flag, _Atomic uint32_t *epoch, int cl
 /* One round of a polling wait: 0 while now < deadline_ns (after a short sleep), 1 once passed. */
 int ibc_wait_round(uint64_t deadline_ns, uint32_t round);
 
-/* Drop readers (layout.md, "overwritten"): the slot carries stamp_found, above the stamp of the
- * entry r being read, so a later write v = (stamp_found - 1) / 2 overwrote it. Wait until v is
- * published (write_seq > v), at most IBC_OVERWRITE_PUBLISH_WAIT_NS, before reporting Lost: a
- * Lost reported earlier could be followed by an Empty that no sequential order explains. */
-#define IBC_OVERWRITE_PUBLISH_WAIT_NS 100000000u /* 100 ms */
-void ibc_await_overwrite_published(_Atomic uint64_t *write_seq, uint64_t r, uint64_t stamp_found);
+/* Readers (layout.md, "overwritten"): the slot carries stamp_found, above the stamp of the entry
+ * r being read, so a later write v = (stamp_found - 1) / 2 has begun to overwrite it: r is lost
+ * now (v-semantics EV-8, a write takes effect in two steps), reported at once, never waiting for
+ * v's publish. Acquire the slot's stamp first (v's odd stamp is a release store), so that the
+ * write_seq loaded next is at least v: every write before v is published. */
+void ibc_acquire_overwrite(_Atomic uint64_t *stamp, uint64_t r, uint64_t stamp_found);
 
 /* Events */
 int ibc_events_attach(ibc_lane *lane, int producer);

@@ -18,7 +18,7 @@ static uint64_t oldest_of(uint64_t w, uint64_t capacity) { return w > capacity ?
 static void publish_entry(ibc_lane *lane, uint64_t w, const uint8_t *payload, uint32_t length, int stamp_odd) {
   ibc_ring_header *h = ibc_ring(lane);
   ibc_slot_header *slot = ibc_slot(lane, w);
-  if (stamp_odd) IBC_STORE(&slot->stamp, 2 * w + 1, memory_order_relaxed);
+  if (stamp_odd) IBC_STORE(&slot->stamp, 2 * w + 1, memory_order_release); /* first step: entry w - C is gone */
   ibc_store_payload(slot, payload, length);
   IBC_STORE(&slot->stamp, 2 * w + 2, memory_order_release);
   IBC_STORE(&h->write_seq, w + 1, memory_order_seq_cst);
@@ -447,7 +447,7 @@ static ibc_result ring_try_read(ibc_lane *lane, uint32_t reader, uint8_t *out) {
     w = IBC_LOAD(&h->write_seq, memory_order_seq_cst);
     return report_lost(lane, reader, record, r, seq_lost_target(lane, r, w));
   }
-  ibc_await_overwrite_published(&h->write_seq, r, IBC_LOAD(&slot->stamp, memory_order_seq_cst));
+  (void)IBC_LOAD(&slot->stamp, memory_order_acquire); /* Lost at once: see ibc_acquire_overwrite */
   if (lane->d.kind == IBC_JOURNAL && !journal_alive(lane, record)) return (ibc_result){.status = IBC_EVICTED};
   w = IBC_LOAD(&h->write_seq, memory_order_seq_cst);
   uint64_t oldest = oldest_of(w, capacity);

@@ -1,5 +1,6 @@
 #include "indexbus/harness/ring_step.hpp"
 
+#include <stdexcept>
 #include <algorithm>
 #include <cassert>
 #include <chrono>
@@ -86,6 +87,9 @@ struct JournalTraits {
         return {Json{{"type", "detach"}, {"lane", 0}, {"role", "reader"}, {"reader", o.reader}}, 0, false};
       }
       Wire operator()(const spec::JournalAdvanceTime& o) const { return {Json(nullptr), o.ns, false}; }
+      Wire operator()(const spec::JournalBeginWrite&) const {
+        throw std::logic_error("JournalBeginWrite is a model-only operation (two-step writes): no request performs it");
+      }
     };
     return std::visit(V{}, op);
   }
@@ -121,6 +125,7 @@ struct JournalTraits {
       Result operator()(const spec::JournalHeartbeat&) const { return call(); }
       Result operator()(const spec::JournalDetach&) const { return spec::JournalDoneOutcome{}; }
       Result operator()(const spec::JournalAdvanceTime&) const { return spec::JournalDoneOutcome{}; }
+      Result operator()(const spec::JournalBeginWrite&) const { return spec::WriteOutcome{parse_write(r)}; }
       Result call() const { return spec::JournalCallOutcome{proto::get_string(r, "status") == "Ok"}; }
     };
     return std::visit(V{r}, op);
@@ -264,6 +269,9 @@ struct FanoutTraits {
       Wire operator()(const spec::FanoutClose&) const { return {op_request("producer", 0, "close"), 0, false}; }
       Wire operator()(const spec::FanoutTryRead& o) const { return {op_request("consumer", o.consumer, "try_read"), 0, false}; }
       Wire operator()(const spec::FanoutRead& o) const { return {op_request("consumer", o.consumer, "read"), 0, true}; }
+      Wire operator()(const spec::FanoutBeginWrite&) const {
+        throw std::logic_error("FanoutBeginWrite is a model-only operation (two-step writes): no request performs it");
+      }
     };
     return std::visit(V{}, op);
   }

@@ -24,6 +24,7 @@ std::string op_name(const spec::Op& op) {
     std::string operator()(const spec::Close&) const { return "close"; }
     std::string operator()(const spec::TryRead&) const { return "try_read"; }
     std::string operator()(const spec::Read&) const { return "read"; }
+    std::string operator()(const spec::BeginWrite&) const { return "begin_write (model only)"; }
   };
   return std::visit(Visitor{}, op);
 }

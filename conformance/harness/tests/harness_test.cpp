@@ -256,6 +256,7 @@ TEST(BrokenAgent, SkippingEveryFifthEntryFailsExactlyTheCasesThatReadFive) {
       "Required.Events.BatchLinearizable.Drop.Perturbed",
       "Required.Events.BatchLinearizable.Block.ConsumerKilled",
       "Required.Events.BatchLinearizable.Drop.ProducerKilled",
+      "Required.Events.BatchLinearizable.Drop.ProducerKilledLateSuccessor",
   };
   EXPECT_EQ(not_passed(report), expected);
   for (const CaseResult& c : report.cases) {

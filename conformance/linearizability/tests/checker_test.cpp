@@ -162,4 +162,96 @@ TEST(Linearizability, TimeLimitAnswersUnknown) {
   EXPECT_NE(result.problem.find("time limit"), std::string::npos) << result.problem;
 }
 
+
+// ---- Writes in two steps (two_step.hpp; spec/v1-semantics.md EV-8) ----
+
+EventsOperation read_lost(std::uint64_t invoke, std::uint64_t response, std::uint64_t count) {
+  return EventsOperation{1, spec::TryRead{}, spec::ReadOutcome{ReadStatus::Lost, 0, {}, count}, invoke, response};
+}
+spec::EventsConfig drop(std::uint32_t capacity) { return {capacity, 8, OnFull::Drop}; }
+
+CheckResult check_split(const spec::EventsConfig& config, EventsHistory history) {
+  const TwoStepSplit split = split_two_step_writes<EventsModel>(spec::initial_state(config), history);
+  CheckResult result = check_events(config, history);
+  result.order = split.recorded_order(result.order);
+  return result;
+}
+
+// Capacity 1: the second write has destroyed entry 0 and not yet published entry 1 while the
+// consumer reads Lost{1}, then Empty. One-step writes cannot explain it; two steps inside the
+// write's interval do.
+TEST(TwoStepWrites, LostThenEmptyInsideAnOverwriteIsLinearizable) {
+  const EventsHistory history{write_op(0, 10, 0), write_op(20, 100, 1), read_lost(30, 40, 1),
+                              read_status(50, 60, ReadStatus::Empty), read_entry(110, 120, 1, 1)};
+  EXPECT_EQ(check_events(drop(1), history).verdict, Verdict::NotLinearizable);
+  const CheckResult split = check_split(drop(1), history);
+  EXPECT_EQ(split.verdict, Verdict::Linearizable);
+  EXPECT_EQ(split.order.size(), history.size());  // recorded operations only
+}
+
+// Two steps still inside the write: a Lost before the overwriting write was invoked, or an Empty
+// after it returned, is rejected.
+TEST(TwoStepWrites, StepsStayInsideTheWrite) {
+  const EventsHistory early{write_op(0, 10, 0), read_lost(12, 15, 1), write_op(20, 100, 1),
+                            read_status(110, 120, ReadStatus::Empty)};
+  EXPECT_EQ(check_split(drop(1), early).verdict, Verdict::NotLinearizable);
+  const EventsHistory late{write_op(0, 10, 0), write_op(20, 100, 1), read_lost(30, 40, 1),
+                           read_status(110, 120, ReadStatus::Empty)};
+  EXPECT_EQ(check_split(drop(1), late).verdict, Verdict::NotLinearizable);
+}
+
+// The first step comes before the write's second, never after: an Entry of the new write then a
+// Lost of the entry it overwrote has no order (the write cannot publish before it began).
+TEST(TwoStepWrites, FirstStepNeverFollowsThePublish) {
+  const EventsHistory history{write_op(0, 10, 0), write_op(20, 100, 1), read_entry(30, 40, 1, 1),
+                              read_lost(50, 60, 1)};
+  EXPECT_EQ(check_split(drop(1), history).verdict, Verdict::NotLinearizable);
+}
+
+// A write's first step never outlives the write: with one write and nothing after it, a Lost of its
+// entry has no explanation (found by the simulator's plant events.drop-publish-write-seq-relaxed,
+// which passed while a write could be placed before its own first step).
+TEST(TwoStepWrites, AFirstStepNeverOutlivesItsWrite) {
+  const EventsHistory history{write_op(0, 10, 0), read_lost(20, 30, 1), read_status(40, 50, ReadStatus::Empty)};
+  EXPECT_EQ(check_split(drop(1), history).verdict, Verdict::NotLinearizable);
+  const EventsHistory overlapping{write_op(0, 10, 0), read_lost(5, 30, 1)};
+  EXPECT_EQ(check_split(drop(1), overlapping).verdict, Verdict::NotLinearizable);
+}
+
+// A producer killed between the steps: its write is pending, with the kill time as deadline. The
+// first step alone explains Lost{1} then Empty for as long as nobody writes; a successor's write
+// of the same sequence number then publishes. Without the split it is not linearizable.
+TEST(TwoStepWrites, AWriteKilledBetweenItsStepsIsItsFirstStepAlone) {
+  EventsOperation killed{0, spec::TryWrite{payload(1)}, std::nullopt, 20, kPendingTime};
+  killed.pending_deadline_time = 25;
+  EventsOperation successor{2, spec::TryWrite{payload(2)}, spec::WriteOutcome{WriteStatus::Ok}, 300, 310};
+  const EventsHistory history{write_op(0, 10, 0), killed, read_lost(30, 40, 1), read_status(50, 60, ReadStatus::Empty),
+                              read_status(200, 210, ReadStatus::Empty), successor, read_entry(320, 330, 1, 2)};
+  EXPECT_EQ(check_events(drop(1), history).verdict, Verdict::NotLinearizable);
+  EXPECT_EQ(check_split(drop(1), history).verdict, Verdict::Linearizable);
+  // The same with the successor's entry read as the dead write's payload: nobody published it.
+  EventsHistory wrong = history;
+  wrong.back() = read_entry(320, 330, 1, 1);
+  EXPECT_EQ(check_split(drop(1), wrong).verdict, Verdict::NotLinearizable);
+}
+
+// Block writes, and refused writes, are not split: the consumer never meets an overwrite there.
+TEST(TwoStepWrites, OnlyAcceptedOrPendingDropWritesAreSplit) {
+  EventsHistory block_history{write_op(0, 10, 0), write_op(20, 30, 1)};
+  EXPECT_TRUE(split_two_step_writes<EventsModel>(spec::initial_state(block(1)), block_history).write_of.empty());
+  EventsHistory drop_history{write_op(0, 10, 0), write_op(20, 30, 1, WriteStatus::Closed),
+                             EventsOperation{0, spec::TryWrite{payload(2)}, std::nullopt, 40, kPendingTime}};
+  const TwoStepSplit split = split_two_step_writes<EventsModel>(spec::initial_state(drop(1)), drop_history);
+  ASSERT_EQ(split.write_of.size(), 2u);
+  EXPECT_EQ(split.write_of[0], 0u);
+  EXPECT_EQ(split.write_of[1], 2u);
+  ASSERT_EQ(drop_history.size(), 5u);
+  EXPECT_EQ(drop_history[3].actor, drop_history[4].actor);
+  EXPECT_NE(drop_history[3].actor, 0u);
+  EXPECT_TRUE(std::holds_alternative<spec::BeginWrite>(drop_history[3].op));
+  EXPECT_FALSE(drop_history[4].result.has_value());
+  EXPECT_TRUE(std::get<spec::TryWrite>(drop_history[0].op).second_step);
+  EXPECT_FALSE(std::get<spec::TryWrite>(drop_history[1].op).second_step);  // refused: one step
+}
+
 }  // namespace

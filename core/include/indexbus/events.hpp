@@ -17,17 +17,24 @@
 // before, so the producer never overwrites bytes still being read (EV-7).
 //
 // Overwrite (Drop). The producer never looks at read_seq; it overwrites the oldest slot. Each slot
-// is a seqlock: the producer stores the odd stamp 2w+1 (relaxed), then writes payload words and
+// is a seqlock: the producer stores the odd stamp 2w+1 (release), then writes payload words and
 // payload_bytes with release stores, then stores 2w+2 with release. The consumer loads the stamp
 // with acquire and proceeds only if it is exactly 2r+2; it loads payload_bytes and the payload
 // words with acquire loads and then reloads the stamp. If any of those loads read a store of a
 // later write, it synchronizes with that release store, so the odd stamp stored before it is
 // visible and the reload returns it (or a later stamp): an unchanged stamp proves the copy is
 // entry r, untorn (EV-9). No standalone fence is needed, which also keeps ThreadSanitizer exact.
-// A changed or larger stamp means entry r was overwritten: the consumer loads write_seq w and,
-// since every entry below w - capacity has certainly been overwritten and r itself has been,
-// jumps to max(r + 1, w - capacity) and reports the difference as Lost (EV-8). No entry is
+// A changed or larger stamp means entry r was overwritten: the consumer acquires that stamp, loads
+// write_seq w and, since every entry below w - capacity has certainly been overwritten and r itself
+// has been, jumps to max(r + 1, w - capacity) and reports the difference as Lost (EV-8). No entry is
 // delivered twice: read_seq only grows.
+//
+// A write takes effect in two steps (EV-8): its odd stamp destroys entry w - C, its write_seq store
+// makes entry w readable. The consumer reports a loss as soon as it sees the first step and never
+// waits for the second, so a Drop read is wait-free: a bounded number of its own steps, whatever
+// the producer does (the simulator checks that no try_read of any lane waits: sim/README.md).
+// Between the steps the lane holds one entry fewer than before or after the write; a Lost there
+// followed by an Empty (capacity 1) is what the model allows at that point.
 //
 // Full and Empty. Each side's last store is its own cursor (the consumer's read_seq; the
 // producer's slot stamp, the store the consumer polls), and each answers Full or Empty from a load
@@ -138,16 +145,6 @@ inline void publish_and_wake(const P& platform, Word& cursor, Word value, std::u
 }
 
 inline constexpr std::uint32_t kFullCheckRounds = 64;
-
-// How long a Drop reader that found its entry overwritten waits for the overwriting write to be
-// published before it reports the loss anyway (EventsConsumer::report_overwritten,
-// ring_detail::await_overwrite_published). The producer never waits under Drop, so the wait ends
-// within a few instructions unless the producer is descheduled, stopped or dead mid-write. Long
-// enough that a stopped or descheduled producer (the harness SIGSTOPs agents for milliseconds on a
-// loaded machine) does not make a reader answer early, which is not linearizable: with 10 ms the
-// harness's FanoutBroadcast Drop batch cases failed about once in 20 runs under load. Short
-// enough that a producer that died mid-write stalls each reader once, briefly.
-inline constexpr std::uint64_t kOverwritePublishWaitNs = 100'000'000;  // 100 ms
 
 // The waiter's side: wait until ready(full) or the deadline; ready() loads the peer's cursor with
 // (at least) acquire. A polling waiter passes full = false on most rounds, so that a check that
@@ -260,7 +257,9 @@ class EventsProducer {
     ++write_seq_;
     auto& h = *lane_.header;
     if (lane_.on_full == OnFull::Drop) {
-      platform_->store(slot.stamp, events_stamp_writing(seq), std::memory_order_relaxed);
+      // Release: this store is the write's first step, which destroys entry seq - C; a consumer
+      // that reports that loss must then see this write's predecessors published (EV-8).
+      platform_->store(slot.stamp, events_stamp_writing(seq), std::memory_order_release);
       platform_->copy_to_shared_racy(bytes, payload.data(), length);
       platform_->store(slot.payload_bytes, length, std::memory_order_release);
       platform_->store(slot.stamp, events_stamp_complete(seq), std::memory_order_release);
@@ -385,29 +384,19 @@ class EventsConsumer {
     return deliver(length);
   }
 
-  // The slot of read_seq_ carries `stamp`, the stamp of a later entry w = (stamp - 1) / 2 that is
-  // being written (odd) or written but maybe not yet published (even). Entry read_seq_ is gone,
-  // but in the eyes of the model the write of w takes effect only when write_seq passes w: a
-  // Lost reported before that, followed by an Empty, has no sequential explanation (found by
-  // sim/: `indexbus sim replay --lane events --scenario 'drop,cap=1,slot=16,poll;p:w0,w0,C;c:r,r,D'
-  // --schedule 'a10b16a5'`). So wait for that publish first. Under Drop the producer never waits
-  // for anyone, so this wait is a few instructions long; it is bounded by kOverwritePublishWaitNs
-  // in case the producer is descheduled or dies mid-write, after which Lost is reported anyway
-  // (the counts stay exact; only that one answer may come early).
+  // The slot of read_seq_ carries `stamp`, the stamp of a later write w = (stamp - 1) / 2 that is
+  // being written (odd) or written but maybe not yet published (even): entry read_seq_ is gone,
+  // destroyed by w's first step (EV-8, "A write takes effect in two steps"). Lost at once: the
+  // consumer never waits for w's publish. The acquire re-load synchronizes with w's odd stamp
+  // (release), so report_lost's reload of write_seq sees every publish before w: write_seq >= w
+  // >= read_seq_ + C. (The seqlock's second stamp load is relaxed; this cold path pays for it.)
   [[gnu::cold]] ReadResult report_overwritten(std::uint64_t stamp) noexcept {
     if (stamp > events_stamp_complete(read_seq_)) {
-      const std::uint64_t writer_seq = (stamp - 1) / 2;
-      auto& h = *lane_.header;
-      const std::uint64_t deadline_ns = platform_->now_ns() + events_detail::kOverwritePublishWaitNs;
-      for (std::uint32_t round = 0;; ++round) {
-        if (platform_->load(h.write_seq, std::memory_order_seq_cst) > writer_seq) break;
-        if (platform_->deadline_passed(deadline_ns, round)) break;
-        platform_->pause(round, deadline_ns);
-      }
+      auto& slot = events_detail::slot_at(lane_, read_seq_);
+      static_cast<void>(platform_->load(slot.stamp, std::memory_order_acquire));
     }
     return report_lost();
   }
-
 
   ReadResult deliver(std::uint32_t length) noexcept {
     auto& h = *lane_.header;

@@ -19,10 +19,9 @@
 // consumer (FB-8). A lapped consumer finds out from write_seq (cached - next > C) or from a slot
 // stamp above 2s+2, reloads write_seq and jumps to max(next + 1, write_seq - C), reporting the
 // difference as Lost, exactly as Events EV-8; the seqlock copy guarantees what it does deliver is
-// untorn. A consumer that finds its entry overwritten by a stamp (before write_seq says so) first
-// waits, briefly and bounded, for that overwriting write to be published: a Lost reported earlier,
-// then an Empty because write_seq has not moved, has no sequential explanation (ring.hpp,
-// await_overwrite_published).
+// untorn. A consumer that finds its entry overwritten by a stamp (before write_seq says so)
+// reports Lost at once: the overwriting write has taken its first step (ring.hpp, "Overwritten is
+// final"), and the consumer never waits for it.
 //
 // Close. A consumer that has caught up with its cached write_seq loads closed before write_seq
 // (both seq_cst), so once it sees closed it also sees the final write_seq and reports Closed only
@@ -200,8 +199,8 @@ class FanoutConsumer {
     // Under Block the producer waits for this cursor, so an overwrite means a corrupt region or a
     // broken producer; reporting it as Lost makes it visible (FB-5) instead of hiding it, which
     // is why there is no assert here: the tests feed this path a deliberately broken producer.
-    // Lost only once the overwriting write is published (ring.hpp, await_overwrite_published).
-    ring_detail::await_overwrite_published(*platform_, lane_, next_seq_);
+    // Lost at once, never waiting for the overwriting write's publish (ring.hpp, "Overwritten is
+    // final").
     return report_lost();
   }
 

@@ -12,8 +12,8 @@
 // the writer publishes write_seq after the slot's final stamp, and a reader's commit publishes
 // ReaderRecord.cursor_seq with release (publish_cursor), which is what a Block writer loads before
 // it reuses a slot. A read or read_at that finds its entry overwritten by a stamp reports Lost /
-// Evicted only once the overwriting write is published (ring.hpp, await_overwrite_published), so
-// that a later Empty cannot contradict it. What is Journal-specific:
+// Evicted at once, under both policies: the overwriting write has taken its first step (ring.hpp,
+// "Overwritten is final"), and no reader call ever waits for a publish. What is Journal-specific:
 //
 // Attach vs a writer with a cached gate. The Block writer caches the smallest committed cursor of
 // the attached readers (cached_min_, at most its own write_seq) and rescans the records only when
@@ -454,8 +454,7 @@ class JournalReader {
       case ring_detail::SlotRead::Entry: return ReadResult{ReadStatus::Entry, seq, length, 0};
       case ring_detail::SlotRead::NotYet: return ReadResult{ReadStatus::NotYet, 0, 0, 0};
       case ring_detail::SlotRead::Overwritten:
-        // Evicted only once the overwriting write is published (ring.hpp, as for read).
-        ring_detail::await_overwrite_published(*platform_, lane_, seq);
+        // At once: the overwriting write took its first step (ring.hpp, "Overwritten is final").
         return evicted_result();
     }
     return evicted_result();
@@ -553,8 +552,7 @@ class JournalReader {
         // is corrupt: report nothing rather than trust it.
         return ReadResult{ReadStatus::Empty, 0, 0, 0};
       case ring_detail::SlotRead::Overwritten:
-        // Lost only once the overwriting write is published (ring.hpp, await_overwrite_published).
-        ring_detail::await_overwrite_published(*platform_, lane_, next_seq_);
+        // Lost at once: the overwriting write took its first step (ring.hpp, "Overwritten is final").
         return report_lost();
     }
     return report_lost();

@@ -129,7 +129,7 @@ inline constexpr std::uint64_t kParkSliceMaxNs = 50'000'000;  // 50 ms
 // instructions apart, so the grace only has to outlast the peer being held between them: a
 // descheduled process on a loaded machine (tens of ms on the 2-core CI machines), or a SIGSTOP
 // of the harness's batch cases (at most 5 ms). A shorter window for the same kind of gap (10 ms,
-// events_detail::kOverwritePublishWaitNs) proved flaky under load, hence the same 100 ms here. A
+// the Drop readers' former wait for an overwriting publish) proved flaky under load, hence 100 ms. A
 // long grace costs a correct lane nothing: it is spent only when a waiter finds its condition true
 // with the epoch unbumped, and a peer that is merely late ends it by bumping (and waking) it.
 inline constexpr std::uint64_t kLostWakeGraceNs = 100'000'000;  // 100 ms

@@ -27,6 +27,15 @@
 // copy of s (found by the weak-memory simulator; sim/README.md, "Findings"). The seqlock's
 // second stamp load is relaxed, so read_slot re-loads with acquire on that (cold) path.
 //
+// Overwritten is final: a write takes effect in two steps (spec/v1-semantics.md, EV-8), its odd
+// stamp destroys entry s, its write_seq store makes its own entry readable. A reader (Journal
+// read and read_at, a FanoutBroadcast consumer) that meets the first step reports Lost or Evicted
+// at once and never waits for the second, so every non-blocking read is wait-free. Having
+// acquired the overwriting stamp of write w, its reload of write_seq sees every publish before w
+// (write_seq >= w >= s + C), and the jump to max(s + 1, write_seq - C) is the model's. (Until
+// 2026-12-07 the reader waited up to 100 ms for the overwriting publish, so a stopped or dead
+// producer stalled every reader and a slow one made the verdict flaky.)
+//
 // Publish. The producer stores write_seq = s+1 (release, via publish_then_load_flag) after the
 // slot's final stamp. A reader that loads write_seq > s (acquire) sees the complete stamp (or a
 // later one), hence entry s or evidence that it was overwritten.
@@ -213,33 +222,6 @@ SlotRead read_slot(const P& platform, const RingLaneRef& lane, std::uint64_t seq
   }
   *payload_bytes = length;
   return SlotRead::Entry;
-}
-
-// How long a reader that found its entry overwritten waits for the overwriting write to be
-// published before it reports the loss anyway: events.hpp, the same bound for every lane kind.
-using events_detail::kOverwritePublishWaitNs;
-
-// Reader (Journal, FanoutBroadcast): read_slot said entry seq was overwritten, i.e. the slot
-// carries the stamp of a later write w >= seq + capacity, odd (being written) or even (written,
-// write_seq maybe not yet moved). In the model the write of w takes effect only when write_seq
-// passes it: a Lost (or read_at's Evicted) reported before that, followed by an Empty because
-// write_seq has not moved, has no sequential explanation. The simulator found exactly that in
-// the ring readers, as it had in Events (sim/README.md, "Findings"). So wait, polling write_seq,
-// until the first overwriting write seq + capacity is published. The producer is mid-write and
-// never waits under Drop, so this is a few instructions; bounded by kOverwritePublishWaitNs in
-// case it is descheduled or died mid-write, after which the loss is reported anyway (counts stay
-// exact; only that answer may come early). SequencedSlots does not call this: there the claim is
-// the operation that destroys the entry (SS-8), and it has taken effect once its stamp is stored.
-template <Platform P>
-[[gnu::cold]] void await_overwrite_published(const P& platform, const RingLaneRef& lane,
-                                             std::uint64_t seq) noexcept {
-  const std::uint64_t overwriting_seq = seq + lane.capacity_slots;
-  const std::uint64_t deadline_ns = platform.now_ns() + kOverwritePublishWaitNs;
-  for (std::uint32_t round = 0;; ++round) {
-    if (platform.load(lane.header->write_seq, std::memory_order_seq_cst) > overwriting_seq) return;
-    if (platform.deadline_passed(deadline_ns, round)) return;
-    platform.pause(round, deadline_ns);
-  }
 }
 
 // The smallest cursor among the readers in reader_mask (bit i = reader i), or `none` if the mask

@@ -22,15 +22,47 @@ struct Overloaded : Fs... {
 template <typename... Fs>
 Overloaded(Fs...) -> Overloaded<Fs...>;
 
-// The lowest sequence a Drop lane still holds: older entries have been overwritten (EV-12).
+// The lowest sequence a Drop lane still holds: older entries have been overwritten, and so has
+// written - C once the next write has begun (EV-8, EV-12).
 std::uint64_t oldest_retained_seq(const EventsState& s) noexcept {
-  return s.written > s.config.capacity_slots ? s.written - s.config.capacity_slots : 0;
+  const std::uint64_t overwritten = s.written + (s.write_begun ? 1 : 0);
+  return overwritten > s.config.capacity_slots ? overwritten - s.config.capacity_slots : 0;
 }
 
-WriteStatus write_into(EventsState& s, const Bytes& payload, bool blocking) {
+// A write's first step (EV-8, "A write takes effect in two steps"): its checks, and under Drop
+// the loss of the entry its slot held. Again after a begun write (a producer that died between
+// the steps, then its successor) it changes nothing more.
+WriteStatus begin_write(EventsState& s, std::uint32_t payload_bytes) {
+  if (s.closed) return WriteStatus::Closed;                                       // EV-10
+  if (payload_bytes > s.config.slot_payload_bytes) return WriteStatus::TooLarge;  // EV-2
+  if (s.write_begun) return WriteStatus::Ok;
+  if (is_full(s)) return WriteStatus::Full;                                       // EV-6
+  s.write_begun = true;
+  // Drop: entry written - C is gone now, if the consumer had not passed it (EV-12). Block (not
+  // full) never holds it.
+  while (!s.retained.empty() && s.retained.front().seq < oldest_retained_seq(s)) s.retained.pop_front();
+  return WriteStatus::Ok;
+}
+
+WriteStatus write_into(EventsState& s, const Bytes& payload, bool blocking, bool second_step) {
+  if (second_step && !s.write_begun) {
+    // A second step without its first (the checker trying the write before its BeginWrite): refused,
+    // changing nothing. Full is no answer an accepted or pending write was recorded with.
+    return WriteStatus::Full;
+  }
+  if (second_step) {
+    // The second step of a split write: its checks were made by its first, its entry appears.
+    assert(payload.size() <= s.config.slot_payload_bytes);
+    s.write_begun = false;
+    s.retained.push_back(RetainedEntry{s.written, payload});  // EV-3
+    ++s.written;
+    return WriteStatus::Ok;
+  }
   if (s.closed) return WriteStatus::Closed;                                    // EV-10
   if (payload.size() > s.config.slot_payload_bytes) return WriteStatus::TooLarge;  // EV-2
   if (is_full(s)) return blocking ? WriteStatus::Timeout : WriteStatus::Full;  // EV-6
+  // A write begun by a producer that died before publishing: this one writes the same slot again.
+  s.write_begun = false;
   s.retained.push_back(RetainedEntry{s.written, payload});                    // EV-3
   ++s.written;
   if (s.retained.size() > s.config.capacity_slots) {
@@ -42,8 +74,12 @@ WriteStatus write_into(EventsState& s, const Bytes& payload, bool blocking) {
 }
 
 ReadOutcome read_from(EventsState& s, bool blocking) {
-  if (would_report_lost(s)) {  // EV-8: the exact count, and the cursor jumps to the oldest kept
-    const std::uint64_t lost = oldest_retained_seq(s) - s.read_seq;
+  if (would_report_lost(s)) {
+    // EV-8: the exact count; the cursor jumps to the oldest entry a published write left,
+    // written - C, or past the one entry a begun write is destroying.
+    const std::uint64_t published_oldest =
+        s.written > s.config.capacity_slots ? s.written - s.config.capacity_slots : 0;
+    const std::uint64_t lost = std::max(s.read_seq + 1, published_oldest) - s.read_seq;
     s.read_seq += lost;
     s.lost_count += lost;
     return ReadOutcome{ReadStatus::Lost, 0, {}, lost};
@@ -60,9 +96,6 @@ ReadOutcome read_from(EventsState& s, bool blocking) {
   return out;
 }
 
-
-
-
 }  // namespace
 
 EventsState initial_state(const EventsConfig& config) {
@@ -75,14 +108,15 @@ std::pair<EventsState, OpResult> step(const EventsState& state, const Op& op) {
   EventsState next = state;
   OpResult result = std::visit(
       Overloaded{
-          [&](const TryWrite& w) -> OpResult { return WriteOutcome{write_into(next, w.payload, false)}; },
-          [&](const Write& w) -> OpResult { return WriteOutcome{write_into(next, w.payload, true)}; },
+          [&](const TryWrite& w) -> OpResult { return WriteOutcome{write_into(next, w.payload, false, w.second_step)}; },
+          [&](const Write& w) -> OpResult { return WriteOutcome{write_into(next, w.payload, true, w.second_step)}; },
           [&](const Close&) -> OpResult {
             next.closed = true;  // idempotent (EV-10)
             return CloseOutcome{};
           },
           [&](const TryRead&) -> OpResult { return read_from(next, false); },
           [&](const Read&) -> OpResult { return read_from(next, true); },
+          [&](const BeginWrite& b) -> OpResult { return WriteOutcome{begin_write(next, b.payload_bytes)}; },
       },
       op);
   return {std::move(next), std::move(result)};
@@ -95,7 +129,7 @@ bool is_full(const EventsState& state) noexcept {
 }
 
 bool would_report_lost(const EventsState& state) noexcept {
-  return state.config.on_full == OnFull::Drop && unread_count(state) > state.config.capacity_slots;
+  return state.config.on_full == OnFull::Drop && state.read_seq < oldest_retained_seq(state);
 }
 
 bool is_drained(const EventsState& state) noexcept {
@@ -138,7 +172,10 @@ std::optional<std::string> check_invariants(const EventsState& s) {
   if (c.on_full == OnFull::Block && unread_count(s) > c.capacity_slots) {
     return "unread " + std::to_string(unread_count(s)) + " exceeds capacity under block";
   }
-  const std::uint64_t first = std::max(s.read_seq, oldest_retained_seq(s));
+  if (c.on_full == OnFull::Block && s.write_begun && unread_count(s) >= c.capacity_slots) {
+    return "a write is begun on a full lane under block";
+  }
+  const std::uint64_t first = std::max(s.read_seq, std::min(oldest_retained_seq(s), s.written));
   if (s.retained.size() != s.written - first) {
     return "retained holds " + std::to_string(s.retained.size()) + " entries, expected " +
            std::to_string(s.written - first);
@@ -162,11 +199,14 @@ std::string describe(const EventsConfig& c) {
 
 std::string describe(const Op& op) {
   return std::visit(Overloaded{
-                        [](const TryWrite& w) { return "TryWrite(" + describe_payload(w.payload) + ")"; },
-                        [](const Write& w) { return "Write(" + describe_payload(w.payload) + ")"; },
+                        [](const TryWrite& w) { return "TryWrite(" + describe_payload(w.payload) + (w.second_step ? ", 2nd step" : "") + ")"; },
+                        [](const Write& w) { return "Write(" + describe_payload(w.payload) + (w.second_step ? ", 2nd step" : "") + ")"; },
                         [](const Close&) { return std::string("Close"); },
                         [](const TryRead&) { return std::string("TryRead"); },
                         [](const Read&) { return std::string("Read"); },
+                        [](const BeginWrite& b) {
+                          return "BeginWrite(" + std::to_string(b.payload_bytes) + " B)";
+                        },
                     },
                     op);
 }
@@ -193,6 +233,7 @@ std::string describe(const EventsState& s) {
   std::ostringstream os;
   os << describe(s.config) << ": written " << s.written << ", read_seq " << s.read_seq << " (read "
      << s.read_count << " + lost " << s.lost_count << ")" << (s.closed ? ", closed" : "")
+     << (s.write_begun ? ", write " + std::to_string(s.written) + " begun" : "")
      << ", retained " << s.retained.size();
   if (!s.retained.empty()) os << " [" << s.retained.front().seq << ".." << s.retained.back().seq << "]";
   return os.str();
@@ -218,6 +259,7 @@ std::size_t hash_value(const EventsState& s) noexcept {
   hash_combine(seed, s.read_count);
   hash_combine(seed, s.lost_count);
   hash_combine(seed, s.closed ? 1 : 0);
+  hash_combine(seed, s.write_begun ? 1 : 0);
   for (const RetainedEntry& entry : s.retained) {
     hash_combine(seed, entry.seq);
     hash_bytes(seed, entry.payload);  // a word at a time: payloads reach 1 MiB

@@ -21,10 +21,12 @@ struct Overloaded : Fs... {
 template <typename... Fs>
 Overloaded(Fs...) -> Overloaded<Fs...>;
 
-// The lowest sequence a Drop ring still holds: older entries have been overwritten (FB-8).
+// The lowest sequence a Drop ring still holds: older entries have been overwritten, and so has
+// written - C once the next write has begun (FB-7, FB-8).
 std::uint64_t oldest_in_ring(const FanoutState& s) noexcept {
   if (s.config.on_full == OnFull::Block) return 0;
-  return s.written > s.config.capacity_slots ? s.written - s.config.capacity_slots : 0;
+  const std::uint64_t overwritten = s.written + (s.write_begun ? 1 : 0);
+  return overwritten > s.config.capacity_slots ? overwritten - s.config.capacity_slots : 0;
 }
 
 std::uint64_t first_retained(const FanoutState& s) noexcept {
@@ -37,10 +39,38 @@ void trim(FanoutState& s) {
   while (!s.retained.empty() && s.retained.front().seq < first) s.retained.pop_front();
 }
 
-WriteStatus write_into(FanoutState& s, const Bytes& payload, bool blocking) {
+// A write's first step (events_model.cpp, begin_write): the checks, and under Drop the loss of
+// the entry its slot held.
+WriteStatus begin_write(FanoutState& s, std::uint32_t payload_bytes) {
+  if (s.closed) return WriteStatus::Closed;                                       // FB-9
+  if (payload_bytes > s.config.slot_payload_bytes) return WriteStatus::TooLarge;  // FB-2
+  if (s.write_begun) return WriteStatus::Ok;
+  if (is_full(s)) return WriteStatus::Full;                                       // FB-4
+  s.write_begun = true;
+  trim(s);  // Drop: entry written - C is gone now (FB-8)
+  return WriteStatus::Ok;
+}
+
+WriteStatus write_into(FanoutState& s, const Bytes& payload, bool blocking, bool second_step) {
+  if (second_step && !s.write_begun) {
+    // A second step without its first (the checker trying the write before its BeginWrite): refused,
+    // changing nothing. Full is no answer an accepted or pending write was recorded with.
+    return WriteStatus::Full;
+  }
+  if (second_step) {
+    // The second step of a split write: its checks were made by its first, its entry appears.
+    assert(payload.size() <= s.config.slot_payload_bytes);
+    s.write_begun = false;
+    s.retained.push_back(RetainedEntry{s.written, payload});  // FB-3
+    ++s.written;
+    trim(s);
+    return WriteStatus::Ok;
+  }
   if (s.closed) return WriteStatus::Closed;                                        // FB-9
   if (payload.size() > s.config.slot_payload_bytes) return WriteStatus::TooLarge;  // FB-2
   if (is_full(s)) return blocking ? WriteStatus::Timeout : WriteStatus::Full;      // FB-4
+  // A write begun by a producer that died before publishing: this one writes the same slot again.
+  s.write_begun = false;
   s.retained.push_back(RetainedEntry{s.written, payload});                        // FB-3
   ++s.written;
   trim(s);  // Drop: the oldest entry may have been overwritten (FB-8)
@@ -50,8 +80,12 @@ WriteStatus write_into(FanoutState& s, const Bytes& payload, bool blocking) {
 ReadOutcome read_from(FanoutState& s, std::uint32_t index, bool blocking) {
   assert(index < s.consumers.size());
   FanoutConsumerState& c = s.consumers[index];
-  if (would_report_lost(s, index)) {  // FB-7: exact count, then the oldest entry still held
-    const std::uint64_t lost = oldest_in_ring(s) - c.next_seq;
+  if (would_report_lost(s, index)) {
+    // FB-7: the exact count; the cursor jumps to the oldest entry a published write left,
+    // written - C, or past the one entry a begun write is destroying.
+    const std::uint64_t published_oldest =
+        s.written > s.config.capacity_slots ? s.written - s.config.capacity_slots : 0;
+    const std::uint64_t lost = std::max(c.next_seq + 1, published_oldest) - c.next_seq;
     c.next_seq += lost;
     c.lost_count += lost;
     trim(s);
@@ -97,14 +131,15 @@ std::pair<FanoutState, FanoutResult> step(const FanoutState& state, const Fanout
   FanoutState next = state;
   FanoutResult result = std::visit(
       Overloaded{
-          [&](const FanoutTryWrite& w) -> FanoutResult { return WriteOutcome{write_into(next, w.payload, false)}; },
-          [&](const FanoutWrite& w) -> FanoutResult { return WriteOutcome{write_into(next, w.payload, true)}; },
+          [&](const FanoutTryWrite& w) -> FanoutResult { return WriteOutcome{write_into(next, w.payload, false, w.second_step)}; },
+          [&](const FanoutWrite& w) -> FanoutResult { return WriteOutcome{write_into(next, w.payload, true, w.second_step)}; },
           [&](const FanoutClose&) -> FanoutResult {
             next.closed = true;  // idempotent (FB-9)
             return CloseOutcome{};
           },
           [&](const FanoutTryRead& r) -> FanoutResult { return read_from(next, r.consumer, false); },
           [&](const FanoutRead& r) -> FanoutResult { return read_from(next, r.consumer, true); },
+          [&](const FanoutBeginWrite& b) -> FanoutResult { return WriteOutcome{begin_write(next, b.payload_bytes)}; },
       },
       op);
   return {std::move(next), std::move(result)};
@@ -127,8 +162,8 @@ bool is_full(const FanoutState& state) noexcept {
 }
 
 bool would_report_lost(const FanoutState& state, std::uint32_t consumer) noexcept {
-  return state.config.on_full == OnFull::Drop &&
-         unread_count(state, consumer) > state.config.capacity_slots;
+  assert(consumer < state.consumers.size());
+  return state.config.on_full == OnFull::Drop && state.consumers[consumer].next_seq < oldest_in_ring(state);
 }
 
 bool is_drained(const FanoutState& state, std::uint32_t consumer) noexcept {
@@ -192,18 +227,20 @@ std::string describe(const FanoutConfig& c) {
 std::string describe(const FanoutOp& op) {
   return std::visit(
       Overloaded{
-          [](const FanoutTryWrite& w) { return "TryWrite(" + describe_payload(w.payload) + ")"; },
-          [](const FanoutWrite& w) { return "Write(" + describe_payload(w.payload) + ")"; },
+          [](const FanoutTryWrite& w) { return "TryWrite(" + describe_payload(w.payload) + (w.second_step ? ", 2nd step" : "") + ")"; },
+          [](const FanoutWrite& w) { return "Write(" + describe_payload(w.payload) + (w.second_step ? ", 2nd step" : "") + ")"; },
           [](const FanoutClose&) { return std::string("Close"); },
           [](const FanoutTryRead& r) { return "TryRead[" + std::to_string(r.consumer) + "]"; },
           [](const FanoutRead& r) { return "Read[" + std::to_string(r.consumer) + "]"; },
+          [](const FanoutBeginWrite& b) { return "BeginWrite(" + std::to_string(b.payload_bytes) + " B)"; },
       },
       op);
 }
 
 std::string describe(const FanoutState& s) {
   std::ostringstream os;
-  os << describe(s.config) << ": written " << s.written << (s.closed ? ", closed" : "") << ", next";
+  os << describe(s.config) << ": written " << s.written << (s.closed ? ", closed" : "")
+     << (s.write_begun ? ", write " + std::to_string(s.written) + " begun" : "") << ", next";
   for (const FanoutConsumerState& c : s.consumers) {
     os << " " << c.next_seq << "(" << c.read_count << "+" << c.lost_count << ")";
   }
@@ -229,6 +266,7 @@ std::size_t hash_value(const FanoutState& s) noexcept {
   std::size_t seed = hash_value(s.config);
   hash_combine(seed, s.written);
   hash_combine(seed, s.closed ? 1 : 0);
+  hash_combine(seed, s.write_begun ? 1 : 0);
   for (const FanoutConsumerState& c : s.consumers) {
     hash_combine(seed, c.next_seq);
     hash_combine(seed, c.read_count);

@@ -38,13 +38,43 @@ void evict_silent_holders(JournalState& s) {
   }
 }
 
-WriteStatus write_into(JournalState& s, const Bytes& payload, bool blocking) {
+// A write's first step (events_model.cpp, begin_write): the checks, the room (evicting silent
+// holders first), and the loss of entry written - C.
+WriteStatus begin_write(JournalState& s, std::uint32_t payload_bytes) {
+  if (s.closed) return WriteStatus::Closed;                                       // JR-11
+  if (payload_bytes > s.config.slot_payload_bytes) return WriteStatus::TooLarge;  // JR-1
+  if (s.write_begun) return WriteStatus::Ok;
+  if (is_full(s)) {                                                               // JR-9
+    evict_silent_holders(s);                                                      // JR-10
+    if (is_full(s)) return WriteStatus::Full;
+  }
+  s.write_begun = true;
+  if (!s.retained.empty() && s.retained.front().seq < oldest_retained_seq(s)) s.retained.pop_front();  // JR-6
+  return WriteStatus::Ok;
+}
+
+WriteStatus write_into(JournalState& s, const Bytes& payload, bool blocking, bool second_step) {
+  if (second_step && !s.write_begun) {
+    // A second step without its first (the checker trying the write before its BeginWrite): refused,
+    // changing nothing. Full is no answer an accepted or pending write was recorded with.
+    return WriteStatus::Full;
+  }
+  if (second_step) {
+    // The second step of a split write: its checks were made by its first, its entry appears.
+    assert(payload.size() <= s.config.slot_payload_bytes);
+    s.write_begun = false;
+    s.retained.push_back(RetainedEntry{s.written, payload});  // JR-1
+    ++s.written;
+    return WriteStatus::Ok;
+  }
   if (s.closed) return WriteStatus::Closed;                                        // JR-11
   if (payload.size() > s.config.slot_payload_bytes) return WriteStatus::TooLarge;  // JR-1
   if (is_full(s)) {                                                                // JR-9
     evict_silent_holders(s);                                                       // JR-10
     if (is_full(s)) return blocking ? WriteStatus::Timeout : WriteStatus::Full;
   }
+  // A write begun by a producer that died before publishing: this one writes the same slot again.
+  s.write_begun = false;
   s.retained.push_back(RetainedEntry{s.written, payload});  // JR-1
   ++s.written;
   if (s.retained.size() > s.config.capacity_slots) s.retained.pop_front();  // JR-6
@@ -69,9 +99,13 @@ ReadOutcome read_from(JournalState& s, std::uint32_t reader, bool blocking) {
     return ReadOutcome{ReadStatus::Lost, 0, {}, lost};
   }
   const std::uint64_t oldest = oldest_retained_seq(s);
-  if (r->next_seq < oldest) {  // JR-8
-    const std::uint64_t lost = oldest - r->next_seq;
-    r->next_seq = oldest;
+  if (r->next_seq < oldest) {
+    // JR-8: the exact count; the position jumps to the oldest entry a published write left,
+    // written - C, or past the one entry a begun write is destroying.
+    const std::uint64_t published_oldest =
+        s.written > s.config.capacity_slots ? s.written - s.config.capacity_slots : 0;
+    const std::uint64_t lost = std::max(r->next_seq + 1, published_oldest) - r->next_seq;
+    r->next_seq += lost;
     r->lost_count += lost;
     return ReadOutcome{ReadStatus::Lost, 0, {}, lost};
   }
@@ -79,7 +113,8 @@ ReadOutcome read_from(JournalState& s, std::uint32_t reader, bool blocking) {
     if (s.closed) return ReadOutcome{ReadStatus::Closed, 0, {}, 0};
     return ReadOutcome{blocking ? ReadStatus::Timeout : ReadStatus::Empty, 0, {}, 0};
   }
-  const RetainedEntry& e = s.retained[r->next_seq - oldest];
+  assert(!s.retained.empty() && s.retained.front().seq <= r->next_seq);
+  const RetainedEntry& e = s.retained[r->next_seq - s.retained.front().seq];
   assert(e.seq == r->next_seq);
   ++r->next_seq;
   ++r->read_count;
@@ -91,6 +126,7 @@ ReadOutcome read_at(JournalState& s, std::uint32_t reader, std::uint64_t seq) {
   if (seq >= s.written) return ReadOutcome{ReadStatus::NotYet, 0, {}, 0};  // JR-7
   const std::uint64_t oldest = oldest_retained_seq(s);
   if (seq < oldest) return ReadOutcome{ReadStatus::Evicted, 0, {}, 0};
+  assert(!s.retained.empty() && s.retained.front().seq == oldest);
   const RetainedEntry& e = s.retained[seq - oldest];
   return ReadOutcome{ReadStatus::Entry, e.seq, e.payload, 0};
 }
@@ -157,7 +193,8 @@ JournalState initial_state(const JournalConfig& config) {
 }
 
 std::uint64_t oldest_retained_seq(const JournalState& s) noexcept {
-  return s.written > s.config.capacity_slots ? s.written - s.config.capacity_slots : 0;
+  const std::uint64_t overwritten = s.written + (s.write_begun ? 1 : 0);
+  return overwritten > s.config.capacity_slots ? overwritten - s.config.capacity_slots : 0;
 }
 
 bool is_full(const JournalState& s) noexcept {
@@ -172,8 +209,8 @@ std::pair<JournalState, JournalResult> step(const JournalState& state, const Jou
   JournalState next = state;
   JournalResult result = std::visit(
       Overloaded{
-          [&](const JournalTryWrite& w) -> JournalResult { return WriteOutcome{write_into(next, w.payload, false)}; },
-          [&](const JournalWrite& w) -> JournalResult { return WriteOutcome{write_into(next, w.payload, true)}; },
+          [&](const JournalTryWrite& w) -> JournalResult { return WriteOutcome{write_into(next, w.payload, false, w.second_step)}; },
+          [&](const JournalWrite& w) -> JournalResult { return WriteOutcome{write_into(next, w.payload, true, w.second_step)}; },
           [&](const JournalClose&) -> JournalResult {
             next.closed = true;
             return CloseOutcome{};
@@ -204,6 +241,7 @@ std::pair<JournalState, JournalResult> step(const JournalState& state, const Jou
             next.now_ns += t.ns;
             return JournalDoneOutcome{};
           },
+          [&](const JournalBeginWrite& b) -> JournalResult { return WriteOutcome{begin_write(next, b.payload_bytes)}; },
       },
       op);
   return {std::move(next), std::move(result)};
@@ -265,8 +303,8 @@ std::string describe(const JournalOp& op) {
   };
   return std::visit(
       Overloaded{
-          [](const JournalTryWrite& w) { return "TryWrite(" + describe_payload(w.payload) + ")"; },
-          [](const JournalWrite& w) { return "Write(" + describe_payload(w.payload) + ")"; },
+          [](const JournalTryWrite& w) { return "TryWrite(" + describe_payload(w.payload) + (w.second_step ? ", 2nd step" : "") + ")"; },
+          [](const JournalWrite& w) { return "Write(" + describe_payload(w.payload) + (w.second_step ? ", 2nd step" : "") + ")"; },
           [](const JournalClose&) { return std::string("Close"); },
           [](const JournalAttach& a) { return "Attach('" + a.name + "')"; },
           [&](const JournalTryRead& o) { return r("TryRead", o.reader); },
@@ -278,6 +316,7 @@ std::string describe(const JournalOp& op) {
           [&](const JournalHeartbeat& o) { return r("Heartbeat", o.reader); },
           [&](const JournalDetach& o) { return r("Detach", o.reader); },
           [](const JournalAdvanceTime& t) { return "AdvanceTime(" + std::to_string(t.ns) + " ns)"; },
+          [](const JournalBeginWrite& b) { return "BeginWrite(" + std::to_string(b.payload_bytes) + " B)"; },
       },
       op);
 }
@@ -314,7 +353,7 @@ std::string describe(const JournalResult& result) {
 std::string describe(const JournalState& s) {
   std::ostringstream os;
   os << describe(s.config) << ": now " << s.now_ns << " ns, written " << s.written
-     << (s.closed ? ", closed" : "") << ", evictions " << s.eviction_count << ", retained "
+     << (s.write_begun ? ", write " + std::to_string(s.written) + " begun" : "") << (s.closed ? ", closed" : "") << ", evictions " << s.eviction_count << ", retained "
      << s.retained.size();
   for (std::size_t i = 0; i < s.readers.size(); ++i) {
     const JournalReaderRecord& r = s.readers[i];
@@ -348,6 +387,7 @@ std::size_t hash_value(const JournalState& s) noexcept {
   hash_combine(seed, s.written);
   hash_combine(seed, s.closed ? 1 : 0);
   hash_combine(seed, s.eviction_count);
+  hash_combine(seed, s.write_begun ? 1 : 0);
   for (const RetainedEntry& e : s.retained) {
     hash_combine(seed, e.seq);
     hash_bytes(seed, e.payload);

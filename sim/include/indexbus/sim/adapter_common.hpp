@@ -37,6 +37,36 @@ void end_record(Scheduler& scheduler, const std::vector<Record>& history, Record
                    Where::current());
 }
 
+// Wait-freedom of the non-blocking reads (try_read, read_at) of every lane, under both policies
+// (spec/v1-semantics.md, EV-8: a reader never waits for a producer's publish). Such a call may make
+// no wait step at all (no futex wait, no pause: spin, yield or sleep) and at most
+// kNonBlockingReadAccessesMax accesses of its own, however the other actors are scheduled. A wait
+// loop, even a bounded one, is a wait step; a loop without pauses runs into the access bound.
+// The bound is generous: the longest non-blocking read of the scenarios (a gated SequencedSlots
+// consumer, or a Journal reader that re-checks its record) makes a few dozen accesses.
+inline constexpr std::uint64_t kNonBlockingReadAccessesMax = 256;
+
+class NonBlockingCall {
+ public:
+  explicit NonBlockingCall(const Scheduler& scheduler) noexcept
+      : scheduler_(&scheduler), actor_(scheduler.current()), before_(scheduler.step_counts(actor_)) {}
+  // After the call: a description of the violation (`what` names the call), or nullopt.
+  std::optional<std::string> violation(const std::string& what) const {
+    const Scheduler::StepCounts after = scheduler_->step_counts(actor_);
+    const std::uint64_t waits = after.waits - before_.waits;
+    const std::uint64_t accesses = after.accesses - before_.accesses;
+    if (waits == 0 && accesses <= kNonBlockingReadAccessesMax) return std::nullopt;
+    return what + " is not wait-free: it made " + std::to_string(waits) + " wait steps (futex waits or pauses) and " +
+           std::to_string(accesses) + " accesses (at most " + std::to_string(kNonBlockingReadAccessesMax) +
+           ", no wait step); a non-blocking read never waits for a producer (EV-8)";
+  }
+
+ private:
+  const Scheduler* scheduler_;
+  std::uint32_t actor_;
+  Scheduler::StepCounts before_;
+};
+
 // The platform deadline of an operation with a timeout, saturating.
 inline std::uint64_t deadline_after(const Scheduler& scheduler, std::uint64_t timeout_ns) noexcept {
   const std::uint64_t now = scheduler.now_ns();

@@ -203,7 +203,11 @@ class Adapter {
         }
         Record& r = begin(1, i, op.kind, 0, op.timeout_ns);
         if (op.kind == OpKind::TryRead) {
+          const adapter::NonBlockingCall call(*scheduler_);
           r.read = consumer.try_read(std::span<std::byte>(out_));
+          if (auto waited = call.violation("C#" + std::to_string(i) + " try_read()")) {
+            scheduler_->fail(RunStatus::InvariantBroken, std::move(*waited));
+          }
         } else {
           assert(op.kind == OpKind::Read);
           r.read = consumer.read(std::span<std::byte>(out_), deadline(op.timeout_ns));

@@ -217,6 +217,10 @@ class Adapter {
       return r;
     }
     void end(Record& r) { adapter::end_record(*scheduler_, history_, r); }
+    // "R0#3": the actor and its op, as describe() names them.
+    static std::string actor_op(const Record& r) {
+      return (r.actor == 0 ? std::string("P") : "R" + std::to_string(r.actor - 1)) + "#" + std::to_string(r.op_index);
+    }
     std::uint64_t deadline(std::uint64_t timeout_ns) const noexcept {
       return adapter::deadline_after(*scheduler_, timeout_ns);
     }
@@ -277,7 +281,15 @@ class Adapter {
     template <typename Reader>
     void read_once(Reader& reader, Record& r, bool blocking, std::uint64_t timeout_ns) {
       const std::span<std::byte> out(out_[r.actor - 1]);
-      r.read = blocking ? reader.read(out, deadline(timeout_ns)) : reader.try_read(out);
+      if (blocking) {
+        r.read = reader.read(out, deadline(timeout_ns));
+      } else {
+        const adapter::NonBlockingCall call(*scheduler_);
+        r.read = reader.try_read(out);
+        if (auto waited = call.violation(actor_op(r) + " try_read()")) {
+          scheduler_->fail(RunStatus::InvariantBroken, std::move(*waited));
+        }
+      }
       delivered(r, true);
     }
 
@@ -374,7 +386,11 @@ class Adapter {
           }
           case OpKind::ReadAt: {
             Record& r = begin(actor, i, op.kind, op);
+            const adapter::NonBlockingCall call(*scheduler_);
             r.read = reader->read_at(op.seq, std::span<std::byte>(out_[actor - 1]));
+            if (auto waited = call.violation(actor_op(r) + " read_at(" + std::to_string(op.seq) + ")")) {
+              scheduler_->fail(RunStatus::InvariantBroken, std::move(*waited));
+            }
             delivered(r, false);
             break;
           }

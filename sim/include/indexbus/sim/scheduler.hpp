@@ -189,6 +189,13 @@ class Scheduler {
   void note_missed_wake(std::uint32_t waiter, const MissedWake& missed) noexcept { missed_wake_[waiter] = missed; }
   void clear_missed_wake(std::uint32_t waiter) noexcept { missed_wake_[waiter].pending = false; }
   const MissedWake& missed_wake(std::uint32_t waiter) const noexcept { return missed_wake_[waiter]; }
+  // Per actor, this run: the accesses it made, and how many of them were waits (a futex wait or a
+  // pause: spin, yield, sleep). What the adapters' wait-freedom check counts (adapter_common.hpp).
+  struct StepCounts {
+    std::uint64_t accesses = 0;
+    std::uint64_t waits = 0;
+  };
+  StepCounts step_counts(std::uint32_t actor) const noexcept { return step_counts_[actor]; }
   std::string name_of(const void* address) const;
   // Happens-before stamps of history records (weak model; nothing under sc).
   void stamp_invoke(linearizability::HappensBefore& hb) noexcept;
@@ -254,6 +261,7 @@ class Scheduler {
   ReadFrom read_from_;
   ReadFrom last_read_;
   std::array<MissedWake, kActorsMax> missed_wake_{};
+  std::array<StepCounts, kActorsMax> step_counts_{};
   RunResult result_;
   std::string hook_message_;
   std::vector<TraceEvent> trace_;

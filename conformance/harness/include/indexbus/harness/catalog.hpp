@@ -129,8 +129,8 @@ struct LinBatchScenario {
   // and closes; the killed operation is indeterminate.
   std::uint64_t kill_producer_at_access = 0;
   // How long the harness waits, after reaping the killed producer, before it starts the successor
-  // (a supervisor's restart time). Above 100 ms it outlasts a Drop reader's bounded wait for an
-  // overwriting write to be published (EV-8), which the dead producer never publishes.
+  // (a supervisor's restart time). Meanwhile a write killed after its first step (EV-8) has
+  // destroyed the oldest entry and published nothing; the readers must say so at once.
   std::uint32_t producer_successor_delay_us = 0;
   // Journal: the readers' attach requests go out together this long after the producer's script
   // starts (negative: before it), so the attaches race each other and the first writes (JR-3).

@@ -47,29 +47,14 @@ CaseResult run_lin_batch_case(const CaseDef& def, const LinBatchScenario& scenar
 // under Block, if slot w-1's stamp is not 2(w-1)+2, the payload is complete: store the stamp),
 // in layout.md, core and the C agent.
 //
-// Drop, producer killed mid-write, successor late (kDropLateSuccessorIds: Events, FanoutBroadcast,
-// Journal). A write killed after its odd stamp destroys entry w - C without publishing w. A reader
-// at w - C waits at most 100 ms for w to be published (EV-8's bounded wait), then reports Lost
-// although write_seq = w says nothing is lost, and later reads Empty at write_seq: no sequential
-// order explains that. With a successor started within 100 ms (the ProducerKilled cases) the
-// successor's write of w comes first and all is linearizable; 250 ms later it is not, e.g.
-// Informational.Events.BatchLinearizable.Drop.ProducerKilledLateSuccessor seed 1 ("the producer
-// died at access 171 inside operation 33 (try_write) after 33 entries; write_seq then 33"; a read
-// at 29 returned Lost{1} after 100 ms). Most seeds show it, with the reference and the C agent.
-// SequencedSlots passes: a claim destroys its slot's entry at once (SS-8). A fix: the reader does
-// not report Lost for an overwrite that is not published yet, however long it waits (each read
-// returns Empty, or Timeout at its deadline, until a producer publishes).
-//
-// The previous one, FanoutBroadcast Drop consumers reporting Lost before the overwriting write
-// was published, was fixed in core/include/indexbus/ring.hpp (await_overwrite_published).
+// The previous ones: FanoutBroadcast Drop consumers reporting Lost before the overwriting write
+// was published, then Drop readers of every kind reporting Lost after a bounded 100 ms wait for a
+// dead producer's publish (the *.Drop.ProducerKilledLateSuccessor cases). Both fixed by the
+// two-step writes of EV-8: a reader reports the loss at once, and the model and the checker let a
+// write destroy the oldest entry before it publishes its own (linearizability/two_step.hpp).
 inline constexpr const char* kEventsBlockProducerKilledId = "Informational.Events.BatchLinearizable.Block.ProducerKilled";
 inline constexpr const char* kEventsBlockProducerKilledWhy =
     "a Block producer killed between its write_seq store and its stamp store leaves an entry the consumer never sees";
-inline constexpr const char* kDropLateSuccessorIds[] = {"Informational.Events.BatchLinearizable.Drop.ProducerKilledLateSuccessor",
-                                                         "Informational.Fanout.BatchLinearizable.Drop.ProducerKilledLateSuccessor",
-                                                         "Informational.Journal.BatchLinearizable.Drop.ProducerKilledLateSuccessor"};
-inline constexpr const char* kDropLateSuccessorWhy =
-    "a Drop reader reports Lost for an entry a dead producer's unpublished write destroyed, once its 100 ms wait ends";
 bool is_known_finding(const std::string& case_id);
 
 // Appends the linearizability batch cases to the catalog.

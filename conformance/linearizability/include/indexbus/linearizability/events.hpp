@@ -3,10 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <variant>
 #include <utility>
 #include <vector>
 
 #include "indexbus/linearizability/checker.hpp"
+#include "indexbus/linearizability/two_step.hpp"
 #include "indexbus/spec/events_model.hpp"
 
 namespace indexbus::linearizability {
@@ -18,8 +21,26 @@ struct EventsModel {
   static std::pair<State, Result> step(const State& state, const Op& op) { return spec::step(state, op); }
   static std::uint64_t hash(const State& state) noexcept { return spec::hash_value(state); }
   static bool same_result(const Result& observed, const Result& model) { return observed == model; }
+  // two_step.hpp: accepted or pending Drop writes (under Block the consumer never meets an
+  // overwrite).
+  static std::optional<std::pair<Op, Op>> split_write(const State& initial, const Op& op,
+                                                      const std::optional<Result>& observed) {
+    if (initial.config.on_full != OnFull::Drop) return std::nullopt;
+    if (observed) {
+      const auto* outcome = std::get_if<spec::WriteOutcome>(&*observed);
+      if (outcome == nullptr || outcome->status != WriteStatus::Ok) return std::nullopt;
+    }
+    if (const auto* w = std::get_if<spec::TryWrite>(&op)) {
+      return std::pair<Op, Op>{spec::BeginWrite{static_cast<std::uint32_t>(w->payload.size())}, spec::TryWrite{w->payload, true}};
+    }
+    if (const auto* w = std::get_if<spec::Write>(&op)) {
+      return std::pair<Op, Op>{spec::BeginWrite{static_cast<std::uint32_t>(w->payload.size())}, spec::Write{w->payload, true}};
+    }
+    return std::nullopt;
+  }
 };
 static_assert(SequentialModel<EventsModel>);
+static_assert(TwoStepWrites<EventsModel>);
 
 using EventsOperation = Operation<spec::Op, spec::OpResult>;
 using EventsHistory = std::vector<EventsOperation>;

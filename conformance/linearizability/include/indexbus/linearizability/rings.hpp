@@ -30,6 +30,7 @@
 #include <variant>
 
 #include "indexbus/linearizability/checker.hpp"
+#include "indexbus/linearizability/two_step.hpp"
 #include "indexbus/spec/fanout_model.hpp"
 #include "indexbus/spec/journal_model.hpp"
 #include "indexbus/spec/sequenced_slots_model.hpp"
@@ -41,6 +42,18 @@ namespace detail {
 // A write (of either model) that answered Full or Timeout, which changes nothing (FB-4, SS-6).
 inline bool refused_for_space(WriteStatus status) noexcept {
   return status == WriteStatus::Full || status == WriteStatus::Timeout;
+}
+
+// Is an observed write result one whose write began (two_step.hpp): accepted, or pending.
+template <typename Result>
+bool accepted_or_pending(const std::optional<Result>& observed) noexcept {
+  if (!observed) return true;
+  const auto* outcome = std::get_if<spec::WriteOutcome>(&*observed);
+  return outcome != nullptr && outcome->status == WriteStatus::Ok;
+}
+
+inline std::uint32_t bytes_of(const spec::Bytes& payload) noexcept {
+  return static_cast<std::uint32_t>(payload.size());
 }
 
 // The entries a reader from `first_seq` on can still read, in a projection's canonical form.
@@ -75,6 +88,9 @@ inline std::deque<spec::RetainedEntry> retained_from(const std::deque<spec::Reta
 //    is C behind (JR-9). Without evictions (JR-10 needs a timeout), a write the whole lane
 //    accepted had no such reader, so neither has the projection; a write refused for space
 //    changed nothing: left out;
+//  - a write's first step (JournalBeginWrite; two_step.hpp) is split off accepted writes only: it
+//    checks what the write checks, as above, and destroys entry written - C in both states; the
+//    write after it only appends, in both;
 //  - close and advance-time change only closed and the clock, in both.
 struct JournalModel {
   using State = spec::JournalState;
@@ -84,6 +100,18 @@ struct JournalModel {
   static std::uint64_t hash(const State& state) noexcept { return spec::hash_value(state); }
   static bool same_result(const Result& observed, const Result& model) { return observed == model; }
   static State initial(const spec::JournalConfig& config) { return spec::initial_state(config); }
+  // two_step.hpp: every accepted or pending write, under both policies (read_at reads entries no
+  // cursor protects, so a Block write's overwrite is visible too).
+  static std::optional<std::pair<Op, Op>> split_write(const State&, const Op& op, const std::optional<Result>& observed) {
+    if (!detail::accepted_or_pending(observed)) return std::nullopt;
+    if (const auto* w = std::get_if<spec::JournalTryWrite>(&op)) {
+      return std::pair<Op, Op>{spec::JournalBeginWrite{detail::bytes_of(w->payload)}, spec::JournalTryWrite{w->payload, true}};
+    }
+    if (const auto* w = std::get_if<spec::JournalWrite>(&op)) {
+      return std::pair<Op, Op>{spec::JournalBeginWrite{detail::bytes_of(w->payload)}, spec::JournalWrite{w->payload, true}};
+    }
+    return std::nullopt;
+  }
 
   static std::uint32_t projections(const State& initial) {
     return initial.config.reader_timeout_ns == 0 ? static_cast<std::uint32_t>(initial.readers.size()) : 0;
@@ -104,7 +132,8 @@ struct JournalModel {
     return std::visit(
         [&](const auto& o) -> std::optional<Op> {
           using T = std::decay_t<decltype(o)>;
-          if constexpr (std::is_same_v<T, spec::JournalTryWrite> || std::is_same_v<T, spec::JournalWrite>) {
+          if constexpr (std::is_same_v<T, spec::JournalTryWrite> || std::is_same_v<T, spec::JournalWrite> ||
+                        std::is_same_v<T, spec::JournalBeginWrite>) {
             if (initial.config.on_full != OnFull::Block || !observed) return op;
             const auto* outcome = std::get_if<spec::WriteOutcome>(&*observed);
             if (outcome != nullptr && detail::refused_for_space(outcome->status)) return std::nullopt;
@@ -126,6 +155,7 @@ struct JournalModel {
 };
 static_assert(SequentialModel<JournalModel>);
 static_assert(Projectable<JournalModel>);
+static_assert(TwoStepWrites<JournalModel>);
 
 // Projection g: the producer's operations and the reads of the consumers in gating group g (the
 // consumers joined by gated_on, in either direction), renamed in index order, in a lane with only
@@ -261,6 +291,9 @@ static_assert(Projectable<SequencedModel>);
 //    A Block write that answered Full or Timeout changed nothing: left out. A pending Block write
 //    that changed nothing in the whole linearization is left out of the projected one (the
 //    one-consumer lane might have accepted it there);
+//  - a write's first step (FanoutBeginWrite; two_step.hpp) is split off accepted Drop writes only:
+//    it checks closed and the length and destroys entry written - C in both states (what c reads
+//    of it is whether that entry is still held); the write after it only appends, in both;
 //  - close sets closed in both.
 struct FanoutModel {
   using State = spec::FanoutState;
@@ -270,6 +303,18 @@ struct FanoutModel {
   static std::uint64_t hash(const State& state) noexcept { return spec::hash_value(state); }
   static bool same_result(const Result& observed, const Result& model) { return observed == model; }
   static State initial(const spec::FanoutConfig& config) { return spec::initial_state(config); }
+  // two_step.hpp: accepted or pending Drop writes (under Block no reader ever meets an overwrite).
+  static std::optional<std::pair<Op, Op>> split_write(const State& initial, const Op& op,
+                                                      const std::optional<Result>& observed) {
+    if (initial.config.on_full != OnFull::Drop || !detail::accepted_or_pending(observed)) return std::nullopt;
+    if (const auto* w = std::get_if<spec::FanoutTryWrite>(&op)) {
+      return std::pair<Op, Op>{spec::FanoutBeginWrite{detail::bytes_of(w->payload)}, spec::FanoutTryWrite{w->payload, true}};
+    }
+    if (const auto* w = std::get_if<spec::FanoutWrite>(&op)) {
+      return std::pair<Op, Op>{spec::FanoutBeginWrite{detail::bytes_of(w->payload)}, spec::FanoutWrite{w->payload, true}};
+    }
+    return std::nullopt;
+  }
 
   static std::uint32_t projections(const State& initial) { return initial.config.consumer_count; }
   static State projection_initial(const State& initial, std::uint32_t consumer) {
@@ -278,6 +323,7 @@ struct FanoutModel {
     out.config.consumer_count = 1;
     out.written = initial.written;
     out.closed = initial.closed;
+    out.write_begun = initial.write_begun;
     out.consumers = {initial.consumers.at(consumer)};
     out.retained = detail::retained_from(initial.retained, initial.consumers[consumer].next_seq);
     return out;
@@ -292,7 +338,8 @@ struct FanoutModel {
       if (read->consumer != consumer) return std::nullopt;
       return spec::FanoutRead{0};
     }
-    const bool write = std::holds_alternative<spec::FanoutTryWrite>(op) || std::holds_alternative<spec::FanoutWrite>(op);
+    const bool write = std::holds_alternative<spec::FanoutTryWrite>(op) || std::holds_alternative<spec::FanoutWrite>(op) ||
+                       std::holds_alternative<spec::FanoutBeginWrite>(op);
     if (write && initial.config.on_full == OnFull::Block && observed) {
       const auto* outcome = std::get_if<spec::WriteOutcome>(&*observed);
       if (outcome != nullptr && detail::refused_for_space(outcome->status)) return std::nullopt;
@@ -302,5 +349,6 @@ struct FanoutModel {
 };
 static_assert(SequentialModel<FanoutModel>);
 static_assert(Projectable<FanoutModel>);
+static_assert(TwoStepWrites<FanoutModel>);
 
 }  // namespace indexbus::linearizability

@@ -54,7 +54,10 @@ struct EventsState {
   std::uint64_t read_count = 0;  // entries delivered
   std::uint64_t lost_count = 0;  // entries reported Lost (Drop only)
   bool closed = false;
-  // Oldest first; exactly the sequences [max(read_seq, written - capacity), written).
+  // A write has taken its first step (BeginWrite) and not its second: entry `written` is not
+  // readable yet, and under Drop the entry it overwrites, written - capacity, is already gone.
+  bool write_begun = false;
+  // Oldest first; exactly the sequences [max(read_seq, written + write_begun - capacity), written).
   std::deque<RetainedEntry> retained;
 
   friend bool operator==(const EventsState&, const EventsState&) = default;
@@ -62,13 +65,31 @@ struct EventsState {
 
 EventsState initial_state(const EventsConfig& config);
 
-// Operations, one per lane API call (EventsProducer / EventsConsumer).
+// Operations, one per lane API call (EventsProducer / EventsConsumer), and BeginWrite.
+//
+// A write in two steps (EV-8, "A write takes effect in two steps"). A Drop write destroys the
+// oldest entry when it begins to overwrite its slot and makes its own entry readable when it
+// publishes; a consumer that finds its entry being overwritten reports Lost at once, never waiting
+// for the publish. A concurrent history therefore records each accepted Drop write as two
+// operations over the same interval: BeginWrite (everything but the new entry: the checks, and
+// under Drop the loss of entry written - C) and then the TryWrite or Write itself, marked
+// second_step, which only appends its entry. A TryWrite or Write not so marked takes both steps
+// at once, as in every sequential history.
+struct BeginWrite {
+  std::uint32_t payload_bytes = 0;
+  friend bool operator==(const BeginWrite&, const BeginWrite&) = default;
+};
+// second_step: this is the second step of a write split in two (BeginWrite came first): it only
+// appends, and without a begun write it is refused and changes nothing (so the checker can never
+// place a write before its own first step, leaving a phantom begun write behind).
 struct TryWrite {
   Bytes payload;
+  bool second_step = false;
   friend bool operator==(const TryWrite&, const TryWrite&) = default;
 };
 struct Write {  // blocking, with a deadline
   Bytes payload;
+  bool second_step = false;
   friend bool operator==(const Write&, const Write&) = default;
 };
 struct Close {
@@ -80,7 +101,7 @@ struct TryRead {
 struct Read {  // blocking, with a deadline
   friend bool operator==(const Read&, const Read&) = default;
 };
-using Op = std::variant<TryWrite, Write, Close, TryRead, Read>;
+using Op = std::variant<TryWrite, Write, Close, TryRead, Read, BeginWrite>;
 
 // Results, one alternative per kind of operation.
 struct WriteOutcome {
@@ -107,7 +128,8 @@ std::pair<EventsState, OpResult> step(const EventsState& state, const Op& op);
 // Derived facts, each a direct reading of a rule.
 std::uint64_t unread_count(const EventsState& state) noexcept;  // written - read_seq
 bool is_full(const EventsState& state) noexcept;                // Block: unread == capacity (EV-6)
-bool would_report_lost(const EventsState& state) noexcept;      // Drop: unread > capacity (EV-8)
+// Drop: read_seq is below the oldest entry held, written + write_begun - capacity (EV-8).
+bool would_report_lost(const EventsState& state) noexcept;
 bool is_drained(const EventsState& state) noexcept;             // closed and nothing left (EV-10)
 bool is_refusal(const OpResult& result) noexcept;               // a result that changes nothing (EV-14)
 

@@ -45,12 +45,15 @@ struct FanoutConsumerState {
 };
 
 // Canonical: retained holds exactly the entries some consumer can still read, the sequences
-// [max(min next_seq, written - C under Drop), written); nothing else is kept, so states that no
+// [max(min next_seq, written + write_begun - C under Drop), written); nothing else is kept, so states that no
 // sequence of operations can tell apart compare equal.
 struct FanoutState {
   FanoutConfig config;
   std::uint64_t written = 0;  // entries accepted so far = the next sequence number
   bool closed = false;
+  // A write has taken its first step (FanoutBeginWrite) and not its second (events_model.hpp,
+  // BeginWrite): under Drop, entry written - C is already gone.
+  bool write_begun = false;
   std::vector<FanoutConsumerState> consumers;  // config.consumer_count of them
   std::deque<RetainedEntry> retained;          // oldest first
 
@@ -60,12 +63,21 @@ struct FanoutState {
 FanoutState initial_state(const FanoutConfig& config);
 
 // Operations, one per lane API call (FanoutProducer / FanoutConsumer).
+// A write's first step, as the Events model's BeginWrite (events_model.hpp, "A write in two
+// steps"): a concurrent history records each accepted Drop write as FanoutBeginWrite, then the
+// write itself.
+struct FanoutBeginWrite {
+  std::uint32_t payload_bytes = 0;
+  friend bool operator==(const FanoutBeginWrite&, const FanoutBeginWrite&) = default;
+};
 struct FanoutTryWrite {
   Bytes payload;
+  bool second_step = false;  // as the Events model's TryWrite
   friend bool operator==(const FanoutTryWrite&, const FanoutTryWrite&) = default;
 };
 struct FanoutWrite {  // blocking, with a deadline
   Bytes payload;
+  bool second_step = false;
   friend bool operator==(const FanoutWrite&, const FanoutWrite&) = default;
 };
 struct FanoutClose {
@@ -79,7 +91,7 @@ struct FanoutRead {  // blocking, with a deadline
   std::uint32_t consumer = 0;
   friend bool operator==(const FanoutRead&, const FanoutRead&) = default;
 };
-using FanoutOp = std::variant<FanoutTryWrite, FanoutWrite, FanoutClose, FanoutTryRead, FanoutRead>;
+using FanoutOp = std::variant<FanoutTryWrite, FanoutWrite, FanoutClose, FanoutTryRead, FanoutRead, FanoutBeginWrite>;
 
 // The same alternatives as the Events model's OpResult (one type, so describe and << are shared).
 using FanoutResult = OpResult;

@@ -60,7 +60,12 @@ struct JournalState {
   std::uint64_t written = 0;  // = write_seq
   bool closed = false;
   std::uint64_t eviction_count = 0;
-  // Exactly the sequences [max(0, written - capacity), written): the retained window (JR-6).
+  // A write has taken its first step (JournalBeginWrite) and not its second (events_model.hpp,
+  // BeginWrite): entry written - capacity is already gone, under both policies (read_at reads
+  // entries no cursor protects).
+  bool write_begun = false;
+  // Exactly the sequences [max(0, written + write_begun - capacity), written): the retained
+  // window (JR-6).
   std::deque<RetainedEntry> retained;
   std::vector<JournalReaderRecord> readers;  // reader_count records
 
@@ -69,13 +74,24 @@ struct JournalState {
 
 JournalState initial_state(const JournalConfig& config);
 
-// Operations: JournalWriter and JournalReader calls, plus the clock.
+// Operations: JournalWriter and JournalReader calls, plus the clock, plus a write's first step.
+//
+// A write in two steps, as in the Events model (events_model.hpp, BeginWrite): the first destroys
+// entry written - C, the second makes the new entry readable. Under Block too: no reader's cursor
+// is at written - C then (the write had room), but read_at may ask for it (JR-7). A concurrent
+// history records each accepted write as JournalBeginWrite, then the write itself.
+struct JournalBeginWrite {
+  std::uint32_t payload_bytes = 0;
+  friend bool operator==(const JournalBeginWrite&, const JournalBeginWrite&) = default;
+};
 struct JournalTryWrite {
   Bytes payload;
+  bool second_step = false;  // as the Events model's TryWrite
   friend bool operator==(const JournalTryWrite&, const JournalTryWrite&) = default;
 };
 struct JournalWrite {  // blocking, with a deadline
   Bytes payload;
+  bool second_step = false;
   friend bool operator==(const JournalWrite&, const JournalWrite&) = default;
 };
 struct JournalClose {
@@ -119,7 +135,7 @@ struct JournalAdvanceTime {
 };
 using JournalOp = std::variant<JournalTryWrite, JournalWrite, JournalClose, JournalAttach,
                                JournalTryRead, JournalRead, JournalCommit, JournalReadAt,
-                               JournalHeartbeat, JournalDetach, JournalAdvanceTime>;
+                               JournalHeartbeat, JournalDetach, JournalAdvanceTime, JournalBeginWrite>;
 
 enum class JournalAttachError : std::uint8_t { None = 0, BadReaderName, RoleTaken, NoFreeReader };
 
@@ -142,7 +158,8 @@ using JournalResult = std::variant<WriteOutcome, CloseOutcome, ReadOutcome, Jour
 // reports Evicted / false and changes nothing).
 std::pair<JournalState, JournalResult> step(const JournalState& state, const JournalOp& op);
 
-std::uint64_t oldest_retained_seq(const JournalState& state) noexcept;  // JR-6
+// JR-6: the oldest entry held, written + write_begun - capacity (0 if negative).
+std::uint64_t oldest_retained_seq(const JournalState& state) noexcept;
 // Block: the writer has no room (JR-9), before any eviction.
 bool is_full(const JournalState& state) noexcept;
 
