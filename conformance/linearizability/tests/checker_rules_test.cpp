@@ -171,6 +171,90 @@ TEST(CheckerRules, DeepBacktrackingRejectsAfterTryingEveryFrame) {
   EXPECT_LT(result.configurations, 8 * history.size());
 }
 
+// ---- Rule 5: the memo by depth -------------------------------------------------------------
+
+// Drop lanes with killed consumers, long enough for the walk to revisit configurations across
+// many depth blocks: accepted as made (with an order that replays), rejected with one read changed
+// to a payload nobody wrote; the baseline (one memo set) agrees on both.
+TEST(CheckerRules, MemoByDepthAcceptsAndRejectsAcrossBlocks) {
+  for (const std::uint64_t seed : {1u, 2u, 3u}) {
+    generate::Params params;
+    params.ops = 40 * detail::kMemoDepthBlock;
+    params.kills = 2;
+    params.seed = seed;
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    const auto workload = generate::events_workload(spec::EventsConfig{4, 16, OnFull::Drop});
+    generate::Generated<EventsModel> made = generate::generate(workload, params);
+    const CheckResult accepted = expect_verdict<EventsModel>(workload.initial, made.history, Verdict::Linearizable);
+    EXPECT_GT(accepted.order.size(), 4 * detail::kMemoDepthBlock);
+    // From the middle: a Drop consumer's last reads may all be Lost or Empty, and the search for
+    // an Entry to change would wrap around to the start.
+    const std::optional<std::size_t> changed = generate::corrupt_an_entry(made.history, made.history.size() / 2);
+    ASSERT_TRUE(changed.has_value());
+    ASSERT_GT(*changed, made.history.size() / 4);
+    const CheckResult rejected = expect_verdict<EventsModel>(workload.initial, made.history, Verdict::NotLinearizable);
+    EXPECT_GT(rejected.order.size(), 4 * detail::kMemoDepthBlock);  // the report's prefix reaches deep
+  }
+}
+
+// ---- Rule 6: interchangeable pending operations -------------------------------------------
+
+// Two killed consumers' reads, both pending, and a third consumer that reads the third entry
+// (seq 2) after the writes: the pending reads must have consumed seq 0 and seq 1, both of them.
+// With equal reads and no deadlines, the rule tries only actor 1's read at each configuration
+// where both may go; actor 2's must still be placed after it.
+EventsHistory two_killed_readers_then_seq_2(std::uint64_t deadline_1, std::uint64_t deadline_2) {
+  EventsHistory history{ev_write(0, 1, 10), ev_pending_read(1, 2), ev_pending_read(2, 3), ev_write(10, 11, 11),
+                        ev_write(20, 21, 12), ev_read(3, 30, 31, entry(2, 12))};
+  history[1].pending_deadline_time = deadline_1;
+  history[2].pending_deadline_time = deadline_2;
+  return history;
+}
+
+TEST(CheckerRules, InterchangeablePendingReadsBothTakeEffect) {
+  const EventsHistory history = two_killed_readers_then_seq_2(kPendingTime, kPendingTime);
+  const CheckResult result = expect_verdict<EventsModel>(events_lane(OnFull::Block, 4), history, Verdict::Linearizable);
+  EXPECT_EQ(result.order.size(), history.size());  // both pending reads placed
+}
+
+// Rule 6, broken: the third consumer read seq 3, which needs three reads before it; there are two.
+TEST(CheckerRules, InterchangeablePendingReadsRejectWhatTwoCannotExplain) {
+  EventsHistory history = two_killed_readers_then_seq_2(kPendingTime, kPendingTime);
+  history.push_back(ev_write(22, 23, 13));
+  history[5] = ev_read(3, 30, 31, entry(3, 13));
+  expect_verdict<EventsModel>(events_lane(OnFull::Block, 4), history, Verdict::NotLinearizable);
+}
+
+// Rule 6 needs the same deadline. Actor 2 was killed at time 5, actor 1's kill time is unknown:
+// the entry written at 10 can only have been consumed by actor 1's read, so actor 2's must have
+// taken the first entry, early. Merging the two (trying only actor 1's read where both may go)
+// would place actor 1's early and leave actor 2's, past its deadline, for the second: a
+// rejection of a linearizable history.
+TEST(CheckerRules, PendingReadsWithDifferentDeadlinesAreNotInterchangeable) {
+  const EventsHistory history = two_killed_readers_then_seq_2(kPendingTime, 5);
+  const CheckResult result = check<EventsModel>(events_lane(OnFull::Block, 4), history);
+  EXPECT_EQ(result.verdict, Verdict::Linearizable) << result.problem;
+  EXPECT_TRUE(is_linearization<EventsModel>(events_lane(OnFull::Block, 4), history, result.order));
+}
+
+// Rule 6 with equal deadlines, broken: both were killed at time 5, before the second write began,
+// so neither can have consumed its entry.
+TEST(CheckerRules, InterchangeablePendingReadsKeepTheirCommonDeadline) {
+  const EventsHistory history = two_killed_readers_then_seq_2(5, 5);
+  EXPECT_EQ(check<EventsModel>(events_lane(OnFull::Block, 4), history).verdict, Verdict::NotLinearizable);
+  // Without the deadlines (the baseline ignores them) the same history is linearizable.
+  EXPECT_EQ(check_baseline<EventsModel>(events_lane(OnFull::Block, 4), history).verdict, Verdict::Linearizable);
+}
+
+// Rule 6 merges only equal operations: a blocking and a non-blocking pending read are both tried.
+// Here either order works; the point is that the verdict and the replay hold.
+TEST(CheckerRules, DifferentPendingOperationsAreBothTried) {
+  EventsHistory history = two_killed_readers_then_seq_2(kPendingTime, kPendingTime);
+  history[2].op = spec::Read{};
+  const CheckResult result = expect_verdict<EventsModel>(events_lane(OnFull::Block, 4), history, Verdict::Linearizable);
+  EXPECT_EQ(result.order.size(), history.size());
+}
+
 // ---- Rule 4: projections -------------------------------------------------------------------
 
 using FanoutOperation = Operation<spec::FanoutOp, spec::FanoutResult>;
