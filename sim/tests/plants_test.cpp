@@ -6,7 +6,7 @@
 //   (c) the failure's schedule, replayed by a fresh explorer, gives the same failure kind, message
 //       and trace, twice.
 // And every witness passes the same budget under weak memory with no plant, so a failure in (b) is
-// the plant's and not one of the correct lanes' open findings (sim/README.md). A plant the model
+// the plant's and not a bug of the correct lanes (sim/README.md, "Findings"). A plant the model
 // cannot catch (Plant::redundant, a finding) must pass (b) instead; the test prints why.
 //
 // The budget is the CLI's default in full: a witness is small (two or three actors), so 10 000

@@ -104,8 +104,8 @@ TEST_P(Reach, GeneratorReachesEveryEntryPointAndRule) {
 }
 
 // NOT YET HERE, and issue 15 stays open until it is: journal (never a named reader, a resume by
-// name or a reader timeout: a resume by name racing a write in flight is an open finding of the
-// lane, and reader timeouts need the model's clock; see the 2026-12-07 closing note). Its
+// name or a reader timeout: a resume by name racing a write in flight is a bug of the lane still
+// being fixed, and reader timeouts need the model's clock; see the 2026-12-07 closing note). Its
 // `indexbus sim run` prints the same "never reached" list after every run.
 INSTANTIATE_TEST_SUITE_P(Lanes, Reach,
                          ::testing::Values("events", "fanout_broadcast", "sequenced_slots", "router", "merge"),

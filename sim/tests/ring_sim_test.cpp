@@ -353,8 +353,8 @@ TEST(RingFindings, GatedConsumerNeverReadsWhatItsUpstreamLost) {
   }
 }
 
-// Journal attaches, detaches and re-attaches racing each other (open findings of the 2026-12-07
-// closing note, fixed in journal.hpp; sim/README.md, "Findings"):
+// Journal attaches, detaches and re-attaches racing each other (found by the simulator, reported
+// in the 2026-12-07 closing note, fixed in journal.hpp; sim/README.md, "Findings"):
 //  - two attachers took one record: each CASed pid from the value it had seen, and the holder
 //    had released and re-claimed the record in between (the same pid again). Fixed by the attach
 //    lock. Failed before: the first scenario, seed 5, at run 12 023.

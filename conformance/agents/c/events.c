@@ -77,6 +77,15 @@ int ibc_events_attach(ibc_lane *lane, int producer) {
     lane->w = IBC_LOAD(&h->write_seq, memory_order_seq_cst);
     lane->cached_min = IBC_LOAD(&h->read_seq, memory_order_acquire);
     lane->producer_attached = 1;
+    /* EV-16 (layout.md "Resume"): a Block predecessor killed between its write_seq store and its
+     * stamp store left entry w - 1 complete but unstamped; stamp it and wake the consumer. */
+    if (lane->d.on_full == IBC_BLOCK && lane->w > 0) {
+      ibc_slot_header *slot = ibc_slot(lane, lane->w - 1);
+      if (IBC_LOAD(&slot->stamp, memory_order_acquire) != 2 * (lane->w - 1) + 2) {
+        IBC_STORE(&slot->stamp, 2 * (lane->w - 1) + 2, memory_order_seq_cst);
+        ibc_wake_if_waiting(&h->consumer_waiting, &h->consumer_wake_epoch, 1);
+      }
+    }
   } else {
     lane->next[0] = IBC_LOAD(&h->read_seq, memory_order_seq_cst);
     lane->cached_w[0] = lane->next[0];

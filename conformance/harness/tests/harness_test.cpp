@@ -73,12 +73,11 @@ ConformOptions options(const PrivateDir& dir, std::vector<std::string> agent_arg
 
 std::vector<std::string> broken(const std::string& defect) { return {INDEXBUS_AGENT_BROKEN, "--defect", defect}; }
 
-// Cases that did not pass, known findings against the reference lanes aside (lin_batch.hpp): they
-// fail with every agent until the lane fix lands, and KnownFindings checks them on their own.
+// Cases that did not pass, every one: the reference passes them all (nothing is set aside).
 std::set<std::string> not_passed(const ConformReport& report) {
   std::set<std::string> out;
   for (const CaseResult& c : report.cases) {
-    if (c.outcome != Outcome::Pass && !is_known_finding(c.id)) out.insert(c.id);
+    if (c.outcome != Outcome::Pass) out.insert(c.id);
   }
   return out;
 }
@@ -255,12 +254,13 @@ TEST(BrokenAgent, SkippingEveryFifthEntryFailsExactlyTheCasesThatReadFive) {
       "Required.Events.BatchLinearizable.Block.Perturbed",
       "Required.Events.BatchLinearizable.Drop.Perturbed",
       "Required.Events.BatchLinearizable.Block.ConsumerKilled",
+      "Required.Events.BatchLinearizable.Block.ProducerKilled",
       "Required.Events.BatchLinearizable.Drop.ProducerKilled",
       "Required.Events.BatchLinearizable.Drop.ProducerKilledLateSuccessor",
   };
   EXPECT_EQ(not_passed(report), expected);
   for (const CaseResult& c : report.cases) {
-    if (c.outcome == Outcome::Pass || is_known_finding(c.id)) continue;
+    if (c.outcome == Outcome::Pass) continue;
     EXPECT_EQ(c.outcome, Outcome::Fail) << c.id;
     if (c.id.find(".BatchLinearizable.") != std::string::npos) continue;  // "not linearizable" or an invariant
     EXPECT_NE(c.detail.find("expected"), std::string::npos) << c.detail;
@@ -287,7 +287,7 @@ TEST(BrokenAgent, OkInsteadOfFullFailsExactlyTheCasesThatFillABlockLane) {
   };
   EXPECT_EQ(not_passed(report), expected);
   for (const CaseResult& c : report.cases) {
-    if (c.outcome != Outcome::Pass && !is_known_finding(c.id)) {
+    if (c.outcome != Outcome::Pass) {
       EXPECT_NE(c.detail.find("expected Full, got Ok"), std::string::npos) << c.detail;
     }
   }

@@ -20,7 +20,7 @@ namespace indexbus::harness {
 namespace {
 
 const std::vector<std::string> kProducerKilledCases = {
-    kEventsBlockProducerKilledId,                                     "Required.Events.BatchLinearizable.Drop.ProducerKilled",
+    "Required.Events.BatchLinearizable.Block.ProducerKilled",         "Required.Events.BatchLinearizable.Drop.ProducerKilled",
     "Required.Fanout.BatchLinearizable.Block.ProducerKilled",         "Required.Fanout.BatchLinearizable.Drop.ProducerKilled",
     "Required.Journal.BatchLinearizable.Block.ProducerKilled",        "Required.Journal.BatchLinearizable.Drop.ProducerKilled",
     "Required.SequencedSlots.BatchLinearizable.Block.ProducerKilled", "Required.SequencedSlots.BatchLinearizable.Drop.ProducerKilled",
@@ -81,17 +81,11 @@ TEST(ProducerKilled, KillPointIsSeededAndInsideTheProducersScript) {
   }
 }
 
-// The reference agent passes every case but the known finding (Events Block: spec/v1-semantics.md,
-// EV-16; lin_batch.hpp), which runs too and is INFORMATIONAL.
+// The reference agent passes every case, Events Block included since its successor stamps an
+// entry the dead producer published in write_seq only (EV-16).
 TEST(ProducerKilled, ReferenceAgentPassesEveryKindOnSeveralSeeds) {
   const ScratchParent dir;
-  // The known finding stays out of this run: when it strikes, its replacement producer blocks
-  // until the 30 s script deadline (TIMEOUT). The whole-catalog tests run it.
-  std::vector<std::string> ids;
-  for (const std::string& id : kProducerKilledCases) {
-    if (!is_known_finding(id)) ids.push_back(id);
-  }
-  ASSERT_EQ(ids.size(), kProducerKilledCases.size() - 1);
+  std::vector<std::string> ids = kProducerKilledCases;
   // A late successor: a reader meets the dead write's first step for a quarter of a second and
   // reports the loss at once (EV-8, two-step writes).
   for (const char* kind : {"Events", "Fanout", "Journal", "SequencedSlots"}) {
@@ -101,10 +95,6 @@ TEST(ProducerKilled, ReferenceAgentPassesEveryKindOnSeveralSeeds) {
     const ConformReport report = run(ids, seed, {INDEXBUS_AGENT}, dir);
     ASSERT_EQ(report.cases.size(), ids.size());
     for (const CaseResult& c : report.cases) {
-      if (is_known_finding(c.id)) {
-        EXPECT_EQ(c.level, Level::Informational) << c.id;
-        continue;
-      }
       EXPECT_EQ(c.level, Level::Required) << c.id;
       EXPECT_EQ(c.outcome, Outcome::Pass) << c.id << " seed " << seed << ": " << c.detail;
     }

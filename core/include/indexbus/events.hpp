@@ -193,9 +193,11 @@ class EventsProducer {
       : platform_(&platform), lane_(lane) {
     assert(lane_.header != nullptr);
     assert(is_power_of_two(lane_.capacity_slots));
-    write_seq_ = platform_->load(lane_.header->write_seq, std::memory_order_relaxed);
+    // Acquire: a Block predecessor's payload of entry write_seq - 1 (complete_interrupted_publish).
+    write_seq_ = platform_->load(lane_.header->write_seq, std::memory_order_acquire);
     cached_read_seq_ = platform_->load(lane_.header->read_seq, std::memory_order_acquire);
     closed_ = platform_->load(lane_.header->closed, std::memory_order_relaxed) != 0;
+    complete_interrupted_publish();
   }
 
   // Producer. Never waits. Block: Ok or Full. Drop: overwrites the oldest entry when full, Ok.
@@ -237,6 +239,25 @@ class EventsProducer {
     if (closed_) return WriteStatus::Closed;
     if (payload.size() > lane_.slot_payload_bytes) return WriteStatus::TooLarge;
     return std::nullopt;
+  }
+
+  // EV-16, resuming after a Block producer that died between its two publishing stores: write_seq
+  // (step 4 of layout.md's publish) is stored before the stamp the consumer polls (step 5), so a
+  // predecessor killed between them left write_seq = w with entry w - 1 complete (its payload and
+  // length were stored before write_seq, release) but never stamped, and the consumer, which
+  // learns of an entry from its stamp alone, would wait for it forever. Store that stamp (and wake
+  // a parked consumer): the dead write takes effect here, at its successor's attach. Only the
+  // producer stores Block stamps and only one producer is attached, so nobody races this; a
+  // stamp that is already complete (every other case) is left alone. Under Drop a write killed
+  // before its write_seq store is simply written again (EV-8).
+  void complete_interrupted_publish() noexcept {
+    if (lane_.on_full != OnFull::Block || write_seq_ == 0) return;
+    const std::uint64_t last = write_seq_ - 1;
+    auto& slot = events_detail::slot_at(lane_, last);
+    if (platform_->load(slot.stamp, std::memory_order_acquire) == events_stamp_complete(last)) return;
+    auto& h = *lane_.header;
+    events_detail::publish_and_wake(*platform_, slot.stamp, events_stamp_complete(last), h.consumer_waiting,
+                                    h.consumer_wake_epoch);
   }
 
   bool has_space() noexcept {

@@ -16,8 +16,8 @@
 //     says (on_full, parking, barrier);
 //   - replay to the same failure.
 // sim/tests/plants_test.cpp checks all three for every entry and witness, and that the correct
-// lane passes each witness under weak memory (so the failure is the plant's, not an open finding
-// of the lane). One entry is in the catalog although the weak model does not catch it, because
+// lane passes each witness under weak memory (so the failure is the plant's, not a bug of the
+// lane). One entry is in the catalog although the weak model does not catch it, because
 // the lanes have a stronger order elsewhere: its `redundant` says why (a finding, not a plant to
 // fake).
 //

@@ -32,30 +32,15 @@ CaseResult run_lin_batch_case(const CaseDef& def, const LinBatchScenario& scenar
                               const AgentAssignment& agents, const ScratchDir& dir,
                               std::uint32_t request_deadline_ms);
 
-// Known findings against the reference lanes: cases kept in the catalog at INFORMATIONAL level,
-// their summary starting "KNOWN FINDING", until the fix lands. One is open:
-//
-// Events Block, producer killed mid-write (kEventsBlockProducerKilledId). spec/layout.md ("Events
-// protocol", steps 4 and 5) and core/include/indexbus/events.hpp store write_seq = w+1 before the
-// stamp 2w+2 that publishes entry w, and a Block consumer learns of entry w from its stamp alone.
-// A producer killed between the two stores leaves write_seq = w+1 with entry w unpublished; its
-// successor resumes at w+1 (layout.md "Resume"), so the consumer waits for entry w forever (every
-// read Timeout at its deadline, never Closed) and the successor blocks once the lane is full.
-// Reproduced with the reference and the C agent (both follow layout.md), e.g. seed 7: "the
-// producer died at access 151 inside operation 19 (write) after 19 entries; write_seq then 20",
-// ending TIMEOUT after the 30 s script deadline. A fix is a rule for the successor (on resume
-// under Block, if slot w-1's stamp is not 2(w-1)+2, the payload is complete: store the stamp),
-// in layout.md, core and the C agent.
-//
-// The previous ones: FanoutBroadcast Drop consumers reporting Lost before the overwriting write
-// was published, then Drop readers of every kind reporting Lost after a bounded 100 ms wait for a
-// dead producer's publish (the *.Drop.ProducerKilledLateSuccessor cases). Both fixed by the
-// two-step writes of EV-8: a reader reports the loss at once, and the model and the checker let a
-// write destroy the oldest entry before it publishes its own (linearizability/two_step.hpp).
-inline constexpr const char* kEventsBlockProducerKilledId = "Informational.Events.BatchLinearizable.Block.ProducerKilled";
-inline constexpr const char* kEventsBlockProducerKilledWhy =
-    "a Block producer killed between its write_seq store and its stamp store leaves an entry the consumer never sees";
-bool is_known_finding(const std::string& case_id);
+// What the producer-death cases found in the reference lanes, all fixed: FanoutBroadcast Drop
+// consumers reporting Lost before the overwriting write was published; Drop readers of every kind
+// reporting Lost after a bounded 100 ms wait for a dead producer's publish (the
+// *.Drop.ProducerKilledLateSuccessor cases), both fixed by the two-step writes of EV-8 (a reader
+// reports the loss at once; the model and the checker let a write destroy the oldest entry before
+// it publishes its own: linearizability/two_step.hpp); and an Events Block producer killed between
+// its write_seq store and its stamp store, which stranded the consumer (every read Timeout, never
+// the entry, then the successor blocked on a full lane; seed 7 reproduced it), fixed by EV-16's
+// resume rule: the successor's attach stamps that entry (layout.md, "Resume").
 
 // Appends the linearizability batch cases to the catalog.
 void add_lin_batch_cases(std::vector<CaseDef>& cases);

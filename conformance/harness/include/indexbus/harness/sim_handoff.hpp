@@ -5,8 +5,8 @@
 // interleaving of few operations rather than a few interleavings of many) and written in its
 // compact scenario form (sim/README.md, "Scenarios"). What the simulator cannot express is left
 // out and said so in `omitted`: pauses (its scheduler already stops any actor at any step), the
-// SIGKILL of a consumer and its successor, timed writes (a Journal timed write racing an attach is
-// a known finding; a Block write's 2 s deadline is never reached in simulated time anyway).
+// SIGKILL of a consumer and its successor, timed writes (a Block write's 2 s deadline is never
+// reached in simulated time).
 #pragma once
 
 #include <cstdint>
