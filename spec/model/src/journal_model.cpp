@@ -51,17 +51,20 @@ WriteStatus write_into(JournalState& s, const Bytes& payload, bool blocking) {
   return WriteStatus::Ok;
 }
 
-// Every reader call starts with the state check and the heartbeat (JR-10).
-JournalReaderRecord* begin_call(JournalState& s, std::uint32_t reader) {
+// Every reader call starts with the state check and the heartbeat (JR-10): the clock now, or when
+// a read that waited began.
+JournalReaderRecord* begin_call(JournalState& s, std::uint32_t reader,
+                                std::optional<std::uint64_t> started_ns = std::nullopt) {
   if (reader >= s.readers.size()) return nullptr;
   JournalReaderRecord& r = s.readers[reader];
   if (!r.has_handle || !attached(r)) return nullptr;
-  r.heartbeat_ns = s.now_ns;
+  r.heartbeat_ns = started_ns ? std::min(*started_ns, s.now_ns) : s.now_ns;
   return &r;
 }
 
-ReadOutcome read_from(JournalState& s, std::uint32_t reader, bool blocking) {
-  JournalReaderRecord* r = begin_call(s, reader);
+ReadOutcome read_from(JournalState& s, std::uint32_t reader, bool blocking,
+                      std::optional<std::uint64_t> started_ns = std::nullopt) {
+  JournalReaderRecord* r = begin_call(s, reader, started_ns);
   if (r == nullptr) return ReadOutcome{ReadStatus::Evicted, 0, {}, 0};
   if (r->pending_lost != 0) {  // JR-4: skipped at the resume, already in lost_count
     const std::uint64_t lost = r->pending_lost;
@@ -106,10 +109,11 @@ JournalAttachOutcome attach(JournalState& s, const std::string& name, std::optio
       if (attached(r)) return JournalAttachOutcome{JournalAttachError::RoleTaken, 0};
       r.state = RS::Attached;
       r.heartbeat_ns = s.now_ns;
-      // A cursor behind the window resumes at the oldest retained entry; the skipped entries are
-      // lost now and reported by the next read (JR-4, JR-8).
-      const std::uint64_t oldest = oldest_retained_seq(s);
-      r.pending_lost = r.cursor_seq < oldest ? oldest - r.cursor_seq : 0;
+      // A cursor behind the window resumes at the oldest entry that the next write keeps (the
+      // resume never starts at the entry the next write overwrites); the skipped entries are lost
+      // now and reported by the next read (JR-4, JR-8).
+      const std::uint64_t floor = resume_floor_seq(s);
+      r.pending_lost = r.cursor_seq < floor ? floor - r.cursor_seq : 0;
       r.lost_count += r.pending_lost;
       r.cursor_seq += r.pending_lost;
       r.next_seq = r.cursor_seq;
@@ -160,6 +164,10 @@ std::uint64_t oldest_retained_seq(const JournalState& s) noexcept {
   return s.written > s.config.capacity_slots ? s.written - s.config.capacity_slots : 0;
 }
 
+std::uint64_t resume_floor_seq(const JournalState& s) noexcept {
+  return s.written + 1 > s.config.capacity_slots ? s.written + 1 - s.config.capacity_slots : 0;
+}
+
 bool is_full(const JournalState& s) noexcept {
   if (s.config.on_full != OnFull::Block) return false;
   for (const JournalReaderRecord& r : s.readers) {
@@ -180,7 +188,7 @@ std::pair<JournalState, JournalResult> step(const JournalState& state, const Jou
           },
           [&](const JournalAttach& a) -> JournalResult { return attach(next, a.name, a.record); },
           [&](const JournalTryRead& r) -> JournalResult { return read_from(next, r.reader, false); },
-          [&](const JournalRead& r) -> JournalResult { return read_from(next, r.reader, true); },
+          [&](const JournalRead& r) -> JournalResult { return read_from(next, r.reader, true, r.started_ns); },
           [&](const JournalCommit& c) -> JournalResult {
             JournalReaderRecord* r = begin_call(next, c.reader);
             if (r == nullptr) return JournalCallOutcome{false};
@@ -270,7 +278,9 @@ std::string describe(const JournalOp& op) {
           [](const JournalClose&) { return std::string("Close"); },
           [](const JournalAttach& a) { return "Attach('" + a.name + "')"; },
           [&](const JournalTryRead& o) { return r("TryRead", o.reader); },
-          [&](const JournalRead& o) { return r("Read", o.reader); },
+          [&](const JournalRead& o) {
+            return r("Read", o.reader) + (o.started_ns ? " started " + std::to_string(*o.started_ns) + " ns" : "");
+          },
           [&](const JournalCommit& o) { return r("Commit", o.reader); },
           [](const JournalReadAt& o) {
             return "ReadAt(r" + std::to_string(o.reader) + ", " + std::to_string(o.seq) + ")";

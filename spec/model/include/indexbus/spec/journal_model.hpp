@@ -94,6 +94,10 @@ struct JournalTryRead {
 };
 struct JournalRead {  // blocking, with a deadline
   std::uint32_t reader = 0;
+  // A concurrent history's read that waited: the clock when it began, which is its heartbeat
+  // (JR-10: refreshed when the call starts, not while it waits); at most the clock at the step.
+  // nullopt: the clock at the step (a sequential read never waits).
+  std::optional<std::uint64_t> started_ns;
   friend bool operator==(const JournalRead&, const JournalRead&) = default;
 };
 struct JournalCommit {
@@ -143,6 +147,8 @@ using JournalResult = std::variant<WriteOutcome, CloseOutcome, ReadOutcome, Jour
 std::pair<JournalState, JournalResult> step(const JournalState& state, const JournalOp& op);
 
 std::uint64_t oldest_retained_seq(const JournalState& state) noexcept;  // JR-6
+// JR-4: where a resume behind the window starts: the oldest entry the next write does not overwrite.
+std::uint64_t resume_floor_seq(const JournalState& state) noexcept;
 // Block: the writer has no room (JR-9), before any eviction.
 bool is_full(const JournalState& state) noexcept;
 
