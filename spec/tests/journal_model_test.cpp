@@ -175,6 +175,18 @@ TEST(JournalModel, ResumeWithinTheWindowKeepsTheCursor) {  // JR-4
   EXPECT_EQ(d.s.readers[third.reader].cursor_seq, 1u);
 }
 
+TEST(JournalModel, ResumeOfADeadHolderLosesNothingUnderBlock) {  // JR-4
+  Driver d(config(OnFull::Block, 2, 1));
+  const auto a = d.attach("a");
+  EXPECT_EQ(d.write(0), WriteStatus::Ok);
+  EXPECT_EQ(d.write(1), WriteStatus::Ok);
+  d.run(JournalDetach{a.reader, true});  // its process died: still Attached, still gating
+  EXPECT_EQ(d.write(2), WriteStatus::Full);
+  const auto again = d.attach("a");
+  EXPECT_EQ(again.error, JournalAttachError::None);
+  EXPECT_EQ(d.read(again.reader).seq, 0u);  // at its cursor, the oldest entry: nothing lost
+}
+
 TEST(JournalModel, SilentHolderIsEvicted) {  // JR-10
   Driver d(config(OnFull::Block, 1, 2, 100));
   const auto a = d.attach("a");

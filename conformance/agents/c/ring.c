@@ -197,6 +197,27 @@ static int journal_attach_locked(ibc_lane *lane, uint32_t reader, const char *na
        * and seq_cst epoch load. A holder that died mid-attach may have left a tag: the value
        * under it is its start. */
       uint64_t committed = IBC_LOAD(&records[r].cursor_seq, memory_order_seq_cst);
+      if (IBC_LOAD(&records[r].state, memory_order_seq_cst) == IBC_RS_ATTACHED &&
+          !(committed & IBC_CURSOR_PROVISIONAL)) {
+        /* Attached by a dead process: its cursor gated the writer all along, so no write is in
+         * flight over it; resume at max(c, w - C) with no tag (JR-4). */
+        IBC_STORE(&records[r].heartbeat_ns, ibc_now_ns(), memory_order_seq_cst);
+        IBC_STORE(&records[r].state, IBC_RS_ATTACHED, memory_order_seq_cst);
+        IBC_FETCH_ADD(&h->attach_epoch, 1, memory_order_seq_cst);
+        uint64_t w = IBC_LOAD(&h->write_seq, memory_order_seq_cst);
+        uint64_t oldest = oldest_of(w, lane->d.capacity_slots);
+        lane->pending_lost[reader] = 0;
+        if (committed < oldest) { /* Drop: the writer did not wait for it */
+          add_relaxed(&records[r].lost_count, oldest - committed);
+          lane->pending_lost[reader] = oldest - committed;
+          committed = oldest;
+          publish_cursor(lane, &records[r], committed);
+        }
+        lane->record[reader] = r;
+        lane->next[reader] = committed;
+        lane->attached[reader] = 1;
+        return 0;
+      }
       if (committed & IBC_CURSOR_PROVISIONAL)
         committed = committed == IBC_CURSOR_CLAIMING ? 0 : committed & ~IBC_CURSOR_PROVISIONAL;
       IBC_STORE(&records[r].cursor_seq, IBC_CURSOR_CLAIMING, memory_order_seq_cst);

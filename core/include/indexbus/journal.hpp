@@ -40,8 +40,10 @@
 //     only entries below W_s + capacity before it rescans, overwriting only entries below W_s, so
 //     nothing from W1 on is overwritten before the writer sees the reader (JR-3).
 //
-// Resume by name vs a writer in flight. A resume (take_over) starts at max(c, W1 + 1 - capacity),
-// c its committed cursor (JR-4), and it publishes itself as a fresh attach does: claiming cursor,
+// Resume by name vs a writer in flight. A resume (take_over) of a Detached or Evicted record
+// starts at max(c, W1 + 1 - capacity), c its committed cursor (JR-4); of a record Attached by a
+// dead process, which gated the writer all along, at max(c, write_seq - capacity) without any tag
+// (take_over_gating). The first publishes itself as a fresh attach does: claiming cursor,
 // state = Attached, cursor c | kCursorProvisional, the epoch bump, then W1 = write_seq and the CAS
 // of its start; the writer adopts max(c, its write_seq + 1 - capacity) (the same formula as for a
 // fresh attach, which may start at any write_seq of its interval). So the writer never answers
@@ -637,6 +639,11 @@ class JournalReader {
     // A record whose attacher died mid-attach may still carry an attach tag: its value is where
     // that attach would have started, nothing was committed past it.
     std::uint64_t committed = platform_->load(r.cursor_seq, std::memory_order_seq_cst);
+    // Attached (by a dead process) and untagged: it gates the writer. The state is loaded again:
+    // the writer may have evicted it since the load above.
+    if (platform_->load(r.state, std::memory_order_seq_cst) == kReaderAttached && !is_attach_tagged(committed)) {
+      return take_over_gating(committed);
+    }
     if (is_attach_tagged(committed)) committed = committed == kCursorClaiming ? 0 : committed & ~kCursorProvisional;
     // Claiming (the writer skips the record), then Attached, then provisional: a writer whose
     // adoption CAS reads the provisional cursor then sees the record Attached in every later
@@ -668,6 +675,28 @@ class JournalReader {
       platform_->store(r.lost_count,
                        platform_->load(r.lost_count, std::memory_order_relaxed) + pending_lost_,
                        std::memory_order_relaxed);
+    }
+    return true;
+  }
+
+  // take_over of a record Attached by a dead process, whose committed cursor gated the writer all
+  // along (JR-4): it keeps gating (no tag), so no write can be in flight over it and the resume
+  // starts at max(c, write_seq - capacity) (c itself under Block, where it held the writer back).
+  // The bump makes a writer with a cached gate rescan (the record's heartbeat is new).
+  bool take_over_gating(std::uint64_t committed) noexcept {
+    ReaderRecord& r = record();
+    auto& h = *lane_.header;
+    platform_->store(r.heartbeat_ns, platform_->now_ns(), std::memory_order_seq_cst);
+    platform_->store(r.state, kReaderAttached, std::memory_order_seq_cst);
+    (void)platform_->fetch_add(h.attach_epoch, std::uint32_t{1}, std::memory_order_seq_cst);
+    const std::uint64_t written = platform_->load(h.write_seq, std::memory_order_seq_cst);
+    next_seq_ = std::max(committed, journal_detail::oldest_retained(written, lane_.capacity_slots));
+    if (next_seq_ != committed) {  // Drop: the writer did not wait for it
+      pending_lost_ = next_seq_ - committed;
+      platform_->store(r.lost_count,
+                       platform_->load(r.lost_count, std::memory_order_relaxed) + pending_lost_,
+                       std::memory_order_relaxed);
+      ring_detail::publish_cursor(*platform_, h, r, next_seq_, false);
     }
     return true;
   }

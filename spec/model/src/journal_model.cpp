@@ -106,13 +106,14 @@ JournalAttachOutcome attach(JournalState& s, const std::string& name, std::optio
     for (std::uint32_t i = 0; i < s.readers.size(); ++i) {
       JournalReaderRecord& r = s.readers[i];
       if (r.state == RS::Free || r.name != name) continue;
-      if (attached(r)) return JournalAttachOutcome{JournalAttachError::RoleTaken, 0};
+      if (attached(r) && r.has_handle) return JournalAttachOutcome{JournalAttachError::RoleTaken, 0};
+      // A Detached or Evicted cursor behind the window resumes at the oldest entry that the next
+      // write keeps (never at the entry the next write overwrites); a record attached by a dead
+      // process held the writer back all along, and resumes at its cursor or the oldest entry.
+      // The skipped entries are lost now and reported by the next read (JR-4, JR-8).
+      const std::uint64_t floor = attached(r) ? oldest_retained_seq(s) : resume_floor_seq(s);
       r.state = RS::Attached;
       r.heartbeat_ns = s.now_ns;
-      // A cursor behind the window resumes at the oldest entry that the next write keeps (the
-      // resume never starts at the entry the next write overwrites); the skipped entries are lost
-      // now and reported by the next read (JR-4, JR-8).
-      const std::uint64_t floor = resume_floor_seq(s);
       r.pending_lost = r.cursor_seq < floor ? floor - r.cursor_seq : 0;
       r.lost_count += r.pending_lost;
       r.cursor_seq += r.pending_lost;
@@ -123,7 +124,8 @@ JournalAttachOutcome attach(JournalState& s, const std::string& name, std::optio
   }
   auto reusable = [&](std::uint32_t i) {
     const JournalReaderRecord& r = s.readers[i];
-    return r.state == RS::Free || (r.name.empty() && (r.state == RS::Detached || r.state == RS::Evicted));
+    return r.state == RS::Free || (r.name.empty() && (r.state == RS::Detached || r.state == RS::Evicted ||
+                                                      (attached(r) && !r.has_handle)));
   };
   auto take = [&](std::uint32_t i) {
     s.readers[i] = JournalReaderRecord{RS::Attached, name, s.written, s.written, 0, 0, s.now_ns, true, 0};
@@ -202,7 +204,7 @@ std::pair<JournalState, JournalResult> step(const JournalState& state, const Jou
           [&](const JournalDetach& d) -> JournalResult {
             if (d.reader < next.readers.size()) {  // JR-4
               JournalReaderRecord& r = next.readers[d.reader];
-              if (r.has_handle && attached(r)) r.state = RS::Detached;
+              if (r.has_handle && attached(r) && !d.died) r.state = RS::Detached;
               r.has_handle = false;
               r.pending_lost = 0;
             }
@@ -286,7 +288,7 @@ std::string describe(const JournalOp& op) {
             return "ReadAt(r" + std::to_string(o.reader) + ", " + std::to_string(o.seq) + ")";
           },
           [&](const JournalHeartbeat& o) { return r("Heartbeat", o.reader); },
-          [&](const JournalDetach& o) { return r("Detach", o.reader); },
+          [&](const JournalDetach& o) { return r(o.died ? "Died" : "Detach", o.reader); },
           [](const JournalAdvanceTime& t) { return "AdvanceTime(" + std::to_string(t.ns) + " ns)"; },
       },
       op);

@@ -115,6 +115,9 @@ struct JournalHeartbeat {
 };
 struct JournalDetach {
   std::uint32_t reader = 0;
+  // The handle's process died (a concurrent history's kill): the record stays Attached, holding
+  // the writer back, until the writer evicts it or a resume by name takes it over (JR-4, JR-10).
+  bool died = false;
   friend bool operator==(const JournalDetach&, const JournalDetach&) = default;
 };
 struct JournalAdvanceTime {
