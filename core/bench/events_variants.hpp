@@ -65,6 +65,7 @@ class StorePlatform {
     real_.announce_waiter(flag, value);
   }
   void store_load_fence() const noexcept { real_.store_load_fence(); }
+  void heavy_fence() const noexcept { real_.heavy_fence(); }
   bool deadline_passed(std::uint64_t deadline_ns, std::uint32_t round) const noexcept {
     return real_.deadline_passed(deadline_ns, round);
   }

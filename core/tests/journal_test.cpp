@@ -183,10 +183,13 @@ TEST_P(Eviction, SilentReaderIsEvictedWithinTheTimeout) {  // JR-10
   EXPECT_FALSE(silent.heartbeat());
   EXPECT_EQ(silent.read_at(4, out).status, ReadStatus::Evicted);
   silent.detach();
-  auto back = f.attach("silent");  // resumes at its committed cursor 0: overwritten
+  // Its committed cursor 0 is overwritten: it resumes at max(0, 5 + 1 - 4) = 2, never at the
+  // entry the next write overwrites (JR-4).
+  auto back = f.attach("silent");
   const ReadResult lost = back.try_read(out);
   EXPECT_EQ(lost.status, ReadStatus::Lost);
-  EXPECT_EQ(lost.lost_count, 1u);
+  EXPECT_EQ(lost.lost_count, 2u);
+  EXPECT_EQ(back.try_read(out).seq, 2u);
   back.detach();
 }
 
@@ -230,13 +233,13 @@ TEST(Journal, DeadReaderIsEvictedAndItsNameTakenOver) {  // JR-4, JR-10
   EXPECT_EQ(writer.write(word(2), start + 10 * kSecondNs), WriteStatus::Ok);
   EXPECT_LE(f.platform.now_ns() - start, kTimeoutNs + kSecondNs / 2);
   EXPECT_EQ(f.ref.readers[0].state, kReaderEvicted);
-  auto back = f.attach("dead");
+  auto back = f.attach("dead");  // cursor 0, 3 written, capacity 2: resumes at 3 + 1 - 2 = 2 (JR-4)
   EXPECT_EQ(back.reader_id(), 0u);
   std::array<std::byte, 16> out{};
   const ReadResult lost = back.try_read(out);
   EXPECT_EQ(lost.status, ReadStatus::Lost);
-  EXPECT_EQ(lost.lost_count, 1u);
-  EXPECT_EQ(back.try_read(out).seq, 1u);
+  EXPECT_EQ(lost.lost_count, 2u);
+  EXPECT_EQ(back.try_read(out).seq, 2u);
   back.detach();
 }
 

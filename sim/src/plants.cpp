@@ -153,6 +153,15 @@ void on_events_lane(const PlantSite& site, Weakening& out) { on_events(site, R, 
 
 // ---- Ring kinds ----
 
+// Journal, a resume by name against the writer's fast path (journal.hpp, "Resume by name vs a
+// writer in flight"): the resume's heavy_fence, and (symmetric barrier) the writer's epoch load.
+void journal_no_heavy_fence(const PlantSite& site, Weakening& out) {
+  if (site.ring != nullptr && site.ring->kind == LaneKind::Journal) out.no_heavy_fence = true;
+}
+OrderRule journal_epoch_loads_acquire(const RingLaneRef& l) {
+  return word(&l.header->attach_epoch, sizeof(std::uint32_t), Access::kLoad, kAcquire);
+}
+
 template <LaneKind K, RingRule R>
 void on_ring_lane(const PlantSite& site, Weakening& out) { on_ring(site, K, R, out); }
 
@@ -208,6 +217,11 @@ constexpr std::array kFanoutDrop = {
     Witness{"fanout_broadcast", "fanout_broadcast,drop,cap=1,slot=16,poll;p:W16,W16,W16,C;r0:R,R,D"}};
 // Ring close: a try_read makes its full check at once (see kEventsClose).
 constexpr std::array kJournalClose = {Witness{"journal", "journal,block,cap=2,slot=16,poll;p:W8,C;r0:r,r,D"}};
+// A resume by name racing back-to-back writes, behind the window (capacity 2: with the + 1 of
+// JR-4, two writes must pass their check unseen to reach the start;
+// RingFindings.JournalResumeRacingAWriteIsLinearizable).
+constexpr std::array kJournalResume = {
+    Witness{"journal", "journal,block,cap=2,slot=16,poll,named;p:w0,w0,w0,w0,w0,w0,C;r0:X,A,D"}};
 constexpr std::array kSequencedClose = {
     Witness{"sequenced_slots", "sequenced_slots,block,cap=2,slot=16,poll;p:W8,C;r0:r,r,D"}};
 constexpr std::array kFanoutClose = {
@@ -298,6 +312,17 @@ const std::array kCatalog = {
           kJournalClose, &on_ring_lane<LaneKind::Journal, &ring_closed_stores>, {}},
     Plant{"journal.close-load-relaxed", kJournal, kRingCloseLoad, kAnyPolicy, kAnyWaiting, kAnyBarrier,
           kJournalClose, &on_ring_lane<LaneKind::Journal, &ring_closed_loads>, {}},
+    Plant{"journal.resume-no-heavy-fence", kJournal,
+          "a resume by name's heavy_fence (membarrier) does nothing: its load of write_seq may miss the write_seq "
+          "stores of writes whose epoch loads missed its bump (store buffering), so a write passes its check for "
+          "room and overwrites the entry the resume starts at",
+          kBlock, kAnyWaiting, Barrier::Membarrier, kJournalResume, &journal_no_heavy_fence, {}},
+    Plant{"journal.resume-epoch-load-acquire", kJournal,
+          "symmetric barrier: the writer's seq_cst load of attach_epoch before each write is acquire: no longer "
+          "ordered after its seq_cst write_seq store in S, it may miss a resume's bump while the resume misses that "
+          "store, and a write overwrites the entry the resume starts at",
+          kBlock, kAnyWaiting, Barrier::SeqCst, kJournalResume,
+          &on_ring_lane<LaneKind::Journal, &journal_epoch_loads_acquire>, {}},
 
     // SequencedSlots.
     Plant{"sequenced_slots.drop-payload-store-relaxed", kSequenced, kRingDropStore, kDrop, kAnyWaiting, kAnyBarrier,

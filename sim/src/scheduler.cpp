@@ -274,7 +274,7 @@ void Scheduler::point() {
   assert(current_ < actor_count_);
   ++step_;
   ++steps_since_store_;
-  now_ns_ += options_.tick_ns;
+  if (!idle_clock_) now_ns_ += options_.tick_ns;
   if (step_ > options_.steps_max) {
     fail(RunStatus::StepBudget, "step budget of " + std::to_string(options_.steps_max) +
                                     " steps exhausted (livelock, or a budget too small for the scenario)");

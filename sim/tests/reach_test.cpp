@@ -103,10 +103,12 @@ TEST_P(Reach, GeneratorReachesEveryEntryPointAndRule) {
                                << join(missing);
 }
 
-// NOT YET HERE, and issue 15 stays open until it is: journal (never a named reader, a resume by
-// name or a reader timeout: a resume by name racing a write in flight is a bug of the lane still
-// being fixed, and reader timeouts need the model's clock; see the 2026-12-07 closing note). Its
-// `indexbus sim run` prints the same "never reached" list after every run.
+// NOT YET HERE, and issue 15 stays open until it is: journal. Its generator now names readers and
+// resumes by name (the resume racing a write in flight is fixed: JournalResumeRacingAWriteIsLinearizable),
+// but it sets no reader timeout, so the writer never evicts: a reader call that begins between the
+// writer's load of its heartbeat and its CAS of the state succeeds on a reader the writer then
+// evicts, which no order of the model explains (sim/README.md, "Open"). Its `indexbus sim run`
+// prints the same "never reached" list after every run (option reader timeout and the evictions).
 INSTANTIATE_TEST_SUITE_P(Lanes, Reach,
                          ::testing::Values("events", "fanout_broadcast", "sequenced_slots", "router", "merge"),
                          [](const ::testing::TestParamInfo<std::string>& param_info) { return param_info.param; });

@@ -386,6 +386,43 @@ TEST(RingFindings, JournalAttachDetachAndReadAtRacesAreLinearizable) {
   }
 }
 
+// A resume by name (JR-4) racing the writer, each run under the weak memory model:
+//  - The resume stored Attached over the raw committed cursor, bumped attach_epoch, loaded
+//    write_seq = W and started at max(c, W - C) while the write of entry W, past its check for room
+//    (its rescan had seen the record Detached), was overwriting entry W - C: the reader then sat
+//    2 entries behind write_seq with capacity 1. And with the writer's acquire epoch load, several
+//    writes could pass their check while the resume's load of write_seq lagged. Fixed: the resume
+//    starts at max(c, W + 1 - C), fixes its start through the provisional cursor as a fresh attach
+//    does (the writer adopts max(c, write_seq + 1 - C)), and orders its bump before its load of W
+//    with heavy_fence() against the writer's seq_cst epoch load (journal.hpp, "Resume by name vs a
+//    writer in flight"). Failed before: the first scenario at run 0 or 1 of seeds 1-3.
+//  - The same with capacity 2 and two resumes.
+//  - Back-to-back try_writes, capacity 2: failed before at run 0-3 of seeds 1-3. With the fix but
+//    without the heavy fence (plant journal.resume-no-heavy-fence) or, with the seq_cst fallback,
+//    with an acquire epoch load (journal.resume-epoch-load-acquire), it fails within 14-44 runs:
+//    two writes pass their check unseen while the resume's write_seq lags, the second overwriting
+//    the start W + 1 - C.
+TEST(RingFindings, JournalResumeRacingAWriteIsLinearizable) {
+  struct Run {
+    const char* scenario;
+    std::uint64_t seed;
+    std::uint64_t runs;
+  };
+  for (const Run run : {Run{"journal,block,cap=1,slot=16,poll,named;p:W8,W0@2,W16,W0@38,W9@47,C;r0:X,A,h,D", 1, 3000},
+                        Run{"journal,block,cap=2,slot=16,poll,named;p:W8,W0,W16,w0,W9,W8,C;r0:r,c,X,A,X,A,D", 2, 3000},
+                        Run{"journal,block,cap=2,slot=16,poll,named;p:w0,w0,w0,w0,w0,w0,C;r0:X,A,D", 3, 3000}}) {
+    ExploreOptions o;
+    o.runs = run.runs;
+    o.seed = run.seed;
+    o.shrink = false;
+    std::cout << "repeat with: indexbus sim run --lane journal --strategy random --runs " << run.runs << " --seed "
+              << run.seed << " --scenario '" << run.scenario << "'\n";
+    Explorer<ring::RealAdapter> explorer;
+    const auto report = explorer.explore(parsed(run.scenario), [](std::uint64_t seed) { return ring::generate(seed, GenParams{}); }, o);
+    EXPECT_FALSE(report.failure.has_value()) << run.scenario << ": " << (report.failure ? report.failure->message : "");
+  }
+}
+
 // ---- Replay ----
 
 TEST(RingReplay, IsBitIdenticalAndShrinkingKeepsTheFailure) {

@@ -535,8 +535,8 @@ std::vector<GoldenImage> build_images() {
   // record that fell behind the window, and an evicted one.
   {
     Builder b("journal_block_readers",
-              "Journal Block: alpha committed at 1 (behind the window: Lost 2), beta at 5, "
-              "gamma at 3 with one uncommitted read, a free record",
+              "Journal Block: alpha committed at 1 (behind the window: Lost 3 on resume), beta at 5, "
+              "gamma at 3 with one uncommitted read (Lost 1 on resume: entry 3 is the one the next write overwrites), a free record",
               {journal(OnFull::Block, 4, 16, 4, 0)});
     const std::uint32_t alpha = b.attach(0, "alpha");
     const std::uint32_t beta = b.attach(0, "beta");
@@ -549,7 +549,7 @@ std::vector<GoldenImage> build_images() {
   }
   {
     Builder b("journal_block_evicted",
-              "Journal Block, reader_timeout_ns 1 ms: slow evicted at 0 (Lost 4 on resume), fast detached at 6; closed",
+              "Journal Block, reader_timeout_ns 1 ms: slow evicted at 0 (Lost 5 on resume), fast detached at 6; closed",
               {journal(OnFull::Block, 4, 8, 2, kTimeoutNs)});
     const std::uint32_t slow = b.attach(0, "slow");
     const std::uint32_t fast = b.attach(0, "fast");

@@ -175,14 +175,46 @@ TEST(JournalModel, ResumeBehindTheWindowReportsLostUnderBlock) {  // JR-4, JR-8
   const auto a = d.attach("a");
   d.run(JournalDetach{a.reader});
   for (std::uint8_t v = 0; v < 5; ++v) EXPECT_EQ(d.write(v), WriteStatus::Ok);
+  // Entries 3 and 4 are retained, but the resume starts at 4: never at the entry the next write
+  // overwrites (a write in flight at the resume may be overwriting it already).
   const auto again = d.attach("a");
+  EXPECT_FALSE(is_full(d.s));
+  EXPECT_EQ(d.s.readers[again.reader].cursor_seq, 4u);
+  EXPECT_EQ(d.write(5), WriteStatus::Ok);  // overwrites 3, which the resume gave up
   EXPECT_TRUE(is_full(d.s));
   const auto lost = d.read(again.reader);
   EXPECT_EQ(lost.status, ReadStatus::Lost);
-  EXPECT_EQ(lost.lost_count, 3u);
-  EXPECT_EQ(d.read(again.reader).seq, 3u);
+  EXPECT_EQ(lost.lost_count, 4u);
+  EXPECT_EQ(d.read(again.reader).seq, 4u);
   EXPECT_TRUE(d.commit(again.reader));
-  EXPECT_EQ(d.write(5), WriteStatus::Ok);
+  EXPECT_EQ(d.write(6), WriteStatus::Ok);
+}
+
+TEST(JournalModel, ResumeWithinTheWindowKeepsTheCursor) {  // JR-4
+  Driver d(config(OnFull::Block, 2, 1));
+  const auto a = d.attach("a");
+  EXPECT_EQ(d.write(0), WriteStatus::Ok);
+  d.run(JournalDetach{a.reader});
+  EXPECT_EQ(d.write(1), WriteStatus::Ok);
+  const auto again = d.attach("a");  // cursor 0 = the oldest entry, which the next write overwrites
+  EXPECT_EQ(d.s.readers[again.reader].cursor_seq, 1u);
+  EXPECT_EQ(d.read(again.reader).lost_count, 1u);
+  EXPECT_EQ(d.read(again.reader).seq, 1u);
+  d.run(JournalDetach{again.reader});
+  const auto third = d.attach("a");  // the read was not committed: cursor 1, in the window
+  EXPECT_EQ(d.s.readers[third.reader].cursor_seq, 1u);
+}
+
+TEST(JournalModel, ResumeOfADeadHolderLosesNothingUnderBlock) {  // JR-4
+  Driver d(config(OnFull::Block, 2, 1));
+  const auto a = d.attach("a");
+  EXPECT_EQ(d.write(0), WriteStatus::Ok);
+  EXPECT_EQ(d.write(1), WriteStatus::Ok);
+  d.run(JournalDetach{a.reader, true});  // its process died: still Attached, still gating
+  EXPECT_EQ(d.write(2), WriteStatus::Full);
+  const auto again = d.attach("a");
+  EXPECT_EQ(again.error, JournalAttachError::None);
+  EXPECT_EQ(d.read(again.reader).seq, 0u);  // at its cursor, the oldest entry: nothing lost
 }
 
 TEST(JournalModel, SilentHolderIsEvicted) {  // JR-10

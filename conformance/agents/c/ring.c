@@ -14,6 +14,9 @@
 #include <sched.h>
 
 static uint64_t oldest_of(uint64_t w, uint64_t capacity) { return w > capacity ? w - capacity : 0; }
+/* JR-4: the oldest entry the next write (entry w) does not overwrite: where a resume behind the
+ * window starts, and where the writer adopts a provisional start. */
+static uint64_t resume_floor(uint64_t w, uint64_t capacity) { return oldest_of(w + 1, capacity); }
 
 static void publish_entry(ibc_lane *lane, uint64_t w, const uint8_t *payload, uint32_t length, int stamp_odd) {
   ibc_ring_header *h = ibc_ring(lane);
@@ -53,15 +56,15 @@ static uint64_t gating_min(ibc_lane *lane) {
     uint64_t cursor = IBC_LOAD(&records[r].cursor_seq, memory_order_seq_cst);
     if (lane->d.kind == IBC_JOURNAL) {
       /* An attach in progress: a claiming record does not gate; a provisional one is adopted at
-       * max(its value, the oldest entry still held), unless its attacher fixed its start first
+       * max(its value, the oldest entry the next write keeps), unless its attacher fixed its start first
        * (the CAS then returns that start). Each failed CAS is an attach that finished; after 4,
        * gate at the untagged value (safe; layout.md, "Attach ordering"). */
       for (int tries = 0; cursor & IBC_CURSOR_PROVISIONAL; tries++) {
         if (cursor == IBC_CURSOR_CLAIMING) break;
         uint64_t start = cursor & ~IBC_CURSOR_PROVISIONAL;
         if (tries == 4) { cursor = start; break; }
-        uint64_t oldest = oldest_of(lane->w, lane->d.capacity_slots);
-        if (oldest > start) start = oldest;
+        uint64_t floor = resume_floor(lane->w, lane->d.capacity_slots);
+        if (floor > start) start = floor;
         if (IBC_CAS(&records[r].cursor_seq, &cursor, start, memory_order_seq_cst,
                                                     memory_order_seq_cst))
           cursor = start;
@@ -98,7 +101,9 @@ static int has_room(ibc_lane *lane) {
   const uint64_t capacity = lane->d.capacity_slots;
   if (lane->d.kind == IBC_JOURNAL) {
     ibc_ring_header *h = ibc_ring(lane);
-    uint32_t epoch = IBC_LOAD(&h->attach_epoch, memory_order_acquire);
+    /* seq_cst, after the seq_cst write_seq store of the previous write: the other side of a
+     * resume's fence (layout.md, "Attach ordering", resume by name). */
+    uint32_t epoch = IBC_LOAD(&h->attach_epoch, memory_order_seq_cst);
     if (lane->cached_valid && epoch == lane->cached_epoch && lane->w - lane->cached_min < capacity) return 1;
     lane->cached_epoch = IBC_FETCH_ADD(&h->attach_epoch, 0, memory_order_seq_cst);
     lane->cached_valid = 1;
@@ -186,20 +191,52 @@ static int journal_attach_locked(ibc_lane *lane, uint32_t reader, const char *na
       if (!IBC_CAS(&records[r].pid, &holder, lane->pid, memory_order_acq_rel,
                                                    memory_order_acquire))
         return IBC_ROLE_TAKEN;
-      IBC_STORE(&records[r].heartbeat_ns, ibc_now_ns(), memory_order_relaxed);
+      /* JR-4, layout.md "Attach ordering" (resume by name): claiming, state, provisional, bump,
+       * fence, then the start max(c, w + 1 - C) unless the writer adopted one first. This agent
+       * uses the symmetric barrier: a seq_cst fence, against the writer's seq_cst write_seq store
+       * and seq_cst epoch load. A holder that died mid-attach may have left a tag: the value
+       * under it is its start. */
+      uint64_t committed = IBC_LOAD(&records[r].cursor_seq, memory_order_seq_cst);
+      if (IBC_LOAD(&records[r].state, memory_order_seq_cst) == IBC_RS_ATTACHED &&
+          !(committed & IBC_CURSOR_PROVISIONAL)) {
+        /* Attached by a dead process: its cursor gated the writer all along, so no write is in
+         * flight over it; resume at max(c, w - C) with no tag (JR-4). */
+        IBC_STORE(&records[r].heartbeat_ns, ibc_now_ns(), memory_order_seq_cst);
+        IBC_STORE(&records[r].state, IBC_RS_ATTACHED, memory_order_seq_cst);
+        IBC_FETCH_ADD(&h->attach_epoch, 1, memory_order_seq_cst);
+        uint64_t w = IBC_LOAD(&h->write_seq, memory_order_seq_cst);
+        uint64_t oldest = oldest_of(w, lane->d.capacity_slots);
+        lane->pending_lost[reader] = 0;
+        if (committed < oldest) { /* Drop: the writer did not wait for it */
+          add_relaxed(&records[r].lost_count, oldest - committed);
+          lane->pending_lost[reader] = oldest - committed;
+          committed = oldest;
+          publish_cursor(lane, &records[r], committed);
+        }
+        lane->record[reader] = r;
+        lane->next[reader] = committed;
+        lane->attached[reader] = 1;
+        return 0;
+      }
+      if (committed & IBC_CURSOR_PROVISIONAL)
+        committed = committed == IBC_CURSOR_CLAIMING ? 0 : committed & ~IBC_CURSOR_PROVISIONAL;
+      IBC_STORE(&records[r].cursor_seq, IBC_CURSOR_CLAIMING, memory_order_seq_cst);
+      IBC_STORE(&records[r].heartbeat_ns, ibc_now_ns(), memory_order_seq_cst);
       IBC_STORE(&records[r].state, IBC_RS_ATTACHED, memory_order_seq_cst);
+      const uint64_t provisional = committed | IBC_CURSOR_PROVISIONAL;
+      IBC_STORE(&records[r].cursor_seq, provisional, memory_order_seq_cst);
       IBC_FETCH_ADD(&h->attach_epoch, 1, memory_order_seq_cst);
+      atomic_thread_fence(memory_order_seq_cst);
       uint64_t w = IBC_LOAD(&h->write_seq, memory_order_seq_cst);
-      /* A holder that died mid-attach may have left a tag: the value under it is its start. */
-      uint64_t cursor = IBC_LOAD(&records[r].cursor_seq, memory_order_seq_cst);
-      if (cursor & IBC_CURSOR_PROVISIONAL) cursor = cursor == IBC_CURSOR_CLAIMING ? 0 : cursor & ~IBC_CURSOR_PROVISIONAL;
-      uint64_t oldest = oldest_of(w, lane->d.capacity_slots);
+      uint64_t cursor = resume_floor(w, lane->d.capacity_slots);
+      if (cursor < committed) cursor = committed;
+      uint64_t seen = provisional;
+      if (!IBC_CAS(&records[r].cursor_seq, &seen, cursor, memory_order_seq_cst, memory_order_seq_cst))
+        cursor = seen; /* the writer's adopted start */
       lane->pending_lost[reader] = 0;
-      if (cursor < oldest) { /* JR-4: resumed behind the window, reported as Lost next */
-        add_relaxed(&records[r].lost_count, oldest - cursor);
-        lane->pending_lost[reader] = oldest - cursor;
-        cursor = oldest;
-        publish_cursor(lane, &records[r], cursor);
+      if (cursor > committed) { /* JR-4: resumed behind the window, reported as Lost next */
+        add_relaxed(&records[r].lost_count, cursor - committed);
+        lane->pending_lost[reader] = cursor - committed;
       }
       lane->record[reader] = r;
       lane->next[reader] = cursor;

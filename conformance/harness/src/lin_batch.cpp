@@ -108,7 +108,8 @@ spec::JournalOp journal_op(const Recorded& r, std::uint32_t reader_id) {
     case Recorded::What::Read: return spec::JournalRead{reader_id};
     case Recorded::What::Commit: return spec::JournalCommit{reader_id};
     case Recorded::What::Attach: return spec::JournalAttach{r.name};
-    case Recorded::What::Detach: return spec::JournalDetach{reader_id};
+    // Only a death is recorded as a detach: the record stays Attached by the dead process (JR-4).
+    case Recorded::What::Detach: return spec::JournalDetach{reader_id, true};
     default: return spec::JournalTryRead{reader_id};
   }
 }

@@ -143,7 +143,8 @@ struct JournalTraits {
   // A killed agent's readers: detached in the model (their uncommitted reads are forgotten).
   static std::vector<Op> on_kill(const std::vector<std::uint32_t>& readers) {
     std::vector<Op> ops;
-    for (const std::uint32_t r : readers) ops.emplace_back(std::in_place_type<spec::JournalDetach>, r);
+    // The record stays Attached by the dead process, holding the writer back (JR-4).
+    for (const std::uint32_t r : readers) ops.emplace_back(std::in_place_type<spec::JournalDetach>, r, true);
     return ops;
   }
   static std::string check_counters(const State& s, const Json& c) {

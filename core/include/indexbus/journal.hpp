@@ -24,12 +24,12 @@
 // of the record, then state = Attached, then bumps attach_epoch (seq_cst RMW), then loads
 // write_seq again (W1) and fixes its start with a CAS of the cursor from the provisional value to
 // W1. A writer that meets a provisional cursor in a rescan does not use it as it is: it adopts it,
-// with a CAS from the provisional value to max(W0, its write_seq - capacity), the oldest entry it
-// still holds from W0 on. The CAS decides the start: whoever moves the word first wins, and the
-// loser uses what the winner stored. So no decision of the writer ever rests on a cursor the
+// with a CAS from the provisional value to max(W0, its write_seq + 1 - capacity), the oldest entry
+// from W0 on that its next write keeps. The CAS decides the start: whoever moves the word first
+// wins, and the loser uses what the winner stored. So no decision of the writer ever rests on a cursor the
 // reader does not start at:
 //   - The writer adopted: the reader starts at the adopted S. Entries from S on were in the ring
-//     at the adoption (S >= write_seq - capacity) and the writer keeps S in its gate from then on,
+//     at the adoption (S > write_seq - capacity) and the writer keeps S in its gate from then on,
 //     so none is overwritten before the reader reads and commits it (JR-3). The attach takes
 //     effect when write_seq was S, inside its interval (W0 <= S <= the writer's write_seq).
 //   - The attacher won: no rescan used its provisional cursor. Either the writer's rescan RMW
@@ -39,6 +39,35 @@
 //     writer had published before that rescan (W_s <= W1). In the second case the writer will write
 //     only entries below W_s + capacity before it rescans, overwriting only entries below W_s, so
 //     nothing from W1 on is overwritten before the writer sees the reader (JR-3).
+//
+// Resume by name vs a writer in flight. A resume (take_over) of a Detached or Evicted record
+// starts at max(c, W1 + 1 - capacity), c its committed cursor (JR-4); of a record Attached by a
+// dead process, which gated the writer all along, at max(c, write_seq - capacity) without any tag
+// (take_over_gating). The first publishes itself as a fresh attach does: claiming cursor,
+// state = Attached, cursor c | kCursorProvisional, the epoch bump, then W1 = write_seq and the CAS
+// of its start; the writer adopts max(c, its write_seq + 1 - capacity) (the same formula as for a
+// fresh attach, which may start at any write_seq of its interval). So the writer never answers
+// Full on the raw committed cursor: a resume may start above it. A resume's start may lie in the
+// past, so the fresh attach's argument (fewer than capacity writes past the last rescan) does not
+// protect it: the writer must notice it within one write. Between the bump and W1 the resumer runs
+// platform.heavy_fence() (membarrier: a full barrier in the writer at whatever point it has
+// reached); the writer loads the epoch before every write, after the previous write's write_seq
+// store in program order (seq_cst, which on x86 is a plain load). Take the writer's epoch load of
+// each write against the barrier in the writer. After it: it reads the bump (C++ [atomics.order]
+// p4.4: the bump precedes the caller's first fence, which precedes the remote one in S), so the
+// writer rescans and adopts or gates on the fixed start. Before it: every write_seq stored before
+// that load is visible to the load of W1 (the remote fence precedes the caller's second one in S),
+// so W1 >= that write's sequence number. Hence at most one write, entry W1, passed its check
+// without seeing the resume; it overwrites entry W1 - capacity, below the start (the + 1). Without
+// membarrier the fence is seq_cst, and the writer's write_seq store and epoch load are seq_cst
+// (publish_then_load_flag's fallback, the load below): S then orders store, load, bump and W1, and
+// the same follows. With an acquire epoch load and no barrier, store buffering let several writes
+// pass their check while W1 still read an older write_seq, and a resume at max(c, W1 - capacity)
+// started at the entry the in-flight write was destroying (found by the simulator: sim/README.md,
+// "Findings"). A resumer that dies between its claiming store and its provisional one leaves the
+// claiming tag: the next resume of the name starts from 0, in the window (three stores; its
+// committed position is lost and its entries are delivered again).
+//
 // A new name first publishes its record (name, state = Attached) to check for a duplicate name,
 // with its cursor tagged claiming (kCursorClaiming), which the writer skips: a claim that backs
 // off (RoleTaken) never had a gate the writer could have answered Full on.
@@ -95,6 +124,12 @@ namespace journal_detail {
 
 inline std::uint64_t oldest_retained(std::uint64_t write_seq, std::uint32_t capacity_slots) noexcept {
   return write_seq > capacity_slots ? write_seq - capacity_slots : 0;
+}
+
+// JR-4: the oldest entry that the next write (entry write_seq) does not overwrite; where a resume
+// behind the window starts, and where the writer adopts an attach's provisional start.
+inline std::uint64_t resume_floor(std::uint64_t write_seq, std::uint32_t capacity_slots) noexcept {
+  return oldest_retained(write_seq + 1, capacity_slots);
 }
 
 // JR-2: at most kReaderNameBytes bytes, no NUL. Empty = anonymous.
@@ -229,8 +264,10 @@ class JournalWriter {
   // The fast path: the cached gate says there is room and no reader attached since the rescan.
   bool has_space() noexcept {
     if (lane_.on_full == OnFull::Drop) return true;
+    // seq_cst, after the previous write's write_seq store: the light side of a resume's
+    // heavy_fence (header, "Resume by name vs a writer in flight").
     const std::uint32_t epoch =
-        platform_->load(lane_.header->attach_epoch, std::memory_order_acquire);
+        platform_->load(lane_.header->attach_epoch, std::memory_order_seq_cst);
     if (epoch == cached_epoch_ && write_seq_ - cached_min_ < lane_.capacity_slots) return true;
     return rescan();
   }
@@ -264,8 +301,9 @@ class JournalWriter {
       if (cursor == kCursorClaiming) return kNoGate;
       const std::uint64_t provisional = cursor & ~kCursorProvisional;
       if (tries == kAdoptTriesMax) return provisional;
+      // The oldest entry from the provisional start on that the next write keeps (JR-3, JR-4).
       const std::uint64_t adopted =
-          std::max(provisional, journal_detail::oldest_retained(write_seq_, lane_.capacity_slots));
+          std::max(provisional, journal_detail::resume_floor(write_seq_, lane_.capacity_slots));
       if (platform_->compare_exchange(r.cursor_seq, cursor, adopted, std::memory_order_seq_cst)) return adopted;
       // cursor now holds the value that beat the CAS.
     }
@@ -412,7 +450,7 @@ class JournalReader {
   // Reader. Waits until there is something to report or deadline_ns passes (then Timeout). The
   // heartbeat is refreshed when the call starts, not while it waits: a reader that waits here
   // longer than the timeout with C entries read but not committed holds the writer back and may
-  // be evicted. Commit before waiting.
+  // be evicted (the read then reports Evicted, whatever it found). Commit before waiting.
   [[nodiscard]] ReadResult read(std::span<std::byte> out, std::uint64_t deadline_ns) noexcept {
     if (!begin_call()) return evicted_result();
     ReadResult result = poll(out);
@@ -422,6 +460,14 @@ class JournalReader {
       return result.status != ReadStatus::Empty;
     });
     if (!ready) return ReadResult{ReadStatus::Timeout, 0, 0, 0};
+    // The state was checked when the call began; while it waited, the writer may have evicted
+    // this reader (it holds the writer back with reads it has not committed, JR-10) and written
+    // the entry it now returns. Reported as such, that read would follow the eviction. So check
+    // again: still attached here, the read takes effect here; else Evicted.
+    if (!still_ours()) {
+      dead_ = true;
+      return evicted_result();
+    }
     return result;
   }
 
@@ -577,34 +623,78 @@ class JournalReader {
     return ReadResult{ReadStatus::Lost, 0, 0, lost};
   }
 
-  // Named re-attach of record i (JR-4): Detached, Evicted, or Attached by a dead process.
+  // Named re-attach of record i (JR-4): Detached, Evicted, or Attached by a dead process. The
+  // start is max(c, write_seq + 1 - capacity), fixed as a fresh attach fixes its start (header,
+  // "Resume by name vs a writer in flight"; layout.md, "Attach ordering").
   bool take_over(std::uint32_t i) noexcept {
     ReaderRecord& r = lane_.readers[i];
+    auto& h = *lane_.header;
     const std::uint32_t state = platform_->load(r.state, std::memory_order_seq_cst);
     std::uint32_t holder = platform_->load(r.pid, std::memory_order_seq_cst);
     if (state == kReaderAttached && holder != 0 && platform_->process_alive(holder)) return false;
     if (!platform_->compare_exchange(r.pid, holder, self_pid_, std::memory_order_seq_cst)) return false;
     reader_id_ = i;
-    platform_->store(r.heartbeat_ns, platform_->now_ns(), std::memory_order_seq_cst);
-    platform_->store(r.state, kReaderAttached, std::memory_order_seq_cst);
-    (void)platform_->fetch_add(lane_.header->attach_epoch, std::uint32_t{1}, std::memory_order_seq_cst);
-    // A cursor behind the window resumes at the oldest retained entry: the skipped entries count
-    // as lost now (so a detach before the next read keeps the accounting) and the next read
-    // reports them. The cursor moves up with them, so a Block writer is never more than capacity
-    // ahead of an attached reader's cursor (JR-4).
     // A record whose attacher died mid-attach may still carry an attach tag: its value is where
     // that attach would have started, nothing was committed past it.
-    std::uint64_t cursor = platform_->load(r.cursor_seq, std::memory_order_seq_cst);
-    if (is_attach_tagged(cursor)) cursor = cursor == kCursorClaiming ? 0 : cursor & ~kCursorProvisional;
-    const std::uint64_t oldest = journal_detail::oldest_retained(
-        platform_->load(lane_.header->write_seq, std::memory_order_seq_cst), lane_.capacity_slots);
-    next_seq_ = std::max(cursor, oldest);
-    if (next_seq_ != cursor) {
-      pending_lost_ = next_seq_ - cursor;
+    std::uint64_t committed = platform_->load(r.cursor_seq, std::memory_order_seq_cst);
+    // Attached (by a dead process) and untagged: it gates the writer. The state is loaded again:
+    // the writer may have evicted it since the load above.
+    if (platform_->load(r.state, std::memory_order_seq_cst) == kReaderAttached && !is_attach_tagged(committed)) {
+      return take_over_gating(committed);
+    }
+    if (is_attach_tagged(committed)) committed = committed == kCursorClaiming ? 0 : committed & ~kCursorProvisional;
+    // Claiming (the writer skips the record), then Attached, then provisional: a writer whose
+    // adoption CAS reads the provisional cursor then sees the record Attached in every later
+    // rescan (as in start_fresh). Until the start is fixed, nothing gates on the raw cursor.
+    platform_->store(r.cursor_seq, kCursorClaiming, std::memory_order_seq_cst);
+    platform_->store(r.heartbeat_ns, platform_->now_ns(), std::memory_order_seq_cst);
+    platform_->store(r.state, kReaderAttached, std::memory_order_seq_cst);
+    const std::uint64_t provisional = committed | kCursorProvisional;
+    platform_->store(r.cursor_seq, provisional, std::memory_order_seq_cst);
+    (void)platform_->fetch_add(h.attach_epoch, std::uint32_t{1}, std::memory_order_seq_cst);
+    // The heavy half of the pair with the writer's epoch load: past it, at most one write (entry
+    // `written`) is in flight without having seen this resume, and it overwrites an entry below
+    // the start.
+    platform_->heavy_fence();
+    const std::uint64_t written = platform_->load(h.write_seq, std::memory_order_seq_cst);
+    const std::uint64_t start = std::max(committed, journal_detail::resume_floor(written, lane_.capacity_slots));
+    std::uint64_t seen = provisional;
+    if (platform_->compare_exchange(r.cursor_seq, seen, start, std::memory_order_seq_cst)) {
+      next_seq_ = start;
+    } else {
+      // The writer adopted max(committed, its write_seq + 1 - capacity) and gates on it.
+      assert(!is_attach_tagged(seen) && seen >= committed);
+      next_seq_ = seen;
+    }
+    // A start above the committed cursor: the skipped entries count as lost now (so a detach
+    // before the next read keeps the accounting) and the next read reports them.
+    if (next_seq_ != committed) {
+      pending_lost_ = next_seq_ - committed;
       platform_->store(r.lost_count,
                        platform_->load(r.lost_count, std::memory_order_relaxed) + pending_lost_,
                        std::memory_order_relaxed);
-      ring_detail::publish_cursor(*platform_, *lane_.header, r, next_seq_, false);
+    }
+    return true;
+  }
+
+  // take_over of a record Attached by a dead process, whose committed cursor gated the writer all
+  // along (JR-4): it keeps gating (no tag), so no write can be in flight over it and the resume
+  // starts at max(c, write_seq - capacity) (c itself under Block, where it held the writer back).
+  // The bump makes a writer with a cached gate rescan (the record's heartbeat is new).
+  bool take_over_gating(std::uint64_t committed) noexcept {
+    ReaderRecord& r = record();
+    auto& h = *lane_.header;
+    platform_->store(r.heartbeat_ns, platform_->now_ns(), std::memory_order_seq_cst);
+    platform_->store(r.state, kReaderAttached, std::memory_order_seq_cst);
+    (void)platform_->fetch_add(h.attach_epoch, std::uint32_t{1}, std::memory_order_seq_cst);
+    const std::uint64_t written = platform_->load(h.write_seq, std::memory_order_seq_cst);
+    next_seq_ = std::max(committed, journal_detail::oldest_retained(written, lane_.capacity_slots));
+    if (next_seq_ != committed) {  // Drop: the writer did not wait for it
+      pending_lost_ = next_seq_ - committed;
+      platform_->store(r.lost_count,
+                       platform_->load(r.lost_count, std::memory_order_relaxed) + pending_lost_,
+                       std::memory_order_relaxed);
+      ring_detail::publish_cursor(*platform_, h, r, next_seq_, false);
     }
     return true;
   }
@@ -668,7 +758,9 @@ class JournalReader {
     if (platform_->compare_exchange(r.cursor_seq, seen, after, std::memory_order_seq_cst)) {
       next_seq_ = after;
     } else {
-      assert(!is_attach_tagged(seen) && seen >= before && seen <= after);
+      // The writer's S = max(before, its write_seq + 1 - capacity): its write_seq may be up to
+      // capacity past `after` (it rescans at least every capacity writes), so S <= after + 1.
+      assert(!is_attach_tagged(seen) && seen >= before && seen <= after + 1);
       next_seq_ = seen;
     }
   }

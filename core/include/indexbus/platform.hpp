@@ -42,6 +42,14 @@ namespace indexbus {
 // consumer's, the consumer the other way round, and without a store-load barrier on both sides
 // both reloads may miss the other's latest store (store buffering; x86's store buffer does it),
 // giving a Full and an Empty that no sequential order explains. The hot path never pays for it.
+//
+// heavy_fence() is the heavy half of an asymmetric fence, for a cold side that must order its
+// store before its load against a hot side that pays nothing but program order between its own
+// store and load (the Journal resume by name against the writer's fast path: journal.hpp). Where
+// the platform has membarrier (RealPlatform's asymmetric mode), it runs a full barrier in every
+// thread of every registered process, between two in the caller; otherwise it is a seq_cst fence,
+// and the hot side must then make its store and its load seq_cst (as publish_then_load_flag's
+// fallback does). Cold: a system call.
 template <typename P>
 concept Platform = requires(P& p, const P& cp, std::uint64_t& u64, std::uint32_t& u32,
                             std::byte* bytes, const std::byte* cbytes, std::size_t n) {
@@ -63,6 +71,7 @@ concept Platform = requires(P& p, const P& cp, std::uint64_t& u64, std::uint32_t
   { cp.publish_then_load_flag(u32, std::uint32_t{0}, u32) } -> std::same_as<std::uint32_t>;
   cp.announce_waiter(u32, std::uint32_t{1});
   cp.store_load_fence();
+  cp.heavy_fence();
   cp.wait(u32, std::uint32_t{0}, std::uint64_t{0});
   cp.note_unwoken_ready(u32, std::uint32_t{0});
   cp.wake_all(u32);

@@ -268,6 +268,14 @@ class BasicRealPlatform {
     os_.thread_fence(std::memory_order_seq_cst, site);
   }
 
+  // The heavy half of an asymmetric fence (platform.hpp): membarrier where registered (the
+  // remote barrier is what orders the hot side's program-ordered store and load against the
+  // caller, as in the Dekker pair above), else a seq_cst fence (the hot side is then seq_cst).
+  [[gnu::cold]] void heavy_fence(Site site = Site::current()) const noexcept {
+    if (os_.membarrier_registered() && os_.membarrier(site)) return;
+    os_.thread_fence(std::memory_order_seq_cst, site);
+  }
+
   // Sleeps until word may differ from expected, a wake, or the deadline; spurious returns allowed.
   [[gnu::cold]] void wait(std::uint32_t& word, std::uint32_t expected, std::uint64_t deadline_ns,
                           Site site = Site::current()) const noexcept {

@@ -81,17 +81,20 @@ WriteStatus write_into(JournalState& s, const Bytes& payload, bool blocking, boo
   return WriteStatus::Ok;
 }
 
-// Every reader call starts with the state check and the heartbeat (JR-10).
-JournalReaderRecord* begin_call(JournalState& s, std::uint32_t reader) {
+// Every reader call starts with the state check and the heartbeat (JR-10): the clock now, or when
+// a read that waited began.
+JournalReaderRecord* begin_call(JournalState& s, std::uint32_t reader,
+                                std::optional<std::uint64_t> started_ns = std::nullopt) {
   if (reader >= s.readers.size()) return nullptr;
   JournalReaderRecord& r = s.readers[reader];
   if (!r.has_handle || !attached(r)) return nullptr;
-  r.heartbeat_ns = s.now_ns;
+  r.heartbeat_ns = started_ns ? std::min(*started_ns, s.now_ns) : s.now_ns;
   return &r;
 }
 
-ReadOutcome read_from(JournalState& s, std::uint32_t reader, bool blocking) {
-  JournalReaderRecord* r = begin_call(s, reader);
+ReadOutcome read_from(JournalState& s, std::uint32_t reader, bool blocking,
+                      std::optional<std::uint64_t> started_ns = std::nullopt) {
+  JournalReaderRecord* r = begin_call(s, reader, started_ns);
   if (r == nullptr) return ReadOutcome{ReadStatus::Evicted, 0, {}, 0};
   if (r->pending_lost != 0) {  // JR-4: skipped at the resume, already in lost_count
     const std::uint64_t lost = r->pending_lost;
@@ -139,13 +142,19 @@ JournalAttachOutcome attach(JournalState& s, const std::string& name, std::optio
     for (std::uint32_t i = 0; i < s.readers.size(); ++i) {
       JournalReaderRecord& r = s.readers[i];
       if (r.state == RS::Free || r.name != name) continue;
-      if (attached(r)) return JournalAttachOutcome{JournalAttachError::RoleTaken, 0};
+      if (attached(r) && r.has_handle) return JournalAttachOutcome{JournalAttachError::RoleTaken, 0};
+      // A Detached or Evicted cursor behind the window resumes at the oldest entry that the next
+      // write keeps (never at the entry the next write overwrites); a record attached by a dead
+      // process held the writer back all along, and resumes at its cursor or the oldest entry.
+      // The skipped entries are lost now and reported by the next read (JR-4, JR-8).
+      // A record still Attached (its holder died) resumes at write_seq - C, as the lane computes it
+      // from published writes; a begun write's victim there is then reported as a Lost of its own.
+      const std::uint64_t published_oldest =
+          s.written > s.config.capacity_slots ? s.written - s.config.capacity_slots : 0;
+      const std::uint64_t floor = attached(r) ? published_oldest : resume_floor_seq(s);
       r.state = RS::Attached;
       r.heartbeat_ns = s.now_ns;
-      // A cursor behind the window resumes at the oldest retained entry; the skipped entries are
-      // lost now and reported by the next read (JR-4, JR-8).
-      const std::uint64_t oldest = oldest_retained_seq(s);
-      r.pending_lost = r.cursor_seq < oldest ? oldest - r.cursor_seq : 0;
+      r.pending_lost = r.cursor_seq < floor ? floor - r.cursor_seq : 0;
       r.lost_count += r.pending_lost;
       r.cursor_seq += r.pending_lost;
       r.next_seq = r.cursor_seq;
@@ -155,7 +164,8 @@ JournalAttachOutcome attach(JournalState& s, const std::string& name, std::optio
   }
   auto reusable = [&](std::uint32_t i) {
     const JournalReaderRecord& r = s.readers[i];
-    return r.state == RS::Free || (r.name.empty() && (r.state == RS::Detached || r.state == RS::Evicted));
+    return r.state == RS::Free || (r.name.empty() && (r.state == RS::Detached || r.state == RS::Evicted ||
+                                                      (attached(r) && !r.has_handle)));
   };
   auto take = [&](std::uint32_t i) {
     s.readers[i] = JournalReaderRecord{RS::Attached, name, s.written, s.written, 0, 0, s.now_ns, true, 0};
@@ -197,6 +207,10 @@ std::uint64_t oldest_retained_seq(const JournalState& s) noexcept {
   return overwritten > s.config.capacity_slots ? overwritten - s.config.capacity_slots : 0;
 }
 
+std::uint64_t resume_floor_seq(const JournalState& s) noexcept {
+  return s.written + 1 > s.config.capacity_slots ? s.written + 1 - s.config.capacity_slots : 0;
+}
+
 bool is_full(const JournalState& s) noexcept {
   if (s.config.on_full != OnFull::Block) return false;
   for (const JournalReaderRecord& r : s.readers) {
@@ -217,7 +231,7 @@ std::pair<JournalState, JournalResult> step(const JournalState& state, const Jou
           },
           [&](const JournalAttach& a) -> JournalResult { return attach(next, a.name, a.record); },
           [&](const JournalTryRead& r) -> JournalResult { return read_from(next, r.reader, false); },
-          [&](const JournalRead& r) -> JournalResult { return read_from(next, r.reader, true); },
+          [&](const JournalRead& r) -> JournalResult { return read_from(next, r.reader, true, r.started_ns); },
           [&](const JournalCommit& c) -> JournalResult {
             JournalReaderRecord* r = begin_call(next, c.reader);
             if (r == nullptr) return JournalCallOutcome{false};
@@ -231,7 +245,7 @@ std::pair<JournalState, JournalResult> step(const JournalState& state, const Jou
           [&](const JournalDetach& d) -> JournalResult {
             if (d.reader < next.readers.size()) {  // JR-4
               JournalReaderRecord& r = next.readers[d.reader];
-              if (r.has_handle && attached(r)) r.state = RS::Detached;
+              if (r.has_handle && attached(r) && !d.died) r.state = RS::Detached;
               r.has_handle = false;
               r.pending_lost = 0;
             }
@@ -308,13 +322,15 @@ std::string describe(const JournalOp& op) {
           [](const JournalClose&) { return std::string("Close"); },
           [](const JournalAttach& a) { return "Attach('" + a.name + "')"; },
           [&](const JournalTryRead& o) { return r("TryRead", o.reader); },
-          [&](const JournalRead& o) { return r("Read", o.reader); },
+          [&](const JournalRead& o) {
+            return r("Read", o.reader) + (o.started_ns ? " started " + std::to_string(*o.started_ns) + " ns" : "");
+          },
           [&](const JournalCommit& o) { return r("Commit", o.reader); },
           [](const JournalReadAt& o) {
             return "ReadAt(r" + std::to_string(o.reader) + ", " + std::to_string(o.seq) + ")";
           },
           [&](const JournalHeartbeat& o) { return r("Heartbeat", o.reader); },
-          [&](const JournalDetach& o) { return r("Detach", o.reader); },
+          [&](const JournalDetach& o) { return r(o.died ? "Died" : "Detach", o.reader); },
           [](const JournalAdvanceTime& t) { return "AdvanceTime(" + std::to_string(t.ns) + " ns)"; },
           [](const JournalBeginWrite& b) { return "BeginWrite(" + std::to_string(b.payload_bytes) + " B)"; },
       },

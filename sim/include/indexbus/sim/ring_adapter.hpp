@@ -41,7 +41,10 @@ struct Record {
   std::uint32_t op_index = 0;        // index in the actor's list (the payload id for writes)
   std::uint32_t payload_bytes = 0;
   std::uint64_t timeout_ns = kNoDeadline;
-  std::uint64_t seq = 0;             // ReadAt: the sequence asked for
+  std::uint64_t seq = 0;             // ReadAt: the sequence asked for; AdvanceTime: the ns
+  // Journal with a reader timeout: the clock at the invocation (a blocking read's heartbeat, JR-10);
+  // kNoDeadline otherwise.
+  std::uint64_t invoke_ns = kNoDeadline;
   std::uint32_t reader = 0;          // the model's reader / consumer index (Journal: from attach)
   std::uint64_t invoke_time = 0;
   std::uint64_t response_time = kNoDeadline;  // linearizability::kPendingTime
@@ -92,8 +95,8 @@ class Adapter {
   using Platform = typename Lanes::Platform;
   static std::uint32_t actor_count(const Scenario& s) noexcept { return 1 + s.reader_count(); }
   static const char* actor_name(std::uint32_t actor) noexcept {
-    static constexpr const char* kNames[] = {"producer", "reader0", "reader1", "reader2"};
-    return actor <= kReadersMax ? kNames[actor] : "?";
+    static constexpr const char* kNames[] = {"producer", "reader0", "reader1", "reader2", "clock"};
+    return actor <= kClockActor ? kNames[actor] : "?";
   }
   static std::string to_string(const Scenario& s) { return ring::to_string(s); }
   static std::optional<Scenario> parse(std::string_view text, std::string* error) { return parse_scenario(text, error); }
@@ -130,7 +133,11 @@ class Adapter {
                           scenario.capacity_slots,
                           scenario.slot_payload_bytes,
                           readers,
-                          0};
+                          scenario.reader_timeout_ns};
+      // With a reader timeout the clock moves only at jumps, each recorded as an AdvanceTime
+      // operation (note_clock), so the model's clock equals the lane's at every step.
+      scheduler.set_clock_moves_only_when_idle(scenario.reader_timeout_ns != 0);
+      clock_ns_ = 0;
       for (std::uint32_t i = 0; i < scenario.gates.size(); ++i) lane_.readers[i].gated_on_mask = scenario.gates[i];
       if constexpr (requires(Platform& p) { p.configure(lane_); }) platform_->configure(lane_);
       plant_into(scheduler.options().plant, PlantSite{.ring = &lane_}, weakening_);
@@ -143,6 +150,8 @@ class Adapter {
       history_.clear();
       std::size_t records = 2 * scenario.producer.size();
       for (const auto& ops : scenario.readers) records += 2 + 2 * ops.size() + 2 * drain_reads_max_;
+      // At most one clock record before each invocation and each response.
+      if (scenario.reader_timeout_ns != 0) records *= 2;
       history_.reserve(records);
       payloads_.resize(scenario.producer.size());
       for (std::size_t i = 0; i < scenario.producer.size(); ++i) {
@@ -205,8 +214,30 @@ class Adapter {
    private:
     static constexpr std::uint64_t kNone = ~std::uint64_t{0};
 
+    // A Journal scenario with a reader timeout: records a move of the clock since the last
+    // invocation or response as an operation of its own actor, stamped in real time (no
+    // happens-before stamp) between them. The clock moves only when every actor waits, so each
+    // operation that ran an access after the move is in flight at the move and overlaps the
+    // record: the checker may place the move before it, and must place it before every operation
+    // invoked later and after every one that returned earlier.
+    void note_clock() {
+      if (scenario_->reader_timeout_ns == 0 || scheduler_->now_ns() == clock_ns_) return;
+      assert(scheduler_->now_ns() > clock_ns_);
+      assert(history_.size() < history_.capacity());
+      Record& r = history_.emplace_back();
+      r.actor = kClockActor;
+      r.kind = OpKind::AdvanceTime;
+      r.seq = scheduler_->now_ns() - clock_ns_;
+      r.invoke_time = scheduler_->next_event_time();
+      r.response_time = scheduler_->next_event_time();
+      r.done = true;
+      clock_ns_ = scheduler_->now_ns();
+    }
+
     Record& begin(std::uint32_t actor, std::uint32_t op_index, OpKind kind, const OpSpec& op) {
+      note_clock();
       Record& r = adapter::begin_record(*scheduler_, history_);
+      if (scenario_->reader_timeout_ns != 0) r.invoke_ns = scheduler_->now_ns();
       r.actor = actor;
       r.kind = kind;
       r.op_index = op_index;
@@ -216,7 +247,10 @@ class Adapter {
       r.reader = actor == 0 ? 0 : reader_id_[actor - 1];
       return r;
     }
-    void end(Record& r) { adapter::end_record(*scheduler_, history_, r); }
+    void end(Record& r) {
+      note_clock();
+      adapter::end_record(*scheduler_, history_, r);
+    }
     // "R0#3": the actor and its op, as describe() names them.
     static std::string actor_op(const Record& r) {
       return (r.actor == 0 ? std::string("P") : "R" + std::to_string(r.actor - 1)) + "#" + std::to_string(r.op_index);
@@ -437,6 +471,7 @@ class Adapter {
     std::array<std::uint64_t, kReadersMax> last_delivered_{};
     std::array<std::uint32_t, kReadersMax> reader_id_{};
     std::size_t drain_reads_max_ = 0;
+    std::uint64_t clock_ns_ = 0;  // the clock as of the last AdvanceTime record (note_clock)
   };
 };
 

@@ -4,6 +4,7 @@
 //
 // Compact form:
 //   <journal|sequenced_slots|fanout_broadcast>,<block|drop>,cap=<n>,slot=<n>,<park|poll>[,gates=<m0>.<m1>..][,named]
+//   [,timeout=<ns>]
 //   ;p:<ops>;r0:<ops>[;r1:<ops>..]
 // Producer ops as for Events: w<bytes> try_write (SequencedSlots: try_claim, fill, publish),
 // W<bytes>[@<ns>] write (claim) with no deadline or a timeout, C close, and for SequencedSlots only
@@ -13,7 +14,10 @@
 // gates (SequencedSlots only) gives each consumer's gated_on_mask in decimal: "gates=0.1" is
 // consumer 1 gated on consumer 0. A Journal reader attaches before its first op, anonymously, or
 // with `named` by the name "r<i>" (so an A after X resumes at the committed cursor, JR-4; an
-// anonymous A is a fresh attach, JR-3); every attach is an operation of the history.
+// anonymous A is a fresh attach, JR-3); every attach is an operation of the history. timeout
+// (Journal only) is the lane's reader_timeout_ns (JR-10; 0 or absent: never evict); with it the
+// simulated clock moves only when every actor waits (no tick per step), and each move is an
+// AdvanceTime operation of the history (ring_adapter.hpp), so the model's clock is the lane's.
 #pragma once
 
 #include <cstdint>
@@ -32,12 +36,16 @@
 namespace indexbus::sim::ring {
 
 inline constexpr std::uint32_t kReadersMax = 3;  // 1 producer + 3 readers: well below kActorsMax
+// The history's actor of the clock's moves (AdvanceTime records; not a fiber).
+inline constexpr std::uint32_t kClockActor = kReadersMax + 1;
 inline constexpr std::size_t kOpsPerActorMax = 100'000;
 
 // Attach and Publish are never written in a scenario: the adapter records them (a Journal
 // reader's attach, a SequencedSlots publish after a successful claim).
+// AdvanceTime is never written either: the adapter records each move of the simulated clock in a
+// scenario with a reader timeout.
 enum class OpKind : std::uint8_t { TryWrite, Write, Close, TryRead, Read, Drain, ReadAt, Commit, Heartbeat,
-                                   Attach, Publish, Detach, Reattach, ClaimClosePublish };
+                                   Attach, Publish, Detach, Reattach, ClaimClosePublish, AdvanceTime };
 
 struct OpSpec {
   OpKind kind = OpKind::TryRead;
@@ -56,6 +64,7 @@ struct Scenario {
   bool parking = true;
   std::vector<std::uint64_t> gates;  // SequencedSlots: one mask per reader; empty elsewhere
   bool named = false;                // Journal: reader i attaches by the name "r<i>"
+  std::uint64_t reader_timeout_ns = 0;  // Journal: the lane's reader timeout (JR-10); 0 never evicts
   std::vector<OpSpec> producer;
   std::vector<std::vector<OpSpec>> readers;  // 1..kReadersMax
 

@@ -156,6 +156,10 @@ class Scheduler {
   std::uint32_t actor_count() const noexcept { return actor_count_; }
   const Options& options() const noexcept { return options_; }
   void set_trace(bool on) noexcept { options_.trace = on; }
+  // Per run, set by a world at reset: the clock moves only when no actor can run (jumps to a
+  // deadline), not by tick_ns per step. A Journal scenario with a reader timeout needs it: the
+  // model's clock moves by the AdvanceTime operations the adapter records at those jumps.
+  void set_clock_moves_only_when_idle(bool on) noexcept { idle_clock_ = on; }
   MemoryModel memory() const noexcept { return options_.memory; }
   bool weak() const noexcept { return options_.memory == MemoryModel::Weak; }
   // The run's weak memory (weak() only).
@@ -268,6 +272,7 @@ class Scheduler {
   const void* hash_base_ = nullptr;
   std::uint64_t step_ = 0;
   std::uint64_t now_ns_ = 0;
+  bool idle_clock_ = false;  // set_clock_moves_only_when_idle
   std::uint64_t event_time_ = 0;
   std::uint64_t steps_since_store_ = 0;
   std::uint32_t timed_mask_ = 0;   // actors blocked or paused with a finite deadline

@@ -135,6 +135,7 @@ inline constexpr std::uint32_t kOrderRulesMax = 8;
 struct Weakening {
   bool no_membarrier = false;      // membarrier() returns success without a barrier
   bool no_fallback_fence = false;  // announce_waiter's fallback thread_fence(seq_cst) does nothing
+  bool no_heavy_fence = false;     // heavy_fence() does nothing (neither membarrier nor its fallback)
   std::array<OrderRule, kOrderRulesMax> rules{};
   std::uint32_t rule_count = 0;
 
@@ -302,6 +303,7 @@ class SimOs {
     std::uint32_t bit_;
   };
   bool announcing(std::uint32_t actor) const noexcept { return ((announcing_mask_ >> actor) & 1u) != 0; }
+  bool heavy_fence_planted_away() const noexcept { return weakening_ != nullptr && weakening_->no_heavy_fence; }
 
   static constexpr std::uint64_t kMembarrierValue = 0x6d62;  // "mb", in the trace's value column
 
@@ -353,6 +355,11 @@ class SimPlatform : public BasicRealPlatform<SimOs> {
     os().note_announce();
     const SimOs::AnnouncingScope announcing(os());
     BasicRealPlatform<SimOs>::announce_waiter(flag, value, where);
+  }
+  // The composition's heavy_fence, unless a plant removed it (Weakening::no_heavy_fence).
+  void heavy_fence(Where where = Where::current()) const {
+    if (os().heavy_fence_planted_away()) return;
+    BasicRealPlatform<SimOs>::heavy_fence(where);
   }
 
  private:

@@ -110,6 +110,10 @@ struct JournalTryRead {
 };
 struct JournalRead {  // blocking, with a deadline
   std::uint32_t reader = 0;
+  // A concurrent history's read that waited: the clock when it began, which is its heartbeat
+  // (JR-10: refreshed when the call starts, not while it waits); at most the clock at the step.
+  // nullopt: the clock at the step (a sequential read never waits).
+  std::optional<std::uint64_t> started_ns;
   friend bool operator==(const JournalRead&, const JournalRead&) = default;
 };
 struct JournalCommit {
@@ -127,6 +131,9 @@ struct JournalHeartbeat {
 };
 struct JournalDetach {
   std::uint32_t reader = 0;
+  // The handle's process died (a concurrent history's kill): the record stays Attached, holding
+  // the writer back, until the writer evicts it or a resume by name takes it over (JR-4, JR-10).
+  bool died = false;
   friend bool operator==(const JournalDetach&, const JournalDetach&) = default;
 };
 struct JournalAdvanceTime {
@@ -160,6 +167,8 @@ std::pair<JournalState, JournalResult> step(const JournalState& state, const Jou
 
 // JR-6: the oldest entry held, written + write_begun - capacity (0 if negative).
 std::uint64_t oldest_retained_seq(const JournalState& state) noexcept;
+// JR-4: where a resume behind the window starts: the oldest entry the next write does not overwrite.
+std::uint64_t resume_floor_seq(const JournalState& state) noexcept;
 // Block: the writer has no room (JR-9), before any eviction.
 bool is_full(const JournalState& state) noexcept;
 
