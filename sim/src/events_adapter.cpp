@@ -80,22 +80,8 @@ CheckerHistory checker_history(const Scenario& scenario, const std::vector<Recor
 std::vector<std::string> model_states(const Scenario& scenario, const std::vector<Record>& history,
                                       const std::vector<std::size_t>& order) {
   const CheckerHistory checked = checker_history(scenario, history);
-  std::vector<std::string> out(history.size());
-  spec::EventsState state = spec::initial_state(scenario.config);
-  for (std::size_t position = 0; position < order.size(); ++position) {
-    const std::size_t index = order[position];
-    auto [next, result] = spec::step(state, checked.ops[index].op);
-    // The position in the linearization: it need not follow the response order of the table. A
-    // write's first step is shown on the write's row, before its second.
-    if (!(next == state)) {
-      std::string& cell = out[checked.split.recorded(index)];
-      if (!cell.empty()) cell += "; ";
-      cell += "lin #" + std::to_string(position) + (checked.split.is_first_step(index) ? " (begins)" : "") +
-              ": " + spec::describe(next);
-    }
-    state = std::move(next);
-  }
-  return out;
+  return adapter::states_along<linearizability::EventsModel>(spec::initial_state(scenario.config), checked.ops,
+                                                             checked.split, order);
 }
 
 CheckOutcome check_history(const Scenario& scenario, const std::vector<Record>& history) {

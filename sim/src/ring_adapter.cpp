@@ -166,21 +166,7 @@ std::vector<std::string> states_along(const Scenario& s, const std::vector<Recor
                                       const std::vector<std::size_t>& order) {
   using M = typename K::Model;
   const CheckerHistory<K> checked = checker_history<K>(s, history);
-  std::vector<std::string> out(history.size());
-  typename M::State state = M::initial(K::config(s));
-  for (std::size_t position = 0; position < order.size(); ++position) {
-    const std::size_t index = order[position];
-    auto [next, result] = M::step(state, checked.ops[index].op);
-    // A write's first step is shown on the write's row, before its second.
-    if (!(next == state)) {
-      std::string& cell = out[checked.split.recorded(index)];
-      if (!cell.empty()) cell += "; ";
-      cell += "lin #" + std::to_string(position) + (checked.split.is_first_step(index) ? " (begins)" : "") +
-              ": " + spec::describe(next);
-    }
-    state = std::move(next);
-  }
-  return out;
+  return adapter::states_along<M>(M::initial(K::config(s)), checked.ops, checked.split, order);
 }
 
 template <typename K>

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "indexbus/layout.hpp"
+#include "indexbus/linearizability/two_step.hpp"
 #include "indexbus/sim/scheduler.hpp"
 
 namespace indexbus::sim::adapter {
@@ -86,6 +87,27 @@ std::optional<std::string> torn_entry(const std::vector<WrittenEntry>& by_seq, s
                                       std::uint32_t payload_bytes, const std::byte* data);
 
 std::string duplicate_message(std::uint64_t seq, std::uint64_t last);
+
+// The report's model-state column: per recorded operation, the state of model M after it along
+// `order` (indices of the checker's history `ops`, writes split as `split` says), or "" where it
+// changed nothing. The position is the one in the linearization, which need not follow the table's
+// response order; a write's first step is shown on the write's row, before its second.
+template <typename M, typename Ops>
+std::vector<std::string> states_along(typename M::State state, const Ops& ops, const linearizability::TwoStepSplit& split,
+                                      const std::vector<std::size_t>& order) {
+  std::vector<std::string> out(split.recorded_count);
+  for (std::size_t position = 0; position < order.size(); ++position) {
+    const std::size_t index = order[position];
+    auto [next, result] = M::step(state, ops[index].op);
+    if (!(next == state)) {
+      std::string& cell = out[split.recorded(index)];
+      if (!cell.empty()) cell += "; ";
+      cell += "lin #" + std::to_string(position) + (split.is_first_step(index) ? " (begins)" : "") + ": " + describe(next);
+    }
+    state = std::move(next);
+  }
+  return out;
+}
 
 // "no order of the n operations agrees with the model; ... first unplaced: <op>".
 template <typename Describe>
