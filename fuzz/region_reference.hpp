@@ -258,8 +258,9 @@ inline EventsState events_state(std::span<const std::byte> block) {
 }
 
 // spec/layout.md, "Lane state check".
-// "Sequence numbers": no write_seq above 2^62 (so 2 * write_seq + 1 below cannot wrap).
-inline constexpr std::uint64_t kSeqLimit = std::uint64_t{1} << 62;
+// "Sequence numbers": no write_seq above 2^62 - 1 (so 2 * write_seq + 1 below cannot wrap, and no
+// sequence number has the attach tag bits 62 and 63).
+inline constexpr std::uint64_t kSeqLimit = (std::uint64_t{1} << 62) - 1;
 
 inline bool events_state_ok(const EventsState& s, std::uint32_t on_full, std::uint32_t capacity) {
   if (s.closed > 1) return false;
@@ -297,11 +298,11 @@ inline bool ring_state_ok(std::span<const std::byte> block, std::uint32_t kind, 
     const std::uint32_t state = le32(block, record + 36);
     if (state > 3) return false;
     if (kind != 2 && state >= 2) return false;
-    // Journal attach tags: bit 63 set is an attach under way; all ones (claiming) stands for 0,
-    // otherwise the value under the tag is a write_seq. The record does not gate yet.
+    // Journal attach tags: bit 63 set is an attach under way (bit 62 too: claiming), and the
+    // value under the tag is its low 62 bits. The record does not gate yet.
     constexpr std::uint64_t kProvisional = std::uint64_t{1} << 63;
     const bool attaching = kind == 2 && (cursor & kProvisional) != 0;
-    if (attaching) cursor = cursor == ~std::uint64_t{0} ? 0 : cursor & ~kProvisional;
+    if (attaching) cursor &= (std::uint64_t{1} << 62) - 1;
     if (cursor > write_seq) return false;
     const bool gates = kind != 2 || (state == 1 && !attaching);
     if (on_full == 1 && gates && write_seq - cursor > capacity) return false;

@@ -113,7 +113,7 @@ void inspect_ring_lane(const Region& region, std::uint32_t index, nlohmann::json
     // under the tag, and say which tag as `attaching`.
     std::uint64_t cursor = reader.cursor_seq;
     const bool attaching = journal && is_attach_tagged(cursor);
-    if (attaching) cursor = cursor == kCursorClaiming ? 0 : cursor & ~kCursorProvisional;
+    if (attaching) cursor = tagged_value(cursor);
     const std::uint64_t lag = s.write_seq >= cursor ? s.write_seq - cursor : 0;
     nlohmann::json j = {{"index", r},
                         {"state", reader_state_name(reader.state)},
@@ -122,7 +122,7 @@ void inspect_ring_lane(const Region& region, std::uint32_t index, nlohmann::json
                         {"read", reader.read_count},
                         {"lost", reader.lost_count},
                         {"process", pid_json(reader.pid)}};
-    if (attaching) j["attaching"] = reader.cursor_seq == kCursorClaiming ? "claiming" : "provisional";
+    if (attaching) j["attaching"] = is_claiming(reader.cursor_seq) ? "claiming" : "provisional";
     if (lane.kind == static_cast<std::uint32_t>(LaneKind::SequencedSlots)) {
       j["gated_on"] = nlohmann::json::array();
       for (std::uint32_t g = 0; g < lane.reader_count; ++g) {

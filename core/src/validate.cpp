@@ -330,7 +330,7 @@ namespace {
 // 2 * write_seq + 1, both of which would wrap near 2^63 and let a corrupt lane pass.
 Error seq_limit_failure(std::uint32_t lane_index, std::uint64_t write_seq) {
   return fail(ErrorCode::LaneStateCorrupt, lane_index, "write_seq", write_seq,
-              "exceeds " + std::to_string(kSeqLimit) + " (2^62), the largest sequence number of a v1 lane");
+              "exceeds " + std::to_string(kSeqLimit) + " (2^62 - 1), the largest sequence number of a v1 lane");
 }
 }  // namespace
 
@@ -457,10 +457,11 @@ std::optional<Error> check_ring_lane_state(std::uint32_t lane_index, const LaneD
                       std::string(to_string(static_cast<LaneKind>(lane.kind))) + " lane");
     }
     // A Journal attach in progress tags its cursor (layout.md, "Attach ordering"): the value
-    // under the tag is a write_seq loaded earlier; the writer does not gate on it yet.
+    // under the tag is a write_seq loaded earlier, or the committed cursor of a resume that is
+    // claiming; the writer does not gate on it yet.
     std::uint64_t cursor = reader.cursor_seq;
     const bool attaching = journal && is_attach_tagged(cursor);
-    if (attaching) cursor = cursor == kCursorClaiming ? 0 : cursor & ~kCursorProvisional;
+    if (attaching) cursor = tagged_value(cursor);
     if (cursor > state.write_seq) {
       return fail(ErrorCode::LaneStateCorrupt, lane_index, who + "cursor_seq", reader.cursor_seq,
                   "is ahead of write_seq " + std::to_string(state.write_seq));

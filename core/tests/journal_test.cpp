@@ -243,6 +243,55 @@ TEST(Journal, DeadReaderIsEvictedAndItsNameTakenOver) {  // JR-4, JR-10
   back.detach();
 }
 
+// The OS of a process that dies (_exit) just before it stores a provisional start into the watched
+// cursor: a resume by name killed between its claiming store and its provisional one.
+struct DiesBeforeProvisionalStore : LinuxOs {
+  const std::uint64_t* watched = nullptr;
+  template <typename T>
+  void store(T& word, T value, std::memory_order order, Site site = {}) const noexcept {
+    if constexpr (std::is_same_v<T, std::uint64_t>) {
+      if (&word == watched && is_attach_tagged(value) && !is_claiming(value)) _exit(7);
+    }
+    LinuxOs::store(word, value, order, site);
+  }
+};
+
+TEST(Journal, AResumeKilledMidAttachLosesNoCommittedPosition) {  // JR-4
+  JournalFixture f(OnFull::Block, 4, 1);
+  JournalWriter writer(f.platform, f.ref);
+  {
+    auto reader = f.attach("keep");
+    for (std::uint64_t i = 0; i < 3; ++i) ASSERT_EQ(writer.try_write(word(i)), WriteStatus::Ok);
+    std::array<std::byte, 16> out{};
+    for (std::uint64_t i = 0; i < 3; ++i) ASSERT_EQ(reader.try_read(out).seq, i);
+    ASSERT_TRUE(reader.commit());
+    reader.detach();
+  }
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const BasicRealPlatform<DiesBeforeProvisionalStore> dying(
+        DiesBeforeProvisionalStore{{}, &f.ref.readers[0].cursor_seq}, WaitStrategy::Spin);
+    auto r = JournalReader<BasicRealPlatform<DiesBeforeProvisionalStore>>::attach(dying, f.ref, "keep");
+    _exit(r.ok() ? 0 : 1);  // not reached: the attach dies first
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 7) << "the child did not die at its provisional store";
+  // It died with the record claimed: the claiming tag still carries the committed cursor.
+  const std::uint64_t left = f.ref.readers[0].cursor_seq;
+  EXPECT_TRUE(is_claiming(left)) << left;
+  EXPECT_EQ(tagged_value(left), 3u);
+  auto back = f.attach("keep");  // resumes at the committed 3, not at 0 (entries 0-2 again)
+  EXPECT_EQ(back.next_seq(), 3u);
+  std::array<std::byte, 16> out{};
+  EXPECT_EQ(back.try_read(out).status, ReadStatus::Empty);
+  ASSERT_EQ(writer.try_write(word(3)), WriteStatus::Ok);
+  EXPECT_EQ(back.try_read(out).seq, 3u);
+  back.detach();
+}
+
 TEST(Journal, AttachedByADeadProcessIsTakenOverByName) {  // JR-4
   JournalFixture f(OnFull::Block, 4, 1);
   const pid_t child = ::fork();

@@ -136,11 +136,11 @@ TEST(Validate, RingLaneStateInvariants) {  // REG-11 for ring lanes
     return error ? error->message : std::string("accepted");
   };
   EXPECT_EQ(with([](RingLaneSnapshot& s) { s.closed = 2; }), "lane 2: closed 2 is not 0 or 1");
-  // layout.md "Sequence numbers": 2^62 at most; beyond, cursors and stamps near 2^63 would wrap.
+  // layout.md "Sequence numbers": 2^62 - 1 at most; beyond, cursors and stamps near 2^63 would wrap.
   EXPECT_EQ(with([](RingLaneSnapshot& s) { s.write_seq = kSeqLimit; s.readers[0].cursor_seq = kSeqLimit - 4; s.readers[1].cursor_seq = kSeqLimit; }),
             "accepted");
   EXPECT_EQ(with([](RingLaneSnapshot& s) { s.write_seq = kSeqLimit + 1; s.readers[0].cursor_seq = kSeqLimit; s.readers[1].cursor_seq = kSeqLimit; }),
-            "lane 2: write_seq 4611686018427387905 exceeds 4611686018427387904 (2^62), the largest sequence number of a v1 lane");
+            "lane 2: write_seq 4611686018427387904 exceeds 4611686018427387903 (2^62 - 1), the largest sequence number of a v1 lane");
   EXPECT_EQ(with([](RingLaneSnapshot& s) { s.readers[1].state = 4; }),
             "lane 2: reader 1 state 4 is not 0 (free), 1 (attached), 2 (evicted) or 3 (detached)");
   EXPECT_EQ(with([](RingLaneSnapshot& s) { s.readers[0].state = kReaderEvicted; }),
@@ -155,6 +155,18 @@ TEST(Validate, RingLaneStateInvariants) {  // REG-11 for ring lanes
             "accepted");
   EXPECT_EQ(with([](RingLaneSnapshot& s) { s.readers[0].cursor_seq = 0; s.readers[0].state = kReaderAttached; }),
             "lane 2: reader 0 lag (write_seq - cursor_seq) 10 exceeds capacity_slots 4 under block");
+  // Attach tags (layout.md, "Attach ordering"): the value under a tag is checked against
+  // write_seq, and a tagged record does not gate yet.
+  EXPECT_EQ(with([](RingLaneSnapshot& s) { s.readers[0].cursor_seq = claiming_cursor(0); s.readers[0].state = kReaderAttached; }),
+            "accepted");
+  EXPECT_EQ(with([](RingLaneSnapshot& s) { s.readers[0].cursor_seq = claiming_cursor(3); s.readers[0].state = kReaderDetached; }),
+            "accepted");
+  EXPECT_EQ(with([](RingLaneSnapshot& s) { s.readers[0].cursor_seq = kCursorProvisional | 2; s.readers[0].state = kReaderAttached; }),
+            "accepted");
+  EXPECT_EQ(with([](RingLaneSnapshot& s) { s.readers[0].cursor_seq = claiming_cursor(11); }),
+            "lane 2: reader 0 cursor_seq 13835058055282163723 is ahead of write_seq 10");
+  EXPECT_EQ(with([](RingLaneSnapshot& s) { s.readers[0].cursor_seq = kCursorClaiming | 3; }),  // bit 62 alone: no tag
+            "lane 2: reader 0 cursor_seq 4611686018427387907 is ahead of write_seq 10");
   lane.on_full = static_cast<std::uint32_t>(OnFull::Drop);
   EXPECT_EQ(with([](RingLaneSnapshot& s) { s.readers[0].cursor_seq = 0; s.readers[0].state = kReaderAttached; }),
             "accepted");
@@ -218,7 +230,7 @@ TEST(Validate, EventsLaneStateInvariants) {
   lost.lost_count = 1;
   lost.read_count = 7;
   EXPECT_EQ(check_events_lane_state(0, lane, lost)->code, ErrorCode::LaneStateCorrupt);
-  // layout.md "Sequence numbers": 2^62 at most. Near 2^64 every other rule here passes a lane
+  // layout.md "Sequence numbers": 2^62 - 1 at most. Near 2^64 every other rule here passes a lane
   // whose consumer would read phantom entries (stamps 2s + 2 wrap).
   const EventsLaneSnapshot at_limit{kSeqLimit, 0, kSeqLimit - 2, kSeqLimit - 2, 0, 0, 0};
   EXPECT_FALSE(check_events_lane_state(0, lane, at_limit));
@@ -226,7 +238,7 @@ TEST(Validate, EventsLaneStateInvariants) {
   const auto error = check_events_lane_state(1, lane, near_wrap);
   ASSERT_TRUE(error.has_value());
   EXPECT_EQ(error->code, ErrorCode::LaneStateCorrupt);
-  EXPECT_NE(error->message.find("lane 1: write_seq 18446744073709551614 exceeds 4611686018427387904 (2^62)"), std::string::npos)
+  EXPECT_NE(error->message.find("lane 1: write_seq 18446744073709551614 exceeds 4611686018427387903 (2^62 - 1)"), std::string::npos)
       << error->message;
 }
 

@@ -384,7 +384,7 @@ bool check_ring_words(const std::byte* block, const Scenario& s, std::string& me
     // under the tag is a write_seq loaded earlier, and the record does not gate yet.
     std::uint64_t cursor = r.cursor_seq;
     const bool attaching = s.kind == LaneKind::Journal && is_attach_tagged(cursor);
-    if (attaching) cursor = cursor == kCursorClaiming ? 0 : cursor & ~kCursorProvisional;
+    if (attaching) cursor = tagged_value(cursor);
     if (cursor > h.write_seq) {
       message = who + ".cursor_seq " + std::to_string(r.cursor_seq) + " is ahead of write_seq " +
                 std::to_string(h.write_seq);

@@ -35,10 +35,16 @@ enum ibc_on_full { IBC_BLOCK = 1, IBC_DROP = 2 };
 /* ReaderRecord.state values (2 and 3 are Journal only). */
 enum ibc_reader_state { IBC_RS_FREE = 0, IBC_RS_ATTACHED = 1, IBC_RS_EVICTED = 2, IBC_RS_DETACHED = 3 };
 /* Journal attach tags on a reader record's cursor_seq (layout.md, "Attach ordering"): bit 63 set
- * is an attach under way. All ones: a new name checked for duplicates, not a gate; otherwise
- * PROVISIONAL | W0: the start is not fixed, and the writer adopts it by CAS. */
+ * is an attach under way, the low 62 bits (VALUE_MASK) its value. With bit 62 too (CLAIMING): the
+ * record is claimed, not a gate, and the value is its committed cursor (0 for a fresh attach);
+ * otherwise PROVISIONAL | W0: the start is not fixed, and the writer adopts it by CAS. */
 #define IBC_CURSOR_PROVISIONAL (UINT64_C(1) << 63)
-#define IBC_CURSOR_CLAIMING (~UINT64_C(0))
+#define IBC_CURSOR_CLAIMING (UINT64_C(1) << 62)
+#define IBC_CURSOR_VALUE_MASK (IBC_CURSOR_CLAIMING - 1)
+#define IBC_CLAIMING_CURSOR(committed) \
+  (IBC_CURSOR_PROVISIONAL | IBC_CURSOR_CLAIMING | ((committed) & IBC_CURSOR_VALUE_MASK))
+#define IBC_IS_CLAIMING(cursor) \
+  (((cursor) & (IBC_CURSOR_PROVISIONAL | IBC_CURSOR_CLAIMING)) == (IBC_CURSOR_PROVISIONAL | IBC_CURSOR_CLAIMING))
 
 /* RegionHeader: line 0 immutable once Ready (REG-10), line 1 holds init_state. */
 typedef struct {

@@ -60,8 +60,8 @@ static uint64_t gating_min(ibc_lane *lane) {
        * (the CAS then returns that start). Each failed CAS is an attach that finished; after 4,
        * gate at the untagged value (safe; layout.md, "Attach ordering"). */
       for (int tries = 0; cursor & IBC_CURSOR_PROVISIONAL; tries++) {
-        if (cursor == IBC_CURSOR_CLAIMING) break;
-        uint64_t start = cursor & ~IBC_CURSOR_PROVISIONAL;
+        if (IBC_IS_CLAIMING(cursor)) break;
+        uint64_t start = cursor & IBC_CURSOR_VALUE_MASK;
         if (tries == 4) { cursor = start; break; }
         uint64_t floor = resume_floor(lane->w, lane->d.capacity_slots);
         if (floor > start) start = floor;
@@ -69,7 +69,7 @@ static uint64_t gating_min(ibc_lane *lane) {
                                                     memory_order_seq_cst))
           cursor = start;
       }
-      if (cursor == IBC_CURSOR_CLAIMING) continue;
+      if (IBC_IS_CLAIMING(cursor)) continue;
     }
     if (cursor < least) least = cursor;
   }
@@ -218,9 +218,10 @@ static int journal_attach_locked(ibc_lane *lane, uint32_t reader, const char *na
         lane->attached[reader] = 1;
         return 0;
       }
-      if (committed & IBC_CURSOR_PROVISIONAL)
-        committed = committed == IBC_CURSOR_CLAIMING ? 0 : committed & ~IBC_CURSOR_PROVISIONAL;
-      IBC_STORE(&records[r].cursor_seq, IBC_CURSOR_CLAIMING, memory_order_seq_cst);
+      if (committed & IBC_CURSOR_PROVISIONAL) committed &= IBC_CURSOR_VALUE_MASK;
+      /* The claiming tag carries the committed cursor: a resumer that dies before the
+       * provisional store leaves it for the next resume of the name. */
+      IBC_STORE(&records[r].cursor_seq, IBC_CLAIMING_CURSOR(committed), memory_order_seq_cst);
       IBC_STORE(&records[r].heartbeat_ns, ibc_now_ns(), memory_order_seq_cst);
       IBC_STORE(&records[r].state, IBC_RS_ATTACHED, memory_order_seq_cst);
       const uint64_t provisional = committed | IBC_CURSOR_PROVISIONAL;
@@ -266,7 +267,7 @@ static int journal_attach_locked(ibc_lane *lane, uint32_t reader, const char *na
       memset(records[r].name, 0, sizeof records[r].name);
       memcpy(records[r].name, name, strlen(name));
       IBC_STORE(&records[r].heartbeat_ns, ibc_now_ns(), memory_order_relaxed);
-      IBC_STORE(&records[r].cursor_seq, IBC_CURSOR_CLAIMING, memory_order_seq_cst);
+      IBC_STORE(&records[r].cursor_seq, IBC_CLAIMING_CURSOR(0), memory_order_seq_cst);
       IBC_STORE(&records[r].state, IBC_RS_ATTACHED, memory_order_seq_cst);
       for (uint32_t o = 0; o < n; o++) {
         if (o == r || IBC_LOAD(&records[o].state, memory_order_seq_cst) == IBC_RS_FREE) continue;
@@ -280,7 +281,7 @@ static int journal_attach_locked(ibc_lane *lane, uint32_t reader, const char *na
     } else {
       /* Claiming cursor, then state, then the provisional cursor (layout.md "Attach ordering"):
        * a writer that adopts the provisional cursor then always sees the record attached. */
-      IBC_STORE(&records[r].cursor_seq, IBC_CURSOR_CLAIMING, memory_order_seq_cst);
+      IBC_STORE(&records[r].cursor_seq, IBC_CLAIMING_CURSOR(0), memory_order_seq_cst);
       memset(records[r].name, 0, sizeof records[r].name);
       IBC_STORE(&records[r].state, IBC_RS_ATTACHED, memory_order_seq_cst);
     }

@@ -64,12 +64,13 @@
 // the same follows. With an acquire epoch load and no barrier, store buffering let several writes
 // pass their check while W1 still read an older write_seq, and a resume at max(c, W1 - capacity)
 // started at the entry the in-flight write was destroying (found by the simulator: sim/README.md,
-// "Findings"). A resumer that dies between its claiming store and its provisional one leaves the
-// claiming tag: the next resume of the name starts from 0, in the window (three stores; its
-// committed position is lost and its entries are delivered again).
+// "Findings"). The claiming tag carries the committed cursor
+// (claiming_cursor(c)), so a resumer that dies anywhere in its attach leaves c under a tag, and the
+// next resume of the name starts from it (until the layout revision of 2026-12-08 the claiming tag
+// was all ones, and that next resume started from 0: the committed position was lost).
 //
 // A new name first publishes its record (name, state = Attached) to check for a duplicate name,
-// with its cursor tagged claiming (kCursorClaiming), which the writer skips: a claim that backs
+// with its cursor tagged claiming (claiming_cursor(0)), which the writer skips: a claim that backs
 // off (RoleTaken) never had a gate the writer could have answered Full on.
 //
 // Claiming a record. Attaches take turns: the whole of attach() runs under the lane's attach
@@ -298,8 +299,8 @@ class JournalWriter {
     constexpr int kAdoptTriesMax = 4;
     std::uint64_t cursor = platform_->load(r.cursor_seq, std::memory_order_seq_cst);
     for (int tries = 0; is_attach_tagged(cursor); ++tries) {
-      if (cursor == kCursorClaiming) return kNoGate;
-      const std::uint64_t provisional = cursor & ~kCursorProvisional;
+      if (is_claiming(cursor)) return kNoGate;
+      const std::uint64_t provisional = tagged_value(cursor);
       if (tries == kAdoptTriesMax) return provisional;
       // The oldest entry from the provisional start on that the next write keeps (JR-3, JR-4).
       const std::uint64_t adopted =
@@ -642,11 +643,13 @@ class JournalReader {
     if (platform_->load(r.state, std::memory_order_seq_cst) == kReaderAttached && !is_attach_tagged(committed)) {
       return take_over_gating(committed);
     }
-    if (is_attach_tagged(committed)) committed = committed == kCursorClaiming ? 0 : committed & ~kCursorProvisional;
+    if (is_attach_tagged(committed)) committed = tagged_value(committed);
     // Claiming (the writer skips the record), then Attached, then provisional: a writer whose
     // adoption CAS reads the provisional cursor then sees the record Attached in every later
-    // rescan (as in start_fresh). Until the start is fixed, nothing gates on the raw cursor.
-    platform_->store(r.cursor_seq, kCursorClaiming, std::memory_order_seq_cst);
+    // rescan (as in start_fresh). Until the start is fixed, nothing gates on the raw cursor. The
+    // claiming tag carries the committed cursor: a resumer that dies before the provisional store
+    // leaves it for the next resume of the name.
+    platform_->store(r.cursor_seq, claiming_cursor(committed), std::memory_order_seq_cst);
     platform_->store(r.heartbeat_ns, platform_->now_ns(), std::memory_order_seq_cst);
     platform_->store(r.state, kReaderAttached, std::memory_order_seq_cst);
     const std::uint64_t provisional = committed | kCursorProvisional;
@@ -737,13 +740,13 @@ class JournalReader {
     // (found by the simulator: sim/README.md, "Findings"). A new name has done the first two in
     // duplicate_name.
     if (!claim_published_) {
-      platform_->store(r.cursor_seq, kCursorClaiming, std::memory_order_seq_cst);
+      platform_->store(r.cursor_seq, claiming_cursor(0), std::memory_order_seq_cst);
       platform_->store(r.heartbeat_ns, platform_->now_ns(), std::memory_order_seq_cst);
       journal_detail::store_name(*platform_, r, name);
       platform_->store(r.state, kReaderAttached, std::memory_order_seq_cst);
     }
     const std::uint64_t before = platform_->load(h.write_seq, std::memory_order_seq_cst);
-    assert(before < kSeqLimit);
+    assert(before <= kSeqLimit);
     const std::uint64_t provisional = before | kCursorProvisional;
     platform_->store(r.read_count, std::uint64_t{0}, std::memory_order_relaxed);
     platform_->store(r.lost_count, std::uint64_t{0}, std::memory_order_relaxed);
@@ -772,7 +775,7 @@ class JournalReader {
     journal_detail::store_name(*platform_, mine, name);
     platform_->store(mine.heartbeat_ns, platform_->now_ns(), std::memory_order_seq_cst);
     // Claiming: the writer skips the record until start_fresh makes the cursor provisional.
-    platform_->store(mine.cursor_seq, kCursorClaiming, std::memory_order_seq_cst);
+    platform_->store(mine.cursor_seq, claiming_cursor(0), std::memory_order_seq_cst);
     // Attached, not Detached: a concurrent take-over by the same name must see a live holder.
     platform_->store(mine.state, kReaderAttached, std::memory_order_seq_cst);
     claim_published_ = true;

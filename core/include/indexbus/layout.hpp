@@ -196,20 +196,31 @@ static_assert(offsetof(RingLaneHeader, reserved) == 128);
 static_assert(sizeof(RingLaneHeader) == 256);
 
 // The largest sequence number (write_seq, a cursor) a v1 lane may hold (spec/layout.md, "Sequence
-// numbers"): 146 years at 10^9 entries per second, and far enough below 2^63 that a stamp 2s + 2
-// and the validator's bound 2 * write_seq + 1 never wrap. The lane state checks reject more.
-inline constexpr std::uint64_t kSeqLimit = std::uint64_t{1} << 62;
+// numbers"): 2^62 - 1, 146 years at 10^9 entries per second. Far enough below 2^63 that a stamp
+// 2s + 2 and the validator's bound 2 * write_seq + 1 never wrap, and no sequence number has bit
+// 62 or 63, which the Journal attach tags below use. The lane state checks reject more.
+inline constexpr std::uint64_t kSeqLimit = (std::uint64_t{1} << 62) - 1;
 
 // Journal attach tags (spec/layout.md, "Attach ordering"): a Journal ReaderRecord.cursor_seq with
-// bit 63 set belongs to a fresh attach that has not fixed its start. All ones (kCursorClaiming):
-// a fresh attach claimed the record and has not stored its provisional start; the writer skips
-// the record. Otherwise kCursorProvisional | W0: the start is not fixed yet; the first of the
-// writer (adopting it) and the attacher (fixing it) to CAS the word away from this value decides
-// the start. No sequence number (<= kSeqLimit) has bit 63.
+// bit 63 set belongs to an attach (fresh, or a resume by name) that has not fixed its start; the
+// value under the tag (its low 62 bits, tagged_value) is where it would start. With bit 62 set
+// too (claiming_cursor): the attach claimed the record and has not stored its provisional start;
+// the writer skips the record, and the value is the record's committed cursor (0 for a fresh
+// attach), so a resumer that dies there loses nothing: the next resume of the name reads it. With
+// bit 62 clear, kCursorProvisional | W0: the start is not fixed yet; the first of the writer
+// (adopting it) and the attacher (fixing it) to CAS the word away from this value decides the start.
 inline constexpr std::uint64_t kCursorProvisional = std::uint64_t{1} << 63;
-inline constexpr std::uint64_t kCursorClaiming = ~std::uint64_t{0};
-static_assert(kSeqLimit < kCursorProvisional, "no sequence number has the attach tag bit");
+inline constexpr std::uint64_t kCursorClaiming = std::uint64_t{1} << 62;  // only with kCursorProvisional
+inline constexpr std::uint64_t kCursorValueMask = kCursorClaiming - 1;
+static_assert(kSeqLimit == kCursorValueMask, "every sequence number fits under an attach tag");
 constexpr bool is_attach_tagged(std::uint64_t cursor_seq) noexcept { return (cursor_seq & kCursorProvisional) != 0; }
+constexpr bool is_claiming(std::uint64_t cursor_seq) noexcept {
+  return (cursor_seq & (kCursorProvisional | kCursorClaiming)) == (kCursorProvisional | kCursorClaiming);
+}
+constexpr std::uint64_t claiming_cursor(std::uint64_t committed_seq) noexcept {
+  return kCursorProvisional | kCursorClaiming | (committed_seq & kCursorValueMask);
+}
+constexpr std::uint64_t tagged_value(std::uint64_t cursor_seq) noexcept { return cursor_seq & kCursorValueMask; }
 
 // ReaderRecord.state values.
 inline constexpr std::uint32_t kReaderFree = 0;      // never attached (Journal: slot unused)
