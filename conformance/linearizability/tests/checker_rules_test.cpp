@@ -7,10 +7,12 @@
 #include <gtest/gtest.h>
 
 #include <cstddef>
+#include <cstdio>
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "history_generator.hpp"
@@ -497,6 +499,112 @@ void compare_with_deadlines_on(const generate::Workload<M>& workload, std::uint6
   compare(made.history, true);
   generate::Rng rng(seed * 7919 + 3);
   if (generate::perturb_a_result(made.history, rng)) compare(made.history, false);
+}
+
+// ---- Rule 7 and the observable hash -----------------------------------------------------------
+
+// The Events model without rule 7's hooks and with the full hash: the search before both.
+struct PlainEvents {
+  using State = EventsModel::State;
+  using Op = EventsModel::Op;
+  using Result = EventsModel::Result;
+  static std::pair<State, Result> step(const State& s, const Op& op) { return EventsModel::step(s, op); }
+  static std::uint64_t hash(const State& s) noexcept { return spec::hash_value(s); }
+  static bool same_result(const Result& observed, const Result& model) { return observed == model; }
+};
+static_assert(!HopelessCheck<PlainEvents>);
+// The observable hash alone, without rule 7.
+struct ObservableHashEvents : PlainEvents {
+  static std::uint64_t hash(const State& s) noexcept { return spec::hash_observable(s); }
+};
+
+// The observable hash: the same cursor reached through a read or a loss is one state for the memo;
+// a different cursor is not.
+TEST(CheckerRules, ObservableHashLeavesOutOnlyTheCounters) {
+  spec::EventsState a = events_lane(OnFull::Drop, 2);
+  a.written = 5;
+  a.read_seq = 3;
+  a.read_count = 1;
+  a.lost_count = 2;
+  a.retained = {spec::RetainedEntry{3, payload(3)}, spec::RetainedEntry{4, payload(4)}};
+  spec::EventsState b = a;
+  b.read_count = 3;
+  b.lost_count = 0;
+  EXPECT_EQ(spec::hash_observable(a), spec::hash_observable(b));
+  EXPECT_NE(spec::hash_value(a), spec::hash_value(b));
+  spec::EventsState c = a;
+  c.read_seq = 4;
+  c.retained.pop_front();
+  EXPECT_NE(spec::hash_observable(a), spec::hash_observable(c));
+}
+
+// Rule 7 and the observable hash prune: the bench's kind of history (a Drop lane, two consumers
+// killed mid-read and replaced, one read near the end returning a payload nobody wrote) is
+// rejected by all three searches, each with fewer configurations than the one before.
+TEST(CheckerRules, HopelessReadsAndObservableHashPruneKilledConsumersReads) {
+  const auto workload = generate::events_workload(spec::EventsConfig{4, 16, OnFull::Drop});
+  generate::Params params;
+  params.ops = 3000;
+  params.kills = 2;
+  params.seed = 2;
+  generate::Generated<EventsModel> made = generate::generate(workload, params);
+  ASSERT_EQ(made.pending, 2u);
+  ASSERT_TRUE(generate::corrupt_an_entry(made.history, made.history.size() * 9 / 10));
+  const CheckResult plain = check<PlainEvents>(workload.initial, made.history);
+  const CheckResult hashed = check<ObservableHashEvents>(workload.initial, made.history);
+  const CheckResult fresh = check<EventsModel>(workload.initial, made.history);
+  EXPECT_EQ(plain.verdict, Verdict::NotLinearizable);
+  EXPECT_EQ(hashed.verdict, Verdict::NotLinearizable);
+  EXPECT_EQ(fresh.verdict, Verdict::NotLinearizable);
+  EXPECT_LT(hashed.configurations, plain.configurations);
+  EXPECT_LT(fresh.configurations, hashed.configurations);
+  std::printf("configurations: plain %llu, observable hash %llu, and rule 7 %llu\n",
+              static_cast<unsigned long long>(plain.configurations), static_cast<unsigned long long>(hashed.configurations),
+              static_cast<unsigned long long>(fresh.configurations));
+}
+
+// Rule 7 must count every operation that may still go first. The successor's read returned entry
+// 1 while the cursor is at 0: stuck for the producer, but the killed consumer's pending read
+// (invoked before it returned) can take entry 0 first. Linearizable; rule 7 must not cut it.
+TEST(CheckerRules, HopelessReadIsRescuedByAPendingRead) {
+  const EventsHistory history{ev_write(0, 2, 1), ev_write(3, 5, 2), ev_pending_read(1, 6),
+                              ev_read(2, 20, 30, entry(1, 2))};
+  expect_verdict<EventsModel>(events_lane(OnFull::Drop, 4), history, Verdict::Linearizable);
+  // Broken: the pending read was invoked after the successor's read returned; nothing else moves
+  // the cursor.
+  EventsHistory late = history;
+  late[2].invoke_time = 31;
+  expect_verdict<EventsModel>(events_lane(OnFull::Drop, 4), late, Verdict::NotLinearizable);
+}
+
+// Rule 7, counted: a Lost of 2 on a Drop lane of capacity 2 needs written = 4, four writes before
+// the read. With the read returning after the fourth write was invoked, linearizable (the rule
+// must count that write); returning before it, not (the rule may cut at once).
+EventsHistory lost_two_after_writes(std::uint64_t read_returns) {
+  EventsHistory history;
+  for (std::uint64_t i = 0; i < 4; ++i) history.push_back(ev_write(10 * i, 10 * i + 5, static_cast<std::uint8_t>(i)));
+  history.push_back(ev_read(1, 1, read_returns, spec::ReadOutcome{ReadStatus::Lost, 0, {}, 2}));
+  return history;
+}
+
+TEST(CheckerRules, HopelessLostCountsTheWritesThatMayStillComeFirst) {
+  expect_verdict<EventsModel>(events_lane(OnFull::Drop, 2), lost_two_after_writes(31), Verdict::Linearizable);
+  expect_verdict<EventsModel>(events_lane(OnFull::Drop, 2), lost_two_after_writes(29), Verdict::NotLinearizable);
+}
+
+// Rule 7 on the model: what it claims, and what it does not.
+TEST(CheckerRules, NeedsConsumerFirstClaimsOnlyWhatNoWriteCanChange) {
+  spec::EventsState s = events_lane(OnFull::Drop, 2);
+  s = spec::step(s, spec::TryWrite{payload(1)}).first;  // entry 0
+  const spec::Op read = spec::TryRead{};
+  EXPECT_FALSE(spec::needs_consumer_first(s, read, entry(0, 1)));
+  EXPECT_TRUE(spec::needs_consumer_first(s, read, entry(1, 2)));      // the cursor is at 0
+  EXPECT_TRUE(spec::needs_consumer_first(s, read, entry(0, 9)));      // entry 0 holds another payload
+  EXPECT_TRUE(spec::needs_consumer_first(s, read, status(ReadStatus::Empty)));  // entry 0 stays unread
+  EXPECT_FALSE(spec::needs_consumer_first(s, read, spec::ReadOutcome{ReadStatus::Lost, 0, {}, 1}));  // writes may overwrite it
+  EXPECT_EQ(spec::producer_ops_needed(s, read, entry(3, 4)), 3u);     // entries 1, 2, 3
+  EXPECT_EQ(spec::producer_ops_needed(s, read, spec::ReadOutcome{ReadStatus::Lost, 0, {}, 2}), 3u);  // written 4
+  EXPECT_FALSE(spec::needs_consumer_first(s, spec::TryWrite{payload(2)}, spec::WriteOutcome{WriteStatus::Ok}));
 }
 
 template <typename F>

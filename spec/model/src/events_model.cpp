@@ -267,4 +267,68 @@ std::size_t hash_value(const EventsState& s) noexcept {
   return seed;
 }
 
+std::size_t hash_observable(const EventsState& s) noexcept {
+  // hash_value's fields but read_count and lost_count (events_model.hpp says why).
+  std::size_t seed = hash_value(s.config);
+  hash_combine(seed, s.written);
+  hash_combine(seed, s.read_seq);
+  hash_combine(seed, s.closed ? 1 : 0);
+  hash_combine(seed, s.write_begun ? 1 : 0);
+  for (const RetainedEntry& entry : s.retained) {
+    hash_combine(seed, entry.seq);
+    hash_bytes(seed, entry.payload);
+  }
+  return seed;
+}
+
+bool is_consumer_op(const Op& op) noexcept {
+  return std::holds_alternative<TryRead>(op) || std::holds_alternative<Read>(op);
+}
+
+bool needs_consumer_first(const EventsState& s, const Op& op, const OpResult& observed) {
+  const auto* read = std::get_if<ReadOutcome>(&observed);
+  if (!is_consumer_op(op) || read == nullptr) return false;
+  const bool blocking = std::holds_alternative<Read>(op);
+  switch (read->status) {
+    case ReadStatus::Entry:
+      if (s.read_seq != read->seq) return true;
+      // Entry read_seq is held: its payload is fixed until it is overwritten (then a loss).
+      if (s.read_seq < s.written && !would_report_lost(s)) {
+        assert(!s.retained.empty() && s.retained.front().seq == s.read_seq);
+        return s.retained.front().payload != read->payload;
+      }
+      return false;
+    case ReadStatus::Lost: {
+      if (s.config.on_full != OnFull::Drop) return true;  // Block never loses (EV-6)
+      const std::uint64_t published_oldest =
+          s.written > s.config.capacity_slots ? s.written - s.config.capacity_slots : 0;
+      return published_oldest > s.read_seq + read->lost_count;
+    }
+    case ReadStatus::Empty:
+    case ReadStatus::Timeout:
+      if ((read->status == ReadStatus::Timeout) != blocking) return true;  // the other call's answer
+      return s.read_seq < s.written || s.closed;
+    case ReadStatus::Closed:
+      return s.read_seq < s.written;
+    case ReadStatus::Evicted:
+    case ReadStatus::NotYet:
+      return false;  // never an Events answer; nothing claimed
+  }
+  return false;
+}
+
+std::uint64_t producer_ops_needed(const EventsState& s, const Op& op, const OpResult& observed) {
+  const auto* read = std::get_if<ReadOutcome>(&observed);
+  if (!is_consumer_op(op) || read == nullptr) return 0;
+  const std::uint64_t reach = s.written + (s.write_begun ? 1 : 0);
+  std::uint64_t needed = 0;
+  if (read->status == ReadStatus::Entry) {
+    needed = read->seq + 1;  // written > seq
+  } else if (read->status == ReadStatus::Lost && s.config.on_full == OnFull::Drop) {
+    needed = s.read_seq + std::max<std::uint64_t>(read->lost_count, 1) + s.config.capacity_slots;
+  }
+  const std::uint64_t have = read->status == ReadStatus::Entry ? s.written : reach;
+  return needed > have ? needed - have : 0;
+}
+
 }  // namespace indexbus::spec

@@ -279,4 +279,21 @@ std::size_t hash_value(const FanoutState& s) noexcept {
   return seed;
 }
 
+std::size_t hash_observable(const FanoutState& s) noexcept {
+  // hash_value without the consumers' read_count and lost_count, which no result reveals and no
+  // step reads (events_model.hpp, hash_observable).
+  std::size_t seed = hash_value(s.config);
+  hash_combine(seed, s.written);
+  hash_combine(seed, s.closed ? 1 : 0);
+  hash_combine(seed, s.write_begun ? 1 : 0);
+  for (const FanoutConsumerState& c : s.consumers) {
+    hash_combine(seed, c.next_seq);
+  }
+  for (const RetainedEntry& entry : s.retained) {
+    hash_combine(seed, entry.seq);
+    hash_bytes(seed, entry.payload);
+  }
+  return seed;
+}
+
 }  // namespace indexbus::spec

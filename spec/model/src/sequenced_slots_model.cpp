@@ -322,4 +322,20 @@ std::size_t hash_value(const SequencedState& s) noexcept {
   return seed;
 }
 
+std::size_t hash_observable(const SequencedState& s) noexcept {
+  // hash_value without the consumers' read_count and lost_count, which no result reveals and no
+  // step reads (events_model.hpp, hash_observable).
+  std::size_t seed = hash_value(s.config);
+  hash_combine(seed, s.written);
+  hash_combine(seed, (s.claimed ? 1u : 0u) | (s.closed ? 2u : 0u));
+  for (const auto& k : s.consumers) {
+    hash_combine(seed, k.next_seq);
+  }
+  for (const RetainedEntry& entry : s.retained) {
+    hash_combine(seed, entry.seq);
+    hash_bytes(seed, entry.payload);
+  }
+  return seed;
+}
+
 }  // namespace indexbus::spec

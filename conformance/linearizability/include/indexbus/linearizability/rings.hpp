@@ -182,7 +182,7 @@ struct SequencedModel {
     if (!spec::sequenced_op_allowed(state, op)) return {state, spec::SeqCloseOutcome{}};
     return spec::sequenced_step(state, op);
   }
-  static std::uint64_t hash(const State& state) noexcept { return spec::hash_value(state); }
+  static std::uint64_t hash(const State& state) noexcept { return spec::hash_observable(state); }
   static bool same_result(const Result& observed, const Result& model) { return observed == model; }
   static State initial(const spec::SequencedConfig& config) { return spec::sequenced_initial_state(config); }
 
@@ -300,7 +300,7 @@ struct FanoutModel {
   using Op = spec::FanoutOp;
   using Result = spec::FanoutResult;
   static std::pair<State, Result> step(const State& state, const Op& op) { return spec::step(state, op); }
-  static std::uint64_t hash(const State& state) noexcept { return spec::hash_value(state); }
+  static std::uint64_t hash(const State& state) noexcept { return spec::hash_observable(state); }
   static bool same_result(const Result& observed, const Result& model) { return observed == model; }
   static State initial(const spec::FanoutConfig& config) { return spec::initial_state(config); }
   // two_step.hpp: accepted or pending Drop writes (under Block no reader ever meets an overwrite).

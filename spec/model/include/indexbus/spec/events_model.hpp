@@ -149,6 +149,35 @@ std::ostream& operator<<(std::ostream& os, const EventsState& state);
 std::size_t hash_value(const EventsConfig& config) noexcept;
 std::size_t hash_value(const EventsState& state) noexcept;
 
+// Facts for a checker that searches orders of a concurrent history (conformance/linearizability).
+//
+// hash_observable: hash_value without read_count and lost_count. No result reveals those two
+// (a Lost result carries the count of its own read, not the total) and no step reads them, so two
+// states that differ only there give the same results under every sequence of operations: a
+// memoizing search may treat them as one (states that reached the same cursor by different mixes
+// of reads and losses, such as a killed consumer's read that took an entry or reported a loss).
+std::size_t hash_observable(const EventsState& state) noexcept;
+
+// Consumer operations (TryRead, Read) are the only ones that move read_seq; the producer's
+// (TryWrite, Write, BeginWrite, Close) never do, and never make written smaller or the lane open
+// again.
+bool is_consumer_op(const Op& op) noexcept;
+// A consumer operation `op` that cannot return `observed` in `state` nor in any state reached from
+// it by producer operations alone: only another consumer operation moving read_seq first could
+// make it possible. False means nothing is claimed (it may match now or later). Each case follows
+// from the producer never moving read_seq: an Entry needs read_seq == its seq (and, once entry
+// read_seq is held, carries that entry's payload, which no producer operation rewrites); a Lost of
+// k needs written - C <= read_seq + k (written only grows); an Empty, Timeout or Closed needs
+// read_seq == written (written only grows), an Empty or Timeout an open lane (Close is for good).
+bool needs_consumer_first(const EventsState& state, const Op& op, const OpResult& observed);
+// How many producer operations must take effect at least before a consumer operation `op` can
+// return `observed`, from `state`, whatever consumer operations come between (0: nothing claimed).
+// Each producer operation adds at most one to written + write_begun, consumer operations only
+// move read_seq forward: an Entry of seq s needs written > s; a Lost of k needs
+// written + write_begun >= read_seq + max(k, 1) + C (the entry at read_seq overwritten, and for
+// k > 1 the published window k past it).
+std::uint64_t producer_ops_needed(const EventsState& state, const Op& op, const OpResult& observed);
+
 }  // namespace indexbus::spec
 
 template <>

@@ -121,6 +121,9 @@ std::ostream& operator<<(std::ostream& os, const FanoutState& state);
 
 std::size_t hash_value(const FanoutConfig& config) noexcept;
 std::size_t hash_value(const FanoutState& state) noexcept;
+// hash_value without what no result reveals (events_model.hpp, hash_observable): the
+// consumers' read_count and lost_count.
+std::size_t hash_observable(const FanoutState& state) noexcept;
 
 }  // namespace indexbus::spec
 

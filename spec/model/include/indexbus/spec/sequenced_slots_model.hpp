@@ -126,6 +126,9 @@ std::ostream& operator<<(std::ostream& os, const SequencedState& state);
 
 std::size_t hash_value(const SequencedConfig& config) noexcept;
 std::size_t hash_value(const SequencedState& state) noexcept;
+// hash_value without what no result reveals (events_model.hpp, hash_observable): the
+// consumers' read_count and lost_count.
+std::size_t hash_observable(const SequencedState& state) noexcept;
 
 }  // namespace indexbus::spec
 
