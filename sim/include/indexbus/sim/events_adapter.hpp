@@ -7,8 +7,11 @@
 // the checker (conformance/linearizability). The Explorer, strategies, shrinking, replay and the
 // CLI are generic over it.
 //
-// The adapter is a template over the producer and consumer classes so that sim/tests can run
-// deliberately broken copies of the lane algorithm through exactly the same pipeline.
+// The adapter is a template over the platform only: the lane classes are always core/'s
+// EventsProducer and EventsConsumer. sim/tests/broken_platform.hpp plants bugs into them through
+// platform policies (SimPlatform with particular loads and stores perturbed) and runs them
+// through exactly the same pipeline; a platform with configure(const EventsLaneRef&) is told
+// where the lane lies once it is laid out.
 #pragma once
 
 #include <array>
@@ -70,8 +73,7 @@ inline bool check_lane_words(const std::byte* block, const Scenario& scenario, s
 // The consumer's counters between its reads: read_count + lost_count == read_seq; nullopt if so.
 std::optional<std::string> counters_between_reads(const EventsLaneHeader& header);
 
-template <template <typename> class Producer = EventsProducer,
-          template <typename> class Consumer = EventsConsumer>
+template <typename Platform = SimPlatform>
 class Adapter {
  public:
   using ScenarioType = Scenario;
@@ -108,6 +110,7 @@ class Adapter {
       std::memset(block_, 0, bytes);
       lane_ = EventsLaneRef{reinterpret_cast<EventsLaneHeader*>(block_), block_ + sizeof(EventsLaneHeader),
                             c.capacity_slots, c.slot_payload_bytes, c.on_full};
+      if constexpr (requires(Platform& p) { p.configure(lane_); }) platform_->configure(lane_);
       plant_into(scheduler.options().plant, PlantSite{.events = &lane_}, weakening_);
       platform_->plant(&weakening_);
       scheduler.set_hash_base(block_);
@@ -167,7 +170,7 @@ class Adapter {
     }
 
     void run_producer() {
-      Producer<SimPlatform> producer(*platform_, lane_);
+      EventsProducer<Platform> producer(*platform_, lane_);
       const auto& ops = scenario_->producer;
       for (std::uint32_t i = 0; i < ops.size(); ++i) {
         const OpSpec& op = ops[i];
@@ -184,7 +187,7 @@ class Adapter {
     }
 
     void run_consumer() {
-      Consumer<SimPlatform> consumer(*platform_, lane_);
+      EventsConsumer<Platform> consumer(*platform_, lane_);
       const auto& ops = scenario_->consumer;
       for (std::uint32_t i = 0; i < ops.size(); ++i) {
         const OpSpec& op = ops[i];
@@ -234,7 +237,7 @@ class Adapter {
 
     const Scenario* scenario_ = nullptr;
     Scheduler* scheduler_ = nullptr;
-    std::optional<SimPlatform> platform_;
+    std::optional<Platform> platform_;
     Weakening weakening_;  // the planted ordering bug, if any (plants.hpp)
     std::byte* block_ = nullptr;
     std::size_t block_bytes_ = 0;
@@ -247,6 +250,6 @@ class Adapter {
   };
 };
 
-using RealAdapter = Adapter<EventsProducer, EventsConsumer>;
+using RealAdapter = Adapter<SimPlatform>;
 
 }  // namespace indexbus::sim::events
