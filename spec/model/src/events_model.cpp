@@ -1,4 +1,5 @@
 #include "indexbus/spec/events_model.hpp"
+#include "indexbus/spec/ring_window.hpp"
 #include "model_support.hpp"
 
 #include <algorithm>
@@ -25,8 +26,7 @@ Overloaded(Fs...) -> Overloaded<Fs...>;
 // The lowest sequence a Drop lane still holds: older entries have been overwritten, and so has
 // written - C once the next write has begun (EV-8, EV-12).
 std::uint64_t oldest_retained_seq(const EventsState& s) noexcept {
-  const std::uint64_t overwritten = s.written + (s.write_begun ? 1 : 0);
-  return overwritten > s.config.capacity_slots ? overwritten - s.config.capacity_slots : 0;
+  return ring_window::oldest_held(s.written, s.write_begun, s.config.capacity_slots);
 }
 
 // A write's first step (EV-8, "A write takes effect in two steps"): its checks, and under Drop
@@ -77,9 +77,7 @@ ReadOutcome read_from(EventsState& s, bool blocking) {
   if (would_report_lost(s)) {
     // EV-8: the exact count; the cursor jumps to the oldest entry a published write left,
     // written - C, or past the one entry a begun write is destroying.
-    const std::uint64_t published_oldest =
-        s.written > s.config.capacity_slots ? s.written - s.config.capacity_slots : 0;
-    const std::uint64_t lost = std::max(s.read_seq + 1, published_oldest) - s.read_seq;
+    const std::uint64_t lost = ring_window::lost_jump(s.read_seq, s.written, s.config.capacity_slots);
     s.read_seq += lost;
     s.lost_count += lost;
     return ReadOutcome{ReadStatus::Lost, 0, {}, lost};
@@ -125,7 +123,8 @@ std::pair<EventsState, OpResult> step(const EventsState& state, const Op& op) {
 std::uint64_t unread_count(const EventsState& state) noexcept { return state.written - state.read_seq; }
 
 bool is_full(const EventsState& state) noexcept {
-  return state.config.on_full == OnFull::Block && unread_count(state) == state.config.capacity_slots;
+  return state.config.on_full == OnFull::Block &&
+         ring_window::block_full(state.written, state.read_seq, state.config.capacity_slots);
 }
 
 bool would_report_lost(const EventsState& state) noexcept {
@@ -300,9 +299,7 @@ bool needs_consumer_first(const EventsState& s, const Op& op, const OpResult& ob
       return false;
     case ReadStatus::Lost: {
       if (s.config.on_full != OnFull::Drop) return true;  // Block never loses (EV-6)
-      const std::uint64_t published_oldest =
-          s.written > s.config.capacity_slots ? s.written - s.config.capacity_slots : 0;
-      return published_oldest > s.read_seq + read->lost_count;
+      return ring_window::oldest_published(s.written, s.config.capacity_slots) > s.read_seq + read->lost_count;
     }
     case ReadStatus::Empty:
     case ReadStatus::Timeout:

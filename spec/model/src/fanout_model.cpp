@@ -1,4 +1,5 @@
 #include "indexbus/spec/fanout_model.hpp"
+#include "indexbus/spec/ring_window.hpp"
 #include "model_support.hpp"
 
 #include <algorithm>
@@ -25,8 +26,7 @@ Overloaded(Fs...) -> Overloaded<Fs...>;
 // written - C once the next write has begun (FB-7, FB-8).
 std::uint64_t oldest_in_ring(const FanoutState& s) noexcept {
   if (s.config.on_full == OnFull::Block) return 0;
-  const std::uint64_t overwritten = s.written + (s.write_begun ? 1 : 0);
-  return overwritten > s.config.capacity_slots ? overwritten - s.config.capacity_slots : 0;
+  return ring_window::oldest_held(s.written, s.write_begun, s.config.capacity_slots);
 }
 
 std::uint64_t first_retained(const FanoutState& s) noexcept {
@@ -83,9 +83,7 @@ ReadOutcome read_from(FanoutState& s, std::uint32_t index, bool blocking) {
   if (would_report_lost(s, index)) {
     // FB-7: the exact count; the cursor jumps to the oldest entry a published write left,
     // written - C, or past the one entry a begun write is destroying.
-    const std::uint64_t published_oldest =
-        s.written > s.config.capacity_slots ? s.written - s.config.capacity_slots : 0;
-    const std::uint64_t lost = std::max(c.next_seq + 1, published_oldest) - c.next_seq;
+    const std::uint64_t lost = ring_window::lost_jump(c.next_seq, s.written, s.config.capacity_slots);
     c.next_seq += lost;
     c.lost_count += lost;
     trim(s);
@@ -158,7 +156,7 @@ std::uint64_t min_next_seq(const FanoutState& state) noexcept {
 
 bool is_full(const FanoutState& state) noexcept {
   return state.config.on_full == OnFull::Block &&
-         state.written - min_next_seq(state) == state.config.capacity_slots;
+         ring_window::block_full(state.written, min_next_seq(state), state.config.capacity_slots);
 }
 
 bool would_report_lost(const FanoutState& state, std::uint32_t consumer) noexcept {

@@ -1,4 +1,5 @@
 #include "indexbus/spec/sequenced_slots_model.hpp"
+#include "indexbus/spec/ring_window.hpp"
 #include "model_support.hpp"
 
 #include <algorithm>
@@ -180,13 +181,13 @@ std::pair<SequencedState, SequencedResult> sequenced_step(const SequencedState& 
 
 std::uint64_t oldest_held_seq(const SequencedState& s) noexcept {
   if (s.config.on_full != OnFull::Drop) return 0;
-  const std::uint64_t begun = s.written + (s.claimed ? 1 : 0);
-  return begun > s.config.capacity_slots ? begun - s.config.capacity_slots : 0;
+  // SS-8: a claim destroys the oldest entry at once, as a begun write does.
+  return ring_window::oldest_held(s.written, s.claimed, s.config.capacity_slots);
 }
 
 bool sequenced_is_full(const SequencedState& s) noexcept {
   if (s.config.on_full != OnFull::Block) return false;
-  return s.written - min_next(s, leaf_consumers(s.config), s.written) >= s.config.capacity_slots;
+  return ring_window::block_full(s.written, min_next(s, leaf_consumers(s.config), s.written), s.config.capacity_slots);
 }
 
 bool may_read(const SequencedState& s, std::uint32_t consumer) noexcept {
