@@ -75,6 +75,10 @@ struct SequencedKind {
 
 struct JournalKind {
   using Model = linearizability::JournalModel;
+  // The heartbeat a call or attach stored (Record::heartbeat_ns), if any.
+  static std::optional<std::uint64_t> heartbeat(const Record& r) {
+    return r.heartbeat_ns != kNoDeadline ? std::optional(r.heartbeat_ns) : std::nullopt;
+  }
   static spec::JournalConfig config(const Scenario& s) {
     return {s.capacity_slots, s.slot_payload_bytes, s.on_full, s.reader_count(), s.reader_timeout_ns};
   }
@@ -86,15 +90,17 @@ struct JournalKind {
       // The record taken: attaches that race may take reusable records in either order (JR-3).
       case OpKind::Attach:
         return spec::JournalAttach{r.named ? "r" + std::to_string(r.actor - 1) : "",
-                                   r.ok ? std::optional<std::uint32_t>(r.reader) : std::nullopt};
+                                   r.ok ? std::optional<std::uint32_t>(r.reader) : std::nullopt, heartbeat(r)};
       case OpKind::Detach: return spec::JournalDetach{r.reader};
-      case OpKind::TryRead: return spec::JournalTryRead{r.reader};
-      case OpKind::Commit: return spec::JournalCommit{r.reader};
-      case OpKind::Heartbeat: return spec::JournalHeartbeat{r.reader};
-      case OpKind::ReadAt: return spec::JournalReadAt{r.reader, r.seq};
+      case OpKind::TryRead: return spec::JournalTryRead{r.reader, heartbeat(r)};
+      case OpKind::Commit: return spec::JournalCommit{r.reader, heartbeat(r)};
+      case OpKind::Heartbeat: return spec::JournalHeartbeat{r.reader, heartbeat(r)};
+      case OpKind::ReadAt: return spec::JournalReadAt{r.reader, r.seq, heartbeat(r)};
       case OpKind::AdvanceTime: return spec::JournalAdvanceTime{r.seq};
-      // A blocking read heartbeats when it begins, not when it takes effect (JR-10).
+      // A blocking read heartbeats when it begins, not when it takes effect (JR-10): the value its
+      // CAS stored (checked as its first step), or, without one, the clock at its start.
       default:
+        if (heartbeat(r)) return spec::JournalRead{r.reader, std::nullopt, heartbeat(r)};
         return spec::JournalRead{r.reader, r.invoke_ns != kNoDeadline ? std::optional(r.invoke_ns) : std::nullopt};
     }
   }
@@ -392,7 +398,9 @@ bool check_ring_words(const std::byte* block, const Scenario& s, std::string& me
     }
     // Block: the producer waits for every cursor that gates it (Journal: attached readers only;
     // a Fanout or SequencedSlots cursor gates from creation), so none falls a ring behind.
-    const bool gates = s.kind != LaneKind::Journal || (r.state == kReaderAttached && !attaching);
+    // A tagged heartbeat: evicted or detached, its state not settled yet (journal.hpp, "Eviction").
+    const bool gates = s.kind != LaneKind::Journal ||
+                       (r.state == kReaderAttached && !attaching && !is_heartbeat_tagged(r.heartbeat_ns));
     if (block_policy && gates && h.write_seq - cursor > s.capacity_slots) {
       message = who + " is " + std::to_string(h.write_seq - cursor) + " entries behind write_seq " +
                 std::to_string(h.write_seq) + ", above capacity " + std::to_string(s.capacity_slots);

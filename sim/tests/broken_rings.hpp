@@ -14,6 +14,10 @@
 //   PublishBeforePayload the producer's payload words reach memory only after its next publish
 //                       (the store of write_seq): write_seq, and the slot's complete stamp,
 //                       announce an entry whose bytes are not written yet.
+//   HeartbeatStored     a Journal reader's heartbeat CAS (a call's, an attach's) always succeeds,
+//                       as the plain store it was before the heartbeat decided evictions
+//                       (journal.hpp, "Eviction"): a call after the writer's eviction CAS
+//                       overwrites the tag and succeeds on an evicted reader.
 #pragma once
 
 #include <array>
@@ -41,7 +45,7 @@ struct IgnoreOneConsumerLanes : ring::RealLanes {
   template <typename P> using Fanout = IgnoreOneConsumerProducer<P>;
 };
 
-enum class PlatformBug : std::uint8_t { NoRevalidate, IgnoreGate, PublishBeforePayload };
+enum class PlatformBug : std::uint8_t { NoRevalidate, IgnoreGate, PublishBeforePayload, HeartbeatStored };
 
 template <PlatformBug B>
 class BrokenPlatform : public SimPlatform {
@@ -83,6 +87,19 @@ class BrokenPlatform : public SimPlatform {
   }
 
   template <typename T>
+  bool compare_exchange(T& word, T& expected, T desired, std::memory_order order, Where where = Where::current()) const {
+    if constexpr (std::is_same_v<T, std::uint64_t>) {
+      // A reader's untagged heartbeat (the writer's CAS and a detach's carry a tag): a store.
+      if (B == PlatformBug::HeartbeatStored && scheduler_->current() != 0 && is_heartbeat(&word) &&
+          !is_heartbeat_tagged(desired)) {
+        SimPlatform::store(word, desired, order, where);
+        return true;
+      }
+    }
+    return SimPlatform::compare_exchange(word, expected, desired, order, where);
+  }
+
+  template <typename T>
   std::uint32_t publish_then_load_flag(T& word, T value, std::uint32_t& flag, Where where = Where::current()) const {
     const std::uint32_t seen = SimPlatform::publish_then_load_flag(word, value, flag, where);
     if (B == PlatformBug::PublishBeforePayload && scheduler_->current() == 0 && pending_dst_ != nullptr) {
@@ -103,6 +120,12 @@ class BrokenPlatform : public SimPlatform {
     const auto* p = static_cast<const std::byte*>(address);
     if (p < lane_.slots || p >= slots_end_) return false;
     return static_cast<std::uint64_t>(p - lane_.slots) % events_slot_stride_bytes(lane_.slot_payload_bytes) == 0;
+  }
+  bool is_heartbeat(const void* address) const noexcept {
+    for (std::uint32_t i = 0; i < lane_.reader_count; ++i) {
+      if (address == &lane_.readers[i].heartbeat_ns) return true;
+    }
+    return false;
   }
   bool is_other_cursor(const void* address, std::uint32_t self) const noexcept {
     for (std::uint32_t i = 0; i < lane_.reader_count; ++i) {
@@ -129,5 +152,6 @@ using IgnoreOneConsumer = ring::Adapter<IgnoreOneConsumerLanes>;
 using NoRevalidate = ring::Adapter<BrokenPlatformLanes<PlatformBug::NoRevalidate>>;
 using IgnoreGate = ring::Adapter<BrokenPlatformLanes<PlatformBug::IgnoreGate>>;
 using PublishBeforePayload = ring::Adapter<BrokenPlatformLanes<PlatformBug::PublishBeforePayload>>;
+using HeartbeatStored = ring::Adapter<BrokenPlatformLanes<PlatformBug::HeartbeatStored>>;
 
 }  // namespace indexbus::sim::broken

@@ -45,6 +45,9 @@ struct Record {
   // Journal with a reader timeout: the clock at the invocation (a blocking read's heartbeat, JR-10);
   // kNoDeadline otherwise.
   std::uint64_t invoke_ns = kNoDeadline;
+  // Journal with a reader timeout: the heartbeat the call (or attach) stored, kNoDeadline if it
+  // stored none (its CAS failed). The model takes it as the call's first step (JournalBeginCall).
+  std::uint64_t heartbeat_ns = kNoDeadline;
   std::uint32_t reader = 0;          // the model's reader / consumer index (Journal: from attach)
   std::uint64_t invoke_time = 0;
   std::uint64_t response_time = kNoDeadline;  // linearizability::kPendingTime
@@ -368,6 +371,7 @@ class Adapter {
         }
         a.ok = reader.has_value();
         a.reader = reader ? reader->reader_id() : 0;
+        if (reader && scenario_->reader_timeout_ns != 0) a.heartbeat_ns = reader->last_heartbeat_ns();
         reader_id_[actor - 1] = a.reader;
         end(a);
         last_delivered_[actor - 1] = kNone;  // a resume reads again from the committed cursor
@@ -395,6 +399,7 @@ class Adapter {
             // Commit first: reads before the drain may hold a Block writer back, and the drain's
             // first read may wait for that writer.
             Record& first = begin(actor, i, OpKind::Commit, op);
+            const HeartbeatNote first_note(*this, *reader, first);
             first.ok = reader->commit();
             end(first);
             for (std::size_t reads = 0;; ++reads) {
@@ -402,9 +407,13 @@ class Adapter {
                 scheduler_->fail(RunStatus::InvariantBroken, "drain read more than every write, loss and Closed");
               }
               Record& r = begin(actor, i, OpKind::Read, op);
-              read_once(*reader, r, true, kNoDeadline);
+              {
+                const HeartbeatNote note(*this, *reader, r);
+                read_once(*reader, r, true, kNoDeadline);
+              }
               const ReadStatus status = r.read.status;
               Record& c = begin(actor, i, OpKind::Commit, op);
+              const HeartbeatNote commit_note(*this, *reader, c);
               c.ok = reader->commit();
               end(c);
               if (status == ReadStatus::Closed || status == ReadStatus::Evicted) break;
@@ -414,12 +423,14 @@ class Adapter {
           case OpKind::Commit:
           case OpKind::Heartbeat: {
             Record& r = begin(actor, i, op.kind, op);
+            const HeartbeatNote note(*this, *reader, r);
             r.ok = op.kind == OpKind::Commit ? reader->commit() : reader->heartbeat();
             end(r);
             break;
           }
           case OpKind::ReadAt: {
             Record& r = begin(actor, i, op.kind, op);
+            const HeartbeatNote note(*this, *reader, r);
             const adapter::NonBlockingCall call(*scheduler_);
             r.read = reader->read_at(op.seq, std::span<std::byte>(out_[actor - 1]));
             if (auto waited = call.violation(actor_op(r) + " read_at(" + std::to_string(op.seq) + ")")) {
@@ -430,11 +441,34 @@ class Adapter {
           }
           default: {
             Record& r = begin(actor, i, op.kind, op);
+            const HeartbeatNote note(*this, *reader, r);
             read_once(*reader, r, op.kind == OpKind::Read, op.timeout_ns);
           }
         }
       }
     }
+
+    // Journal with a reader timeout: notes on a call's record the heartbeat the call stored, if it
+    // stored one (the handle counts them), when the call returns. A call that never returns (the
+    // run ended) keeps none: the model then takes its heartbeat at its step.
+    template <typename Reader>
+    class HeartbeatNote {
+     public:
+      HeartbeatNote(const World& world, const Reader& reader, Record& record) noexcept
+          : reader_(&reader), record_(&record), before_(reader.heartbeat_count()),
+            on_(world.scenario_->reader_timeout_ns != 0) {}
+      ~HeartbeatNote() {
+        if (on_ && reader_->heartbeat_count() != before_) record_->heartbeat_ns = reader_->last_heartbeat_ns();
+      }
+      HeartbeatNote(const HeartbeatNote&) = delete;
+      HeartbeatNote& operator=(const HeartbeatNote&) = delete;
+
+     private:
+      const Reader* reader_;
+      Record* record_;
+      std::uint64_t before_;
+      bool on_;
+    };
 
     // Per-op checks at a reader's response: no entry twice (in-order reads), counters consistent.
     void delivered(Record& r, bool in_order) {

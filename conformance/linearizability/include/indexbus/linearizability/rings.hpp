@@ -110,7 +110,26 @@ struct JournalModel {
     if (const auto* w = std::get_if<spec::JournalWrite>(&op)) {
       return std::pair<Op, Op>{spec::JournalBeginWrite{detail::bytes_of(w->payload)}, spec::JournalWrite{w->payload, true}};
     }
-    return std::nullopt;
+    // A reader call that carries the heartbeat it stored (spec journal_model.hpp, JournalBeginCall):
+    // the heartbeat, then the call. Pending calls carry none (their CAS is not known to have run).
+    return std::visit(
+        [&](const auto& o) -> std::optional<std::pair<Op, Op>> {
+          if constexpr (requires { o.second_step; o.reader; o.heartbeat_ns; }) {
+            if (!o.heartbeat_ns || o.second_step || !observed) return std::nullopt;
+            auto second = o;
+            second.heartbeat_ns.reset();
+            second.second_step = true;
+            return std::pair<Op, Op>{spec::JournalBeginCall{o.reader, *o.heartbeat_ns}, Op{second}};
+          } else {
+            return std::nullopt;
+          }
+        },
+        op);
+  }
+  // two_step.hpp: a first step's own result where it is not the call's (a heartbeat's: ok).
+  static std::optional<Result> first_step_result(const Op& first, const std::optional<Result>& observed) {
+    if (std::holds_alternative<spec::JournalBeginCall>(first)) return Result{spec::JournalCallOutcome{true}};
+    return observed;
   }
 
   static std::uint32_t projections(const State& initial) {
