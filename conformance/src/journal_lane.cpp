@@ -157,6 +157,9 @@ spec::JournalResult JournalLane::execute(const spec::JournalOp& op) {
         } else if constexpr (std::is_same_v<T, spec::JournalBeginCall>) {
           // Likewise a reader call's first step (its heartbeat CAS), split off by the checker.
           throw std::logic_error("JournalBeginCall is a model-only operation: no lane call performs it");
+        } else if constexpr (std::is_same_v<T, spec::JournalEvict>) {
+          // And a recorded eviction, which a write makes.
+          throw std::logic_error("JournalEvict is a model-only operation: no lane call performs it");
         } else {
           static_assert(std::is_same_v<T, spec::JournalAdvanceTime>);
           clock_ns_ += o.ns;

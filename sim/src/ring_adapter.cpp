@@ -84,8 +84,8 @@ struct JournalKind {
   }
   static Model::Op op(const Record& r) {
     switch (r.kind) {
-      case OpKind::TryWrite: return spec::JournalTryWrite{payload(r)};
-      case OpKind::Write: return spec::JournalWrite{payload(r)};
+      case OpKind::TryWrite: return spec::JournalTryWrite{payload(r), false, r.evictions_recorded};
+      case OpKind::Write: return spec::JournalWrite{payload(r), false, r.evictions_recorded};
       case OpKind::Close: return spec::JournalClose{};
       // The record taken: attaches that race may take reusable records in either order (JR-3).
       case OpKind::Attach:
@@ -145,8 +145,30 @@ CheckerHistory<K> checker_history(const Scenario& s, const std::vector<Record>& 
     out.ops.push_back({r.actor, K::op(r), std::move(result), r.invoke_time,
                        r.done ? r.response_time : linearizability::kPendingTime, r.hb});
   }
+  // Journal: each eviction a write made, a step over the write's interval (JournalEvict), the k-th
+  // of a write on an actor of its own (numbered after every actor of the history), as two_step.hpp
+  // places first steps. They stand for no record: the first-step split below numbers after them.
+  std::vector<std::size_t> eviction_of;  // per added eviction step: its write's record
+  if constexpr (std::is_same_v<K, JournalKind>) {
+    std::uint32_t actor_count = 0;
+    for (const Record& r : history) actor_count = std::max(actor_count, r.actor + 1);
+    std::vector<linearizability::Operation<typename M::Op, typename M::Result>> evictions;
+    for (std::size_t i = 0; i < history.size(); ++i) {
+      const Record& r = history[i];
+      for (std::uint8_t k = 0; k < r.evicted_count; ++k) {
+        eviction_of.push_back(i);
+        evictions.push_back({actor_count + k, spec::JournalEvict{r.evicted[k]},
+                             typename M::Result{spec::JournalCallOutcome{true}}, r.invoke_time,
+                             r.done ? r.response_time : linearizability::kPendingTime, r.hb});
+      }
+    }
+    out.ops.insert(out.ops.end(), evictions.begin(), evictions.end());
+  }
   if constexpr (linearizability::TwoStepWrites<M>) {
     out.split = linearizability::split_two_step_writes<M>(M::initial(K::config(s)), out.ops);
+    // The eviction steps stand, like first steps, for the write that made them.
+    out.split.recorded_count = history.size();
+    out.split.write_of.insert(out.split.write_of.begin(), eviction_of.begin(), eviction_of.end());
   } else {
     out.split.recorded_count = history.size();
   }

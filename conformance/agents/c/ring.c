@@ -459,12 +459,13 @@ int ibc_seq_publish(ibc_lane *lane, uint64_t seq, const uint8_t *payload, uint32
 }
 
 /* Journal: every reader call begins with its heartbeat, a CAS from the value it stored last to
- * max(now, that value) (JR-10; layout.md, "Journal"): failing, the writer tagged it evicted (or an
- * attach took the record from a process taken for dead). */
+ * max(now, that value + 1) (JR-10; layout.md, "Journal"): failing, the writer tagged it evicted (or an
+ * attach took the record from a process taken for dead). The value moves even when the clock does
+ * not, so a writer's CAS on the previous one fails. */
 static int journal_alive(ibc_lane *lane, uint32_t reader, ibc_reader_record *record) {
   uint64_t seen = lane->heartbeat[reader];
   uint64_t fresh = ibc_now_ns() & ~IBC_HEARTBEAT_TAGS;
-  if (fresh < seen) fresh = seen;
+  if (fresh < seen + 1) fresh = seen + 1; /* above it even at the same clock reading */
   if (!IBC_CAS(&record->heartbeat_ns, &seen, fresh, memory_order_seq_cst, memory_order_seq_cst)) return 0;
   lane->heartbeat[reader] = fresh;
   return 1;

@@ -309,6 +309,7 @@ class JournalWriter {
   // Writer. Never waits. Block: Ok, or Full after evicting the silent readers that hold it back
   // (JR-9, JR-10). Drop: overwrites the oldest entry when the ring is full, Ok (JR-8).
   [[nodiscard]] WriteStatus try_write(std::span<const std::byte> payload) noexcept {
+    eviction_count_ = 0;
     if (auto rejected = precheck(payload)) return *rejected;
     if (!has_space()) {
       (void)evict_silent_holders(platform_->now_ns());
@@ -322,6 +323,7 @@ class JournalWriter {
   // to evict it; then Timeout. Drop: same as try_write.
   [[nodiscard]] WriteStatus write(std::span<const std::byte> payload,
                                   std::uint64_t deadline_ns) noexcept {
+    eviction_count_ = 0;
     if (auto rejected = precheck(payload)) return *rejected;
     if (!has_space() && !wait_for_space(deadline_ns)) return WriteStatus::Timeout;
     publish(payload);
@@ -335,6 +337,15 @@ class JournalWriter {
   }
 
   std::uint64_t written() const noexcept { return write_seq_; }
+
+  // The records the last try_write or write evicted, in the order of its eviction CASes (at most
+  // kEvictionsNoted): a caller that records histories (the simulator) checks each eviction as a
+  // step of its own, since one write's evictions happen at different moments.
+  static constexpr std::uint32_t kEvictionsNoted = 8;
+  std::span<const std::uint32_t> last_call_evictions() const noexcept {
+    return {evicted_.data(), std::min(eviction_count_, kEvictionsNoted)};
+  }
+  std::uint32_t last_call_eviction_count() const noexcept { return eviction_count_; }
 
  private:
   std::optional<WriteStatus> precheck(std::span<const std::byte> payload) const noexcept {
@@ -444,6 +455,8 @@ class JournalWriter {
                            platform_->load(h.eviction_count, std::memory_order_relaxed) + 1,
                            std::memory_order_relaxed);
           settle_pending_ = true;
+          if (eviction_count_ < kEvictionsNoted) evicted_[eviction_count_] = i;
+          ++eviction_count_;
           continue;
         }
         // heartbeat_ns now holds what beat the CAS: a fresh heartbeat, or a tag.
@@ -491,6 +504,8 @@ class JournalWriter {
   std::uint32_t cached_epoch_ = 0;
   std::uint32_t self_pid_ = 0;   // the writer's pid: it holds the attach lock to settle states
   bool settle_pending_ = false;  // an eviction's record may still say Attached (settle_states)
+  std::array<std::uint32_t, kEvictionsNoted> evicted_{};  // last_call_evictions()
+  std::uint32_t eviction_count_ = 0;
   bool closed_ = false;
 };
 
@@ -677,8 +692,9 @@ class JournalReader {
   bool begin_call() noexcept {
     if (dead_) return false;
     std::uint64_t seen = heartbeat_ns_;
-    // Never below the last value: the same value again is harmless (header, "Eviction").
-    const std::uint64_t fresh_ns = std::max(heartbeat_value(platform_->now_ns()), heartbeat_ns_);
+    // Above the last value even when the clock has not moved: a writer that loaded the last value
+    // and judged it silent must fail its CAS after this one (header, "Eviction").
+    const std::uint64_t fresh_ns = std::max(heartbeat_value(platform_->now_ns()), heartbeat_ns_ + 1);
     if (!platform_->compare_exchange(record().heartbeat_ns, seen, fresh_ns, std::memory_order_seq_cst)) [[unlikely]] {
       dead_ = true;
       return false;

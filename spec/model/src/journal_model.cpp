@@ -38,14 +38,31 @@ void evict_silent_holders(JournalState& s) {
   }
 }
 
+bool silent_holder(const JournalState& s, const JournalReaderRecord& r) {
+  return s.config.reader_timeout_ns != 0 && attached(r) && s.written - r.cursor_seq >= s.config.capacity_slots &&
+         s.now_ns > r.heartbeat_ns && s.now_ns - r.heartbeat_ns > s.config.reader_timeout_ns;
+}
+
+bool any_silent_holder(const JournalState& s) {
+  return std::any_of(s.readers.begin(), s.readers.end(), [&](const JournalReaderRecord& r) { return silent_holder(s, r); });
+}
+
+// JournalEvict: one recorded eviction.
+JournalCallOutcome evict_one(JournalState& s, std::uint32_t reader) {
+  if (reader >= s.readers.size() || !silent_holder(s, s.readers[reader])) return JournalCallOutcome{false};
+  s.readers[reader].state = RS::Evicted;
+  ++s.eviction_count;
+  return JournalCallOutcome{true};
+}
+
 // A write's first step (events_model.cpp, begin_write): the checks, the room (evicting silent
-// holders first), and the loss of entry written - C.
-WriteStatus begin_write(JournalState& s, std::uint32_t payload_bytes) {
+// holders first, unless the history records the evictions), and the loss of entry written - C.
+WriteStatus begin_write(JournalState& s, std::uint32_t payload_bytes, bool evictions_recorded) {
   if (s.closed) return WriteStatus::Closed;                                       // JR-11
   if (payload_bytes > s.config.slot_payload_bytes) return WriteStatus::TooLarge;  // JR-1
   if (s.write_begun) return WriteStatus::Ok;
   if (is_full(s)) {                                                               // JR-9
-    evict_silent_holders(s);                                                      // JR-10
+    if (!evictions_recorded) evict_silent_holders(s);                             // JR-10
     if (is_full(s)) return WriteStatus::Full;
   }
   s.write_begun = true;
@@ -53,7 +70,8 @@ WriteStatus begin_write(JournalState& s, std::uint32_t payload_bytes) {
   return WriteStatus::Ok;
 }
 
-WriteStatus write_into(JournalState& s, const Bytes& payload, bool blocking, bool second_step) {
+WriteStatus write_into(JournalState& s, const Bytes& payload, bool blocking, bool second_step,
+                       bool evictions_recorded) {
   if (second_step && !s.write_begun) {
     // A second step without its first (the checker trying the write before its BeginWrite): refused,
     // changing nothing. Full is no answer an accepted or pending write was recorded with.
@@ -70,7 +88,7 @@ WriteStatus write_into(JournalState& s, const Bytes& payload, bool blocking, boo
   if (s.closed) return WriteStatus::Closed;                                        // JR-11
   if (payload.size() > s.config.slot_payload_bytes) return WriteStatus::TooLarge;  // JR-1
   if (is_full(s)) {                                                                // JR-9
-    evict_silent_holders(s);                                                       // JR-10
+    if (!evictions_recorded) evict_silent_holders(s);                              // JR-10
     if (is_full(s)) return blocking ? WriteStatus::Timeout : WriteStatus::Full;
   }
   // A write begun by a producer that died before publishing: this one writes the same slot again.
@@ -103,8 +121,9 @@ JournalReaderRecord* begin_call(JournalState& s, std::uint32_t reader, const Cal
   if (how.heartbeat_ns) {
     r.heartbeat_ns = *how.heartbeat_ns;
   } else {
-    // Never below the previous one: an attach may have stored one ahead of the clock (attach()).
-    r.heartbeat_ns = std::max(r.heartbeat_ns, how.started_ns ? std::min(*how.started_ns, s.now_ns) : s.now_ns);
+    // Above the previous one even at the same clock reading (the lane's CAS must change the
+    // value: a writer's eviction CAS on the previous one must fail), so possibly ahead of the clock.
+    r.heartbeat_ns = std::max(r.heartbeat_ns + 1, how.started_ns ? std::min(*how.started_ns, s.now_ns) : s.now_ns);
   }
   return &r;
 }
@@ -262,12 +281,29 @@ std::pair<JournalState, JournalResult> step(const JournalState& state, const Jou
       },
       op);
   if (refused) return {state, JournalDoneOutcome{}};
+  // A write whose evictions are recorded answers Full (Timeout) only where no holder is silent
+  // (JournalEvict): elsewhere, refused.
+  const bool unevicted = std::visit(
+      [&](const auto& o) {
+        if constexpr (requires { o.evictions_recorded; o.second_step; }) {
+          return o.evictions_recorded && !o.second_step && !state.closed &&
+                 o.payload.size() <= state.config.slot_payload_bytes && is_full(state) && any_silent_holder(state);
+        } else {
+          return false;
+        }
+      },
+      op);
+  if (unevicted) return {state, JournalDoneOutcome{}};
   JournalState next = state;
   const auto how = [](const auto& call) { return CallHeartbeat{std::nullopt, call.heartbeat_ns, call.second_step}; };
   JournalResult result = std::visit(
       Overloaded{
-          [&](const JournalTryWrite& w) -> JournalResult { return WriteOutcome{write_into(next, w.payload, false, w.second_step)}; },
-          [&](const JournalWrite& w) -> JournalResult { return WriteOutcome{write_into(next, w.payload, true, w.second_step)}; },
+          [&](const JournalTryWrite& w) -> JournalResult {
+            return WriteOutcome{write_into(next, w.payload, false, w.second_step, w.evictions_recorded)};
+          },
+          [&](const JournalWrite& w) -> JournalResult {
+            return WriteOutcome{write_into(next, w.payload, true, w.second_step, w.evictions_recorded)};
+          },
           [&](const JournalClose&) -> JournalResult {
             next.closed = true;
             return CloseOutcome{};
@@ -301,7 +337,10 @@ std::pair<JournalState, JournalResult> step(const JournalState& state, const Jou
             next.now_ns += t.ns;
             return JournalDoneOutcome{};
           },
-          [&](const JournalBeginWrite& b) -> JournalResult { return WriteOutcome{begin_write(next, b.payload_bytes)}; },
+          [&](const JournalBeginWrite& b) -> JournalResult {
+            return WriteOutcome{begin_write(next, b.payload_bytes, b.evictions_recorded)};
+          },
+          [&](const JournalEvict& e) -> JournalResult { return evict_one(next, e.reader); },
       },
       op);
   return {std::move(next), std::move(result)};
@@ -389,6 +428,7 @@ std::string describe(const JournalOp& op) {
           [&](const JournalDetach& o) { return r(o.died ? "Died" : "Detach", o.reader); },
           [](const JournalAdvanceTime& t) { return "AdvanceTime(" + std::to_string(t.ns) + " ns)"; },
           [](const JournalBeginWrite& b) { return "BeginWrite(" + std::to_string(b.payload_bytes) + " B)"; },
+          [&](const JournalEvict& e) { return r("Evict", e.reader); },
       },
       op);
 }

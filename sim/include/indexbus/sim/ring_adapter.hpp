@@ -48,6 +48,10 @@ struct Record {
   // Journal with a reader timeout: the heartbeat the call (or attach) stored, kNoDeadline if it
   // stored none (its CAS failed). The model takes it as the call's first step (JournalBeginCall).
   std::uint64_t heartbeat_ns = kNoDeadline;
+  // Journal with a reader timeout, a write: the records it evicted, in order (JournalEvict steps).
+  bool evictions_recorded = false;
+  std::uint8_t evicted_count = 0;
+  std::array<std::uint8_t, 8> evicted{};
   std::uint32_t reader = 0;          // the model's reader / consumer index (Journal: from attach)
   std::uint64_t invoke_time = 0;
   std::uint64_t response_time = kNoDeadline;  // linearizability::kPendingTime
@@ -278,6 +282,7 @@ class Adapter {
           case OpKind::Close: writer.close(); break;
           default: assert(false);
         }
+        if constexpr (requires { writer.last_call_evictions(); }) note_evictions(writer, r);
         end(r);
       }
     }
@@ -446,6 +451,19 @@ class Adapter {
           }
         }
       }
+    }
+
+    // Journal with a reader timeout: a write's evictions, each checked as a step of its own.
+    template <typename Writer>
+    void note_evictions(const Writer& writer, Record& r) {
+      if (scenario_->reader_timeout_ns == 0 || r.kind == OpKind::Close) return;
+      r.evictions_recorded = true;
+      if (writer.last_call_eviction_count() > r.evicted.size()) {
+        scheduler_->fail(RunStatus::InvariantBroken, "a write evicted more than " + std::to_string(r.evicted.size()) +
+                                                         " readers: raise Record::evicted");
+        return;
+      }
+      for (const std::uint32_t reader : writer.last_call_evictions()) r.evicted[r.evicted_count++] = static_cast<std::uint8_t>(reader);
     }
 
     // Journal with a reader timeout: notes on a call's record the heartbeat the call stored, if it

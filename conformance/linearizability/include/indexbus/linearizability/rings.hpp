@@ -105,10 +105,12 @@ struct JournalModel {
   static std::optional<std::pair<Op, Op>> split_write(const State&, const Op& op, const std::optional<Result>& observed) {
     if (!detail::accepted_or_pending(observed)) return std::nullopt;
     if (const auto* w = std::get_if<spec::JournalTryWrite>(&op)) {
-      return std::pair<Op, Op>{spec::JournalBeginWrite{detail::bytes_of(w->payload)}, spec::JournalTryWrite{w->payload, true}};
+      return std::pair<Op, Op>{spec::JournalBeginWrite{detail::bytes_of(w->payload), w->evictions_recorded},
+                               spec::JournalTryWrite{w->payload, true, w->evictions_recorded}};
     }
     if (const auto* w = std::get_if<spec::JournalWrite>(&op)) {
-      return std::pair<Op, Op>{spec::JournalBeginWrite{detail::bytes_of(w->payload)}, spec::JournalWrite{w->payload, true}};
+      return std::pair<Op, Op>{spec::JournalBeginWrite{detail::bytes_of(w->payload), w->evictions_recorded},
+                               spec::JournalWrite{w->payload, true, w->evictions_recorded}};
     }
     // A reader call that carries the heartbeat it stored (spec journal_model.hpp, JournalBeginCall):
     // the heartbeat, then the call. Pending calls carry none (their CAS is not known to have run).

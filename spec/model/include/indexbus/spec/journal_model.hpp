@@ -86,16 +86,19 @@ JournalState initial_state(const JournalConfig& config);
 // history records each accepted write as JournalBeginWrite, then the write itself.
 struct JournalBeginWrite {
   std::uint32_t payload_bytes = 0;
+  bool evictions_recorded = false;  // see JournalEvict
   friend bool operator==(const JournalBeginWrite&, const JournalBeginWrite&) = default;
 };
 struct JournalTryWrite {
   Bytes payload;
   bool second_step = false;  // as the Events model's TryWrite
+  bool evictions_recorded = false;  // see JournalEvict
   friend bool operator==(const JournalTryWrite&, const JournalTryWrite&) = default;
 };
 struct JournalWrite {  // blocking, with a deadline
   Bytes payload;
   bool second_step = false;
+  bool evictions_recorded = false;  // see JournalEvict
   friend bool operator==(const JournalWrite&, const JournalWrite&) = default;
 };
 struct JournalClose {
@@ -167,6 +170,17 @@ struct JournalBeginCall {
   std::uint64_t heartbeat_ns = 0;
   friend bool operator==(const JournalBeginCall&, const JournalBeginCall&) = default;
 };
+// One eviction by the writer, as a step of its own in a concurrent history (JR-10): the lane
+// evicts each silent holder by a CAS of its own, at different moments of one write (a blocking
+// write between waits), so one step per eviction, each placed where it happened. It evicts the
+// reader if it is attached, holds the writer back and is silent (answering ok), else changes
+// nothing and answers evicted (no recorded eviction answers that). A write whose evictions are
+// recorded so (evictions_recorded) evicts nobody itself, and may only answer Full (Timeout), or
+// take its first step, where no holder is silent: the lane evicts every silent holder it finds.
+struct JournalEvict {
+  std::uint32_t reader = 0;
+  friend bool operator==(const JournalEvict&, const JournalEvict&) = default;
+};
 struct JournalAdvanceTime {
   std::uint64_t ns = 0;
   friend bool operator==(const JournalAdvanceTime&, const JournalAdvanceTime&) = default;
@@ -174,7 +188,7 @@ struct JournalAdvanceTime {
 using JournalOp = std::variant<JournalTryWrite, JournalWrite, JournalClose, JournalAttach,
                                JournalTryRead, JournalRead, JournalCommit, JournalReadAt,
                                JournalHeartbeat, JournalDetach, JournalAdvanceTime, JournalBeginWrite,
-                               JournalBeginCall>;
+                               JournalBeginCall, JournalEvict>;
 
 enum class JournalAttachError : std::uint8_t { None = 0, BadReaderName, RoleTaken, NoFreeReader };
 
