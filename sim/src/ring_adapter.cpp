@@ -79,6 +79,11 @@ struct JournalKind {
   static std::optional<std::uint64_t> heartbeat(const Record& r) {
     return r.heartbeat_ns != kNoDeadline ? std::optional(r.heartbeat_ns) : std::nullopt;
   }
+  // The handle a reader op came from (JournalReaderRecord::generation), with a reader timeout only:
+  // without evictions a record is taken again only after its handle detached.
+  static std::optional<std::uint32_t> handle(const Record& r) {
+    return r.handle != 0 && r.evictions_possible ? std::optional(r.handle) : std::nullopt;
+  }
   static spec::JournalConfig config(const Scenario& s) {
     return {s.capacity_slots, s.slot_payload_bytes, s.on_full, s.reader_count(), s.reader_timeout_ns};
   }
@@ -91,17 +96,18 @@ struct JournalKind {
       case OpKind::Attach:
         return spec::JournalAttach{r.named ? "r" + std::to_string(r.actor - 1) : "",
                                    r.ok ? std::optional<std::uint32_t>(r.reader) : std::nullopt, heartbeat(r)};
-      case OpKind::Detach: return spec::JournalDetach{r.reader};
-      case OpKind::TryRead: return spec::JournalTryRead{r.reader, heartbeat(r)};
-      case OpKind::Commit: return spec::JournalCommit{r.reader, heartbeat(r)};
-      case OpKind::Heartbeat: return spec::JournalHeartbeat{r.reader, heartbeat(r)};
-      case OpKind::ReadAt: return spec::JournalReadAt{r.reader, r.seq, heartbeat(r)};
+      case OpKind::Detach: return spec::JournalDetach{r.reader, false, handle(r)};
+      case OpKind::TryRead: return spec::JournalTryRead{r.reader, heartbeat(r), false, handle(r)};
+      case OpKind::Commit: return spec::JournalCommit{r.reader, heartbeat(r), false, handle(r)};
+      case OpKind::Heartbeat: return spec::JournalHeartbeat{r.reader, heartbeat(r), false, handle(r)};
+      case OpKind::ReadAt: return spec::JournalReadAt{r.reader, r.seq, heartbeat(r), false, handle(r)};
       case OpKind::AdvanceTime: return spec::JournalAdvanceTime{r.seq};
       // A blocking read heartbeats when it begins, not when it takes effect (JR-10): the value its
       // CAS stored (checked as its first step), or, without one, the clock at its start.
       default:
-        if (heartbeat(r)) return spec::JournalRead{r.reader, std::nullopt, heartbeat(r)};
-        return spec::JournalRead{r.reader, r.invoke_ns != kNoDeadline ? std::optional(r.invoke_ns) : std::nullopt};
+        if (heartbeat(r)) return spec::JournalRead{r.reader, std::nullopt, heartbeat(r), false, handle(r)};
+        return spec::JournalRead{r.reader, r.invoke_ns != kNoDeadline ? std::optional(r.invoke_ns) : std::nullopt,
+                                 std::nullopt, false, handle(r)};
     }
   }
   static Model::Result result(const Record& r) {

@@ -92,7 +92,10 @@
 // Eviction: the heartbeat word decides. ReaderRecord.heartbeat_ns holds the holder's last
 // heartbeat, or that value tagged evicted (kHeartbeatEvicted) or detached (kHeartbeatDetached);
 // a tag is final for the holder (layout.hpp). Every reader call begins with a CAS of the word from
-// the value its handle stored last to max(now, that value); the writer evicts an attached reader
+// the value its handle stored last to max(now, that value + 1) (it moves even when the clock does
+// not: a writer that loaded the last value and judged it silent must fail its CAS after this one;
+// with the same value stored again, a commit whose CAS came first was evicted under it and still
+// published its cursor, found by the simulator); the writer evicts an attached reader
 // that holds it back by a CAS from the untagged value it judged silent (more than
 // reader_timeout_ns old) to that value tagged evicted, and counts it; a detach is a CAS from the
 // handle's value to that value tagged detached. So reader calls, detach and eviction are ordered by
@@ -107,7 +110,11 @@
 // heartbeat before its cursor, so the writer saw a fresh heartbeat with the old cursor and answered
 // Full (both found by the simulator: sim/README.md, "Findings"). The first is gone because the
 // call's CAS and the writer's CAS compare the same value; the second is now an order the model
-// has: the commit's heartbeat (its first step) before the writer's Full, its cursor after. A
+// has: the commit's heartbeat (its first step) before the writer's Full, its cursor after. One
+// write evicts each silent holder by a CAS of its own, at different moments (a blocking write
+// between waits), so a recorded history checks each eviction as a step of its own (JournalEvict,
+// from last_call_evictions()): with one eviction of all silent holders at one point, a holder
+// the writer judged fresh after another's eviction had no place (found by the simulator). A
 // read or a commit that finds its entry overwritten, and a read that waited, check that the word
 // still holds their value (a load): a tag being final, untagged then means untagged all along, so
 // the call takes effect with the reader attached; else it reports Evicted. A read that waited

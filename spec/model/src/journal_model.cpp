@@ -106,17 +106,23 @@ struct CallHeartbeat {
   std::optional<std::uint64_t> started_ns;
   std::optional<std::uint64_t> heartbeat_ns;
   bool second_step = false;
+  std::optional<std::uint32_t> handle;
 };
+
+// Does the op's handle (if it names one) hold record r? (JournalReaderRecord::generation)
+bool own_handle(const JournalReaderRecord& r, std::optional<std::uint32_t> handle) {
+  return r.has_handle && (!handle || *handle == r.generation);
+}
 
 // Every reader call starts with the state check and the heartbeat (JR-10).
 JournalReaderRecord* begin_call(JournalState& s, std::uint32_t reader, const CallHeartbeat& how = {}) {
   if (reader >= s.readers.size()) return nullptr;
   JournalReaderRecord& r = s.readers[reader];
-  if (how.second_step) {
+  if (how.second_step && own_handle(r, how.handle)) {
     assert(r.call_begun);  // step() refuses a second step without its first
     r.call_begun = false;
   }
-  if (!r.has_handle || !attached(r)) return nullptr;
+  if (!own_handle(r, how.handle) || !attached(r)) return nullptr;
   if (how.second_step) return &r;
   if (how.heartbeat_ns) {
     r.heartbeat_ns = *how.heartbeat_ns;
@@ -131,7 +137,7 @@ JournalReaderRecord* begin_call(JournalState& s, std::uint32_t reader, const Cal
 JournalCallOutcome begin_call_step(JournalState& s, const JournalBeginCall& b) {
   if (b.reader >= s.readers.size()) return JournalCallOutcome{false};
   JournalReaderRecord& r = s.readers[b.reader];
-  if (!r.has_handle || !attached(r) || r.call_begun) return JournalCallOutcome{false};
+  if (!own_handle(r, b.handle) || !attached(r) || r.call_begun) return JournalCallOutcome{false};
   r.heartbeat_ns = b.heartbeat_ns;
   r.call_begun = true;
   return JournalCallOutcome{true};
@@ -203,6 +209,7 @@ JournalAttachOutcome attach(JournalState& s, const std::string& name, std::optio
       r.state = RS::Attached;
       r.heartbeat_ns = heartbeat_ns.value_or(std::max(s.now_ns, r.heartbeat_ns + 1));
       r.call_begun = false;
+      ++r.generation;
       r.pending_lost = r.cursor_seq < floor ? floor - r.cursor_seq : 0;
       r.lost_count += r.pending_lost;
       r.cursor_seq += r.pending_lost;
@@ -218,7 +225,8 @@ JournalAttachOutcome attach(JournalState& s, const std::string& name, std::optio
   };
   auto take = [&](std::uint32_t i) {
     const std::uint64_t fresh_ns = heartbeat_ns.value_or(std::max(s.now_ns, s.readers[i].heartbeat_ns + 1));
-    s.readers[i] = JournalReaderRecord{RS::Attached, name, s.written, s.written, 0, 0, fresh_ns, true, false, 0};
+    const std::uint32_t generation = s.readers[i].generation + 1;
+    s.readers[i] = JournalReaderRecord{RS::Attached, name, s.written, s.written, 0, 0, fresh_ns, true, false, generation, 0};
     return JournalAttachOutcome{JournalAttachError::None, i};
   };
   // JR-3: in a concurrent history, the record the attach took, if reusable here.
@@ -274,7 +282,10 @@ std::pair<JournalState, JournalResult> step(const JournalState& state, const Jou
   const bool refused = std::visit(
       [&](const auto& o) {
         if constexpr (requires { o.second_step; o.reader; o.heartbeat_ns; }) {
-          return o.second_step && (o.reader >= state.readers.size() || !state.readers[o.reader].call_begun);
+          if (!o.second_step) return false;
+          if (o.reader >= state.readers.size()) return true;
+          const JournalReaderRecord& r = state.readers[o.reader];
+          return own_handle(r, o.handle) && !r.call_begun;
         } else {
           return false;
         }
@@ -295,7 +306,9 @@ std::pair<JournalState, JournalResult> step(const JournalState& state, const Jou
       op);
   if (unevicted) return {state, JournalDoneOutcome{}};
   JournalState next = state;
-  const auto how = [](const auto& call) { return CallHeartbeat{std::nullopt, call.heartbeat_ns, call.second_step}; };
+  const auto how = [](const auto& call) {
+    return CallHeartbeat{std::nullopt, call.heartbeat_ns, call.second_step, call.handle};
+  };
   JournalResult result = std::visit(
       Overloaded{
           [&](const JournalTryWrite& w) -> JournalResult {
@@ -311,7 +324,7 @@ std::pair<JournalState, JournalResult> step(const JournalState& state, const Jou
           [&](const JournalAttach& a) -> JournalResult { return attach(next, a.name, a.record, a.heartbeat_ns); },
           [&](const JournalTryRead& r) -> JournalResult { return read_from(next, r.reader, false, how(r)); },
           [&](const JournalRead& r) -> JournalResult {
-            return read_from(next, r.reader, true, CallHeartbeat{r.started_ns, r.heartbeat_ns, r.second_step});
+            return read_from(next, r.reader, true, CallHeartbeat{r.started_ns, r.heartbeat_ns, r.second_step, r.handle});
           },
           [&](const JournalCommit& c) -> JournalResult {
             JournalReaderRecord* r = begin_call(next, c.reader, how(c));
@@ -327,6 +340,7 @@ std::pair<JournalState, JournalResult> step(const JournalState& state, const Jou
           [&](const JournalDetach& d) -> JournalResult {
             if (d.reader < next.readers.size()) {  // JR-4
               JournalReaderRecord& r = next.readers[d.reader];
+              if (!own_handle(r, d.handle)) return JournalDoneOutcome{};  // a stale handle's
               if (r.has_handle && attached(r) && !d.died) r.state = RS::Detached;
               r.has_handle = false;
               r.pending_lost = 0;
@@ -514,6 +528,7 @@ std::size_t hash_value(const JournalState& s) noexcept {
     hash_combine(seed, r.heartbeat_ns);
     hash_combine(seed, r.has_handle ? 1 : 0);
     hash_combine(seed, r.call_begun ? 1 : 0);
+    hash_combine(seed, r.generation);
     hash_combine(seed, r.pending_lost);
   }
   return seed;

@@ -50,6 +50,8 @@ struct Record {
   std::uint64_t heartbeat_ns = kNoDeadline;
   // Journal with a reader timeout, a write: the records it evicted, in order (JournalEvict steps).
   bool evictions_recorded = false;
+  std::uint32_t handle = 0;          // Journal reader ops: the handle's generation (0: none)
+  bool evictions_possible = false;   // Journal with a reader timeout
   std::uint8_t evicted_count = 0;
   std::array<std::uint8_t, 8> evicted{};
   std::uint32_t reader = 0;          // the model's reader / consumer index (Journal: from attach)
@@ -155,6 +157,8 @@ class Adapter {
       // Drain: at most every write, Lost reports (one per gap) and Closed; each with a commit.
       drain_reads_max_ = 2 * writes + 2;
       history_.clear();
+      record_generation_ = {};
+      handle_ = {};
       std::size_t records = 2 * scenario.producer.size();
       for (const auto& ops : scenario.readers) records += 2 + 2 * ops.size() + 2 * drain_reads_max_;
       // At most one clock record before each invocation and each response.
@@ -252,6 +256,8 @@ class Adapter {
       r.timeout_ns = op.timeout_ns;
       r.seq = op.seq;
       r.reader = actor == 0 ? 0 : reader_id_[actor - 1];
+      r.handle = actor == 0 ? 0 : handle_[actor - 1];
+      r.evictions_possible = scenario_->reader_timeout_ns != 0;
       return r;
     }
     void end(Record& r) {
@@ -377,6 +383,9 @@ class Adapter {
         a.ok = reader.has_value();
         a.reader = reader ? reader->reader_id() : 0;
         if (reader && scenario_->reader_timeout_ns != 0) a.heartbeat_ns = reader->last_heartbeat_ns();
+        // Attaches of one record follow each other (the next needs this holder gone): their
+        // order of return is the order of the record's generations.
+        if (reader) handle_[actor - 1] = ++record_generation_[a.reader];
         reader_id_[actor - 1] = a.reader;
         end(a);
         last_delivered_[actor - 1] = kNone;  // a resume reads again from the committed cursor
@@ -522,6 +531,10 @@ class Adapter {
     std::array<std::array<std::byte, events::kSlotPayloadBytesMax>, kReadersMax> out_{};
     std::array<std::uint64_t, kReadersMax> last_delivered_{};
     std::array<std::uint32_t, kReadersMax> reader_id_{};
+    // Journal: attaches of each record so far, and the generation each reader's handle got from its
+    // attach (Record::handle): a handle's ops after its record was evicted and taken again.
+    std::array<std::uint32_t, kReadersMax> record_generation_{};
+    std::array<std::uint32_t, kReadersMax> handle_{};
     std::size_t drain_reads_max_ = 0;
     std::uint64_t clock_ns_ = 0;  // the clock as of the last AdvanceTime record (note_clock)
   };

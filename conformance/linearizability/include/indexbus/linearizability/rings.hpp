@@ -112,7 +112,7 @@ struct JournalModel {
             auto second = o;
             second.heartbeat_ns.reset();
             second.second_step = true;
-            return std::pair<Op, Op>{spec::JournalBeginCall{o.reader, *o.heartbeat_ns}, Op{second}};
+            return std::pair<Op, Op>{spec::JournalBeginCall{o.reader, *o.heartbeat_ns, o.handle}, Op{second}};
           } else {
             return std::nullopt;
           }

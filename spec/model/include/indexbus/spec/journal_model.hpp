@@ -53,6 +53,10 @@ struct JournalReaderRecord {
   std::uint64_t heartbeat_ns = 0;
   bool has_handle = false;       // a handle from an attach is live (Attached, or Evicted unseen)
   bool call_begun = false;       // the handle's call took its first step (JournalBeginCall)
+  // Attaches of this record so far. A concurrent history's reader op may name the handle it came
+  // from (handle = the generation its attach gave): an op of an older handle, whose record was
+  // evicted and taken by another attach, is an op without a live handle (Evicted, false, nothing).
+  std::uint32_t generation = 0;
   std::uint64_t pending_lost = 0;  // handle: entries skipped at a resume, reported by its next read
 
   friend bool operator==(const JournalReaderRecord&, const JournalReaderRecord&) = default;
@@ -118,6 +122,7 @@ struct JournalTryRead {
   std::uint32_t reader = 0;
   std::optional<std::uint64_t> heartbeat_ns;  // see JournalBeginCall
   bool second_step = false;
+  std::optional<std::uint32_t> handle;  // see JournalReaderRecord::generation
   friend bool operator==(const JournalTryRead&, const JournalTryRead&) = default;
 };
 struct JournalRead {  // blocking, with a deadline
@@ -128,12 +133,14 @@ struct JournalRead {  // blocking, with a deadline
   std::optional<std::uint64_t> started_ns;
   std::optional<std::uint64_t> heartbeat_ns;  // see JournalBeginCall
   bool second_step = false;
+  std::optional<std::uint32_t> handle;  // see JournalReaderRecord::generation
   friend bool operator==(const JournalRead&, const JournalRead&) = default;
 };
 struct JournalCommit {
   std::uint32_t reader = 0;
   std::optional<std::uint64_t> heartbeat_ns;  // see JournalBeginCall
   bool second_step = false;
+  std::optional<std::uint32_t> handle;  // see JournalReaderRecord::generation
   friend bool operator==(const JournalCommit&, const JournalCommit&) = default;
 };
 struct JournalReadAt {
@@ -141,12 +148,14 @@ struct JournalReadAt {
   std::uint64_t seq = 0;
   std::optional<std::uint64_t> heartbeat_ns;  // see JournalBeginCall
   bool second_step = false;
+  std::optional<std::uint32_t> handle;  // see JournalReaderRecord::generation
   friend bool operator==(const JournalReadAt&, const JournalReadAt&) = default;
 };
 struct JournalHeartbeat {
   std::uint32_t reader = 0;
   std::optional<std::uint64_t> heartbeat_ns;  // see JournalBeginCall
   bool second_step = false;
+  std::optional<std::uint32_t> handle;  // see JournalReaderRecord::generation
   friend bool operator==(const JournalHeartbeat&, const JournalHeartbeat&) = default;
 };
 struct JournalDetach {
@@ -154,6 +163,7 @@ struct JournalDetach {
   // The handle's process died (a concurrent history's kill): the record stays Attached, holding
   // the writer back, until the writer evicts it or a resume by name takes it over (JR-4, JR-10).
   bool died = false;
+  std::optional<std::uint32_t> handle;  // see JournalReaderRecord::generation
   friend bool operator==(const JournalDetach&, const JournalDetach&) = default;
 };
 // A reader call's first step in a concurrent history (JR-10): the lane's heartbeat CAS, which
@@ -168,6 +178,7 @@ struct JournalDetach {
 struct JournalBeginCall {
   std::uint32_t reader = 0;
   std::uint64_t heartbeat_ns = 0;
+  std::optional<std::uint32_t> handle;  // see JournalReaderRecord::generation
   friend bool operator==(const JournalBeginCall&, const JournalBeginCall&) = default;
 };
 // One eviction by the writer, as a step of its own in a concurrent history (JR-10): the lane
