@@ -14,10 +14,10 @@
 //   PublishBeforePayload the producer's payload words reach memory only after its next publish
 //                       (the store of write_seq): write_seq, and the slot's complete stamp,
 //                       announce an entry whose bytes are not written yet.
-//   HeartbeatStored     a Journal reader's heartbeat CAS (a call's, an attach's) always succeeds,
-//                       as the plain store it was before the heartbeat decided evictions
-//                       (journal.hpp, "Eviction"): a call after the writer's eviction CAS
-//                       overwrites the tag and succeeds on an evicted reader.
+//   IgnoresEvictionTag  Journal readers load heartbeat words without the writer's evicted tag: a
+//                       read that waited, or found its entry overwritten, re-checks its heartbeat
+//                       and misses the eviction (journal.hpp, "Eviction"), as the old re-check
+//                       of the state would have without the writer's state CAS.
 #pragma once
 
 #include <array>
@@ -45,7 +45,7 @@ struct IgnoreOneConsumerLanes : ring::RealLanes {
   template <typename P> using Fanout = IgnoreOneConsumerProducer<P>;
 };
 
-enum class PlatformBug : std::uint8_t { NoRevalidate, IgnoreGate, PublishBeforePayload, HeartbeatStored };
+enum class PlatformBug : std::uint8_t { NoRevalidate, IgnoreGate, PublishBeforePayload, IgnoresEvictionTag };
 
 template <PlatformBug B>
 class BrokenPlatform : public SimPlatform {
@@ -70,6 +70,7 @@ class BrokenPlatform : public SimPlatform {
         if (order == std::memory_order_acquire) last = LastStamp{&word, value};
       }
       if (B == PlatformBug::IgnoreGate && actor != 0 && is_other_cursor(&word, actor - 1)) return ~std::uint64_t{0};
+      if (B == PlatformBug::IgnoresEvictionTag && actor != 0 && is_heartbeat(&word)) return value & ~kHeartbeatEvicted;
     }
     return value;
   }
@@ -84,19 +85,6 @@ class BrokenPlatform : public SimPlatform {
     std::memcpy(pending_.data(), src, bytes);
     pending_dst_ = dst;
     pending_bytes_ = bytes;
-  }
-
-  template <typename T>
-  bool compare_exchange(T& word, T& expected, T desired, std::memory_order order, Where where = Where::current()) const {
-    if constexpr (std::is_same_v<T, std::uint64_t>) {
-      // A reader's untagged heartbeat (the writer's CAS and a detach's carry a tag): a store.
-      if (B == PlatformBug::HeartbeatStored && scheduler_->current() != 0 && is_heartbeat(&word) &&
-          !is_heartbeat_tagged(desired)) {
-        SimPlatform::store(word, desired, order, where);
-        return true;
-      }
-    }
-    return SimPlatform::compare_exchange(word, expected, desired, order, where);
   }
 
   template <typename T>
@@ -152,6 +140,6 @@ using IgnoreOneConsumer = ring::Adapter<IgnoreOneConsumerLanes>;
 using NoRevalidate = ring::Adapter<BrokenPlatformLanes<PlatformBug::NoRevalidate>>;
 using IgnoreGate = ring::Adapter<BrokenPlatformLanes<PlatformBug::IgnoreGate>>;
 using PublishBeforePayload = ring::Adapter<BrokenPlatformLanes<PlatformBug::PublishBeforePayload>>;
-using HeartbeatStored = ring::Adapter<BrokenPlatformLanes<PlatformBug::HeartbeatStored>>;
+using IgnoresEvictionTag = ring::Adapter<BrokenPlatformLanes<PlatformBug::IgnoresEvictionTag>>;
 
 }  // namespace indexbus::sim::broken

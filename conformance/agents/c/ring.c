@@ -202,7 +202,8 @@ static int journal_attach_locked(ibc_lane *lane, uint32_t reader, const char *na
  * matches. Fails only if the writer tagged it evicted since (*seen then holds the tag). */
 static int journal_try_claim_heartbeat(ibc_lane *lane, uint32_t reader, ibc_reader_record *record, uint64_t *seen) {
   uint64_t fresh = ibc_now_ns() & ~IBC_HEARTBEAT_TAGS;
-  if (fresh < (*seen & ~IBC_HEARTBEAT_TAGS) + 1) fresh = (*seen & ~IBC_HEARTBEAT_TAGS) + 1;
+  if ((*seen & ~IBC_HEARTBEAT_TAGS) != 0 && fresh < (*seen & ~IBC_HEARTBEAT_TAGS) + 1)
+    fresh = (*seen & ~IBC_HEARTBEAT_TAGS) + 1;
   if (!IBC_CAS(&record->heartbeat_ns, seen, fresh, memory_order_seq_cst, memory_order_seq_cst)) return 0;
   lane->heartbeat[reader] = fresh;
   return 1;

@@ -711,11 +711,19 @@ class JournalReader {
     return true;
   }
 
+  // What an attach stores over `seen`: max(now, its value + 1), or now over a value of 0 (a
+  // record never held, or held at clock 0: a writer judges a value silent only at a later clock,
+  // which a claim that reads the clock after it then exceeds).
+  std::uint64_t claimed_heartbeat(std::uint64_t seen) const noexcept {
+    const std::uint64_t now_ns = heartbeat_value(platform_->now_ns());
+    return heartbeat_value(seen) == 0 ? now_ns : std::max(now_ns, heartbeat_value(seen) + 1);
+  }
+
   // An attach's heartbeat (under the attach lock): one CAS from `seen` (a value loaded from the
   // word) to max(now, its value + 1), above every value the record held (header, "Eviction").
   // Fails only when the writer tagged it evicted since (then `seen` holds the tag).
   bool try_claim_heartbeat(ReaderRecord& r, std::uint64_t& seen) noexcept {
-    const std::uint64_t fresh_ns = std::max(heartbeat_value(platform_->now_ns()), heartbeat_value(seen) + 1);
+    const std::uint64_t fresh_ns = claimed_heartbeat(seen);
     if (!platform_->compare_exchange(r.heartbeat_ns, seen, fresh_ns, std::memory_order_seq_cst)) return false;
     heartbeat_ns_ = fresh_ns;
     ++heartbeat_count_;
@@ -731,7 +739,7 @@ class JournalReader {
     assert((seen & kHeartbeatEvicted) != 0);
     if (try_claim_heartbeat(r, seen)) return;
     // Not reached but by a region off the protocol: take the word as it is.
-    const std::uint64_t fresh_ns = std::max(heartbeat_value(platform_->now_ns()), heartbeat_value(seen) + 1);
+    const std::uint64_t fresh_ns = claimed_heartbeat(seen);
     platform_->store(r.heartbeat_ns, fresh_ns, std::memory_order_seq_cst);
     heartbeat_ns_ = fresh_ns;
     ++heartbeat_count_;

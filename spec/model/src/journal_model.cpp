@@ -184,7 +184,12 @@ ReadOutcome read_at(JournalState& s, std::uint32_t reader, std::uint64_t seq, co
   return ReadOutcome{ReadStatus::Entry, e.seq, e.payload, 0};
 }
 
-// An attach's heartbeat is later than every one the record held (JR-10): max(clock, previous + 1),
+std::uint64_t attach_heartbeat(const JournalState& s, const JournalReaderRecord& r) {
+  return r.heartbeat_ns == 0 ? s.now_ns : std::max(s.now_ns, r.heartbeat_ns + 1);
+}
+
+// An attach's heartbeat is later than every one the record held (JR-10): max(clock, previous + 1)
+// (the clock on a record whose heartbeat was never set),
 // so a writer's eviction of the previous holder, judged on its heartbeat, never applies to the new
 // one. A concurrent history carries the value the lane stored (heartbeat_ns).
 JournalAttachOutcome attach(JournalState& s, const std::string& name, std::optional<std::uint32_t> record,
@@ -207,7 +212,7 @@ JournalAttachOutcome attach(JournalState& s, const std::string& name, std::optio
           s.written > s.config.capacity_slots ? s.written - s.config.capacity_slots : 0;
       const std::uint64_t floor = attached(r) ? published_oldest : resume_floor_seq(s);
       r.state = RS::Attached;
-      r.heartbeat_ns = heartbeat_ns.value_or(std::max(s.now_ns, r.heartbeat_ns + 1));
+      r.heartbeat_ns = heartbeat_ns.value_or(attach_heartbeat(s, r));
       r.call_begun = false;
       ++r.generation;
       r.pending_lost = r.cursor_seq < floor ? floor - r.cursor_seq : 0;
@@ -224,7 +229,7 @@ JournalAttachOutcome attach(JournalState& s, const std::string& name, std::optio
                                                       (attached(r) && !r.has_handle)));
   };
   auto take = [&](std::uint32_t i) {
-    const std::uint64_t fresh_ns = heartbeat_ns.value_or(std::max(s.now_ns, s.readers[i].heartbeat_ns + 1));
+    const std::uint64_t fresh_ns = heartbeat_ns.value_or(attach_heartbeat(s, s.readers[i]));
     const std::uint32_t generation = s.readers[i].generation + 1;
     s.readers[i] = JournalReaderRecord{RS::Attached, name, s.written, s.written, 0, 0, fresh_ns, true, false, generation, 0};
     return JournalAttachOutcome{JournalAttachError::None, i};
