@@ -134,12 +134,18 @@ void inspect_ring_lane(const Region& region, std::uint32_t index, nlohmann::json
       if (!reader.name.empty()) {  // the exact bytes
         j["name_hex"] = protocol::to_hex(reinterpret_cast<const std::byte*>(reader.name.data()), reader.name.size());
       }
-      const bool seen = reader.heartbeat_ns != 0 && reader.heartbeat_ns <= now_ns;
-      j["heartbeat_age_ns"] = seen ? nlohmann::json(now_ns - reader.heartbeat_ns) : nlohmann::json(nullptr);
-      // Live: attached, its process exists, and (with a timeout) it spoke within the timeout.
-      const bool within = lane.reader_timeout_ns == 0 ||
-                          (seen && now_ns - reader.heartbeat_ns <= lane.reader_timeout_ns);
-      j["live"] = reader.state == kReaderAttached && reader.pid != 0 && alive(reader.pid) && within;
+      // The heartbeat word may carry a tag over the last value (layout.md, "Journal use of
+      // ReaderRecord"): evicted or detached, whatever the state says until it is settled.
+      const std::uint64_t heartbeat_ns = heartbeat_value(reader.heartbeat_ns);
+      const bool tagged = is_heartbeat_tagged(reader.heartbeat_ns);
+      if (tagged) j["heartbeat_tag"] = (reader.heartbeat_ns & kHeartbeatEvicted) != 0 ? "evicted" : "detached";
+      const bool seen = heartbeat_ns != 0 && heartbeat_ns <= now_ns;
+      j["heartbeat_age_ns"] = seen ? nlohmann::json(now_ns - heartbeat_ns) : nlohmann::json(nullptr);
+      // Live: attached, not tagged, its process exists, and (with a timeout) it spoke within the
+      // timeout. (A heartbeat may run a few ns ahead of the clock: calls at one clock reading.)
+      const bool within = lane.reader_timeout_ns == 0 || heartbeat_ns > now_ns ||
+                          (seen && now_ns - heartbeat_ns <= lane.reader_timeout_ns);
+      j["live"] = reader.state == kReaderAttached && !tagged && reader.pid != 0 && alive(reader.pid) && within;
     }
     if (reader.state == kReaderAttached || !journal) max_lag = std::max(max_lag, lag);
     entry["readers"].push_back(j);

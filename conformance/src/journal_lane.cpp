@@ -154,6 +154,12 @@ spec::JournalResult JournalLane::execute(const spec::JournalOp& op) {
           // The model's first step of a write (two-step writes, EV-8) is no call of the lane: only
           // the linearizability checker makes it, from a recorded write.
           throw std::logic_error("JournalBeginWrite is a model-only operation: no lane call performs it");
+        } else if constexpr (std::is_same_v<T, spec::JournalBeginCall>) {
+          // Likewise a reader call's first step (its heartbeat CAS), split off by the checker.
+          throw std::logic_error("JournalBeginCall is a model-only operation: no lane call performs it");
+        } else if constexpr (std::is_same_v<T, spec::JournalEvict>) {
+          // And a recorded eviction, which a write makes.
+          throw std::logic_error("JournalEvict is a model-only operation: no lane call performs it");
         } else {
           static_assert(std::is_same_v<T, spec::JournalAdvanceTime>);
           clock_ns_ += o.ns;
@@ -177,7 +183,9 @@ JournalWords JournalLane::words() const {
     rw.cursor_seq = platform_.load(r.cursor_seq, std::memory_order_acquire);
     rw.read_count = platform_.load(r.read_count, std::memory_order_relaxed);
     rw.lost_count = platform_.load(r.lost_count, std::memory_order_relaxed);
-    rw.heartbeat_ns = platform_.load(r.heartbeat_ns, std::memory_order_relaxed);
+    // The value under any tag: the tag itself is what state says (settled at once here, where
+    // the attach lock is always free: journal.hpp, "Eviction").
+    rw.heartbeat_ns = heartbeat_value(platform_.load(r.heartbeat_ns, std::memory_order_relaxed));
     rw.has_handle = readers_[i].has_value();
     if (rw.has_handle && rw.state == spec::JournalReaderState::Attached) rw.next_seq = readers_[i]->next_seq();
     w.readers.push_back(std::move(rw));

@@ -75,27 +75,39 @@ struct SequencedKind {
 
 struct JournalKind {
   using Model = linearizability::JournalModel;
+  // The heartbeat a call or attach stored (Record::heartbeat_ns), if any.
+  static std::optional<std::uint64_t> heartbeat(const Record& r) {
+    return r.heartbeat_ns != kNoDeadline ? std::optional(r.heartbeat_ns) : std::nullopt;
+  }
+  // The handle a reader op came from (JournalReaderRecord::generation), with a reader timeout only:
+  // without evictions a record is taken again only after its handle detached.
+  static std::optional<std::uint32_t> handle(const Record& r) {
+    return r.handle != 0 && r.evictions_possible ? std::optional(r.handle) : std::nullopt;
+  }
   static spec::JournalConfig config(const Scenario& s) {
     return {s.capacity_slots, s.slot_payload_bytes, s.on_full, s.reader_count(), s.reader_timeout_ns};
   }
   static Model::Op op(const Record& r) {
     switch (r.kind) {
-      case OpKind::TryWrite: return spec::JournalTryWrite{payload(r)};
-      case OpKind::Write: return spec::JournalWrite{payload(r)};
+      case OpKind::TryWrite: return spec::JournalTryWrite{payload(r), false, r.evictions_recorded};
+      case OpKind::Write: return spec::JournalWrite{payload(r), false, r.evictions_recorded};
       case OpKind::Close: return spec::JournalClose{};
       // The record taken: attaches that race may take reusable records in either order (JR-3).
       case OpKind::Attach:
         return spec::JournalAttach{r.named ? "r" + std::to_string(r.actor - 1) : "",
-                                   r.ok ? std::optional<std::uint32_t>(r.reader) : std::nullopt};
-      case OpKind::Detach: return spec::JournalDetach{r.reader};
-      case OpKind::TryRead: return spec::JournalTryRead{r.reader};
-      case OpKind::Commit: return spec::JournalCommit{r.reader};
-      case OpKind::Heartbeat: return spec::JournalHeartbeat{r.reader};
-      case OpKind::ReadAt: return spec::JournalReadAt{r.reader, r.seq};
+                                   r.ok ? std::optional<std::uint32_t>(r.reader) : std::nullopt, heartbeat(r)};
+      case OpKind::Detach: return spec::JournalDetach{r.reader, false, handle(r)};
+      case OpKind::TryRead: return spec::JournalTryRead{r.reader, heartbeat(r), false, handle(r)};
+      case OpKind::Commit: return spec::JournalCommit{r.reader, heartbeat(r), false, handle(r)};
+      case OpKind::Heartbeat: return spec::JournalHeartbeat{r.reader, heartbeat(r), false, handle(r)};
+      case OpKind::ReadAt: return spec::JournalReadAt{r.reader, r.seq, heartbeat(r), false, handle(r)};
       case OpKind::AdvanceTime: return spec::JournalAdvanceTime{r.seq};
-      // A blocking read heartbeats when it begins, not when it takes effect (JR-10).
+      // A blocking read heartbeats when it begins, not when it takes effect (JR-10): the value its
+      // CAS stored (checked as its first step), or, without one, the clock at its start.
       default:
-        return spec::JournalRead{r.reader, r.invoke_ns != kNoDeadline ? std::optional(r.invoke_ns) : std::nullopt};
+        if (heartbeat(r)) return spec::JournalRead{r.reader, std::nullopt, heartbeat(r), false, handle(r)};
+        return spec::JournalRead{r.reader, r.invoke_ns != kNoDeadline ? std::optional(r.invoke_ns) : std::nullopt,
+                                 std::nullopt, false, handle(r)};
     }
   }
   static Model::Result result(const Record& r) {
@@ -139,8 +151,30 @@ CheckerHistory<K> checker_history(const Scenario& s, const std::vector<Record>& 
     out.ops.push_back({r.actor, K::op(r), std::move(result), r.invoke_time,
                        r.done ? r.response_time : linearizability::kPendingTime, r.hb});
   }
+  // Journal: each eviction a write made, a step over the write's interval (JournalEvict), the k-th
+  // of a write on an actor of its own (numbered after every actor of the history), as two_step.hpp
+  // places first steps. They stand for no record: the first-step split below numbers after them.
+  std::vector<std::size_t> eviction_of;  // per added eviction step: its write's record
+  if constexpr (std::is_same_v<K, JournalKind>) {
+    std::uint32_t actor_count = 0;
+    for (const Record& r : history) actor_count = std::max(actor_count, r.actor + 1);
+    std::vector<linearizability::Operation<typename M::Op, typename M::Result>> evictions;
+    for (std::size_t i = 0; i < history.size(); ++i) {
+      const Record& r = history[i];
+      for (std::uint8_t k = 0; k < r.evicted_count; ++k) {
+        eviction_of.push_back(i);
+        evictions.push_back({actor_count + k, spec::JournalEvict{r.evicted[k]},
+                             typename M::Result{spec::JournalCallOutcome{true}}, r.invoke_time,
+                             r.done ? r.response_time : linearizability::kPendingTime, r.hb});
+      }
+    }
+    out.ops.insert(out.ops.end(), evictions.begin(), evictions.end());
+  }
   if constexpr (linearizability::TwoStepWrites<M>) {
     out.split = linearizability::split_two_step_writes<M>(M::initial(K::config(s)), out.ops);
+    // The eviction steps stand, like first steps, for the write that made them.
+    out.split.recorded_count = history.size();
+    out.split.write_of.insert(out.split.write_of.begin(), eviction_of.begin(), eviction_of.end());
   } else {
     out.split.recorded_count = history.size();
   }
@@ -392,7 +426,9 @@ bool check_ring_words(const std::byte* block, const Scenario& s, std::string& me
     }
     // Block: the producer waits for every cursor that gates it (Journal: attached readers only;
     // a Fanout or SequencedSlots cursor gates from creation), so none falls a ring behind.
-    const bool gates = s.kind != LaneKind::Journal || (r.state == kReaderAttached && !attaching);
+    // A tagged heartbeat: evicted or detached, its state not settled yet (journal.hpp, "Eviction").
+    const bool gates = s.kind != LaneKind::Journal ||
+                       (r.state == kReaderAttached && !attaching && !is_heartbeat_tagged(r.heartbeat_ns));
     if (block_policy && gates && h.write_seq - cursor > s.capacity_slots) {
       message = who + " is " + std::to_string(h.write_seq - cursor) + " entries behind write_seq " +
                 std::to_string(h.write_seq) + ", above capacity " + std::to_string(s.capacity_slots);

@@ -328,12 +328,14 @@ rc::Shrinkable<Scenario> generate(std::uint64_t seed, const GenParams& params) {
           s.producer.push_back(OpSpec{after == 1 ? OpKind::TryWrite : OpKind::Write, 8, kNoDeadline, 0});
         }
         s.readers.assign(std::get<6>(t).begin(), std::get<6>(t).begin() + count);
-        // Journal: half the scenarios name their readers (an A after X then resumes by name, JR-4).
-        // No reader timeout yet (std::get<9> is drawn for it, unused): the writer evicts on a
-        // heartbeat it loaded before its CAS of the state, so a reader call that begins in between
-        // succeeds on a reader the writer then evicts, which no order of the model explains
-        // (sim/README.md, "Open": reader timeouts). Scenarios with timeout=<ns> run by hand.
-        if (kind == LaneKind::Journal) s.named = std::get<8>(t) % 2 == 1;
+        // Journal: half the scenarios name their readers (an A after X then resumes by name, JR-4),
+        // and two thirds set a reader timeout of 1..60 ns (JR-10), of the order of the deadlines
+        // above: the clock moves only when every actor waits, so a reader that waits or stays
+        // behind with uncommitted reads is evicted, racing its own calls, detaches and attaches.
+        if (kind == LaneKind::Journal) {
+          s.named = std::get<8>(t) % 2 == 1;
+          if (std::get<8>(t) / 2 != 0) s.reader_timeout_ns = std::get<9>(t);
+        }
         for (auto& ops : s.readers) {
           if (ops.size() > ops_max) ops.resize(ops_max);
           // A Journal detach is followed by an attach again (anonymous: a fresh start, JR-3).

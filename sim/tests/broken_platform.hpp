@@ -17,6 +17,10 @@
 // Ring lanes:
 //   IgnoreGate           SequencedSlots consumers ignore their gate: a reader's load of another
 //                        reader's cursor (only the gate check does that) answers "far ahead".
+//   IgnoresEvictionTag   Journal readers load heartbeat words without the writer's evicted tag: a
+//                        read that waited, or found its entry overwritten, re-checks its heartbeat
+//                        and misses the eviction (journal.hpp, "Eviction"), as the old re-check
+//                        of the state would have without the writer's state CAS.
 // Events:
 //   OffByOneCapacity     the producer's load of read_seq answers one more than it is (never above
 //                        write_seq), so the Block full check admits capacity + 1 entries.
@@ -50,6 +54,7 @@ enum class PlatformBug : std::uint8_t {
   NoRevalidate,
   PublishBeforePayload,
   IgnoreGate,
+  IgnoresEvictionTag,
   OffByOneCapacity,
   MissedWake,
   ClosedBeforeDrained,
@@ -93,6 +98,9 @@ class BrokenPlatform : public SimPlatform {
         if (order == std::memory_order_acquire) last = LastStamp{&word, value};
       }
       if (B == PlatformBug::IgnoreGate && actor != 0 && is_other_cursor(&word, actor - 1)) return ~std::uint64_t{0};
+      if (B == PlatformBug::IgnoresEvictionTag && actor != kProducer && is_heartbeat(&word)) {
+        return value & ~kHeartbeatEvicted;
+      }
       if (events_ != nullptr) return events_load(word, value, order, actor, where);
     }
     return value;
@@ -201,6 +209,12 @@ class BrokenPlatform : public SimPlatform {
     if (p < slots_ || p >= slots_end_) return false;
     return static_cast<std::uint64_t>(p - slots_) % stride_bytes_ == 0;
   }
+  bool is_heartbeat(const void* address) const noexcept {
+    for (std::uint32_t i = 0; i < ring_.reader_count; ++i) {
+      if (address == &ring_.readers[i].heartbeat_ns) return true;
+    }
+    return false;
+  }
   bool is_other_cursor(const void* address, std::uint32_t self) const noexcept {
     for (std::uint32_t i = 0; i < ring_.reader_count; ++i) {
       if (i != self && address == &ring_.readers[i].cursor_seq) return true;
@@ -209,7 +223,7 @@ class BrokenPlatform : public SimPlatform {
   }
 
   Scheduler* scheduler_;
-  RingLaneRef ring_;                    // a ring lane's words (IgnoreGate); reader_count 0 otherwise
+  RingLaneRef ring_;                    // a ring lane's words (IgnoreGate, IgnoresEvictionTag); reader_count 0 otherwise
   EventsLaneHeader* events_ = nullptr;  // an Events lane's header; nullptr on the ring lanes
   const std::byte* slots_ = nullptr;
   const std::byte* slots_end_ = nullptr;

@@ -5,7 +5,7 @@
 //   IgnoreOneConsumer   a FanoutBroadcast producer that ignores the last consumer's cursor
 //                       (it sees one reader less), so under Block it overwrites entries that
 //                       consumer has not read.
-//   NoRevalidate, IgnoreGate, PublishBeforePayload
+//   NoRevalidate, IgnoreGate, PublishBeforePayload, IgnoresEvictionTag
 //                       platform policies (broken_platform.hpp, shared with the Events lane).
 #pragma once
 
@@ -40,5 +40,6 @@ using IgnoreOneConsumer = ring::Adapter<IgnoreOneConsumerLanes>;
 using NoRevalidate = ring::Adapter<BrokenPlatformLanes<PlatformBug::NoRevalidate>>;
 using IgnoreGate = ring::Adapter<BrokenPlatformLanes<PlatformBug::IgnoreGate>>;
 using PublishBeforePayload = ring::Adapter<BrokenPlatformLanes<PlatformBug::PublishBeforePayload>>;
+using IgnoresEvictionTag = ring::Adapter<BrokenPlatformLanes<PlatformBug::IgnoresEvictionTag>>;
 
 }  // namespace indexbus::sim::broken

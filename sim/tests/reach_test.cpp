@@ -103,14 +103,8 @@ TEST_P(Reach, GeneratorReachesEveryEntryPointAndRule) {
                                << join(missing);
 }
 
-// NOT YET HERE, and issue 15 stays open until it is: journal. Its generator now names readers and
-// resumes by name (the resume racing a write in flight is fixed: JournalResumeRacingAWriteIsLinearizable),
-// but it sets no reader timeout, so the writer never evicts: a reader call that begins between the
-// writer's load of its heartbeat and its CAS of the state succeeds on a reader the writer then
-// evicts, which no order of the model explains (sim/README.md, "Open"). Its `indexbus sim run`
-// prints the same "never reached" list after every run (option reader timeout and the evictions).
 INSTANTIATE_TEST_SUITE_P(Lanes, Reach,
-                         ::testing::Values("events", "fanout_broadcast", "sequenced_slots", "router", "merge"),
+                         ::testing::Values("events", "journal", "fanout_broadcast", "sequenced_slots", "router", "merge"),
                          [](const ::testing::TestParamInfo<std::string>& param_info) { return param_info.param; });
 
 // Blocking reads only (`--blocking-reads`): no try_read and no deadline, so neither Empty nor a read

@@ -192,6 +192,7 @@ struct BugCase {
   LaneKind kind;
   OnFull on_full;
   FailureKind expected;
+  FailureKind also = FailureKind::None;  // a second kind that catches it too (another strategy's run)
 };
 
 template <typename A>
@@ -199,7 +200,9 @@ void expect_caught(const BugCase& c, StrategyKind strategy) {
   const auto report = explore<A>(strategy, params(c.kind, c.on_full), kRuns);
   ASSERT_TRUE(report.failure.has_value()) << c.name << " survived " << report.runs << " runs";
   EXPECT_TRUE(report.failure->deterministic) << report.failure->determinism_note;
-  EXPECT_EQ(report.failure->kind, c.expected) << report.failure->message;
+  if (report.failure->kind != c.also) {
+    EXPECT_EQ(report.failure->kind, c.expected) << report.failure->message;
+  }
   std::cout << c.name << ": caught after " << report.runs << " runs\n";
 }
 
@@ -213,6 +216,7 @@ TEST_P(BrokenRing, IsCaught) {
   if (name.starts_with("IgnoreOneConsumer")) return expect_caught<broken::IgnoreOneConsumer>(c, strategy);
   if (name.starts_with("NoRevalidate")) return expect_caught<broken::NoRevalidate>(c, strategy);
   if (name.starts_with("IgnoreGate")) return expect_caught<broken::IgnoreGate>(c, strategy);
+  if (name.starts_with("IgnoresEvictionTag")) return expect_caught<broken::IgnoresEvictionTag>(c, strategy);
   return expect_caught<broken::PublishBeforePayload>(c, strategy);
 }
 
@@ -225,7 +229,11 @@ INSTANTIATE_TEST_SUITE_P(
             BugCase{"NoRevalidate_journal", LaneKind::Journal, OnFull::Drop, FailureKind::TornEntry},
             BugCase{"IgnoreGate_sequenced", LaneKind::SequencedSlots, OnFull::Block, FailureKind::Invariant},
             BugCase{"PublishBeforePayload_fanout", LaneKind::FanoutBroadcast, OnFull::Block, FailureKind::TornEntry},
-            BugCase{"PublishBeforePayload_sequenced", LaneKind::SequencedSlots, OnFull::Block, FailureKind::TornEntry}),
+            BugCase{"PublishBeforePayload_sequenced", LaneKind::SequencedSlots, OnFull::Block, FailureKind::TornEntry},
+            // An evicted reader that reads on: a read the model says Evicted (random), or a cursor
+            // more than capacity behind under Block (pct).
+            BugCase{"IgnoresEvictionTag_journal", LaneKind::Journal, OnFull::Block, FailureKind::NotLinearizable,
+                    FailureKind::Invariant}),
         ::testing::Values(StrategyKind::Random, StrategyKind::Pct)),
     [](const auto& test_info) {
       return std::string(std::get<0>(test_info.param).name) + "_" +
@@ -421,6 +429,35 @@ TEST(RingFindings, JournalResumeRacingAWriteIsLinearizable) {
     const auto report = explorer.explore(parsed(run.scenario), [](std::uint64_t seed) { return ring::generate(seed, GenParams{}); }, o);
     EXPECT_FALSE(report.failure.has_value()) << run.scenario << ": " << (report.failure ? report.failure->message : "");
   }
+}
+
+// The two Journal eviction races of sim/README.md, "Findings" (found when the generator first set
+// reader timeouts): the writer loaded a reader's heartbeat, then CASed its state Attached ->
+// Evicted, so a reader call that checked its state in between succeeded on a reader the writer
+// then evicted; and a commit stored its heartbeat before its cursor, so the writer saw a fresh
+// heartbeat with the old cursor and answered Full, an order the model (a commit's heartbeat and
+// cursor at one point) did not have. Fixed in journal.hpp ("Eviction": the heartbeat word decides,
+// each call and the eviction CAS it) and in the model (a call's heartbeat is its first step,
+// JournalBeginCall). The schedule below failed before the fix (weak memory, reader 1's commit);
+// it replays clean now, and the scenario passes 3000 random schedules.
+TEST(RingFindings, JournalEvictionRacesAReaderCallLinearizably) {
+  const char* text = "journal,block,cap=1,slot=16,poll,named,timeout=1;p:w0,W0@2,w0,C;r0:r,R@0,D;r1:c,D";
+  const Scenario s = parsed(text);
+  Explorer<ring::RealAdapter> explorer;
+  const auto choices = decode_schedule(
+      "aba3b4c3b2ab3cbabc2bc3a2b2cba2c2b3cb2a3b3Bc2bcb3a6bcbBb2ca6c2a3bc4b3c2b2c3b2c2b3c2b4c5b3ac3ba4ba2b7cb4c3b6c2b2a2ca"
+      "bcab4acbcab2cb3ac2b5c3bc2acabcb3a3Aabc3b2c2a2c4ba2ba2b5c3a3bc2b6c3b2c2ab3aba2b3aca2cba2cba2cAacbAcbc2bca2cb3c3acb17"
+      "a6Aa7b3Ab8A");
+  ASSERT_TRUE(choices.has_value());
+  EXPECT_EQ(explorer.replay(s, *choices, false, false).kind, FailureKind::None);
+  ExploreOptions o;
+  o.runs = 3000;
+  o.seed = 11;
+  o.shrink = false;
+  std::cout << "repeat with: indexbus sim run --lane journal --strategy random --runs " << o.runs << " --seed " << o.seed
+            << " --scenario '" << text << "'\n";
+  const auto report = explorer.explore(s, [](std::uint64_t seed) { return ring::generate(seed, GenParams{}); }, o);
+  EXPECT_FALSE(report.failure.has_value()) << text << ": " << (report.failure ? report.failure->message : "");
 }
 
 // ---- Replay ----

@@ -413,7 +413,12 @@ void encode_lane(Bytes& image, std::uint64_t block, const LaneRun& run) {
       put64(image, record(i) + 0, r.cursor_seq);
       put64(image, record(i) + 8, r.read_count);
       put64(image, record(i) + 16, r.lost_count);
-      put64(image, record(i) + 24, r.heartbeat_ns);
+      // layout.md, "Journal use of ReaderRecord": an evicted or detached record's heartbeat carries
+      // its tag (bit 63 evicted, bit 62 detached) over the last value.
+      const std::uint64_t tag = r.state == spec::JournalReaderState::Evicted    ? std::uint64_t{1} << 63
+                                : r.state == spec::JournalReaderState::Detached ? std::uint64_t{1} << 62
+                                                                                : 0;
+      put64(image, record(i) + 24, r.heartbeat_ns | tag);
       put32(image, record(i) + 36, static_cast<std::uint32_t>(r.state));
       assert(r.name.size() <= kReaderNameBytes);
       std::memcpy(image.data() + record(i) + 72, r.name.data(), r.name.size());

@@ -69,6 +69,8 @@ typedef struct {
   uint64_t next[IBC_READER_COUNT_MAX];
   uint64_t cached_w[IBC_READER_COUNT_MAX];
   uint64_t pending_lost[IBC_READER_COUNT_MAX]; /* Journal: a resume behind the window */
+  uint64_t heartbeat[IBC_READER_COUNT_MAX];    /* Journal: the heartbeat this reader stored last */
+  int settle_pending;                          /* Journal writer: an eviction's state to settle */
 } ibc_lane;
 
 void ibc_lane_init(ibc_lane *lane, uint8_t *region_base, const ibc_lane_descriptor *d);

@@ -45,6 +45,13 @@ enum ibc_reader_state { IBC_RS_FREE = 0, IBC_RS_ATTACHED = 1, IBC_RS_EVICTED = 2
   (IBC_CURSOR_PROVISIONAL | IBC_CURSOR_CLAIMING | ((committed) & IBC_CURSOR_VALUE_MASK))
 #define IBC_IS_CLAIMING(cursor) \
   (((cursor) & (IBC_CURSOR_PROVISIONAL | IBC_CURSOR_CLAIMING)) == (IBC_CURSOR_PROVISIONAL | IBC_CURSOR_CLAIMING))
+/* Journal heartbeat tags on a reader record's heartbeat_ns (layout.md, "Journal", heartbeat_ns):
+ * the word decides whether the holder still holds the record. Bit 63: evicted by the writer's CAS
+ * from the value it judged silent; bit 62: detached by the holder's CAS from its last value; the
+ * bits below keep that value. A tag is final for the holder. */
+#define IBC_HEARTBEAT_EVICTED (UINT64_C(1) << 63)
+#define IBC_HEARTBEAT_DETACHED (UINT64_C(1) << 62)
+#define IBC_HEARTBEAT_TAGS (IBC_HEARTBEAT_EVICTED | IBC_HEARTBEAT_DETACHED)
 
 /* RegionHeader: line 0 immutable once Ready (REG-10), line 1 holds init_state. */
 typedef struct {

@@ -53,6 +53,9 @@ static uint64_t gating_min(ibc_lane *lane) {
     if (lane->d.kind == IBC_SEQUENCED_SLOTS && !(lane->leaves_mask & (UINT64_C(1) << r))) continue;
     if (lane->d.kind == IBC_JOURNAL && IBC_LOAD(&records[r].state, memory_order_seq_cst) != IBC_RS_ATTACHED)
       continue;
+    /* Journal: a tagged heartbeat is an eviction or a detach whose state is not settled yet. */
+    if (lane->d.kind == IBC_JOURNAL && (IBC_LOAD(&records[r].heartbeat_ns, memory_order_seq_cst) & IBC_HEARTBEAT_TAGS))
+      continue;
     uint64_t cursor = IBC_LOAD(&records[r].cursor_seq, memory_order_seq_cst);
     if (lane->d.kind == IBC_JOURNAL) {
       /* An attach in progress: a claiming record does not gate; a provisional one is adopted at
@@ -76,7 +79,30 @@ static uint64_t gating_min(ibc_lane *lane) {
   return least;
 }
 
-/* JR-10: evict every attached reader that holds the writer back and is silent too long. */
+static void journal_unlock_attach(ibc_ring_header *h, uint32_t self);
+
+/* Under attach_lock: a record still Attached whose heartbeat carries a tag gets the state the tag
+ * decided (layout.md, "Journal", eviction). Only lock holders store a Journal state. */
+static void journal_settle(ibc_reader_record *record) {
+  if (IBC_LOAD(&record->state, memory_order_seq_cst) != IBC_RS_ATTACHED) return;
+  uint64_t heartbeat = IBC_LOAD(&record->heartbeat_ns, memory_order_seq_cst);
+  if (heartbeat & IBC_HEARTBEAT_EVICTED) IBC_STORE(&record->state, IBC_RS_EVICTED, memory_order_seq_cst);
+  else if (heartbeat & IBC_HEARTBEAT_DETACHED) IBC_STORE(&record->state, IBC_RS_DETACHED, memory_order_seq_cst);
+}
+
+/* Settles every record if attach_lock is free now (one CAS, never waiting); else the next try does. */
+static int journal_try_settle(ibc_lane *lane) {
+  ibc_ring_header *h = ibc_ring(lane);
+  uint32_t free_lock = 0;
+  if (!IBC_CAS(&h->attach_lock, &free_lock, lane->pid, memory_order_seq_cst, memory_order_seq_cst)) return 0;
+  for (uint32_t r = 0; r < lane->d.reader_count; r++) journal_settle(&ibc_records(lane)[r]);
+  journal_unlock_attach(h, lane->pid);
+  return 1;
+}
+
+/* JR-10: evict every attached reader that holds the writer back and is silent too long, by a CAS
+ * of its heartbeat from the value judged silent to that value tagged evicted (a reader call's CAS
+ * of the same word comes first or fails); then settle the states. */
 static void journal_evict(ibc_lane *lane) {
   if (lane->d.reader_timeout_ns == 0) return;
   ibc_ring_header *h = ibc_ring(lane);
@@ -86,14 +112,18 @@ static void journal_evict(ibc_lane *lane) {
     uint32_t state = IBC_LOAD(&records[r].state, memory_order_seq_cst);
     if (state != IBC_RS_ATTACHED) continue;
     uint64_t cursor = IBC_LOAD(&records[r].cursor_seq, memory_order_seq_cst);
-    uint64_t heartbeat_ns = IBC_LOAD(&records[r].heartbeat_ns, memory_order_relaxed);
     if (cursor & IBC_CURSOR_PROVISIONAL) continue; /* attaching: it has just heartbeat */
     if (cursor > lane->w || lane->w - cursor < lane->d.capacity_slots) continue;
+    uint64_t heartbeat_ns = IBC_LOAD(&records[r].heartbeat_ns, memory_order_seq_cst);
+    if (heartbeat_ns & IBC_HEARTBEAT_TAGS) continue;
     if (now_ns <= heartbeat_ns || now_ns - heartbeat_ns <= lane->d.reader_timeout_ns) continue;
-    if (IBC_CAS(&records[r].state, &state, IBC_RS_EVICTED, memory_order_seq_cst,
-                                                memory_order_seq_cst))
+    if (IBC_CAS(&records[r].heartbeat_ns, &heartbeat_ns, heartbeat_ns | IBC_HEARTBEAT_EVICTED,
+                memory_order_seq_cst, memory_order_seq_cst)) {
       IBC_FETCH_ADD(&h->eviction_count, 1, memory_order_seq_cst);
+      lane->settle_pending = 1;
+    }
   }
+  if (lane->settle_pending && journal_try_settle(lane)) lane->settle_pending = 0;
 }
 
 /* Room for entry w under Block? Reloads the cursors only when the cached minimum says full. */
@@ -105,6 +135,7 @@ static int has_room(ibc_lane *lane) {
      * resume's fence (layout.md, "Attach ordering", resume by name). */
     uint32_t epoch = IBC_LOAD(&h->attach_epoch, memory_order_seq_cst);
     if (lane->cached_valid && epoch == lane->cached_epoch && lane->w - lane->cached_min < capacity) return 1;
+    if (lane->settle_pending && journal_try_settle(lane)) lane->settle_pending = 0;
     lane->cached_epoch = IBC_FETCH_ADD(&h->attach_epoch, 0, memory_order_seq_cst);
     lane->cached_valid = 1;
     lane->cached_min = gating_min(lane);
@@ -166,6 +197,35 @@ static void journal_unlock_attach(ibc_ring_header *h, uint32_t self) {
 /* Journal attach (JR-2, JR-3, JR-4): resume the record carrying `name`, or take a fresh one. */
 static int journal_attach_locked(ibc_lane *lane, uint32_t reader, const char *name);
 
+/* An attach's heartbeat (under attach_lock): one CAS from *seen to max(now, its value + 1), above
+ * every value the record held, so the writer's eviction CAS on a previous holder's value never
+ * matches. Fails only if the writer tagged it evicted since (*seen then holds the tag). */
+static int journal_try_claim_heartbeat(ibc_lane *lane, uint32_t reader, ibc_reader_record *record, uint64_t *seen) {
+  uint64_t fresh = ibc_now_ns() & ~IBC_HEARTBEAT_TAGS;
+  if ((*seen & ~IBC_HEARTBEAT_TAGS) != 0 && fresh < (*seen & ~IBC_HEARTBEAT_TAGS) + 1)
+    fresh = (*seen & ~IBC_HEARTBEAT_TAGS) + 1;
+  if (!IBC_CAS(&record->heartbeat_ns, seen, fresh, memory_order_seq_cst, memory_order_seq_cst)) return 0;
+  lane->heartbeat[reader] = fresh;
+  return 1;
+}
+
+/* The same once the writer skips the record (claiming cursor, or not Attached): whatever the word
+ * holds is replaced (the writer, which may have loaded it before, tags a value at most once). */
+static void journal_claim_heartbeat(ibc_lane *lane, uint32_t reader, ibc_reader_record *record) {
+  uint64_t seen = IBC_LOAD(&record->heartbeat_ns, memory_order_seq_cst);
+  if (journal_try_claim_heartbeat(lane, reader, record, &seen)) return;
+  if (journal_try_claim_heartbeat(lane, reader, record, &seen)) return;
+  uint64_t fresh = (seen & ~IBC_HEARTBEAT_TAGS) + 1; /* a region off the protocol */
+  IBC_STORE(&record->heartbeat_ns, fresh, memory_order_seq_cst);
+  lane->heartbeat[reader] = fresh;
+}
+
+/* A record another attach may not take: Attached by a live pid, its heartbeat untagged. */
+static int journal_held(ibc_reader_record *record, uint32_t state, uint32_t holder) {
+  if (state != IBC_RS_ATTACHED || holder == 0 || !ibc_pid_alive(holder)) return 0;
+  return (IBC_LOAD(&record->heartbeat_ns, memory_order_seq_cst) & IBC_HEARTBEAT_TAGS) == 0;
+}
+
 static int journal_attach(ibc_lane *lane, uint32_t reader, const char *name) {
   if (!valid_name(name)) return IBC_BAD_NAME;
   ibc_ring_header *h = ibc_ring(lane);
@@ -182,27 +242,30 @@ static int journal_attach_locked(ibc_lane *lane, uint32_t reader, const char *na
   const uint32_t n = lane->d.reader_count;
   const int named = name != NULL && name[0] != '\0';
   if (!valid_name(name)) return IBC_BAD_NAME;
+  for (uint32_t r = 0; r < n; r++) journal_settle(&records[r]); /* tags decide states first */
   if (named) {
     for (uint32_t r = 0; r < n; r++) {
       uint32_t state = IBC_LOAD(&records[r].state, memory_order_seq_cst);
       if (state == IBC_RS_FREE || strncmp(records[r].name, name, 32) != 0) continue;
       uint32_t holder = IBC_LOAD(&records[r].pid, memory_order_acquire);
-      if (state == IBC_RS_ATTACHED && ibc_pid_alive(holder)) return IBC_ROLE_TAKEN;
+      if (journal_held(&records[r], state, holder)) return IBC_ROLE_TAKEN;
       if (!IBC_CAS(&records[r].pid, &holder, lane->pid, memory_order_acq_rel,
                                                    memory_order_acquire))
         return IBC_ROLE_TAKEN;
+
       /* JR-4, layout.md "Attach ordering" (resume by name): claiming, state, provisional, bump,
        * fence, then the start max(c, w + 1 - C) unless the writer adopted one first. This agent
        * uses the symmetric barrier: a seq_cst fence, against the writer's seq_cst write_seq store
        * and seq_cst epoch load. A holder that died mid-attach may have left a tag: the value
        * under it is its start. */
       uint64_t committed = IBC_LOAD(&records[r].cursor_seq, memory_order_seq_cst);
-      if (IBC_LOAD(&records[r].state, memory_order_seq_cst) == IBC_RS_ATTACHED &&
-          !(committed & IBC_CURSOR_PROVISIONAL)) {
+      /* Attached by a dead process, untagged: it keeps gating if the heartbeat CAS beats the
+       * writer's eviction CAS; lost, it was evicted just now (a resume of an Evicted record). */
+      uint64_t seen_heartbeat = IBC_LOAD(&records[r].heartbeat_ns, memory_order_seq_cst);
+      if (state == IBC_RS_ATTACHED && !(seen_heartbeat & IBC_HEARTBEAT_TAGS) && !(committed & IBC_CURSOR_PROVISIONAL) &&
+          journal_try_claim_heartbeat(lane, reader, &records[r], &seen_heartbeat)) {
         /* Attached by a dead process: its cursor gated the writer all along, so no write is in
          * flight over it; resume at max(c, w - C) with no tag (JR-4). */
-        IBC_STORE(&records[r].heartbeat_ns, ibc_now_ns(), memory_order_seq_cst);
-        IBC_STORE(&records[r].state, IBC_RS_ATTACHED, memory_order_seq_cst);
         IBC_FETCH_ADD(&h->attach_epoch, 1, memory_order_seq_cst);
         uint64_t w = IBC_LOAD(&h->write_seq, memory_order_seq_cst);
         uint64_t oldest = oldest_of(w, lane->d.capacity_slots);
@@ -222,7 +285,7 @@ static int journal_attach_locked(ibc_lane *lane, uint32_t reader, const char *na
       /* The claiming tag carries the committed cursor: a resumer that dies before the
        * provisional store leaves it for the next resume of the name. */
       IBC_STORE(&records[r].cursor_seq, IBC_CLAIMING_CURSOR(committed), memory_order_seq_cst);
-      IBC_STORE(&records[r].heartbeat_ns, ibc_now_ns(), memory_order_seq_cst);
+      journal_claim_heartbeat(lane, reader, &records[r]); /* once the writer skips the record */
       IBC_STORE(&records[r].state, IBC_RS_ATTACHED, memory_order_seq_cst);
       const uint64_t provisional = committed | IBC_CURSOR_PROVISIONAL;
       IBC_STORE(&records[r].cursor_seq, provisional, memory_order_seq_cst);
@@ -251,7 +314,7 @@ static int journal_attach_locked(ibc_lane *lane, uint32_t reader, const char *na
     int anonymous = records[r].name[0] == '\0';
     int takeable = (state == IBC_RS_FREE && (holder == 0 || !ibc_pid_alive(holder))) ||
                    (anonymous && (state == IBC_RS_DETACHED || state == IBC_RS_EVICTED ||
-                                  (state == IBC_RS_ATTACHED && !ibc_pid_alive(holder))));
+                                  (state == IBC_RS_ATTACHED && !journal_held(&records[r], state, holder))));
     if (!takeable) continue;
     if (!IBC_CAS(&records[r].pid, &holder, lane->pid, memory_order_acq_rel,
                                                  memory_order_acquire))
@@ -266,8 +329,8 @@ static int journal_attach_locked(ibc_lane *lane, uint32_t reader, const char *na
     if (named) {
       memset(records[r].name, 0, sizeof records[r].name);
       memcpy(records[r].name, name, strlen(name));
-      IBC_STORE(&records[r].heartbeat_ns, ibc_now_ns(), memory_order_relaxed);
       IBC_STORE(&records[r].cursor_seq, IBC_CLAIMING_CURSOR(0), memory_order_seq_cst);
+      journal_claim_heartbeat(lane, reader, &records[r]); /* once the writer skips the record */
       IBC_STORE(&records[r].state, IBC_RS_ATTACHED, memory_order_seq_cst);
       for (uint32_t o = 0; o < n; o++) {
         if (o == r || IBC_LOAD(&records[o].state, memory_order_seq_cst) == IBC_RS_FREE) continue;
@@ -282,6 +345,7 @@ static int journal_attach_locked(ibc_lane *lane, uint32_t reader, const char *na
       /* Claiming cursor, then state, then the provisional cursor (layout.md "Attach ordering"):
        * a writer that adopts the provisional cursor then always sees the record attached. */
       IBC_STORE(&records[r].cursor_seq, IBC_CLAIMING_CURSOR(0), memory_order_seq_cst);
+      journal_claim_heartbeat(lane, reader, &records[r]); /* once the writer skips the record */
       memset(records[r].name, 0, sizeof records[r].name);
       IBC_STORE(&records[r].state, IBC_RS_ATTACHED, memory_order_seq_cst);
     }
@@ -291,7 +355,6 @@ static int journal_attach_locked(ibc_lane *lane, uint32_t reader, const char *na
     IBC_STORE(&records[r].cursor_seq, provisional, memory_order_seq_cst);
     IBC_STORE(&records[r].read_count, 0, memory_order_relaxed);
     IBC_STORE(&records[r].lost_count, 0, memory_order_relaxed);
-    IBC_STORE(&records[r].heartbeat_ns, ibc_now_ns(), memory_order_relaxed);
     IBC_STORE(&records[r].state, IBC_RS_ATTACHED, memory_order_seq_cst);
     IBC_FETCH_ADD(&h->attach_epoch, 1, memory_order_seq_cst);
     uint64_t w = IBC_LOAD(&h->write_seq, memory_order_seq_cst);
@@ -327,11 +390,13 @@ void ibc_ring_detach_reader(ibc_lane *lane, uint32_t reader) {
   ibc_reader_record *record = &ibc_records(lane)[lane->record[reader]];
   lane->attached[reader] = 0;
   if (lane->d.kind == IBC_JOURNAL) {
-    uint32_t state = IBC_LOAD(&record->state, memory_order_seq_cst);
-    uint32_t holder = IBC_LOAD(&record->pid, memory_order_acquire);
-    if (state == IBC_RS_ATTACHED && holder == lane->pid) {
-      IBC_STORE(&record->state, IBC_RS_DETACHED, memory_order_seq_cst);
+    /* The detach is a CAS of the heartbeat to its value tagged detached (failing: evicted first);
+     * the state follows under attach_lock, now if it is free, else at the next attach. */
+    uint64_t seen = lane->heartbeat[reader];
+    if (IBC_CAS(&record->heartbeat_ns, &seen, seen | IBC_HEARTBEAT_DETACHED, memory_order_seq_cst,
+                memory_order_seq_cst)) {
       ibc_wake_if_waiting(&ibc_ring(lane)->producer_waiting, &ibc_ring(lane)->producer_wake_epoch, 0);
+      (void)journal_try_settle(lane);
     }
     return; /* the pid stays: only attaches, under attach_lock, change it */
   }
@@ -395,14 +460,23 @@ int ibc_seq_publish(ibc_lane *lane, uint64_t seq, const uint8_t *payload, uint32
   return 0;
 }
 
-/* Journal: every reader call first checks that its record is still attached and ours (JR-10),
- * then stores a heartbeat. */
-static int journal_alive(ibc_lane *lane, ibc_reader_record *record) {
-  uint32_t state = IBC_LOAD(&record->state, memory_order_seq_cst);
-  uint32_t holder = IBC_LOAD(&record->pid, memory_order_acquire);
-  if (state != IBC_RS_ATTACHED || holder != lane->pid) return 0;
-  IBC_STORE(&record->heartbeat_ns, ibc_now_ns(), memory_order_relaxed);
+/* Journal: every reader call begins with its heartbeat, a CAS from the value it stored last to
+ * max(now, that value + 1) (JR-10; layout.md, "Journal"): failing, the writer tagged it evicted (or an
+ * attach took the record from a process taken for dead). The value moves even when the clock does
+ * not, so a writer's CAS on the previous one fails. */
+static int journal_alive(ibc_lane *lane, uint32_t reader, ibc_reader_record *record) {
+  uint64_t seen = lane->heartbeat[reader];
+  uint64_t fresh = ibc_now_ns() & ~IBC_HEARTBEAT_TAGS;
+  if (fresh < seen + 1) fresh = seen + 1; /* above it even at the same clock reading */
+  if (!IBC_CAS(&record->heartbeat_ns, &seen, fresh, memory_order_seq_cst, memory_order_seq_cst)) return 0;
+  lane->heartbeat[reader] = fresh;
   return 1;
+}
+
+/* Mid-call: is the heartbeat still the one this reader stored (a tag being final: untagged all
+ * along)? A load: the call's heartbeat is the one of its start. */
+static int journal_still_alive(ibc_lane *lane, uint32_t reader, ibc_reader_record *record) {
+  return IBC_LOAD(&record->heartbeat_ns, memory_order_seq_cst) == lane->heartbeat[reader];
 }
 
 /* SequencedSlots Lost (Drop): skip every entry whose slot was claimed or written again. */
@@ -434,7 +508,7 @@ static ibc_result ring_try_read(ibc_lane *lane, uint32_t reader, uint8_t *out) {
   assert(lane->attached[reader]);
   assert(lane->record[reader] < lane->d.reader_count);
   if (lane->d.kind == IBC_JOURNAL) {
-    if (!journal_alive(lane, record)) return (ibc_result){.status = IBC_EVICTED};
+    if (!journal_alive(lane, reader, record)) return (ibc_result){.status = IBC_EVICTED};
     if (lane->pending_lost[reader] != 0) { /* counted at attach already */
       uint64_t count = lane->pending_lost[reader];
       lane->pending_lost[reader] = 0;
@@ -454,7 +528,8 @@ static ibc_result ring_try_read(ibc_lane *lane, uint32_t reader, uint8_t *out) {
       if ((gates & (UINT64_C(1) << j)) && IBC_LOAD(&records[j].cursor_seq, memory_order_acquire) <= r)
         return (ibc_result){.status = IBC_EMPTY};
   } else if (w - r > capacity) {
-    if (lane->d.kind == IBC_JOURNAL && !journal_alive(lane, record)) return (ibc_result){.status = IBC_EVICTED};
+    if (lane->d.kind == IBC_JOURNAL && !journal_still_alive(lane, reader, record))
+      return (ibc_result){.status = IBC_EVICTED};
     uint64_t now_w = IBC_LOAD(&h->write_seq, memory_order_seq_cst);
     uint64_t oldest = oldest_of(now_w, capacity);
     return report_lost(lane, reader, record, r, r + 1 > oldest ? r + 1 : oldest);
@@ -486,7 +561,8 @@ static ibc_result ring_try_read(ibc_lane *lane, uint32_t reader, uint8_t *out) {
     return report_lost(lane, reader, record, r, seq_lost_target(lane, r, w));
   }
   (void)IBC_LOAD(&slot->stamp, memory_order_acquire); /* Lost at once: see ibc_acquire_overwrite */
-  if (lane->d.kind == IBC_JOURNAL && !journal_alive(lane, record)) return (ibc_result){.status = IBC_EVICTED};
+  if (lane->d.kind == IBC_JOURNAL && !journal_still_alive(lane, reader, record))
+    return (ibc_result){.status = IBC_EVICTED};
   w = IBC_LOAD(&h->write_seq, memory_order_seq_cst);
   uint64_t oldest = oldest_of(w, capacity);
   return report_lost(lane, reader, record, r, r + 1 > oldest ? r + 1 : oldest);
@@ -505,7 +581,7 @@ ibc_result ibc_ring_read(ibc_lane *lane, uint32_t reader, uint8_t *out, int bloc
 
 ibc_result ibc_journal_read_at(ibc_lane *lane, uint32_t reader, uint64_t seq, uint8_t *out) {
   ibc_reader_record *record = &ibc_records(lane)[lane->record[reader]];
-  if (!journal_alive(lane, record)) return (ibc_result){.status = IBC_EVICTED};
+  if (!journal_alive(lane, reader, record)) return (ibc_result){.status = IBC_EVICTED};
   uint64_t w = IBC_LOAD(&ibc_ring(lane)->write_seq, memory_order_acquire);
   if (seq >= w) { /* NotYet is an Empty: only from a write_seq loaded after a full fence */
     atomic_thread_fence(memory_order_seq_cst);
@@ -522,13 +598,13 @@ ibc_result ibc_journal_read_at(ibc_lane *lane, uint32_t reader, uint64_t seq, ui
 
 ibc_result ibc_journal_commit(ibc_lane *lane, uint32_t reader) {
   ibc_reader_record *record = &ibc_records(lane)[lane->record[reader]];
-  if (!journal_alive(lane, record)) return (ibc_result){.status = IBC_EVICTED};
+  if (!journal_alive(lane, reader, record)) return (ibc_result){.status = IBC_EVICTED};
   publish_cursor(lane, record, lane->next[reader]);
   return (ibc_result){.status = IBC_OK};
 }
 
 ibc_result ibc_journal_heartbeat(ibc_lane *lane, uint32_t reader) {
   ibc_reader_record *record = &ibc_records(lane)[lane->record[reader]];
-  if (!journal_alive(lane, record)) return (ibc_result){.status = IBC_EVICTED};
+  if (!journal_alive(lane, reader, record)) return (ibc_result){.status = IBC_EVICTED};
   return (ibc_result){.status = IBC_OK};
 }

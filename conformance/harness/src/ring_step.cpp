@@ -90,6 +90,12 @@ struct JournalTraits {
       Wire operator()(const spec::JournalBeginWrite&) const {
         throw std::logic_error("JournalBeginWrite is a model-only operation (two-step writes): no request performs it");
       }
+      Wire operator()(const spec::JournalBeginCall&) const {
+        throw std::logic_error("JournalBeginCall is a model-only operation (a reader call's heartbeat): no request performs it");
+      }
+      Wire operator()(const spec::JournalEvict&) const {
+        throw std::logic_error("JournalEvict is a model-only operation (a write's eviction): no request performs it");
+      }
     };
     return std::visit(V{}, op);
   }
@@ -126,6 +132,8 @@ struct JournalTraits {
       Result operator()(const spec::JournalDetach&) const { return spec::JournalDoneOutcome{}; }
       Result operator()(const spec::JournalAdvanceTime&) const { return spec::JournalDoneOutcome{}; }
       Result operator()(const spec::JournalBeginWrite&) const { return spec::WriteOutcome{parse_write(r)}; }
+      Result operator()(const spec::JournalBeginCall&) const { return spec::JournalCallOutcome{true}; }
+      Result operator()(const spec::JournalEvict&) const { return spec::JournalCallOutcome{true}; }
       Result call() const { return spec::JournalCallOutcome{proto::get_string(r, "status") == "Ok"}; }
     };
     return std::visit(V{r}, op);

@@ -114,10 +114,12 @@ void inspect_roles(const std::byte* image, const RegionHeader& header, RegionFil
       if (reader.state != kReaderAttached) continue;
       role("reader " + std::to_string(r), reader.pid);
       const bool journal = lane.kind == static_cast<std::uint32_t>(LaneKind::Journal);
-      if (journal && lane.reader_timeout_ns != 0 && reader.heartbeat_ns != 0 && now_ns > reader.heartbeat_ns &&
-          now_ns - reader.heartbeat_ns > lane.reader_timeout_ns) {
+      // A tagged heartbeat (evicted or detached, state not settled yet) holds nothing back.
+      const std::uint64_t heartbeat_ns = reader.heartbeat_ns;
+      if (journal && lane.reader_timeout_ns != 0 && heartbeat_ns != 0 && !is_heartbeat_tagged(heartbeat_ns) &&
+          now_ns > heartbeat_ns && now_ns - heartbeat_ns > lane.reader_timeout_ns) {
         info.stale_roles.push_back(where + " reader " + std::to_string(r) + ": heartbeat stopped " +
-                                   std::to_string((now_ns - reader.heartbeat_ns) / 1'000'000) +
+                                   std::to_string((now_ns - heartbeat_ns) / 1'000'000) +
                                    " ms ago, past reader_timeout_ns " + std::to_string(lane.reader_timeout_ns));
       }
     }

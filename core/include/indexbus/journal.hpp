@@ -84,16 +84,68 @@
 // sim/README.md, "Findings"). A detach therefore leaves its pid in the record (as an eviction
 // does): a Detached or Evicted record is taken whatever its pid says. Outside the lock a record
 // only becomes easier to take (a detach, an eviction, a holder's death), so an attach that found
-// none free may take effect when it began its scan. The writer never takes the lock: it reads
-// records only, and moves a state Attached -> Evicted by CAS. A new name still checks, after
-// publishing its record, that no other record holds it: under the lock it finds none, but an
-// attacher of the layout before the lock (1.0 of 2026-12-07) does not take it.
+// none free may take effect when it began its scan. The writer never waits for the lock: it reads
+// records and tags heartbeats ("Eviction", below), and takes the lock with one CAS only to settle
+// states. A new name still checks, after publishing its record, that no other record holds it:
+// under the lock it finds none, but an attacher of the layout before the lock (1.0 of 2026-12-07)
+// does not take it.
 //
-// Eviction. The writer moves a reader Attached -> Evicted only by CAS on state, and only a reader
-// that holds it back whose heartbeat_ns is more than reader_timeout_ns old. A reader checks its
-// own state (and that the record's pid is still its own) at the start of every call; a reader
-// evicted during a read finds its entry overwritten, re-checks its state and reports Evicted. A
-// Block writer waits at most until its deadline or until the earliest moment a holder becomes
+// Eviction: the heartbeat word decides. ReaderRecord.heartbeat_ns holds the holder's last
+// heartbeat, or that value tagged evicted (kHeartbeatEvicted) or detached (kHeartbeatDetached);
+// a tag is final for the holder (layout.hpp). Every reader call begins with a CAS of the word from
+// the value its handle stored last to max(now, that value + 1) (it moves even when the clock does
+// not: a writer that loaded the last value and judged it silent must fail its CAS after this one;
+// with the same value stored again, a commit whose CAS came first was evicted under it and still
+// published its cursor, found by the simulator); the writer evicts an attached reader
+// that holds it back by a CAS from the untagged value it judged silent (more than
+// reader_timeout_ns old) to that value tagged evicted, and counts it; a detach is a CAS from the
+// handle's value to that value tagged detached. So reader calls, detach and eviction are ordered by
+// one word: a call whose CAS succeeds takes effect with the reader attached and its heartbeat the
+// value it stored (the model's heartbeat is that value, taken when the CAS ran: the simulator
+// records it as the call's first step, spec journal_model.hpp, JournalBeginCall); a writer's CAS
+// after it fails (the value moved), and the writer re-judges the new one. A CAS that fails finds a
+// tag (or an attach's value, after this process was taken for dead): the call reports Evicted.
+// Each call decides there, not on an earlier load of the state: the writer used to load the
+// heartbeat, then CAS the state Attached -> Evicted, and a call that checked its state in between
+// and then stored its heartbeat succeeded on a reader the writer evicted; and a commit stored its
+// heartbeat before its cursor, so the writer saw a fresh heartbeat with the old cursor and answered
+// Full (both found by the simulator: sim/README.md, "Findings"). The first is gone because the
+// call's CAS and the writer's CAS compare the same value; the second is now an order the model
+// has: the commit's heartbeat (its first step) before the writer's Full, its cursor after. One
+// write evicts each silent holder by a CAS of its own, at different moments (a blocking write
+// between waits), so a recorded history checks each eviction as a step of its own (JournalEvict,
+// from last_call_evictions()): with one eviction of all silent holders at one point, a holder
+// the writer judged fresh after another's eviction had no place (found by the simulator). A
+// read or a commit that finds its entry overwritten, and a read that waited, check that the word
+// still holds their value (a load): a tag being final, untagged then means untagged all along, so
+// the call takes effect with the reader attached; else it reports Evicted. A read that waited
+// keeps the heartbeat of its start (JR-10), so it does not store another.
+//
+// The state follows the tag. Only attach lock holders store a Journal state: an attach settles
+// every record (Attached with a tag -> Evicted or Detached) before it looks at states; the writer
+// after evicting, and a detach, settle by taking the lock with one CAS (never waiting) if it is
+// free, and the writer tries again at its next rescan otherwise. Until then a record is Attached
+// with a tag: the writer does not gate on it, an attach settles it first, and a validator or
+// inspect reports it evicted (detached). The state used to be the arbiter, stored by the writer's
+// CAS and a detach's store outside the lock; a late store could then land on the record's next
+// holder. Under the lock, a state store can follow only a settle of the same record.
+//
+// An attach takes the heartbeat by a CAS from the value it loaded to max(now, that value + 1)
+// (claim_heartbeat), once its cursor says claiming (the writer skips the record: replacing a tag
+// earlier would let a record still Attached gate again at its previous holder's cursor; found by
+// the simulator), or first of all when it resumes a dead holder's gating record: above every
+// value the record held, so a writer's eviction CAS, which compares
+// a value it loaded earlier (possibly the previous holder's, at the same clock reading), never
+// matches a later holder's. A generation would do the same with more words; a pid check would not
+// (a process may hold a record twice, and only attaches change pids). Racing the writer, the
+// claim either comes first (the writer's CAS fails: the dead holder it judged is not evicted, and
+// its record is taken over) or second (it finds the tag: that holder was evicted, and the resume
+// is one of an Evicted record). The attach's value is recorded with it in a simulated history.
+// Clocks in two processes: a holder preempted between reading the clock and its CAS for longer
+// than the timeout may be evicted with the value it then stores; the writer judged the value,
+// which is all the model asks.
+//
+// A Block writer waits at most until its deadline or until the earliest moment a holder becomes
 // evictable, then evicts it, so a dead reader blocks it for at most the timeout (JR-10).
 //
 // Allocation: only attach() (which returns an Error with a message on failure) allocates; the
@@ -209,6 +261,42 @@ class AttachLock {
   bool held_ = false;
 };
 
+// One try at the attach lock, for callers that must not wait (the writer, a detach): taken only
+// when free. Released with release_attach_lock.
+template <Platform P>
+bool try_attach_lock(const P& platform, RingLaneHeader& header, std::uint32_t self_pid) noexcept {
+  std::uint32_t free_lock = 0;
+  return platform.compare_exchange(header.attach_lock, free_lock, self_pid, std::memory_order_seq_cst);
+}
+
+template <Platform P>
+void release_attach_lock(const P& platform, RingLaneHeader& header, std::uint32_t self_pid) noexcept {
+  std::uint32_t self = self_pid;
+  (void)platform.compare_exchange(header.attach_lock, self, std::uint32_t{0}, std::memory_order_seq_cst);
+}
+
+// Under the attach lock: a record still Attached whose heartbeat carries a tag gets the state the
+// tag decided (header, "Eviction"). Only attach lock holders store a Journal state, so the state
+// cannot move between the load and the store; a tag is final, so the heartbeat cannot lose it.
+template <Platform P>
+void settle_state(const P& platform, ReaderRecord& r) noexcept {
+  if (platform.load(r.state, std::memory_order_seq_cst) != kReaderAttached) return;
+  const std::uint64_t heartbeat_ns = platform.load(r.heartbeat_ns, std::memory_order_seq_cst);
+  if ((heartbeat_ns & kHeartbeatEvicted) != 0) {
+    platform.store(r.state, kReaderEvicted, std::memory_order_seq_cst);
+  } else if ((heartbeat_ns & kHeartbeatDetached) != 0) {
+    platform.store(r.state, kReaderDetached, std::memory_order_seq_cst);
+  }
+}
+
+// Is record r held by a live holder that has not detached nor been evicted? (An attacher's test
+// before it takes a record; a tag stored after it only makes the record easier to take.)
+template <Platform P>
+bool held_by_live(const P& platform, const ReaderRecord& r, std::uint32_t state, std::uint32_t holder) noexcept {
+  if (state != kReaderAttached || holder == 0 || !platform.process_alive(holder)) return false;
+  return !is_heartbeat_tagged(platform.load(r.heartbeat_ns, std::memory_order_seq_cst));
+}
+
 }  // namespace journal_detail
 
 // The writer side. One writer per lane (RingLaneHeader.producer_pid, claimed by the caller with
@@ -222,12 +310,14 @@ class JournalWriter {
     assert(is_power_of_two(lane_.capacity_slots));
     write_seq_ = platform_->load(lane_.header->write_seq, std::memory_order_relaxed);
     closed_ = platform_->load(lane_.header->closed, std::memory_order_relaxed) != 0;
+    self_pid_ = platform_->current_pid();
     if (lane_.on_full == OnFull::Block) (void)rescan();
   }
 
   // Writer. Never waits. Block: Ok, or Full after evicting the silent readers that hold it back
   // (JR-9, JR-10). Drop: overwrites the oldest entry when the ring is full, Ok (JR-8).
   [[nodiscard]] WriteStatus try_write(std::span<const std::byte> payload) noexcept {
+    eviction_count_ = 0;
     if (auto rejected = precheck(payload)) return *rejected;
     if (!has_space()) {
       (void)evict_silent_holders(platform_->now_ns());
@@ -241,6 +331,7 @@ class JournalWriter {
   // to evict it; then Timeout. Drop: same as try_write.
   [[nodiscard]] WriteStatus write(std::span<const std::byte> payload,
                                   std::uint64_t deadline_ns) noexcept {
+    eviction_count_ = 0;
     if (auto rejected = precheck(payload)) return *rejected;
     if (!has_space() && !wait_for_space(deadline_ns)) return WriteStatus::Timeout;
     publish(payload);
@@ -254,6 +345,15 @@ class JournalWriter {
   }
 
   std::uint64_t written() const noexcept { return write_seq_; }
+
+  // The records the last try_write or write evicted, in the order of its eviction CASes (at most
+  // kEvictionsNoted): a caller that records histories (the simulator) checks each eviction as a
+  // step of its own, since one write's evictions happen at different moments.
+  static constexpr std::uint32_t kEvictionsNoted = 8;
+  std::span<const std::uint32_t> last_call_evictions() const noexcept {
+    return {evicted_.data(), std::min(eviction_count_, kEvictionsNoted)};
+  }
+  std::uint32_t last_call_eviction_count() const noexcept { return eviction_count_; }
 
  private:
   std::optional<WriteStatus> precheck(std::span<const std::byte> payload) const noexcept {
@@ -280,6 +380,8 @@ class JournalWriter {
     for (std::uint32_t i = 0; i < lane_.reader_count; ++i) {
       ReaderRecord& r = lane_.readers[i];
       if (platform_->load(r.state, std::memory_order_seq_cst) != kReaderAttached) continue;
+      // Evicted or detached by its tag, its state not settled yet: it gates no more.
+      if (is_heartbeat_tagged(platform_->load(r.heartbeat_ns, std::memory_order_seq_cst))) continue;
       const std::uint64_t cursor = settled_cursor(r);
       if (cursor == kNoGate) continue;
       // A corrupt cursor beyond write_seq must not wrap the subtraction below.
@@ -289,6 +391,17 @@ class JournalWriter {
   }
 
   static constexpr std::uint64_t kNoGate = std::numeric_limits<std::uint64_t>::max();
+
+  // After an eviction: the states of evicted (and detached) records follow their heartbeat tags,
+  // under the attach lock if it is free now; else later (the next rescan), or by the attach that
+  // holds it. Never waits.
+  [[gnu::cold]] void settle_states() noexcept {
+    auto& h = *lane_.header;
+    if (!journal_detail::try_attach_lock(*platform_, h, self_pid_)) return;
+    for (std::uint32_t i = 0; i < lane_.reader_count; ++i) journal_detail::settle_state(*platform_, lane_.readers[i]);
+    journal_detail::release_attach_lock(*platform_, h, self_pid_);
+    settle_pending_ = false;
+  }
 
   // The cursor an attached record gates at: its value, once any attach tag is resolved (header,
   // "Attach vs a writer with a cached gate"). A claiming record does not gate (kNoGate); a
@@ -312,6 +425,7 @@ class JournalWriter {
   }
 
   [[gnu::cold]] bool rescan() noexcept {
+    if (settle_pending_) settle_states();
     // An RMW, not a load: see "Attach vs a writer with a cached gate" above.
     cached_epoch_ = platform_->fetch_add(lane_.header->attach_epoch, std::uint32_t{0},
                                          std::memory_order_seq_cst);
@@ -321,8 +435,9 @@ class JournalWriter {
   }
 
   // Evicts every attached reader that holds the writer back (its committed cursor is capacity
-  // behind) and whose heartbeat is more than reader_timeout_ns old at now_ns. Returns the earliest
-  // time at which a remaining holder becomes evictable (max if none can be).
+  // behind) and whose heartbeat is more than reader_timeout_ns old at now_ns, by a CAS of the
+  // heartbeat from the value judged silent to that value tagged evicted (header, "Eviction").
+  // Returns the earliest time at which a remaining holder becomes evictable (max if none can be).
   [[gnu::cold]] std::uint64_t evict_silent_holders(std::uint64_t now_ns) noexcept {
     constexpr std::uint64_t kNever = std::numeric_limits<std::uint64_t>::max();
     const std::uint64_t timeout_ns = lane_.reader_timeout_ns;
@@ -335,22 +450,31 @@ class JournalWriter {
       // A tagged cursor is an attach in progress: it heartbeats as it starts, never silent.
       if (is_attach_tagged(cursor)) continue;
       if (cursor > write_seq_ || write_seq_ - cursor < lane_.capacity_slots) continue;
-      const std::uint64_t heartbeat_ns = platform_->load(r.heartbeat_ns, std::memory_order_seq_cst);
+      std::uint64_t heartbeat_ns = platform_->load(r.heartbeat_ns, std::memory_order_seq_cst);
+      if (is_heartbeat_tagged(heartbeat_ns)) continue;  // evicted or detached already
       if (now_ns > heartbeat_ns && now_ns - heartbeat_ns > timeout_ns) {
-        std::uint32_t expected = kReaderAttached;
-        if (platform_->compare_exchange(r.state, expected, kReaderEvicted,
+        // The eviction itself: it succeeds only if no reader call (nor an attach) moved the
+        // heartbeat since the load; a call that moves it after sees the tag and reports Evicted.
+        const std::uint64_t silent_ns = heartbeat_ns;
+        if (platform_->compare_exchange(r.heartbeat_ns, heartbeat_ns, silent_ns | kHeartbeatEvicted,
                                         std::memory_order_seq_cst)) {
           auto& h = *lane_.header;
           platform_->store(h.eviction_count,
                            platform_->load(h.eviction_count, std::memory_order_relaxed) + 1,
                            std::memory_order_relaxed);
+          settle_pending_ = true;
+          if (eviction_count_ < kEvictionsNoted) evicted_[eviction_count_] = i;
+          ++eviction_count_;
+          continue;
         }
-        continue;
+        // heartbeat_ns now holds what beat the CAS: a fresh heartbeat, or a tag.
+        if (is_heartbeat_tagged(heartbeat_ns)) continue;
       }
       const std::uint64_t evictable_ns =
           heartbeat_ns > kNever - timeout_ns - 1 ? kNever : heartbeat_ns + timeout_ns + 1;
       earliest_ns = std::min(earliest_ns, evictable_ns);
     }
+    if (settle_pending_) settle_states();
     return earliest_ns;
   }
 
@@ -386,6 +510,10 @@ class JournalWriter {
   std::uint64_t write_seq_ = 0;
   std::uint64_t cached_min_ = 0;
   std::uint32_t cached_epoch_ = 0;
+  std::uint32_t self_pid_ = 0;   // the writer's pid: it holds the attach lock to settle states
+  bool settle_pending_ = false;  // an eviction's record may still say Attached (settle_states)
+  std::array<std::uint32_t, kEvictionsNoted> evicted_{};  // last_call_evictions()
+  std::uint32_t eviction_count_ = 0;
   bool closed_ = false;
 };
 
@@ -416,6 +544,9 @@ class JournalReader {
       return Error{ErrorCode::RoleTaken, "attach_lock: held by live pid " + std::to_string(lock.holder()) +
                                              " for more than 100 ms (another attach in progress, or stopped)"};
     }
+    // Records whose heartbeat tag says evicted or detached get that state before anything looks
+    // at states (header, "Eviction").
+    for (std::uint32_t i = 0; i < lane.reader_count; ++i) journal_detail::settle_state(platform, lane.readers[i]);
     const journal_detail::NameBytes wanted = journal_detail::pad_name(name);
     if (!name.empty()) {
       for (std::uint32_t i = 0; i < lane.reader_count; ++i) {
@@ -461,11 +592,13 @@ class JournalReader {
       return result.status != ReadStatus::Empty;
     });
     if (!ready) return ReadResult{ReadStatus::Timeout, 0, 0, 0};
-    // The state was checked when the call began; while it waited, the writer may have evicted
+    // The heartbeat was moved when the call began; while it waited, the writer may have evicted
     // this reader (it holds the writer back with reads it has not committed, JR-10) and written
     // the entry it now returns. Reported as such, that read would follow the eviction. So check
-    // again: still attached here, the read takes effect here; else Evicted.
-    if (!still_ours()) {
+    // again: the heartbeat still the one this call stored (a tag is final, so it was untagged all
+    // along), the read takes effect here; else Evicted. A load, not a refreshing CAS: the
+    // heartbeat stays the one of the call's start, as JR-10 says.
+    if (!heartbeat_still_ours()) {
       dead_ = true;
       return evicted_result();
     }
@@ -516,13 +649,24 @@ class JournalReader {
     if (detached_) return;
     detached_ = true;
     ReaderRecord& r = record();
-    if (!dead_ && still_ours()) {
+    std::uint64_t seen = heartbeat_ns_;
+    // The detach itself: a CAS of the heartbeat from the value this handle stored to that value
+    // tagged detached. Failing, the writer evicted this reader first (nothing to do). The state
+    // follows under the attach lock (settle_state): by this detach if the lock is free, else by
+    // whoever holds it next; until then the tag alone says Detached.
+    if (!dead_ && platform_->compare_exchange(r.heartbeat_ns, seen, heartbeat_ns_ | kHeartbeatDetached,
+                                              std::memory_order_seq_cst)) {
       auto& h = *lane_.header;
-      const std::uint32_t flag =
-          platform_->publish_then_load_flag(r.state, kReaderDetached, h.producer_waiting);
-      if (flag != 0) {
+      // The CAS, then the writer's waiting flag: the writer stores the flag, then re-checks gates
+      // (ring.hpp, "Waiting and waking"); one of the two sees the other.
+      platform_->store_load_fence();
+      if (platform_->load(h.producer_waiting, std::memory_order_seq_cst) != 0) {
         platform_->fetch_add(h.producer_wake_epoch, std::uint32_t{1}, std::memory_order_release);
         platform_->wake_all(h.producer_wake_epoch);
+      }
+      if (journal_detail::try_attach_lock(*platform_, h, self_pid_)) {
+        journal_detail::settle_state(*platform_, r);
+        journal_detail::release_attach_lock(*platform_, h, self_pid_);
       }
     }
     // The pid stays: only attaches, under the attach lock, change it ("Claiming a record").
@@ -530,6 +674,10 @@ class JournalReader {
   }
 
   std::uint32_t reader_id() const noexcept { return reader_id_; }
+  // The heartbeat this handle last stored (its attach's, or its last call's), and how many it has
+  // stored: a caller that records histories (the simulator) learns whether a call stored one.
+  std::uint64_t last_heartbeat_ns() const noexcept { return heartbeat_ns_; }
+  std::uint64_t heartbeat_count() const noexcept { return heartbeat_count_; }
   std::uint64_t next_seq() const noexcept { return next_seq_; }
   bool evicted() const noexcept { return dead_; }
 
@@ -539,22 +687,66 @@ class JournalReader {
 
   ReaderRecord& record() const noexcept { return lane_.readers[reader_id_]; }
 
-  bool still_ours() const noexcept {
-    const ReaderRecord& r = record();
-    return platform_->load(r.state, std::memory_order_seq_cst) == kReaderAttached &&
-           platform_->load(r.pid, std::memory_order_relaxed) == self_pid_;
+  // Has nobody moved the heartbeat since this handle stored it? A tag is final, so true also
+  // means it was untagged at every moment since (header, "Eviction").
+  bool heartbeat_still_ours() const noexcept {
+    return platform_->load(record().heartbeat_ns, std::memory_order_seq_cst) == heartbeat_ns_;
   }
 
-  // Every reader call starts here: the state check, then the heartbeat.
+  // Every reader call starts here: the heartbeat, a CAS from the value this handle stored last.
+  // It fails if the writer tagged it evicted, or (after this process was taken for dead) an
+  // attach replaced it: either way this handle holds the record no more. The CAS is where the
+  // call's liveness is decided: an eviction is a CAS of the same word.
   bool begin_call() noexcept {
     if (dead_) return false;
-    if (!still_ours()) [[unlikely]] {
+    std::uint64_t seen = heartbeat_ns_;
+    // Above the last value even when the clock has not moved: a writer that loaded the last value
+    // and judged it silent must fail its CAS after this one (header, "Eviction").
+    const std::uint64_t fresh_ns = std::max(heartbeat_value(platform_->now_ns()), heartbeat_ns_ + 1);
+    if (!platform_->compare_exchange(record().heartbeat_ns, seen, fresh_ns, std::memory_order_seq_cst)) [[unlikely]] {
       dead_ = true;
       return false;
     }
-    platform_->store(record().heartbeat_ns, platform_->now_ns(), std::memory_order_relaxed);
+    heartbeat_ns_ = fresh_ns;
+    ++heartbeat_count_;
     return true;
   }
+
+  // What an attach stores over `seen`: max(now, its value + 1), or now over a value of 0 (a
+  // record never held, or held at clock 0: a writer judges a value silent only at a later clock,
+  // which a claim that reads the clock after it then exceeds).
+  std::uint64_t claimed_heartbeat(std::uint64_t seen) const noexcept {
+    const std::uint64_t now_ns = heartbeat_value(platform_->now_ns());
+    return heartbeat_value(seen) == 0 ? now_ns : std::max(now_ns, heartbeat_value(seen) + 1);
+  }
+
+  // An attach's heartbeat (under the attach lock): one CAS from `seen` (a value loaded from the
+  // word) to max(now, its value + 1), above every value the record held (header, "Eviction").
+  // Fails only when the writer tagged it evicted since (then `seen` holds the tag).
+  bool try_claim_heartbeat(ReaderRecord& r, std::uint64_t& seen) noexcept {
+    const std::uint64_t fresh_ns = claimed_heartbeat(seen);
+    if (!platform_->compare_exchange(r.heartbeat_ns, seen, fresh_ns, std::memory_order_seq_cst)) return false;
+    heartbeat_ns_ = fresh_ns;
+    ++heartbeat_count_;
+    return true;
+  }
+
+  // The same, for a record the writer skips already (its cursor says claiming, or its state is
+  // not Attached): whatever the word holds is replaced. Bounded: the writer tags a value once (it
+  // may have loaded the record before it became skipped), and nothing else moves it under the lock.
+  void claim_heartbeat(ReaderRecord& r) noexcept {
+    std::uint64_t seen = platform_->load(r.heartbeat_ns, std::memory_order_seq_cst);
+    if (try_claim_heartbeat(r, seen)) return;
+    assert((seen & kHeartbeatEvicted) != 0);
+    if (try_claim_heartbeat(r, seen)) return;
+    // Not reached but by a region off the protocol: take the word as it is.
+    const std::uint64_t fresh_ns = claimed_heartbeat(seen);
+    platform_->store(r.heartbeat_ns, fresh_ns, std::memory_order_seq_cst);
+    heartbeat_ns_ = fresh_ns;
+    ++heartbeat_count_;
+  }
+
+
 
   static ReadResult evicted_result() noexcept { return ReadResult{ReadStatus::Evicted, 0, 0, 0}; }
 
@@ -608,7 +800,7 @@ class JournalReader {
   // The entry at next_seq_ was overwritten: because this reader was evicted, or (Drop, or a
   // resume by name) because it fell more than capacity behind (JR-8).
   [[gnu::cold]] ReadResult report_lost() noexcept {
-    if (!still_ours()) {
+    if (!heartbeat_still_ours()) {
       dead_ = true;
       return evicted_result();
     }
@@ -632,15 +824,19 @@ class JournalReader {
     auto& h = *lane_.header;
     const std::uint32_t state = platform_->load(r.state, std::memory_order_seq_cst);
     std::uint32_t holder = platform_->load(r.pid, std::memory_order_seq_cst);
-    if (state == kReaderAttached && holder != 0 && platform_->process_alive(holder)) return false;
+    if (journal_detail::held_by_live(*platform_, r, state, holder)) return false;
     if (!platform_->compare_exchange(r.pid, holder, self_pid_, std::memory_order_seq_cst)) return false;
     reader_id_ = i;
     // A record whose attacher died mid-attach may still carry an attach tag: its value is where
     // that attach would have started, nothing was committed past it.
     std::uint64_t committed = platform_->load(r.cursor_seq, std::memory_order_seq_cst);
-    // Attached (by a dead process) and untagged: it gates the writer. The state is loaded again:
-    // the writer may have evicted it since the load above.
-    if (platform_->load(r.state, std::memory_order_seq_cst) == kReaderAttached && !is_attach_tagged(committed)) {
+    // Attached (by a dead process; only attach lock holders store a state, so it is the state
+    // loaded above), neither evicted nor detached, cursor untagged: it gates the writer, and
+    // keeps gating if the heartbeat CAS wins against the writer's eviction CAS (its value is the
+    // dead holder's). Lost, the holder was evicted just now: a resume of an Evicted record.
+    std::uint64_t heartbeat_seen = platform_->load(r.heartbeat_ns, std::memory_order_seq_cst);
+    if (state == kReaderAttached && !is_heartbeat_tagged(heartbeat_seen) && !is_attach_tagged(committed) &&
+        try_claim_heartbeat(r, heartbeat_seen)) {
       return take_over_gating(committed);
     }
     if (is_attach_tagged(committed)) committed = tagged_value(committed);
@@ -650,7 +846,9 @@ class JournalReader {
     // claiming tag carries the committed cursor: a resumer that dies before the provisional store
     // leaves it for the next resume of the name.
     platform_->store(r.cursor_seq, claiming_cursor(committed), std::memory_order_seq_cst);
-    platform_->store(r.heartbeat_ns, platform_->now_ns(), std::memory_order_seq_cst);
+    // The heartbeat once the writer skips the record: replacing a tag before would make a record
+    // still Attached gate again at the previous holder's cursor.
+    claim_heartbeat(r);
     platform_->store(r.state, kReaderAttached, std::memory_order_seq_cst);
     const std::uint64_t provisional = committed | kCursorProvisional;
     platform_->store(r.cursor_seq, provisional, std::memory_order_seq_cst);
@@ -687,8 +885,7 @@ class JournalReader {
   bool take_over_gating(std::uint64_t committed) noexcept {
     ReaderRecord& r = record();
     auto& h = *lane_.header;
-    platform_->store(r.heartbeat_ns, platform_->now_ns(), std::memory_order_seq_cst);
-    platform_->store(r.state, kReaderAttached, std::memory_order_seq_cst);
+    // The heartbeat was claimed by take_over; the state is Attached already.
     (void)platform_->fetch_add(h.attach_epoch, std::uint32_t{1}, std::memory_order_seq_cst);
     const std::uint64_t written = platform_->load(h.write_seq, std::memory_order_seq_cst);
     next_seq_ = std::max(committed, journal_detail::oldest_retained(written, lane_.capacity_slots));
@@ -713,7 +910,7 @@ class JournalReader {
       if (holder_live) return false;  // being claimed right now
     } else {
       if (!journal_detail::is_anonymous(journal_detail::load_name(*platform_, r))) return false;
-      if (state == kReaderAttached && holder_live) return false;
+      if (journal_detail::held_by_live(*platform_, r, state, holder)) return false;
     }
     if (!platform_->compare_exchange(r.pid, holder, self_pid_, std::memory_order_seq_cst)) return false;
     // The state may have changed between the loads and the CAS: the writer evicted a record
@@ -741,7 +938,7 @@ class JournalReader {
     // duplicate_name.
     if (!claim_published_) {
       platform_->store(r.cursor_seq, claiming_cursor(0), std::memory_order_seq_cst);
-      platform_->store(r.heartbeat_ns, platform_->now_ns(), std::memory_order_seq_cst);
+      claim_heartbeat(r);  // once the writer skips the record (take_over says why)
       journal_detail::store_name(*platform_, r, name);
       platform_->store(r.state, kReaderAttached, std::memory_order_seq_cst);
     }
@@ -750,7 +947,6 @@ class JournalReader {
     const std::uint64_t provisional = before | kCursorProvisional;
     platform_->store(r.read_count, std::uint64_t{0}, std::memory_order_relaxed);
     platform_->store(r.lost_count, std::uint64_t{0}, std::memory_order_relaxed);
-    platform_->store(r.heartbeat_ns, platform_->now_ns(), std::memory_order_seq_cst);
     platform_->store(r.cursor_seq, provisional, std::memory_order_seq_cst);
     (void)platform_->fetch_add(h.attach_epoch, std::uint32_t{1}, std::memory_order_seq_cst);
     const std::uint64_t after = platform_->load(h.write_seq, std::memory_order_seq_cst);
@@ -773,9 +969,9 @@ class JournalReader {
     ReaderRecord& mine = record();
     // Publish the claim (name, then a non-Free state) before looking at the others.
     journal_detail::store_name(*platform_, mine, name);
-    platform_->store(mine.heartbeat_ns, platform_->now_ns(), std::memory_order_seq_cst);
     // Claiming: the writer skips the record until start_fresh makes the cursor provisional.
     platform_->store(mine.cursor_seq, claiming_cursor(0), std::memory_order_seq_cst);
+    claim_heartbeat(mine);  // once the writer skips the record (take_over says why)
     // Attached, not Detached: a concurrent take-over by the same name must see a live holder.
     platform_->store(mine.state, kReaderAttached, std::memory_order_seq_cst);
     claim_published_ = true;
@@ -806,6 +1002,8 @@ class JournalReader {
   std::uint64_t next_seq_ = 0;
   std::uint64_t cached_write_seq_ = 0;  // a write_seq this reader loaded (acquire) earlier
   std::uint64_t pending_lost_ = 0;  // Lost to report on the next read (a resume behind the window)
+  std::uint64_t heartbeat_ns_ = 0;     // the heartbeat this handle stored last (its CAS compares it)
+  std::uint64_t heartbeat_count_ = 0;  // how many heartbeats this handle stored (attach included)
   bool claim_published_ = false;  // duplicate_name stored the claiming cursor, name and state
   bool dead_ = false;      // evicted, taken over, backed off or detached: every call fails
   bool detached_ = false;  // detach() ran (it runs once)

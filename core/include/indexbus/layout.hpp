@@ -222,6 +222,20 @@ constexpr std::uint64_t claiming_cursor(std::uint64_t committed_seq) noexcept {
 }
 constexpr std::uint64_t tagged_value(std::uint64_t cursor_seq) noexcept { return cursor_seq & kCursorValueMask; }
 
+// Journal heartbeat tags (spec/layout.md, "Journal", heartbeat_ns): the heartbeat word decides
+// whether a reader record's holder still holds it. Untagged: the holder's last heartbeat (a
+// monotonic ns value, below 2^62). Bit 63 (kHeartbeatEvicted): the writer evicted the holder by a
+// CAS from the untagged value it judged silent. Bit 62 (kHeartbeatDetached): the holder detached
+// by a CAS from its last value. The bits below a tag keep that value. A tag is final for the
+// holder: its next CAS from its last value fails. Only an attach (under the attach lock) replaces
+// a tagged or a dead holder's value, with one greater than it (the same value never returns to a
+// record, so a writer's CAS on a value it loaded cannot match a later holder's).
+inline constexpr std::uint64_t kHeartbeatEvicted = std::uint64_t{1} << 63;
+inline constexpr std::uint64_t kHeartbeatDetached = std::uint64_t{1} << 62;
+inline constexpr std::uint64_t kHeartbeatTagMask = kHeartbeatEvicted | kHeartbeatDetached;
+constexpr bool is_heartbeat_tagged(std::uint64_t heartbeat_ns) noexcept { return (heartbeat_ns & kHeartbeatTagMask) != 0; }
+constexpr std::uint64_t heartbeat_value(std::uint64_t heartbeat_ns) noexcept { return heartbeat_ns & ~kHeartbeatTagMask; }
+
 // ReaderRecord.state values.
 inline constexpr std::uint32_t kReaderFree = 0;      // never attached (Journal: slot unused)
 inline constexpr std::uint32_t kReaderAttached = 1;  // attached; its cursor gates the producer
@@ -237,7 +251,8 @@ struct ReaderRecord {
                                 //      read; Journal: committed). Gates the producer.
   std::uint64_t read_count;     //   8: entries delivered
   std::uint64_t lost_count;     //  16: entries reported Lost (Drop)
-  std::uint64_t heartbeat_ns;   //  24: monotonic clock at the reader's last call (Journal)
+  std::uint64_t heartbeat_ns;   //  24: Journal: monotonic clock at the reader's last call, or
+                                //      that value tagged evicted / detached (kHeartbeat*)
   std::uint32_t pid;            //  32: pid of the attached process or 0
   std::uint32_t state;          //  36: kReaderFree / Attached / Evicted / Detached
   std::uint8_t pad0[24];        //  40

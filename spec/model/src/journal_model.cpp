@@ -38,14 +38,31 @@ void evict_silent_holders(JournalState& s) {
   }
 }
 
+bool silent_holder(const JournalState& s, const JournalReaderRecord& r) {
+  return s.config.reader_timeout_ns != 0 && attached(r) && s.written - r.cursor_seq >= s.config.capacity_slots &&
+         s.now_ns > r.heartbeat_ns && s.now_ns - r.heartbeat_ns > s.config.reader_timeout_ns;
+}
+
+bool any_silent_holder(const JournalState& s) {
+  return std::any_of(s.readers.begin(), s.readers.end(), [&](const JournalReaderRecord& r) { return silent_holder(s, r); });
+}
+
+// JournalEvict: one recorded eviction.
+JournalCallOutcome evict_one(JournalState& s, std::uint32_t reader) {
+  if (reader >= s.readers.size() || !silent_holder(s, s.readers[reader])) return JournalCallOutcome{false};
+  s.readers[reader].state = RS::Evicted;
+  ++s.eviction_count;
+  return JournalCallOutcome{true};
+}
+
 // A write's first step (events_model.cpp, begin_write): the checks, the room (evicting silent
-// holders first), and the loss of entry written - C.
-WriteStatus begin_write(JournalState& s, std::uint32_t payload_bytes) {
+// holders first, unless the history records the evictions), and the loss of entry written - C.
+WriteStatus begin_write(JournalState& s, std::uint32_t payload_bytes, bool evictions_recorded) {
   if (s.closed) return WriteStatus::Closed;                                       // JR-11
   if (payload_bytes > s.config.slot_payload_bytes) return WriteStatus::TooLarge;  // JR-1
   if (s.write_begun) return WriteStatus::Ok;
   if (is_full(s)) {                                                               // JR-9
-    evict_silent_holders(s);                                                      // JR-10
+    if (!evictions_recorded) evict_silent_holders(s);                             // JR-10
     if (is_full(s)) return WriteStatus::Full;
   }
   s.write_begun = true;
@@ -53,7 +70,8 @@ WriteStatus begin_write(JournalState& s, std::uint32_t payload_bytes) {
   return WriteStatus::Ok;
 }
 
-WriteStatus write_into(JournalState& s, const Bytes& payload, bool blocking, bool second_step) {
+WriteStatus write_into(JournalState& s, const Bytes& payload, bool blocking, bool second_step,
+                       bool evictions_recorded) {
   if (second_step && !s.write_begun) {
     // A second step without its first (the checker trying the write before its BeginWrite): refused,
     // changing nothing. Full is no answer an accepted or pending write was recorded with.
@@ -70,7 +88,7 @@ WriteStatus write_into(JournalState& s, const Bytes& payload, bool blocking, boo
   if (s.closed) return WriteStatus::Closed;                                        // JR-11
   if (payload.size() > s.config.slot_payload_bytes) return WriteStatus::TooLarge;  // JR-1
   if (is_full(s)) {                                                                // JR-9
-    evict_silent_holders(s);                                                       // JR-10
+    if (!evictions_recorded) evict_silent_holders(s);                              // JR-10
     if (is_full(s)) return blocking ? WriteStatus::Timeout : WriteStatus::Full;
   }
   // A write begun by a producer that died before publishing: this one writes the same slot again.
@@ -81,20 +99,52 @@ WriteStatus write_into(JournalState& s, const Bytes& payload, bool blocking, boo
   return WriteStatus::Ok;
 }
 
-// Every reader call starts with the state check and the heartbeat (JR-10): the clock now, or when
-// a read that waited began.
-JournalReaderRecord* begin_call(JournalState& s, std::uint32_t reader,
-                                std::optional<std::uint64_t> started_ns = std::nullopt) {
+// How a reader call takes its heartbeat (JR-10): the clock at the step, or when a read that waited
+// began (started_ns), or the value a concurrent history recorded (heartbeat_ns), or, for a call's
+// second step, none (its first step, JournalBeginCall, took it).
+struct CallHeartbeat {
+  std::optional<std::uint64_t> started_ns;
+  std::optional<std::uint64_t> heartbeat_ns;
+  bool second_step = false;
+  std::optional<std::uint32_t> handle;
+};
+
+// Does the op's handle (if it names one) hold record r? (JournalReaderRecord::generation)
+bool own_handle(const JournalReaderRecord& r, std::optional<std::uint32_t> handle) {
+  return r.has_handle && (!handle || *handle == r.generation);
+}
+
+// Every reader call starts with the state check and the heartbeat (JR-10).
+JournalReaderRecord* begin_call(JournalState& s, std::uint32_t reader, const CallHeartbeat& how = {}) {
   if (reader >= s.readers.size()) return nullptr;
   JournalReaderRecord& r = s.readers[reader];
-  if (!r.has_handle || !attached(r)) return nullptr;
-  r.heartbeat_ns = started_ns ? std::min(*started_ns, s.now_ns) : s.now_ns;
+  if (how.second_step && own_handle(r, how.handle)) {
+    assert(r.call_begun);  // step() refuses a second step without its first
+    r.call_begun = false;
+  }
+  if (!own_handle(r, how.handle) || !attached(r)) return nullptr;
+  if (how.second_step) return &r;
+  if (how.heartbeat_ns) {
+    r.heartbeat_ns = *how.heartbeat_ns;
+  } else {
+    // Above the previous one even at the same clock reading (the lane's CAS must change the
+    // value: a writer's eviction CAS on the previous one must fail), so possibly ahead of the clock.
+    r.heartbeat_ns = std::max(r.heartbeat_ns + 1, how.started_ns ? std::min(*how.started_ns, s.now_ns) : s.now_ns);
+  }
   return &r;
 }
 
-ReadOutcome read_from(JournalState& s, std::uint32_t reader, bool blocking,
-                      std::optional<std::uint64_t> started_ns = std::nullopt) {
-  JournalReaderRecord* r = begin_call(s, reader, started_ns);
+JournalCallOutcome begin_call_step(JournalState& s, const JournalBeginCall& b) {
+  if (b.reader >= s.readers.size()) return JournalCallOutcome{false};
+  JournalReaderRecord& r = s.readers[b.reader];
+  if (!own_handle(r, b.handle) || !attached(r) || r.call_begun) return JournalCallOutcome{false};
+  r.heartbeat_ns = b.heartbeat_ns;
+  r.call_begun = true;
+  return JournalCallOutcome{true};
+}
+
+ReadOutcome read_from(JournalState& s, std::uint32_t reader, bool blocking, const CallHeartbeat& how) {
+  JournalReaderRecord* r = begin_call(s, reader, how);
   if (r == nullptr) return ReadOutcome{ReadStatus::Evicted, 0, {}, 0};
   if (r->pending_lost != 0) {  // JR-4: skipped at the resume, already in lost_count
     const std::uint64_t lost = r->pending_lost;
@@ -124,8 +174,8 @@ ReadOutcome read_from(JournalState& s, std::uint32_t reader, bool blocking,
   return ReadOutcome{ReadStatus::Entry, e.seq, e.payload, 0};  // JR-5
 }
 
-ReadOutcome read_at(JournalState& s, std::uint32_t reader, std::uint64_t seq) {
-  if (begin_call(s, reader) == nullptr) return ReadOutcome{ReadStatus::Evicted, 0, {}, 0};
+ReadOutcome read_at(JournalState& s, std::uint32_t reader, std::uint64_t seq, const CallHeartbeat& how) {
+  if (begin_call(s, reader, how) == nullptr) return ReadOutcome{ReadStatus::Evicted, 0, {}, 0};
   if (seq >= s.written) return ReadOutcome{ReadStatus::NotYet, 0, {}, 0};  // JR-7
   const std::uint64_t oldest = oldest_retained_seq(s);
   if (seq < oldest) return ReadOutcome{ReadStatus::Evicted, 0, {}, 0};
@@ -134,7 +184,16 @@ ReadOutcome read_at(JournalState& s, std::uint32_t reader, std::uint64_t seq) {
   return ReadOutcome{ReadStatus::Entry, e.seq, e.payload, 0};
 }
 
-JournalAttachOutcome attach(JournalState& s, const std::string& name, std::optional<std::uint32_t> record) {
+std::uint64_t attach_heartbeat(const JournalState& s, const JournalReaderRecord& r) {
+  return r.heartbeat_ns == 0 ? s.now_ns : std::max(s.now_ns, r.heartbeat_ns + 1);
+}
+
+// An attach's heartbeat is later than every one the record held (JR-10): max(clock, previous + 1)
+// (the clock on a record whose heartbeat was never set),
+// so a writer's eviction of the previous holder, judged on its heartbeat, never applies to the new
+// one. A concurrent history carries the value the lane stored (heartbeat_ns).
+JournalAttachOutcome attach(JournalState& s, const std::string& name, std::optional<std::uint32_t> record,
+                            std::optional<std::uint64_t> heartbeat_ns) {
   if (name.size() > kReaderNameBytes || name.find('\0') != std::string::npos) {  // JR-2
     return JournalAttachOutcome{JournalAttachError::BadReaderName, 0};
   }
@@ -153,7 +212,9 @@ JournalAttachOutcome attach(JournalState& s, const std::string& name, std::optio
           s.written > s.config.capacity_slots ? s.written - s.config.capacity_slots : 0;
       const std::uint64_t floor = attached(r) ? published_oldest : resume_floor_seq(s);
       r.state = RS::Attached;
-      r.heartbeat_ns = s.now_ns;
+      r.heartbeat_ns = heartbeat_ns.value_or(attach_heartbeat(s, r));
+      r.call_begun = false;
+      ++r.generation;
       r.pending_lost = r.cursor_seq < floor ? floor - r.cursor_seq : 0;
       r.lost_count += r.pending_lost;
       r.cursor_seq += r.pending_lost;
@@ -168,7 +229,9 @@ JournalAttachOutcome attach(JournalState& s, const std::string& name, std::optio
                                                       (attached(r) && !r.has_handle)));
   };
   auto take = [&](std::uint32_t i) {
-    s.readers[i] = JournalReaderRecord{RS::Attached, name, s.written, s.written, 0, 0, s.now_ns, true, 0};
+    const std::uint64_t fresh_ns = heartbeat_ns.value_or(attach_heartbeat(s, s.readers[i]));
+    const std::uint32_t generation = s.readers[i].generation + 1;
+    s.readers[i] = JournalReaderRecord{RS::Attached, name, s.written, s.written, 0, 0, fresh_ns, true, false, generation, 0};
     return JournalAttachOutcome{JournalAttachError::None, i};
   };
   // JR-3: in a concurrent history, the record the attach took, if reusable here.
@@ -220,31 +283,69 @@ bool is_full(const JournalState& s) noexcept {
 }
 
 std::pair<JournalState, JournalResult> step(const JournalState& state, const JournalOp& op) {
+  // A call's second step without its first: refused, changing nothing (JournalBeginCall).
+  const bool refused = std::visit(
+      [&](const auto& o) {
+        if constexpr (requires { o.second_step; o.reader; o.heartbeat_ns; }) {
+          if (!o.second_step) return false;
+          if (o.reader >= state.readers.size()) return true;
+          const JournalReaderRecord& r = state.readers[o.reader];
+          return own_handle(r, o.handle) && !r.call_begun;
+        } else {
+          return false;
+        }
+      },
+      op);
+  if (refused) return {state, JournalDoneOutcome{}};
+  // A write whose evictions are recorded answers Full (Timeout) only where no holder is silent
+  // (JournalEvict): elsewhere, refused.
+  const bool unevicted = std::visit(
+      [&](const auto& o) {
+        if constexpr (requires { o.evictions_recorded; o.second_step; }) {
+          return o.evictions_recorded && !o.second_step && !state.closed &&
+                 o.payload.size() <= state.config.slot_payload_bytes && is_full(state) && any_silent_holder(state);
+        } else {
+          return false;
+        }
+      },
+      op);
+  if (unevicted) return {state, JournalDoneOutcome{}};
   JournalState next = state;
+  const auto how = [](const auto& call) {
+    return CallHeartbeat{std::nullopt, call.heartbeat_ns, call.second_step, call.handle};
+  };
   JournalResult result = std::visit(
       Overloaded{
-          [&](const JournalTryWrite& w) -> JournalResult { return WriteOutcome{write_into(next, w.payload, false, w.second_step)}; },
-          [&](const JournalWrite& w) -> JournalResult { return WriteOutcome{write_into(next, w.payload, true, w.second_step)}; },
+          [&](const JournalTryWrite& w) -> JournalResult {
+            return WriteOutcome{write_into(next, w.payload, false, w.second_step, w.evictions_recorded)};
+          },
+          [&](const JournalWrite& w) -> JournalResult {
+            return WriteOutcome{write_into(next, w.payload, true, w.second_step, w.evictions_recorded)};
+          },
           [&](const JournalClose&) -> JournalResult {
             next.closed = true;
             return CloseOutcome{};
           },
-          [&](const JournalAttach& a) -> JournalResult { return attach(next, a.name, a.record); },
-          [&](const JournalTryRead& r) -> JournalResult { return read_from(next, r.reader, false); },
-          [&](const JournalRead& r) -> JournalResult { return read_from(next, r.reader, true, r.started_ns); },
+          [&](const JournalAttach& a) -> JournalResult { return attach(next, a.name, a.record, a.heartbeat_ns); },
+          [&](const JournalTryRead& r) -> JournalResult { return read_from(next, r.reader, false, how(r)); },
+          [&](const JournalRead& r) -> JournalResult {
+            return read_from(next, r.reader, true, CallHeartbeat{r.started_ns, r.heartbeat_ns, r.second_step, r.handle});
+          },
           [&](const JournalCommit& c) -> JournalResult {
-            JournalReaderRecord* r = begin_call(next, c.reader);
+            JournalReaderRecord* r = begin_call(next, c.reader, how(c));
             if (r == nullptr) return JournalCallOutcome{false};
             r->cursor_seq = r->next_seq;  // JR-5
             return JournalCallOutcome{true};
           },
-          [&](const JournalReadAt& r) -> JournalResult { return read_at(next, r.reader, r.seq); },
+          [&](const JournalReadAt& r) -> JournalResult { return read_at(next, r.reader, r.seq, how(r)); },
           [&](const JournalHeartbeat& h) -> JournalResult {
-            return JournalCallOutcome{begin_call(next, h.reader) != nullptr};
+            return JournalCallOutcome{begin_call(next, h.reader, how(h)) != nullptr};
           },
+          [&](const JournalBeginCall& b) -> JournalResult { return begin_call_step(next, b); },
           [&](const JournalDetach& d) -> JournalResult {
             if (d.reader < next.readers.size()) {  // JR-4
               JournalReaderRecord& r = next.readers[d.reader];
+              if (!own_handle(r, d.handle)) return JournalDoneOutcome{};  // a stale handle's
               if (r.has_handle && attached(r) && !d.died) r.state = RS::Detached;
               r.has_handle = false;
               r.pending_lost = 0;
@@ -255,7 +356,10 @@ std::pair<JournalState, JournalResult> step(const JournalState& state, const Jou
             next.now_ns += t.ns;
             return JournalDoneOutcome{};
           },
-          [&](const JournalBeginWrite& b) -> JournalResult { return WriteOutcome{begin_write(next, b.payload_bytes)}; },
+          [&](const JournalBeginWrite& b) -> JournalResult {
+            return WriteOutcome{begin_write(next, b.payload_bytes, b.evictions_recorded)};
+          },
+          [&](const JournalEvict& e) -> JournalResult { return evict_one(next, e.reader); },
       },
       op);
   return {std::move(next), std::move(result)};
@@ -294,7 +398,9 @@ std::optional<std::string> check_invariants(const JournalState& s) {
     if (r.cursor_seq > s.written) return who + " cursor is ahead of written";
     if (attached(r) && r.next_seq < r.cursor_seq) return who + " reads behind its committed cursor";
     if (attached(r) && r.next_seq > s.written) return who + " reads ahead of written";
-    if (r.heartbeat_ns > s.now_ns) return who + " heartbeat is in the future";
+    // No "heartbeat in the future" check: an attach stores one above the record's previous value
+    // (JR-10), ahead of the clock when the clock has not moved since.
+    if (r.call_begun && !r.has_handle) return who + " has a call begun but no handle";
     if (r.name.empty()) continue;
     for (std::size_t j = i + 1; j < s.readers.size(); ++j) {
       if (s.readers[j].state != RS::Free && s.readers[j].name == r.name) {
@@ -312,6 +418,10 @@ std::string describe(const JournalConfig& c) {
 }
 
 std::string describe(const JournalOp& op) {
+  const auto step_note = [](const auto& call) -> std::string {
+    if (call.second_step) return ", 2nd step";
+    return call.heartbeat_ns ? " heartbeat " + std::to_string(*call.heartbeat_ns) + " ns" : "";
+  };
   const auto r = [](const char* what, std::uint32_t reader) {
     return std::string(what) + "(r" + std::to_string(reader) + ")";
   };
@@ -321,18 +431,23 @@ std::string describe(const JournalOp& op) {
           [](const JournalWrite& w) { return "Write(" + describe_payload(w.payload) + (w.second_step ? ", 2nd step" : "") + ")"; },
           [](const JournalClose&) { return std::string("Close"); },
           [](const JournalAttach& a) { return "Attach('" + a.name + "')"; },
-          [&](const JournalTryRead& o) { return r("TryRead", o.reader); },
+          [&](const JournalTryRead& o) { return r("TryRead", o.reader) + step_note(o); },
           [&](const JournalRead& o) {
-            return r("Read", o.reader) + (o.started_ns ? " started " + std::to_string(*o.started_ns) + " ns" : "");
+            return r("Read", o.reader) + (o.started_ns ? " started " + std::to_string(*o.started_ns) + " ns" : "") +
+                   step_note(o);
           },
-          [&](const JournalCommit& o) { return r("Commit", o.reader); },
-          [](const JournalReadAt& o) {
-            return "ReadAt(r" + std::to_string(o.reader) + ", " + std::to_string(o.seq) + ")";
+          [&](const JournalCommit& o) { return r("Commit", o.reader) + step_note(o); },
+          [&](const JournalReadAt& o) {
+            return "ReadAt(r" + std::to_string(o.reader) + ", " + std::to_string(o.seq) + ")" + step_note(o);
           },
-          [&](const JournalHeartbeat& o) { return r("Heartbeat", o.reader); },
+          [&](const JournalHeartbeat& o) { return r("Heartbeat", o.reader) + step_note(o); },
+          [](const JournalBeginCall& b) {
+            return "BeginCall(r" + std::to_string(b.reader) + ", heartbeat " + std::to_string(b.heartbeat_ns) + " ns)";
+          },
           [&](const JournalDetach& o) { return r(o.died ? "Died" : "Detach", o.reader); },
           [](const JournalAdvanceTime& t) { return "AdvanceTime(" + std::to_string(t.ns) + " ns)"; },
           [](const JournalBeginWrite& b) { return "BeginWrite(" + std::to_string(b.payload_bytes) + " B)"; },
+          [&](const JournalEvict& e) { return r("Evict", e.reader); },
       },
       op);
 }
@@ -417,6 +532,8 @@ std::size_t hash_value(const JournalState& s) noexcept {
     hash_combine(seed, r.lost_count);
     hash_combine(seed, r.heartbeat_ns);
     hash_combine(seed, r.has_handle ? 1 : 0);
+    hash_combine(seed, r.call_begun ? 1 : 0);
+    hash_combine(seed, r.generation);
     hash_combine(seed, r.pending_lost);
   }
   return seed;

@@ -45,6 +45,15 @@ struct Record {
   // Journal with a reader timeout: the clock at the invocation (a blocking read's heartbeat, JR-10);
   // kNoDeadline otherwise.
   std::uint64_t invoke_ns = kNoDeadline;
+  // Journal with a reader timeout: the heartbeat the call (or attach) stored, kNoDeadline if it
+  // stored none (its CAS failed). The model takes it as the call's first step (JournalBeginCall).
+  std::uint64_t heartbeat_ns = kNoDeadline;
+  // Journal with a reader timeout, a write: the records it evicted, in order (JournalEvict steps).
+  bool evictions_recorded = false;
+  std::uint32_t handle = 0;          // Journal reader ops: the handle's generation (0: none)
+  bool evictions_possible = false;   // Journal with a reader timeout
+  std::uint8_t evicted_count = 0;
+  std::array<std::uint8_t, 8> evicted{};
   std::uint32_t reader = 0;          // the model's reader / consumer index (Journal: from attach)
   std::uint64_t invoke_time = 0;
   std::uint64_t response_time = kNoDeadline;  // linearizability::kPendingTime
@@ -148,6 +157,8 @@ class Adapter {
       // Drain: at most every write, Lost reports (one per gap) and Closed; each with a commit.
       drain_reads_max_ = 2 * writes + 2;
       history_.clear();
+      record_generation_ = {};
+      handle_ = {};
       std::size_t records = 2 * scenario.producer.size();
       for (const auto& ops : scenario.readers) records += 2 + 2 * ops.size() + 2 * drain_reads_max_;
       // At most one clock record before each invocation and each response.
@@ -245,6 +256,8 @@ class Adapter {
       r.timeout_ns = op.timeout_ns;
       r.seq = op.seq;
       r.reader = actor == 0 ? 0 : reader_id_[actor - 1];
+      r.handle = actor == 0 ? 0 : handle_[actor - 1];
+      r.evictions_possible = scenario_->reader_timeout_ns != 0;
       return r;
     }
     void end(Record& r) {
@@ -275,6 +288,7 @@ class Adapter {
           case OpKind::Close: writer.close(); break;
           default: assert(false);
         }
+        if constexpr (requires { writer.last_call_evictions(); }) note_evictions(writer, r);
         end(r);
       }
     }
@@ -368,6 +382,10 @@ class Adapter {
         }
         a.ok = reader.has_value();
         a.reader = reader ? reader->reader_id() : 0;
+        if (reader && scenario_->reader_timeout_ns != 0) a.heartbeat_ns = reader->last_heartbeat_ns();
+        // Attaches of one record follow each other (the next needs this holder gone): their
+        // order of return is the order of the record's generations.
+        if (reader) handle_[actor - 1] = ++record_generation_[a.reader];
         reader_id_[actor - 1] = a.reader;
         end(a);
         last_delivered_[actor - 1] = kNone;  // a resume reads again from the committed cursor
@@ -395,6 +413,7 @@ class Adapter {
             // Commit first: reads before the drain may hold a Block writer back, and the drain's
             // first read may wait for that writer.
             Record& first = begin(actor, i, OpKind::Commit, op);
+            const HeartbeatNote first_note(*this, *reader, first);
             first.ok = reader->commit();
             end(first);
             for (std::size_t reads = 0;; ++reads) {
@@ -402,9 +421,13 @@ class Adapter {
                 scheduler_->fail(RunStatus::InvariantBroken, "drain read more than every write, loss and Closed");
               }
               Record& r = begin(actor, i, OpKind::Read, op);
-              read_once(*reader, r, true, kNoDeadline);
+              {
+                const HeartbeatNote note(*this, *reader, r);
+                read_once(*reader, r, true, kNoDeadline);
+              }
               const ReadStatus status = r.read.status;
               Record& c = begin(actor, i, OpKind::Commit, op);
+              const HeartbeatNote commit_note(*this, *reader, c);
               c.ok = reader->commit();
               end(c);
               if (status == ReadStatus::Closed || status == ReadStatus::Evicted) break;
@@ -414,12 +437,14 @@ class Adapter {
           case OpKind::Commit:
           case OpKind::Heartbeat: {
             Record& r = begin(actor, i, op.kind, op);
+            const HeartbeatNote note(*this, *reader, r);
             r.ok = op.kind == OpKind::Commit ? reader->commit() : reader->heartbeat();
             end(r);
             break;
           }
           case OpKind::ReadAt: {
             Record& r = begin(actor, i, op.kind, op);
+            const HeartbeatNote note(*this, *reader, r);
             const adapter::NonBlockingCall call(*scheduler_);
             r.read = reader->read_at(op.seq, std::span<std::byte>(out_[actor - 1]));
             if (auto waited = call.violation(actor_op(r) + " read_at(" + std::to_string(op.seq) + ")")) {
@@ -430,11 +455,47 @@ class Adapter {
           }
           default: {
             Record& r = begin(actor, i, op.kind, op);
+            const HeartbeatNote note(*this, *reader, r);
             read_once(*reader, r, op.kind == OpKind::Read, op.timeout_ns);
           }
         }
       }
     }
+
+    // Journal with a reader timeout: a write's evictions, each checked as a step of its own.
+    template <typename Writer>
+    void note_evictions(const Writer& writer, Record& r) {
+      if (scenario_->reader_timeout_ns == 0 || r.kind == OpKind::Close) return;
+      r.evictions_recorded = true;
+      if (writer.last_call_eviction_count() > r.evicted.size()) {
+        scheduler_->fail(RunStatus::InvariantBroken, "a write evicted more than " + std::to_string(r.evicted.size()) +
+                                                         " readers: raise Record::evicted");
+        return;
+      }
+      for (const std::uint32_t reader : writer.last_call_evictions()) r.evicted[r.evicted_count++] = static_cast<std::uint8_t>(reader);
+    }
+
+    // Journal with a reader timeout: notes on a call's record the heartbeat the call stored, if it
+    // stored one (the handle counts them), when the call returns. A call that never returns (the
+    // run ended) keeps none: the model then takes its heartbeat at its step.
+    template <typename Reader>
+    class HeartbeatNote {
+     public:
+      HeartbeatNote(const World& world, const Reader& reader, Record& record) noexcept
+          : reader_(&reader), record_(&record), before_(reader.heartbeat_count()),
+            on_(world.scenario_->reader_timeout_ns != 0) {}
+      ~HeartbeatNote() {
+        if (on_ && reader_->heartbeat_count() != before_) record_->heartbeat_ns = reader_->last_heartbeat_ns();
+      }
+      HeartbeatNote(const HeartbeatNote&) = delete;
+      HeartbeatNote& operator=(const HeartbeatNote&) = delete;
+
+     private:
+      const Reader* reader_;
+      Record* record_;
+      std::uint64_t before_;
+      bool on_;
+    };
 
     // Per-op checks at a reader's response: no entry twice (in-order reads), counters consistent.
     void delivered(Record& r, bool in_order) {
@@ -470,6 +531,10 @@ class Adapter {
     std::array<std::array<std::byte, events::kSlotPayloadBytesMax>, kReadersMax> out_{};
     std::array<std::uint64_t, kReadersMax> last_delivered_{};
     std::array<std::uint32_t, kReadersMax> reader_id_{};
+    // Journal: attaches of each record so far, and the generation each reader's handle got from its
+    // attach (Record::handle): a handle's ops after its record was evicted and taken again.
+    std::array<std::uint32_t, kReadersMax> record_generation_{};
+    std::array<std::uint32_t, kReadersMax> handle_{};
     std::size_t drain_reads_max_ = 0;
     std::uint64_t clock_ns_ = 0;  // the clock as of the last AdvanceTime record (note_clock)
   };

@@ -103,14 +103,37 @@ struct JournalModel {
   // two_step.hpp: every accepted or pending write, under both policies (read_at reads entries no
   // cursor protects, so a Block write's overwrite is visible too).
   static std::optional<std::pair<Op, Op>> split_write(const State&, const Op& op, const std::optional<Result>& observed) {
+    // A reader call that carries the heartbeat it stored (spec journal_model.hpp, JournalBeginCall):
+    // the heartbeat, then the call. Pending calls carry none (their CAS is not known to have run).
+    const auto call = std::visit(
+        [&](const auto& o) -> std::optional<std::pair<Op, Op>> {
+          if constexpr (requires { o.second_step; o.reader; o.heartbeat_ns; }) {
+            if (!o.heartbeat_ns || o.second_step || !observed) return std::nullopt;
+            auto second = o;
+            second.heartbeat_ns.reset();
+            second.second_step = true;
+            return std::pair<Op, Op>{spec::JournalBeginCall{o.reader, *o.heartbeat_ns, o.handle}, Op{second}};
+          } else {
+            return std::nullopt;
+          }
+        },
+        op);
+    if (call) return call;
     if (!detail::accepted_or_pending(observed)) return std::nullopt;
     if (const auto* w = std::get_if<spec::JournalTryWrite>(&op)) {
-      return std::pair<Op, Op>{spec::JournalBeginWrite{detail::bytes_of(w->payload)}, spec::JournalTryWrite{w->payload, true}};
+      return std::pair<Op, Op>{spec::JournalBeginWrite{detail::bytes_of(w->payload), w->evictions_recorded},
+                               spec::JournalTryWrite{w->payload, true, w->evictions_recorded}};
     }
     if (const auto* w = std::get_if<spec::JournalWrite>(&op)) {
-      return std::pair<Op, Op>{spec::JournalBeginWrite{detail::bytes_of(w->payload)}, spec::JournalWrite{w->payload, true}};
+      return std::pair<Op, Op>{spec::JournalBeginWrite{detail::bytes_of(w->payload), w->evictions_recorded},
+                               spec::JournalWrite{w->payload, true, w->evictions_recorded}};
     }
     return std::nullopt;
+  }
+  // two_step.hpp: a first step's own result where it is not the call's (a heartbeat's: ok).
+  static std::optional<Result> first_step_result(const Op& first, const std::optional<Result>& observed) {
+    if (std::holds_alternative<spec::JournalBeginCall>(first)) return Result{spec::JournalCallOutcome{true}};
+    return observed;
   }
 
   static std::uint32_t projections(const State& initial) {

@@ -27,7 +27,10 @@
 //  - The first step's result is the write's (Ok), or pending with it; its happens-before stamp and
 //    kill deadline are the write's.
 //
-// A write that was refused (Full, Timeout, Closed, TooLarge) never began: it is not split. A
+// A write that was refused (Full, Timeout, Closed, TooLarge) never began: it is not split.
+// The same shape serves other calls whose effect the lane spreads over two stores: a Journal reader
+// call's heartbeat CAS, then its effect (rings.hpp, JournalModel::split_write); a model may give
+// such a first step its own result (first_step_result). A
 // history recorded without first steps is still checked correctly against a stricter model (every
 // write in one step), which is what a sequential history is.
 #pragma once
@@ -96,6 +99,10 @@ TwoStepSplit split_two_step_writes(const typename M::State& initial,
     Operation<typename M::Op, typename M::Result> first = write;  // interval, result, stamps, deadline
     first.actor = first_step_actor[write.actor];
     first.op = std::move(steps->first);
+    // A model whose first steps answer otherwise than the call (a Journal reader call's heartbeat).
+    if constexpr (requires { M::first_step_result(first.op, write.result); }) {
+      first.result = M::first_step_result(first.op, write.result);
+    }
     history[i].op = std::move(steps->second);  // `write` refers to it: copied above
     history.push_back(std::move(first));
     split.write_of.push_back(i);

@@ -2,7 +2,10 @@
 //
 // Like the Events model: plain values and one pure function, step(state, op). Time is explicit:
 // the state holds a clock (now_ns) that only JournalAdvanceTime moves, and every reader call
-// records it as the reader's heartbeat, so evictions are decided deterministically. A blocking
+// records it as the reader's heartbeat, so evictions are decided deterministically. A concurrent
+// history may instead carry the heartbeat each call stored (the lane's value, at the moment the
+// lane stored it): such a call is checked in two steps, JournalBeginCall (the heartbeat) and the
+// call itself (see JournalBeginCall). A blocking
 // operation that would have to wait returns Timeout at once (nothing else happens meanwhile in a
 // sequential history, and the clock does not move by itself). Reader ids are reader record
 // indexes; an operation on a reader names a record that a live handle holds.
@@ -49,6 +52,11 @@ struct JournalReaderRecord {
   std::uint64_t lost_count = 0;
   std::uint64_t heartbeat_ns = 0;
   bool has_handle = false;       // a handle from an attach is live (Attached, or Evicted unseen)
+  bool call_begun = false;       // the handle's call took its first step (JournalBeginCall)
+  // Attaches of this record so far. A concurrent history's reader op may name the handle it came
+  // from (handle = the generation its attach gave): an op of an older handle, whose record was
+  // evicted and taken by another attach, is an op without a live handle (Evicted, false, nothing).
+  std::uint32_t generation = 0;
   std::uint64_t pending_lost = 0;  // handle: entries skipped at a resume, reported by its next read
 
   friend bool operator==(const JournalReaderRecord&, const JournalReaderRecord&) = default;
@@ -82,16 +90,19 @@ JournalState initial_state(const JournalConfig& config);
 // history records each accepted write as JournalBeginWrite, then the write itself.
 struct JournalBeginWrite {
   std::uint32_t payload_bytes = 0;
+  bool evictions_recorded = false;  // see JournalEvict
   friend bool operator==(const JournalBeginWrite&, const JournalBeginWrite&) = default;
 };
 struct JournalTryWrite {
   Bytes payload;
   bool second_step = false;  // as the Events model's TryWrite
+  bool evictions_recorded = false;  // see JournalEvict
   friend bool operator==(const JournalTryWrite&, const JournalTryWrite&) = default;
 };
 struct JournalWrite {  // blocking, with a deadline
   Bytes payload;
   bool second_step = false;
+  bool evictions_recorded = false;  // see JournalEvict
   friend bool operator==(const JournalWrite&, const JournalWrite&) = default;
 };
 struct JournalClose {
@@ -102,10 +113,16 @@ struct JournalAttach {
   // Concurrent histories only (the linearizability checks): the record the implementation took.
   // A fresh attach may then take it if it is reusable, not only the lowest reusable one (JR-3).
   std::optional<std::uint32_t> record;
+  // Concurrent histories: the heartbeat the attach stored (the lane stores one above the record's
+  // previous value, JR-10, so it may be ahead of the clock); nullopt: the clock at the step.
+  std::optional<std::uint64_t> heartbeat_ns;
   friend bool operator==(const JournalAttach&, const JournalAttach&) = default;
 };
 struct JournalTryRead {
   std::uint32_t reader = 0;
+  std::optional<std::uint64_t> heartbeat_ns;  // see JournalBeginCall
+  bool second_step = false;
+  std::optional<std::uint32_t> handle;  // see JournalReaderRecord::generation
   friend bool operator==(const JournalTryRead&, const JournalTryRead&) = default;
 };
 struct JournalRead {  // blocking, with a deadline
@@ -114,19 +131,31 @@ struct JournalRead {  // blocking, with a deadline
   // (JR-10: refreshed when the call starts, not while it waits); at most the clock at the step.
   // nullopt: the clock at the step (a sequential read never waits).
   std::optional<std::uint64_t> started_ns;
+  std::optional<std::uint64_t> heartbeat_ns;  // see JournalBeginCall
+  bool second_step = false;
+  std::optional<std::uint32_t> handle;  // see JournalReaderRecord::generation
   friend bool operator==(const JournalRead&, const JournalRead&) = default;
 };
 struct JournalCommit {
   std::uint32_t reader = 0;
+  std::optional<std::uint64_t> heartbeat_ns;  // see JournalBeginCall
+  bool second_step = false;
+  std::optional<std::uint32_t> handle;  // see JournalReaderRecord::generation
   friend bool operator==(const JournalCommit&, const JournalCommit&) = default;
 };
 struct JournalReadAt {
   std::uint32_t reader = 0;
   std::uint64_t seq = 0;
+  std::optional<std::uint64_t> heartbeat_ns;  // see JournalBeginCall
+  bool second_step = false;
+  std::optional<std::uint32_t> handle;  // see JournalReaderRecord::generation
   friend bool operator==(const JournalReadAt&, const JournalReadAt&) = default;
 };
 struct JournalHeartbeat {
   std::uint32_t reader = 0;
+  std::optional<std::uint64_t> heartbeat_ns;  // see JournalBeginCall
+  bool second_step = false;
+  std::optional<std::uint32_t> handle;  // see JournalReaderRecord::generation
   friend bool operator==(const JournalHeartbeat&, const JournalHeartbeat&) = default;
 };
 struct JournalDetach {
@@ -134,7 +163,34 @@ struct JournalDetach {
   // The handle's process died (a concurrent history's kill): the record stays Attached, holding
   // the writer back, until the writer evicts it or a resume by name takes it over (JR-4, JR-10).
   bool died = false;
+  std::optional<std::uint32_t> handle;  // see JournalReaderRecord::generation
   friend bool operator==(const JournalDetach&, const JournalDetach&) = default;
+};
+// A reader call's first step in a concurrent history (JR-10): the lane's heartbeat CAS, which
+// decides whether the reader is still attached, stored heartbeat_ns. A reader call that carries
+// the heartbeat it stored (heartbeat_ns) is checked as this step, then the call itself with
+// second_step set, which no longer sets the heartbeat, and is refused (JournalDoneOutcome, which no
+// call returns) without its first step; as two_step.hpp splits writes. Why: the lane stores the
+// heartbeat when the call begins and takes the call's effect later (a commit publishes its cursor
+// after), and a writer in between sees the new heartbeat with the old cursor. The step answers ok
+// on a reader attached with a live handle (the CAS succeeded), else evicted, which no recorded
+// first step observed: so it cannot be placed after an eviction.
+struct JournalBeginCall {
+  std::uint32_t reader = 0;
+  std::uint64_t heartbeat_ns = 0;
+  std::optional<std::uint32_t> handle;  // see JournalReaderRecord::generation
+  friend bool operator==(const JournalBeginCall&, const JournalBeginCall&) = default;
+};
+// One eviction by the writer, as a step of its own in a concurrent history (JR-10): the lane
+// evicts each silent holder by a CAS of its own, at different moments of one write (a blocking
+// write between waits), so one step per eviction, each placed where it happened. It evicts the
+// reader if it is attached, holds the writer back and is silent (answering ok), else changes
+// nothing and answers evicted (no recorded eviction answers that). A write whose evictions are
+// recorded so (evictions_recorded) evicts nobody itself, and may only answer Full (Timeout), or
+// take its first step, where no holder is silent: the lane evicts every silent holder it finds.
+struct JournalEvict {
+  std::uint32_t reader = 0;
+  friend bool operator==(const JournalEvict&, const JournalEvict&) = default;
 };
 struct JournalAdvanceTime {
   std::uint64_t ns = 0;
@@ -142,7 +198,8 @@ struct JournalAdvanceTime {
 };
 using JournalOp = std::variant<JournalTryWrite, JournalWrite, JournalClose, JournalAttach,
                                JournalTryRead, JournalRead, JournalCommit, JournalReadAt,
-                               JournalHeartbeat, JournalDetach, JournalAdvanceTime, JournalBeginWrite>;
+                               JournalHeartbeat, JournalDetach, JournalAdvanceTime, JournalBeginWrite,
+                               JournalBeginCall, JournalEvict>;
 
 enum class JournalAttachError : std::uint8_t { None = 0, BadReaderName, RoleTaken, NoFreeReader };
 
