@@ -1,4 +1,5 @@
 #include "indexbus/spec/journal_model.hpp"
+#include "indexbus/spec/ring_window.hpp"
 #include "model_support.hpp"
 
 #include <algorithm>
@@ -27,20 +28,18 @@ bool attached(const JournalReaderRecord& r) noexcept { return r.state == RS::Att
 
 // The writer evicts every attached reader that holds it back and has been silent for longer than
 // the timeout (JR-10).
-void evict_silent_holders(JournalState& s) {
-  if (s.config.reader_timeout_ns == 0) return;
-  for (JournalReaderRecord& r : s.readers) {
-    if (!attached(r) || s.written - r.cursor_seq < s.config.capacity_slots) continue;
-    if (s.now_ns > r.heartbeat_ns && s.now_ns - r.heartbeat_ns > s.config.reader_timeout_ns) {
-      r.state = RS::Evicted;
-      ++s.eviction_count;
-    }
-  }
+bool silent_holder(const JournalState& s, const JournalReaderRecord& r) {
+  return s.config.reader_timeout_ns != 0 && attached(r) &&
+         ring_window::block_full(s.written, r.cursor_seq, s.config.capacity_slots) && s.now_ns > r.heartbeat_ns &&
+         s.now_ns - r.heartbeat_ns > s.config.reader_timeout_ns;
 }
 
-bool silent_holder(const JournalState& s, const JournalReaderRecord& r) {
-  return s.config.reader_timeout_ns != 0 && attached(r) && s.written - r.cursor_seq >= s.config.capacity_slots &&
-         s.now_ns > r.heartbeat_ns && s.now_ns - r.heartbeat_ns > s.config.reader_timeout_ns;
+void evict_silent_holders(JournalState& s) {
+  for (JournalReaderRecord& r : s.readers) {
+    if (!silent_holder(s, r)) continue;
+    r.state = RS::Evicted;
+    ++s.eviction_count;
+  }
 }
 
 bool any_silent_holder(const JournalState& s) {
@@ -155,9 +154,7 @@ ReadOutcome read_from(JournalState& s, std::uint32_t reader, bool blocking, cons
   if (r->next_seq < oldest) {
     // JR-8: the exact count; the position jumps to the oldest entry a published write left,
     // written - C, or past the one entry a begun write is destroying.
-    const std::uint64_t published_oldest =
-        s.written > s.config.capacity_slots ? s.written - s.config.capacity_slots : 0;
-    const std::uint64_t lost = std::max(r->next_seq + 1, published_oldest) - r->next_seq;
+    const std::uint64_t lost = ring_window::lost_jump(r->next_seq, s.written, s.config.capacity_slots);
     r->next_seq += lost;
     r->lost_count += lost;
     return ReadOutcome{ReadStatus::Lost, 0, {}, lost};
@@ -208,9 +205,8 @@ JournalAttachOutcome attach(JournalState& s, const std::string& name, std::optio
       // The skipped entries are lost now and reported by the next read (JR-4, JR-8).
       // A record still Attached (its holder died) resumes at write_seq - C, as the lane computes it
       // from published writes; a begun write's victim there is then reported as a Lost of its own.
-      const std::uint64_t published_oldest =
-          s.written > s.config.capacity_slots ? s.written - s.config.capacity_slots : 0;
-      const std::uint64_t floor = attached(r) ? published_oldest : resume_floor_seq(s);
+      const std::uint64_t floor =
+          attached(r) ? ring_window::oldest_published(s.written, s.config.capacity_slots) : resume_floor_seq(s);
       r.state = RS::Attached;
       r.heartbeat_ns = heartbeat_ns.value_or(attach_heartbeat(s, r));
       r.call_begun = false;
@@ -266,18 +262,17 @@ JournalState initial_state(const JournalConfig& config) {
 }
 
 std::uint64_t oldest_retained_seq(const JournalState& s) noexcept {
-  const std::uint64_t overwritten = s.written + (s.write_begun ? 1 : 0);
-  return overwritten > s.config.capacity_slots ? overwritten - s.config.capacity_slots : 0;
+  return ring_window::oldest_held(s.written, s.write_begun, s.config.capacity_slots);
 }
 
 std::uint64_t resume_floor_seq(const JournalState& s) noexcept {
-  return s.written + 1 > s.config.capacity_slots ? s.written + 1 - s.config.capacity_slots : 0;
+  return ring_window::oldest_kept_by_next_write(s.written, s.config.capacity_slots);
 }
 
 bool is_full(const JournalState& s) noexcept {
   if (s.config.on_full != OnFull::Block) return false;
   for (const JournalReaderRecord& r : s.readers) {
-    if (attached(r) && s.written - r.cursor_seq >= s.config.capacity_slots) return true;
+    if (attached(r) && ring_window::block_full(s.written, r.cursor_seq, s.config.capacity_slots)) return true;
   }
   return false;
 }
