@@ -15,6 +15,7 @@ namespace {
 using model_support::describe_payload;
 using model_support::hash_bytes;
 using model_support::hash_combine;
+using model_support::hash_retained;
 
 template <typename... Fs>
 struct Overloaded : Fs... {
@@ -251,32 +252,21 @@ std::size_t hash_value(const EventsConfig& c) noexcept {
   return seed;
 }
 
-std::size_t hash_value(const EventsState& s) noexcept {
+std::size_t hash_observable(const EventsState& s) noexcept {
+  // Every field but read_count and lost_count (events_model.hpp says why).
   std::size_t seed = hash_value(s.config);
   hash_combine(seed, s.written);
   hash_combine(seed, s.read_seq);
-  hash_combine(seed, s.read_count);
-  hash_combine(seed, s.lost_count);
   hash_combine(seed, s.closed ? 1 : 0);
   hash_combine(seed, s.write_begun ? 1 : 0);
-  for (const RetainedEntry& entry : s.retained) {
-    hash_combine(seed, entry.seq);
-    hash_bytes(seed, entry.payload);  // a word at a time: payloads reach 1 MiB
-  }
+  hash_retained(seed, s.retained);
   return seed;
 }
 
-std::size_t hash_observable(const EventsState& s) noexcept {
-  // hash_value's fields but read_count and lost_count (events_model.hpp says why).
-  std::size_t seed = hash_value(s.config);
-  hash_combine(seed, s.written);
-  hash_combine(seed, s.read_seq);
-  hash_combine(seed, s.closed ? 1 : 0);
-  hash_combine(seed, s.write_begun ? 1 : 0);
-  for (const RetainedEntry& entry : s.retained) {
-    hash_combine(seed, entry.seq);
-    hash_bytes(seed, entry.payload);
-  }
+std::size_t hash_value(const EventsState& s) noexcept {
+  std::size_t seed = hash_observable(s);
+  hash_combine(seed, s.read_count);
+  hash_combine(seed, s.lost_count);
   return seed;
 }
 

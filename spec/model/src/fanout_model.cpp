@@ -14,6 +14,7 @@ namespace {
 using model_support::describe_payload;
 using model_support::hash_bytes;
 using model_support::hash_combine;
+using model_support::hash_retained;
 
 template <typename... Fs>
 struct Overloaded : Fs... {
@@ -260,36 +261,23 @@ std::size_t hash_value(const FanoutConfig& c) noexcept {
   return seed;
 }
 
-std::size_t hash_value(const FanoutState& s) noexcept {
+std::size_t hash_observable(const FanoutState& s) noexcept {
+  // Every field but the consumers' read_count and lost_count, which no result reveals and no step
+  // reads (events_model.hpp, hash_observable).
   std::size_t seed = hash_value(s.config);
   hash_combine(seed, s.written);
   hash_combine(seed, s.closed ? 1 : 0);
   hash_combine(seed, s.write_begun ? 1 : 0);
-  for (const FanoutConsumerState& c : s.consumers) {
-    hash_combine(seed, c.next_seq);
-    hash_combine(seed, c.read_count);
-    hash_combine(seed, c.lost_count);
-  }
-  for (const RetainedEntry& entry : s.retained) {
-    hash_combine(seed, entry.seq);
-    hash_bytes(seed, entry.payload);
-  }
+  for (const FanoutConsumerState& c : s.consumers) hash_combine(seed, c.next_seq);
+  hash_retained(seed, s.retained);
   return seed;
 }
 
-std::size_t hash_observable(const FanoutState& s) noexcept {
-  // hash_value without the consumers' read_count and lost_count, which no result reveals and no
-  // step reads (events_model.hpp, hash_observable).
-  std::size_t seed = hash_value(s.config);
-  hash_combine(seed, s.written);
-  hash_combine(seed, s.closed ? 1 : 0);
-  hash_combine(seed, s.write_begun ? 1 : 0);
+std::size_t hash_value(const FanoutState& s) noexcept {
+  std::size_t seed = hash_observable(s);
   for (const FanoutConsumerState& c : s.consumers) {
-    hash_combine(seed, c.next_seq);
-  }
-  for (const RetainedEntry& entry : s.retained) {
-    hash_combine(seed, entry.seq);
-    hash_bytes(seed, entry.payload);
+    hash_combine(seed, c.read_count);
+    hash_combine(seed, c.lost_count);
   }
   return seed;
 }

@@ -13,6 +13,7 @@ namespace {
 
 using model_support::describe_payload;
 using model_support::hash_bytes;
+using model_support::hash_retained;
 using model_support::hash_combine;
 
 template <typename... Fs>
@@ -514,10 +515,7 @@ std::size_t hash_value(const JournalState& s) noexcept {
   hash_combine(seed, s.closed ? 1 : 0);
   hash_combine(seed, s.eviction_count);
   hash_combine(seed, s.write_begun ? 1 : 0);
-  for (const RetainedEntry& e : s.retained) {
-    hash_combine(seed, e.seq);
-    hash_bytes(seed, e.payload);
-  }
+  hash_retained(seed, s.retained);
   for (const JournalReaderRecord& r : s.readers) {
     hash_combine(seed, static_cast<std::uint64_t>(r.state));
     hash_bytes(seed, std::as_bytes(std::span(r.name.data(), r.name.size())));

@@ -51,4 +51,13 @@ inline void hash_bytes(std::size_t& seed, std::span<const std::byte> bytes) noex
   }
 }
 
+// A ring model's retained entries: each sequence number and payload, in order.
+template <typename Entries>
+void hash_retained(std::size_t& seed, const Entries& retained) noexcept {
+  for (const auto& entry : retained) {
+    hash_combine(seed, entry.seq);
+    hash_bytes(seed, entry.payload);  // a word at a time: payloads reach 1 MiB
+  }
+}
+
 }  // namespace indexbus::spec::model_support

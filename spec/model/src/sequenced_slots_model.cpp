@@ -14,6 +14,7 @@ namespace {
 using model_support::describe_payload;
 using model_support::hash_bytes;
 using model_support::hash_combine;
+using model_support::hash_retained;
 
 template <typename... Fs>
 struct Overloaded : Fs... {
@@ -307,34 +308,22 @@ std::size_t hash_value(const SequencedConfig& c) noexcept {
   return seed;
 }
 
-std::size_t hash_value(const SequencedState& s) noexcept {
+std::size_t hash_observable(const SequencedState& s) noexcept {
+  // Every field but the consumers' read_count and lost_count, which no result reveals and no step
+  // reads (events_model.hpp, hash_observable).
   std::size_t seed = hash_value(s.config);
   hash_combine(seed, s.written);
   hash_combine(seed, (s.claimed ? 1u : 0u) | (s.closed ? 2u : 0u));
-  for (const auto& k : s.consumers) {
-    hash_combine(seed, k.next_seq);
-    hash_combine(seed, k.read_count);
-    hash_combine(seed, k.lost_count);
-  }
-  for (const RetainedEntry& entry : s.retained) {
-    hash_combine(seed, entry.seq);
-    hash_bytes(seed, entry.payload);
-  }
+  for (const auto& k : s.consumers) hash_combine(seed, k.next_seq);
+  hash_retained(seed, s.retained);
   return seed;
 }
 
-std::size_t hash_observable(const SequencedState& s) noexcept {
-  // hash_value without the consumers' read_count and lost_count, which no result reveals and no
-  // step reads (events_model.hpp, hash_observable).
-  std::size_t seed = hash_value(s.config);
-  hash_combine(seed, s.written);
-  hash_combine(seed, (s.claimed ? 1u : 0u) | (s.closed ? 2u : 0u));
+std::size_t hash_value(const SequencedState& s) noexcept {
+  std::size_t seed = hash_observable(s);
   for (const auto& k : s.consumers) {
-    hash_combine(seed, k.next_seq);
-  }
-  for (const RetainedEntry& entry : s.retained) {
-    hash_combine(seed, entry.seq);
-    hash_bytes(seed, entry.payload);
+    hash_combine(seed, k.read_count);
+    hash_combine(seed, k.lost_count);
   }
   return seed;
 }
