@@ -160,6 +160,9 @@ spec::JournalResult JournalLane::execute(const spec::JournalOp& op) {
         } else if constexpr (std::is_same_v<T, spec::JournalEvict>) {
           // And a recorded eviction, which a write makes.
           throw std::logic_error("JournalEvict is a model-only operation: no lane call performs it");
+        } else if constexpr (std::is_same_v<T, spec::JournalPublishCursor>) {
+          // And a commit's cursor store, which a commit that answered Evicted made.
+          throw std::logic_error("JournalPublishCursor is a model-only operation: no lane call performs it");
         } else {
           static_assert(std::is_same_v<T, spec::JournalAdvanceTime>);
           clock_ns_ += o.ns;

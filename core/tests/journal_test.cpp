@@ -8,6 +8,7 @@
 #include <array>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <atomic>
 #include <optional>
 #include <string>
@@ -290,6 +291,95 @@ TEST(Journal, AResumeKilledMidAttachLosesNoCommittedPosition) {  // JR-4
   ASSERT_EQ(writer.try_write(word(3)), WriteStatus::Ok);
   EXPECT_EQ(back.try_read(out).seq, 3u);
   back.detach();
+}
+
+// The OS of a reader preempted at its commit's cursor store: the first store or CAS to the watched
+// cursor once armed first runs `preempted` (which lets the writer evict the reader meanwhile).
+struct PreemptedAtCursorStore : LinuxOs {
+  const std::uint64_t* watched = nullptr;
+  bool* armed = nullptr;
+  const std::function<void()>* preempted = nullptr;
+  void at(const void* word) const {
+    if (word != watched || !*armed) return;
+    *armed = false;
+    (*preempted)();
+  }
+  template <typename T>
+  void store(T& word, T value, std::memory_order order, Site site = {}) const noexcept {
+    at(&word);
+    LinuxOs::store(word, value, order, site);
+  }
+  template <typename T>
+  bool compare_exchange(T& word, T& expected, T desired, std::memory_order order, Site site = {}) const noexcept {
+    at(&word);
+    return LinuxOs::compare_exchange(word, expected, desired, order, site);
+  }
+};
+using PreemptedPlatform = BasicRealPlatform<PreemptedAtCursorStore>;
+
+// A commit preempted between its heartbeat and its cursor store for longer than the timeout, while
+// holding the writer back: the writer evicts the reader in between. The commit took effect after
+// the eviction, so it must report Evicted (JR-5, JR-10); it used to answer true (journal.hpp,
+// "Commit vs eviction"). Its position may stay stored: a resume by name starts at 0 or 1.
+TEST(Journal, ACommitOverlappingItsEvictionReportsEvicted) {  // JR-5, JR-10
+  constexpr std::uint64_t kTimeoutNs = 20'000'000;
+  JournalFixture f(OnFull::Block, 1, 2, kTimeoutNs);
+  JournalWriter writer(f.platform, f.ref);
+  bool armed = false;
+  WriteStatus during = WriteStatus::Full;
+  const std::function<void()> preempted = [&] {
+    ::usleep(2 * kTimeoutNs / 1000);
+    during = writer.try_write(word(1));  // the reader holds entry 0, silent: evicted, then Ok
+  };
+  const PreemptedPlatform platform(PreemptedAtCursorStore{{}, &f.ref.readers[0].cursor_seq, &armed, &preempted},
+                                   WaitStrategy::Spin);
+  auto attached = JournalReader<PreemptedPlatform>::attach(platform, f.ref, "slow");
+  ASSERT_TRUE(attached.ok()) << attached.error().message;
+  auto reader = std::move(attached).value();
+  ASSERT_EQ(writer.try_write(word(0)), WriteStatus::Ok);
+  std::array<std::byte, 16> out{};
+  ASSERT_EQ(reader.try_read(out).seq, 0u);
+  armed = true;
+  EXPECT_FALSE(reader.commit()) << "a commit that took effect after its reader's eviction answered true";
+  EXPECT_FALSE(armed) << "the commit made no cursor store";
+  EXPECT_EQ(during, WriteStatus::Ok);
+  EXPECT_EQ(f.ref.header->eviction_count, 1u);
+  EXPECT_EQ(reader.try_read(out).status, ReadStatus::Evicted);
+  const std::uint64_t committed = f.ref.readers[0].cursor_seq;  // the store may have stayed
+  EXPECT_TRUE(committed == 0u || committed == 1u) << committed;
+  auto back = f.attach("slow");  // max(committed, 2 + 1 - 1): behind the window, Lost first (JR-4)
+  EXPECT_EQ(back.next_seq(), 2u);
+  EXPECT_EQ(back.try_read(out).lost_count, 2u - committed);
+  back.detach();
+}
+
+// The same preemption, and a resume by name takes the evicted record before the commit's store:
+// the store must not land on the record (it is the resume's now), and the commit reports Evicted.
+TEST(Journal, ACommitAfterItsRecordWasResumedStoresNothing) {  // JR-4, JR-5
+  constexpr std::uint64_t kTimeoutNs = 20'000'000;
+  JournalFixture f(OnFull::Block, 4, 2, kTimeoutNs);
+  JournalWriter writer(f.platform, f.ref);
+  bool armed = false;
+  std::optional<JournalReader<RealPlatform>> resumed;
+  const std::function<void()> preempted = [&] {
+    ::usleep(2 * kTimeoutNs / 1000);
+    for (std::uint64_t i = 0; i < 4; ++i) EXPECT_EQ(writer.try_write(word(4 + i)), WriteStatus::Ok) << i;
+    resumed.emplace(f.attach("slow"));  // the evicted record, by name: resumes behind the window, at 5
+  };
+  const PreemptedPlatform platform(PreemptedAtCursorStore{{}, &f.ref.readers[0].cursor_seq, &armed, &preempted},
+                                   WaitStrategy::Spin);
+  auto attached = JournalReader<PreemptedPlatform>::attach(platform, f.ref, "slow");
+  ASSERT_TRUE(attached.ok()) << attached.error().message;
+  auto reader = std::move(attached).value();
+  for (std::uint64_t i = 0; i < 4; ++i) ASSERT_EQ(writer.try_write(word(i)), WriteStatus::Ok);
+  std::array<std::byte, 16> out{};
+  for (std::uint64_t i = 0; i < 2; ++i) ASSERT_EQ(reader.try_read(out).seq, i);
+  armed = true;
+  EXPECT_FALSE(reader.commit());
+  ASSERT_TRUE(resumed.has_value());
+  EXPECT_EQ(resumed->reader_id(), 0u);
+  EXPECT_EQ(f.ref.readers[0].cursor_seq, resumed->next_seq()) << "the old holder's commit overwrote the resume's cursor";
+  resumed->detach();
 }
 
 TEST(Journal, AttachedByADeadProcessIsTakenOverByName) {  // JR-4

@@ -167,6 +167,15 @@ CheckerHistory<K> checker_history(const Scenario& s, const std::vector<Record>& 
                              typename M::Result{spec::JournalCallOutcome{true}}, r.invoke_time,
                              r.done ? r.response_time : linearizability::kPendingTime, r.hb});
       }
+      // The cursor store of a commit that answered Evicted (journal.hpp, "Commit vs eviction"): a
+      // step over the commit's interval, on an actor of its own per reader.
+      if (r.kind == OpKind::Commit && r.commit_stored) {
+        eviction_of.push_back(i);
+        evictions.push_back({actor_count + static_cast<std::uint32_t>(r.evicted.size()) + r.actor,
+                             spec::JournalPublishCursor{r.reader, K::handle(r)},
+                             typename M::Result{spec::JournalCallOutcome{true}}, r.invoke_time,
+                             r.done ? r.response_time : linearizability::kPendingTime, r.hb});
+      }
     }
     out.ops.insert(out.ops.end(), evictions.begin(), evictions.end());
   }

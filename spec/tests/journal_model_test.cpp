@@ -240,6 +240,33 @@ TEST(JournalModel, SilentHolderIsEvicted) {  // JR-10
   EXPECT_EQ(d.read(back.reader).status, ReadStatus::Lost);
 }
 
+// A commit whose reader the writer evicts while it runs: its cursor store (JournalPublishCursor)
+// may land before or after the eviction and stays for a resume by name, and the commit answers
+// false; a store after the record was taken again by a resume is refused (JR-5).
+TEST(JournalModel, ACommitOverlappingItsEvictionMayLeaveItsPosition) {  // JR-4, JR-5, JR-10
+  Driver d(config(OnFull::Block, 1, 1, 100));
+  const auto a = d.attach("a");
+  const std::uint32_t first_handle = d.s.readers[a.reader].generation;
+  EXPECT_EQ(d.write(0), WriteStatus::Ok);
+  EXPECT_EQ(d.read(a.reader).seq, 0u);
+  EXPECT_TRUE(std::get<JournalCallOutcome>(d.run(JournalBeginCall{a.reader, 0, first_handle})).ok);
+  d.run(JournalAdvanceTime{101});
+  EXPECT_TRUE(std::get<JournalCallOutcome>(d.run(JournalEvict{a.reader})).ok);
+  EXPECT_TRUE(std::get<JournalCallOutcome>(d.run(JournalPublishCursor{a.reader, first_handle})).ok);
+  EXPECT_EQ(d.s.readers[a.reader].cursor_seq, 1u);  // stored after the eviction
+  // The commit itself: the reader was evicted at its point, so false, however its store went.
+  EXPECT_FALSE(std::get<JournalCallOutcome>(d.run(JournalCommit{a.reader, std::nullopt, true, first_handle})).ok);
+  const auto back = d.attach("a");  // resumes at the stored position 1, not at 0
+  EXPECT_EQ(back.reader, a.reader);
+  EXPECT_EQ(d.read(back.reader).status, ReadStatus::Empty);
+  EXPECT_EQ(d.write(1), WriteStatus::Ok);
+  EXPECT_EQ(d.read(back.reader).seq, 1u);
+  // A store of the evicted handle once a resume took the record: refused, nothing changes.
+  const JournalState before = d.s;
+  EXPECT_FALSE(std::get<JournalCallOutcome>(d.run(JournalPublishCursor{a.reader, first_handle})).ok);
+  EXPECT_EQ(d.s, before);
+}
+
 TEST(JournalModel, ZeroTimeoutNeverEvicts) {  // JR-10
   Driver d(config(OnFull::Block, 1, 1, 0));
   d.attach("a");

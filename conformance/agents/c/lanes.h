@@ -70,6 +70,7 @@ typedef struct {
   uint64_t cached_w[IBC_READER_COUNT_MAX];
   uint64_t pending_lost[IBC_READER_COUNT_MAX]; /* Journal: a resume behind the window */
   uint64_t heartbeat[IBC_READER_COUNT_MAX];    /* Journal: the heartbeat this reader stored last */
+  uint64_t cursor_stored[IBC_READER_COUNT_MAX]; /* Journal: cursor_seq as this reader left it */
   int settle_pending;                          /* Journal writer: an eviction's state to settle */
 } ibc_lane;
 

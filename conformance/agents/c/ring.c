@@ -232,6 +232,7 @@ static int journal_attach(ibc_lane *lane, uint32_t reader, const char *name) {
   int rc = journal_lock_attach(h, lane->pid);
   if (rc != 0) return rc;
   rc = journal_attach_locked(lane, reader, name);
+  if (rc == 0) lane->cursor_stored[reader] = lane->next[reader]; /* every attach leaves its start */
   journal_unlock_attach(h, lane->pid);
   return rc;
 }
@@ -599,7 +600,16 @@ ibc_result ibc_journal_read_at(ibc_lane *lane, uint32_t reader, uint64_t seq, ui
 ibc_result ibc_journal_commit(ibc_lane *lane, uint32_t reader) {
   ibc_reader_record *record = &ibc_records(lane)[lane->record[reader]];
   if (!journal_alive(lane, reader, record)) return (ibc_result){.status = IBC_EVICTED};
-  publish_cursor(lane, record, lane->next[reader]);
+  /* JR-5 (layout.md, "Journal", commit): a CAS from the cursor this reader left (failing, a resume
+   * by name claimed the record after the writer evicted this reader), then the writer's waiting
+   * flag, then the heartbeat again: untagged, the reader was attached at the CAS; tagged, the
+   * writer evicted it meanwhile and the commit reports Evicted (its position may stay stored). */
+  uint64_t expected = lane->cursor_stored[reader];
+  if (!IBC_CAS(&record->cursor_seq, &expected, lane->next[reader], memory_order_seq_cst, memory_order_seq_cst))
+    return (ibc_result){.status = IBC_EVICTED};
+  lane->cursor_stored[reader] = lane->next[reader];
+  ibc_wake_if_waiting(&ibc_ring(lane)->producer_waiting, &ibc_ring(lane)->producer_wake_epoch, 0);
+  if (!journal_still_alive(lane, reader, record)) return (ibc_result){.status = IBC_EVICTED};
   return (ibc_result){.status = IBC_OK};
 }
 

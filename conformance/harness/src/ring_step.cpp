@@ -96,6 +96,9 @@ struct JournalTraits {
       Wire operator()(const spec::JournalEvict&) const {
         throw std::logic_error("JournalEvict is a model-only operation (a write's eviction): no request performs it");
       }
+      Wire operator()(const spec::JournalPublishCursor&) const {
+        throw std::logic_error("JournalPublishCursor is a model-only operation (a commit's store): no request performs it");
+      }
     };
     return std::visit(V{}, op);
   }
@@ -134,6 +137,7 @@ struct JournalTraits {
       Result operator()(const spec::JournalBeginWrite&) const { return spec::WriteOutcome{parse_write(r)}; }
       Result operator()(const spec::JournalBeginCall&) const { return spec::JournalCallOutcome{true}; }
       Result operator()(const spec::JournalEvict&) const { return spec::JournalCallOutcome{true}; }
+      Result operator()(const spec::JournalPublishCursor&) const { return spec::JournalCallOutcome{true}; }
       Result call() const { return spec::JournalCallOutcome{proto::get_string(r, "status") == "Ok"}; }
     };
     return std::visit(V{r}, op);

@@ -145,6 +145,20 @@
 // than the timeout may be evicted with the value it then stores; the writer judged the value,
 // which is all the model asks.
 //
+// Commit vs eviction. A commit's heartbeat CAS comes before its cursor store, and a holder
+// preempted between the two for longer than the timeout may be evicted in between. The commit
+// used to store the cursor anyway and answer true: a commit that took effect after the reader's
+// eviction (found by the simulator once its clock could jump while a call runs: sim/README.md,
+// "Findings"), and a plain store that could land on the record after a resume by name claimed it.
+// Now the cursor is a CAS from the value this handle stored last (a resume's claim makes it fail:
+// Evicted, nothing stored), and then the heartbeat is loaded again: still this call's value (a tag
+// being final, untagged all along), the commit took effect at its CAS, with the reader attached;
+// tagged, the commit answers Evicted, and its position may or may not be the record's committed
+// cursor (stored before or after the eviction; JR-5 says so). A true commit is always stored, and
+// a resume by name after it starts at or past it. In a recorded history the store of a commit that
+// answered Evicted is a step of its own (JournalPublishCursor, placed anywhere in the commit's
+// interval: last_commit_stored() tells the simulator whether it happened).
+//
 // A Block writer waits at most until its deadline or until the earliest moment a holder becomes
 // evictable, then evicts it, so a dead reader blocks it for at most the timeout (JR-10).
 //
@@ -556,6 +570,7 @@ class JournalReader {
         if (!reader.take_over(i)) {
           return Error{ErrorCode::RoleTaken, "reader '" + std::string(name) + "' is attached by a live process"};
         }
+        reader.cursor_stored_ = reader.next_seq_;  // every attach leaves its start in cursor_seq
         return reader;
       }
     }
@@ -566,6 +581,7 @@ class JournalReader {
         return Error{ErrorCode::RoleTaken, "reader '" + std::string(name) + "' is being attached by another process"};
       }
       reader.start_fresh(wanted);
+      reader.cursor_stored_ = reader.next_seq_;
       return reader;
     }
     return Error{ErrorCode::NoFreeReader,
@@ -606,10 +622,36 @@ class JournalReader {
   }
 
   // Reader. Commits everything read so far (cursor_seq = next_seq()): a re-attach by name resumes
-  // here, and a Block writer may now overwrite those entries (JR-5). False if evicted.
+  // here, and a Block writer may now overwrite those entries (JR-5). False if evicted; then the
+  // position may or may not have been stored (header, "Commit vs eviction").
   [[nodiscard]] bool commit() noexcept {
+    commit_stored_ = false;
     if (!begin_call()) return false;
-    ring_detail::publish_cursor(*platform_, *lane_.header, record(), next_seq_, false);
+    ReaderRecord& r = record();
+    auto& h = *lane_.header;
+    // A CAS from the value this handle stored last: failing, a resume by name has claimed the
+    // record since the writer evicted this reader, and the cursor is the resume's now.
+    std::uint64_t expected = cursor_stored_;
+    if (!platform_->compare_exchange(r.cursor_seq, expected, next_seq_, std::memory_order_seq_cst)) [[unlikely]] {
+      dead_ = true;
+      return false;
+    }
+    cursor_stored_ = next_seq_;
+    commit_stored_ = true;
+    // The CAS, then the writer's waiting flag (ring.hpp, "Waiting and waking": a seq_cst RMW then
+    // a seq_cst load, the fallback half of publish_then_load_flag's pair).
+    if (platform_->load(h.producer_waiting, std::memory_order_seq_cst) != 0) [[unlikely]] {
+      platform_->fetch_add(h.producer_wake_epoch, std::uint32_t{1}, std::memory_order_release);
+      platform_->wake_all(h.producer_wake_epoch);
+    }
+    // Still attached at the CAS? The heartbeat still the one begin_call stored (a tag is final, so
+    // untagged now means untagged all along): the commit took effect at its CAS. Tagged, the writer
+    // evicted this reader at some moment since begin_call, before or after the CAS: Evicted, and
+    // the stored position stays for a resume by name (it never lies past what this handle read).
+    if (!heartbeat_still_ours()) [[unlikely]] {
+      dead_ = true;
+      return false;
+    }
     return true;
   }
 
@@ -678,6 +720,9 @@ class JournalReader {
   // stored: a caller that records histories (the simulator) learns whether a call stored one.
   std::uint64_t last_heartbeat_ns() const noexcept { return heartbeat_ns_; }
   std::uint64_t heartbeat_count() const noexcept { return heartbeat_count_; }
+  // Did the last commit() store its cursor? Its answer alone does not say when it is false (header,
+  // "Commit vs eviction"): a caller that records histories (the simulator) records the store.
+  bool last_commit_stored() const noexcept { return commit_stored_; }
   std::uint64_t next_seq() const noexcept { return next_seq_; }
   bool evicted() const noexcept { return dead_; }
 
@@ -1004,6 +1049,10 @@ class JournalReader {
   std::uint64_t pending_lost_ = 0;  // Lost to report on the next read (a resume behind the window)
   std::uint64_t heartbeat_ns_ = 0;     // the heartbeat this handle stored last (its CAS compares it)
   std::uint64_t heartbeat_count_ = 0;  // how many heartbeats this handle stored (attach included)
+  // The cursor_seq this handle's record holds by this handle's doing: its start once the attach
+  // fixed it, then each commit's (only the holder stores it after the attach; commit CASes from it).
+  std::uint64_t cursor_stored_ = 0;
+  bool commit_stored_ = false;    // the last commit() stored its cursor (last_commit_stored)
   bool claim_published_ = false;  // duplicate_name stored the claiming cursor, name and state
   bool dead_ = false;      // evicted, taken over, backed off or detached: every call fails
   bool detached_ = false;  // detach() ran (it runs once)

@@ -356,6 +356,15 @@ std::pair<JournalState, JournalResult> step(const JournalState& state, const Jou
             return WriteOutcome{begin_write(next, b.payload_bytes, b.evictions_recorded)};
           },
           [&](const JournalEvict& e) -> JournalResult { return evict_one(next, e.reader); },
+          [&](const JournalPublishCursor& p) -> JournalResult {
+            if (p.reader >= next.readers.size()) return JournalCallOutcome{false};
+            JournalReaderRecord& r = next.readers[p.reader];
+            if (!own_handle(r, p.handle) || (r.state != RS::Attached && r.state != RS::Evicted)) {
+              return JournalCallOutcome{false};
+            }
+            r.cursor_seq = r.next_seq;  // JR-5: possibly after the eviction
+            return JournalCallOutcome{true};
+          },
       },
       op);
   return {std::move(next), std::move(result)};
@@ -444,6 +453,7 @@ std::string describe(const JournalOp& op) {
           [](const JournalAdvanceTime& t) { return "AdvanceTime(" + std::to_string(t.ns) + " ns)"; },
           [](const JournalBeginWrite& b) { return "BeginWrite(" + std::to_string(b.payload_bytes) + " B)"; },
           [&](const JournalEvict& e) { return r("Evict", e.reader); },
+          [&](const JournalPublishCursor& p) { return r("PublishCursor", p.reader); },
       },
       op);
 }

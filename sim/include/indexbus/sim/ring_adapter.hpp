@@ -54,6 +54,8 @@ struct Record {
   bool evictions_possible = false;   // Journal with a reader timeout
   std::uint8_t evicted_count = 0;
   std::array<std::uint8_t, 8> evicted{};
+  // Journal, a commit that answered Evicted: it stored its cursor (JournalPublishCursor step).
+  bool commit_stored = false;
   std::uint32_t reader = 0;          // the model's reader / consumer index (Journal: from attach)
   std::uint64_t invoke_time = 0;
   std::uint64_t response_time = kNoDeadline;  // linearizability::kPendingTime
@@ -414,7 +416,7 @@ class Adapter {
             // first read may wait for that writer.
             Record& first = begin(actor, i, OpKind::Commit, op);
             const HeartbeatNote first_note(*this, *reader, first);
-            first.ok = reader->commit();
+            commit(*reader, first);
             end(first);
             for (std::size_t reads = 0;; ++reads) {
               if (reads == drain_reads_max_) {
@@ -428,7 +430,7 @@ class Adapter {
               const ReadStatus status = r.read.status;
               Record& c = begin(actor, i, OpKind::Commit, op);
               const HeartbeatNote commit_note(*this, *reader, c);
-              c.ok = reader->commit();
+              commit(*reader, c);
               end(c);
               if (status == ReadStatus::Closed || status == ReadStatus::Evicted) break;
             }
@@ -438,7 +440,11 @@ class Adapter {
           case OpKind::Heartbeat: {
             Record& r = begin(actor, i, op.kind, op);
             const HeartbeatNote note(*this, *reader, r);
-            r.ok = op.kind == OpKind::Commit ? reader->commit() : reader->heartbeat();
+            if (op.kind == OpKind::Commit) {
+              commit(*reader, r);
+            } else {
+              r.ok = reader->heartbeat();
+            }
             end(r);
             break;
           }
@@ -473,6 +479,14 @@ class Adapter {
         return;
       }
       for (const std::uint32_t reader : writer.last_call_evictions()) r.evicted[r.evicted_count++] = static_cast<std::uint8_t>(reader);
+    }
+
+    // A commit; Journal: one that answered Evicted notes whether it stored its cursor (journal.hpp,
+    // "Commit vs eviction"), checked as a JournalPublishCursor step.
+    template <typename Reader>
+    static void commit(Reader& reader, Record& r) {
+      r.ok = reader.commit();
+      if constexpr (requires { reader.last_commit_stored(); }) r.commit_stored = !r.ok && reader.last_commit_stored();
     }
 
     // Journal with a reader timeout: notes on a call's record the heartbeat the call stored, if it

@@ -192,6 +192,18 @@ struct JournalEvict {
   std::uint32_t reader = 0;
   friend bool operator==(const JournalEvict&, const JournalEvict&) = default;
 };
+// The cursor store of a commit that answered Evicted, as a step of its own in a concurrent history
+// (JR-5): the lane stores a commit's cursor after its heartbeat and only then finds whether the
+// writer evicted the reader meanwhile, so such a commit may have stored its position, before or
+// after the eviction. Recorded where the lane did store it, placed anywhere in the commit's
+// interval: it sets the record's committed cursor to the handle's read position if the handle
+// still holds the record (attached, or evicted and not taken again), answering ok; else it changes
+// nothing and answers false (no recorded store answers that).
+struct JournalPublishCursor {
+  std::uint32_t reader = 0;
+  std::optional<std::uint32_t> handle;  // see JournalReaderRecord::generation
+  friend bool operator==(const JournalPublishCursor&, const JournalPublishCursor&) = default;
+};
 struct JournalAdvanceTime {
   std::uint64_t ns = 0;
   friend bool operator==(const JournalAdvanceTime&, const JournalAdvanceTime&) = default;
@@ -199,7 +211,7 @@ struct JournalAdvanceTime {
 using JournalOp = std::variant<JournalTryWrite, JournalWrite, JournalClose, JournalAttach,
                                JournalTryRead, JournalRead, JournalCommit, JournalReadAt,
                                JournalHeartbeat, JournalDetach, JournalAdvanceTime, JournalBeginWrite,
-                               JournalBeginCall, JournalEvict>;
+                               JournalBeginCall, JournalEvict, JournalPublishCursor>;
 
 enum class JournalAttachError : std::uint8_t { None = 0, BadReaderName, RoleTaken, NoFreeReader };
 
