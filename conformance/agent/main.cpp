@@ -22,8 +22,10 @@
 #include <memory>
 #include <span>
 #include <algorithm>
+#include <chrono>
 #include <optional>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -65,7 +67,10 @@ struct Unsupported {
 // One defect per ring kind too: JournalCommitIgnored (commit says Ok but commits nothing),
 // FanoutLostOffByOne (a Lost count one too high), SequencedClaimSeqOffByOne (a claim reports the
 // next sequence), JournalEntrySeqOffByOne (a Journal read reports an entry under the next
-// sequence; commits, and so Block gating, stay correct, so a batch run ends in time).
+// sequence; commits, and so Block gating, stay correct, so a batch run ends in time),
+// JournalReadHeartbeatsWhileWaiting (a blocking Journal read is try_read in a loop, a heartbeat
+// every round, so a reader waiting in it is never silent and never evicted: JR-10 says its
+// heartbeat is the one of its start; the C agent's read once did this).
 enum class Defect {
   None,
   SkipEvery5thEntry,
@@ -77,6 +82,7 @@ enum class Defect {
   FanoutLostOffByOne,
   SequencedClaimSeqOffByOne,
   JournalEntrySeqOffByOne,
+  JournalReadHeartbeatsWhileWaiting,
   // Liars and vandals (spec/certify.md, "Bad input"): the harness must fail the case with a reason
   // naming the field, and come to no harm itself.
   HelloLiesDrop,        // hello declares the drop policy; create_region/attach on a drop lane: unsupported
@@ -303,7 +309,10 @@ class JournalReaderHandle final : public RoleHandle {
 
   Json run(const std::string& op, const Json& request) override {
     if (op == "try_read" || op == "read") {
-      indexbus::ReadResult result = op == "read" ? reader_.read(buffer_, deadline_from(ctx_, request)) : reader_.try_read(buffer_);
+      indexbus::ReadResult result = op == "try_read" ? reader_.try_read(buffer_)
+                                    : ctx_.defect == Defect::JournalReadHeartbeatsWhileWaiting
+                                        ? read_heartbeating(deadline_from(ctx_, request))
+                                        : reader_.read(buffer_, deadline_from(ctx_, request));
       if (ctx_.defect == Defect::JournalEntrySeqOffByOne && result.status == indexbus::ReadStatus::Entry) ++result.seq;
       return read_result(result, buffer_);
     }
@@ -318,6 +327,15 @@ class JournalReaderHandle final : public RoleHandle {
 
  private:
   static Json call_result(bool ok) { return Json{{"status", ok ? "Ok" : "Evicted"}}; }
+  // JournalReadHeartbeatsWhileWaiting: polls with try_read, whose heartbeat each round refreshes.
+  indexbus::ReadResult read_heartbeating(std::uint64_t deadline_ns) {
+    for (;;) {  // bounded by deadline_ns
+      const indexbus::ReadResult result = reader_.try_read(buffer_);
+      if (result.status != indexbus::ReadStatus::Empty) return result;
+      if (ctx_.platform.now_ns() >= deadline_ns) return indexbus::ReadResult{indexbus::ReadStatus::Timeout, 0, 0, 0};
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+  }
   Context& ctx_;
   indexbus::JournalReader<AgentPlatform> reader_;
   std::vector<std::byte> buffer_;
@@ -874,6 +892,7 @@ Defect parse_defect(int argc, char** argv) {
     if (value == "fanout-lost-off-by-one") return Defect::FanoutLostOffByOne;
     if (value == "sequenced-claim-seq-off-by-one") return Defect::SequencedClaimSeqOffByOne;
     if (value == "journal-entry-seq-off-by-one") return Defect::JournalEntrySeqOffByOne;
+    if (value == "journal-read-heartbeats-while-waiting") return Defect::JournalReadHeartbeatsWhileWaiting;
     if (value == "hello-lies-drop") return Defect::HelloLiesDrop;
     if (value == "bad-header-version") return Defect::BadHeaderVersion;
     if (value == "corrupt-region-header") return Defect::CorruptRegionHeader;

@@ -499,7 +499,8 @@ static ibc_result report_lost(ibc_lane *lane, uint32_t reader, ibc_reader_record
   return (ibc_result){.status = IBC_LOST, .lost_count = next - r};
 }
 
-static ibc_result ring_try_read(ibc_lane *lane, uint32_t reader, uint8_t *out) {
+/* One look at the lane for the reader, past a Journal call's heartbeat (which the caller took). */
+static ibc_result ring_poll(ibc_lane *lane, uint32_t reader, uint8_t *out) {
   ibc_ring_header *h = ibc_ring(lane);
   ibc_reader_record *records = ibc_records(lane);
   ibc_reader_record *record = &records[lane->record[reader]];
@@ -509,7 +510,6 @@ static ibc_result ring_try_read(ibc_lane *lane, uint32_t reader, uint8_t *out) {
   assert(lane->attached[reader]);
   assert(lane->record[reader] < lane->d.reader_count);
   if (lane->d.kind == IBC_JOURNAL) {
-    if (!journal_alive(lane, reader, record)) return (ibc_result){.status = IBC_EVICTED};
     if (lane->pending_lost[reader] != 0) { /* counted at attach already */
       uint64_t count = lane->pending_lost[reader];
       lane->pending_lost[reader] = 0;
@@ -569,14 +569,31 @@ static ibc_result ring_try_read(ibc_lane *lane, uint32_t reader, uint8_t *out) {
   return report_lost(lane, reader, record, r, r + 1 > oldest ? r + 1 : oldest);
 }
 
+/* A Journal reader call begins with its heartbeat (JR-10). */
+static ibc_result ring_try_read(ibc_lane *lane, uint32_t reader, uint8_t *out) {
+  if (lane->d.kind == IBC_JOURNAL && !journal_alive(lane, reader, &ibc_records(lane)[lane->record[reader]]))
+    return (ibc_result){.status = IBC_EVICTED};
+  return ring_poll(lane, reader, out);
+}
+
+/* JR-10 (layout.md, "Journal"): a Journal read heartbeats when it starts, not while it waits, so
+ * the rounds only poll. A reader that waits here longer than reader_timeout_ns with entries read
+ * but not committed holds the writer back and may be evicted; the writer may then write the very
+ * entry this read finds. So a result found after waiting counts only if the heartbeat is still the
+ * one this call stored (a load: a tag is final, so it was untagged all along); else Evicted. */
 ibc_result ibc_ring_read(ibc_lane *lane, uint32_t reader, uint8_t *out, int blocking, uint64_t deadline_ns) {
+  ibc_result result = ring_try_read(lane, reader, out);
+  if (result.status != IBC_EMPTY || !blocking) return result;
   for (uint32_t round = 0;; round++) { /* bounded by deadline_ns */
-    ibc_result result = ring_try_read(lane, reader, out);
-    if (result.status != IBC_EMPTY || !blocking) return result;
-    if (ibc_wait_round(deadline_ns, round)) {
-      result = ring_try_read(lane, reader, out);
-      return result.status == IBC_EMPTY ? (ibc_result){.status = IBC_TIMEOUT} : result;
+    int last = ibc_wait_round(deadline_ns, round);
+    result = ring_poll(lane, reader, out);
+    if (result.status == IBC_EMPTY) {
+      if (last) return (ibc_result){.status = IBC_TIMEOUT};
+      continue;
     }
+    if (lane->d.kind == IBC_JOURNAL && !journal_still_alive(lane, reader, &ibc_records(lane)[lane->record[reader]]))
+      return (ibc_result){.status = IBC_EVICTED};
+    return result;
   }
 }
 

@@ -3,6 +3,7 @@
 // random interleavings per kind and policy. Every scenario ends with close and a full drain by
 // every reader (derived from the model), so the final counters cover the accounting rules.
 #include <cassert>
+#include <map>
 #include <random>
 
 #include "indexbus/harness/ring_step.hpp"
@@ -53,6 +54,15 @@ struct Script {
   }
   Script& refused_attach(std::size_t agent, RingRole role) {
     s.steps.push_back(RingAttachStep{agent, std::move(role), true});
+    return *this;
+  }
+  // A blocking operation left in flight while the next steps run, until await(agent).
+  Script& start(std::size_t agent, Op o, std::uint64_t timeout_ns) {
+    s.steps.push_back(RingStartStep<Op>{agent, std::move(o), timeout_ns});
+    return *this;
+  }
+  Script& await(std::size_t agent) {
+    s.steps.push_back(RingAwaitStep{agent});
     return *this;
   }
   Bytes next(std::uint32_t size = 8) { return entry_bytes(written++, size); }
@@ -165,8 +175,17 @@ JScript& jr(JScript& f, std::size_t agent, std::uint32_t reader, std::uint32_t n
 // Close, then every reader with a live handle drains to Closed and commits.
 JournalScenario drained(JScript f, std::size_t reader_agent = 1) {
   spec::JournalState state = spec::initial_state(f.s.config);
+  std::map<std::size_t, spec::JournalOp> awaited;  // per agent: what its await takes, as the runner steps it
   for (const auto& step : f.s.steps) {
     if (const auto* o = std::get_if<RingOpStep<spec::JournalOp>>(&step)) state = spec::step(state, o->op).first;
+    if (const auto* start = std::get_if<RingStartStep<spec::JournalOp>>(&step)) {
+      awaited.insert_or_assign(start->agent, start->op);
+      if (auto split = journal_in_flight_split(state, start->op)) {
+        state = spec::step(state, split->first).first;
+        awaited.insert_or_assign(start->agent, split->second);
+      }
+    }
+    if (const auto* await = std::get_if<RingAwaitStep>(&step)) state = spec::step(state, awaited.at(await->agent)).first;
   }
   f.op(0, spec::JournalClose{});
   state = spec::step(state, spec::JournalClose{}).first;
@@ -534,6 +553,29 @@ void add_ring_cases(std::vector<CaseDef>& cases) {
         jw(f);                                    // reader 1 holds it back, silent: evicted, Ok
         jr(f, 1, 1);                              // Evicted
         f.op(1, spec::JournalHeartbeat{1});       // false
+        return RingScenario{drained(std::move(f))};
+      });
+  add("Required.Journal.Eviction.BlockingReadHeartbeatsAtItsStart", L::Required, {"JR-10", "JR-9"},
+      "capacity 1, reader timeout 250 ms: a reader waits in a blocking read with entry 0 read, not committed; "
+      "600 ms on, the blocked writer evicts it and writes, and the read reports Evicted",
+      [](std::mt19937_64&) {
+        // JR-10: a read's heartbeat is the one of its start, not refreshed while it waits. The
+        // read is left in flight (2 s deadline) across 600 ms of the model's clock and the
+        // writer's blocking write (500 ms deadline): the waiting reader is silent and holds the
+        // writer back, so the write evicts it and succeeds. A reader that heartbeats while it
+        // waits is never evicted: that write times out. Margins as SilentReaderEvicted's, far
+        // above a step's round trip; the runner makes the case INCONCLUSIVE if the agent began
+        // the read only after the steps that follow its start.
+        JScript f = journal(B, 1, 1, 1, 250'000'000);
+        f.s.op_timeout_ns = 500'000'000;  // the write's (the drain's blocking reads find Closed at once)
+        f.op(1, spec::JournalAttach{});
+        jw(f);
+        jr(f, 1, 0);                                      // Entry 0, not committed
+        f.start(1, spec::JournalRead{0}, 2'000'000'000);  // waits: nothing to read
+        f.op(0, spec::JournalAdvanceTime{600'000'000});
+        f.op(0, spec::JournalWrite{f.next()});            // the reader holds it back, silent: evicted, Ok
+        f.await(1);                                       // Evicted
+        f.op(1, spec::JournalHeartbeat{0});               // false
         return RingScenario{drained(std::move(f))};
       });
   add("Required.Journal.Close.DrainThenClosed", L::Required, {"JR-11"},

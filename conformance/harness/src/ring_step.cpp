@@ -147,6 +147,8 @@ struct JournalTraits {
     if (const auto* rd = std::get_if<spec::ReadOutcome>(&r)) return rd->status == ReadStatus::Timeout;
     return false;
   }
+  // An operation left in flight (RingStartStep): see journal_in_flight_split.
+  static std::optional<std::pair<Op, Op>> split(const State& s, const Op& op) { return journal_in_flight_split(s, op); }
   static std::optional<std::uint32_t> attached_reader(const Result& r) {
     const auto* a = std::get_if<spec::JournalAttachOutcome>(&r);
     if (a == nullptr || a->error != spec::JournalAttachError::None) return std::nullopt;
@@ -230,6 +232,8 @@ struct SequencedTraits {
     if (const auto* rd = std::get_if<spec::ReadOutcome>(&r)) return rd->status == ReadStatus::Timeout;
     return false;
   }
+  // No heartbeats: an operation left in flight is checked whole, at its await.
+  static std::optional<std::pair<Op, Op>> split(const State&, const Op&) { return std::nullopt; }
   static std::optional<std::uint32_t> attached_reader(const Result&) { return std::nullopt; }
   static std::vector<Op> on_kill(const std::vector<std::uint32_t>&) { return {}; }
   static std::string check_counters(const State& s, const Json& c) {
@@ -305,6 +309,8 @@ struct FanoutTraits {
     if (const auto* rd = std::get_if<spec::ReadOutcome>(&r)) return rd->status == ReadStatus::Timeout;
     return false;
   }
+  // No heartbeats: an operation left in flight is checked whole, at its await.
+  static std::optional<std::pair<Op, Op>> split(const State&, const Op&) { return std::nullopt; }
   static std::optional<std::uint32_t> attached_reader(const Result&) { return std::nullopt; }
   static std::vector<Op> on_kill(const std::vector<std::uint32_t>&) { return {}; }
   static std::string check_counters(const State& s, const Json& c) {
@@ -329,6 +335,13 @@ std::string describe_step(const typename std::decay_t<decltype(Scenario{}.steps)
   if (const auto* kill = std::get_if<KillStep>(&step)) return "SIGKILL agent " + std::to_string(kill->agent);
   if (const auto* restart = std::get_if<RestartStep>(&step)) {
     return "restart agent " + std::to_string(restart->agent) + " (open the region, attach its roles again)";
+  }
+  if (const auto* start = std::get_if<RingStartStep<Op>>(&step)) {
+    return "agent " + std::to_string(start->agent) + ": start " + spec::describe(start->op) +
+           (start->timeout_ns != 0 ? " (timeout " + std::to_string(start->timeout_ns) + " ns)" : "") + ", left in flight";
+  }
+  if (const auto* await = std::get_if<RingAwaitStep>(&step)) {
+    return "agent " + std::to_string(await->agent) + ": await the operation in flight";
   }
   const auto& attach = std::get<RingAttachStep>(step);
   return "agent " + std::to_string(attach.agent) + " attaches " + attach.role.role + " " + std::to_string(attach.role.reader) +
@@ -358,11 +371,25 @@ class RingRun {
       readers_.resize(scenario_.roles.size());
       for (std::size_t a = 0; a < agents_.size(); ++a) start_agent(a, a == 0);
       for (std::size_t i = 0; i < scenario_.steps.size(); ++i) {
+        if (reaches_agents(scenario_.steps[i])) {
+          for (auto& [agent, flight] : in_flight_) {
+            if (flight.next_step_ns != 0) continue;
+            flight.next_step = i;
+            flight.next_step_ns = proto::monotonic_now_ns();
+          }
+        }
         run_step(i, scenario_.steps[i]);
-        // Between steps every agent is quiescent: the region must be intact and its lane consistent.
-        if (auto wrong = watch_.check(true)) {
+        // Between steps every agent is quiescent but one with an operation in flight (which may
+        // still store its heartbeat or cursor): the region must be intact, and its lane
+        // consistent when nothing is in flight.
+        if (auto wrong = watch_.check(in_flight_.empty())) {
           throw CaseStop{Outcome::Fail, "region after step " + std::to_string(i) + " (" + result_.scenario[i] + "): " + *wrong};
         }
+      }
+      if (!in_flight_.empty()) {
+        const auto& [agent, flight] = *in_flight_.begin();
+        throw CaseStop{Outcome::Fail, "scenario error: agent " + std::to_string(agent) + "'s operation started at step " +
+                                          std::to_string(flight.step) + " is never awaited"};
       }
       check_final_counters();
       result_.outcome = Outcome::Pass;
@@ -370,6 +397,7 @@ class RingRun {
     } catch (const CaseStop& stop) {
       result_.outcome = stop.outcome;
       result_.detail = stop.detail;
+      if (stop.outcome == Outcome::Fail) settle_in_flight();
     }
     agents_.clear();
     return std::move(result_);
@@ -444,8 +472,22 @@ class RingRun {
     HistoryRecord record;
     record.step = index;
     record.action = describe_step<Scenario>(step);
+    if (const auto* await = std::get_if<RingAwaitStep>(&step)) {
+      run_await(index, *await);
+      return;
+    }
+    const std::size_t agent = std::visit([](const auto& s) { return s.agent; }, step);
+    if (in_flight_.count(agent) != 0) {
+      throw CaseStop{Outcome::Fail, "scenario error: step " + std::to_string(index) + " (" + record.action + ") goes to agent " +
+                                        std::to_string(agent) + ", which has an operation in flight (step " +
+                                        std::to_string(in_flight_.at(agent).step) + ")"};
+    }
     if (const auto* op = std::get_if<RingOpStep<typename Traits::Op>>(&step)) {
       run_op(index, *op);
+      return;
+    }
+    if (const auto* start = std::get_if<RingStartStep<typename Traits::Op>>(&step)) {
+      run_start(index, *start);
       return;
     }
     if (const auto* kill = std::get_if<KillStep>(&step)) {
@@ -483,12 +525,6 @@ class RingRun {
     record.agent = step.agent;
     record.action = spec::describe(step.op);
     record.expected = spec::describe(expected);
-    auto mismatch = [&](const std::string& what) -> CaseStop {
-      record.matched = false;
-      result_.history.push_back(record);
-      return CaseStop{Outcome::Fail, "step " + std::to_string(index) + " (agent " + std::to_string(step.agent) + " " +
-                                         record.action + "): " + what};
-    };
     if (wire.request.is_null()) {  // the model's clock: the harness waits as long
       std::this_thread::sleep_for(std::chrono::nanoseconds(wire.sleep_ns));
       record.actual = record.expected;
@@ -502,33 +538,195 @@ class RingRun {
       }
       if (wire.blocking) wire.request["timeout_ns"] = scenario_.op_timeout_ns;
       const Reply reply = call(step.agent, wire.request, wire.request.value("op", wire.request["type"].get<std::string>()));
-      typename Traits::Result actual;
-      try {
-        actual = Traits::parse(step.op, reply);
-        if (reply.type == "ok" && reply.result.contains("invoked_ns")) {
-          record.invoked_ns = proto::get_u64(reply.result, "invoked_ns");
-          record.returned_ns = proto::get_u64(reply.result, "returned_ns");
-        }
-      } catch (const proto::ProtocolError& e) {
-        record.actual = reply.type == "ok" ? reply.result.dump() : reply.type + " " + reply.error_kind + ": " + reply.message;
-        throw mismatch(std::string("expected ") + record.expected + ", got " + record.actual + " (" + e.what() + ")");
-      }
-      record.actual = spec::describe(actual);
-      if (!(actual == expected)) throw mismatch("expected " + record.expected + ", got " + record.actual);
-      if (Traits::timed_out(actual)) {
-        const std::uint64_t waited_ns = record.returned_ns - std::min(record.invoked_ns, record.returned_ns);
-        if (waited_ns < scenario_.op_timeout_ns) {
-          throw mismatch("Timeout after " + std::to_string(waited_ns) + " ns, before its deadline of " +
-                         std::to_string(scenario_.op_timeout_ns) + " ns");
-        }
-      }
+      const typename Traits::Result actual = check_reply(index, step.op, expected, reply, scenario_.op_timeout_ns, record);
       if (const auto reader = Traits::attached_reader(actual)) readers_[step.agent].push_back(*reader);
     }
+    take_step(index, std::move(record), std::move(next_state));
+  }
+
+  // The agent's reply to op (the model's result: expected) must mean the same result; a Timeout
+  // must not come before its deadline. Fills record's actual and times.
+  typename Traits::Result check_reply(std::size_t index, const typename Traits::Op& op, const typename Traits::Result& expected,
+                                      const Reply& reply, std::uint64_t timeout_ns, HistoryRecord& record) {
+    typename Traits::Result actual;
+    try {
+      actual = Traits::parse(op, reply);
+      if (reply.type == "ok" && reply.result.contains("invoked_ns")) {
+        record.invoked_ns = proto::get_u64(reply.result, "invoked_ns");
+        record.returned_ns = proto::get_u64(reply.result, "returned_ns");
+      }
+    } catch (const proto::ProtocolError& e) {
+      record.actual = reply.type == "ok" ? reply.result.dump() : reply.type + " " + reply.error_kind + ": " + reply.message;
+      throw mismatch(index, record, std::string("expected ") + record.expected + ", got " + record.actual + " (" + e.what() + ")");
+    }
+    record.actual = spec::describe(actual);
+    if (!(actual == expected)) throw mismatch(index, record, "expected " + record.expected + ", got " + record.actual);
+    if (Traits::timed_out(actual)) {
+      const std::uint64_t waited_ns = record.returned_ns - std::min(record.invoked_ns, record.returned_ns);
+      if (waited_ns < timeout_ns) {
+        throw mismatch(index, record, "Timeout after " + std::to_string(waited_ns) + " ns, before its deadline of " +
+                                          std::to_string(timeout_ns) + " ns");
+      }
+    }
+    return actual;
+  }
+
+  CaseStop mismatch(std::size_t index, HistoryRecord& record, const std::string& what) {
+    record.matched = false;
     result_.history.push_back(record);
+    return CaseStop{Outcome::Fail, "step " + std::to_string(index) + " (agent " + std::to_string(record.agent) + " " +
+                                       record.action + "): " + what};
+  }
+
+  void take_step(std::size_t index, HistoryRecord record, typename Traits::State next_state) {
+    result_.history.push_back(std::move(record));
     state_ = std::move(next_state);
     if (auto broken = spec::check_invariants(state_)) {
       throw CaseStop{Outcome::Fail, "model invariant broken after step " + std::to_string(index) + ": " + *broken};
     }
+  }
+
+  // ---- Operations in flight (RingStartStep, RingAwaitStep) ----
+
+  struct InFlight {
+    std::size_t step = 0;              // its RingStartStep
+    typename Traits::Op op;            // as started
+    typename Traits::Op awaited;       // what the model takes at the await
+    std::uint64_t timeout_ns = 0;
+    std::uint64_t id = 0;              // the request's
+    // The first step after the start that reaches an agent (not the model's clock alone), and
+    // the harness's clock when it began (0: none yet).
+    std::size_t next_step = 0;
+    std::uint64_t next_step_ns = 0;
+  };
+
+  // Does the step send a request to an agent, or kill or start one? (Not: the model's clock, which
+  // the harness only waits out; nor an await, which only takes a reply.)
+  bool reaches_agents(const Step& step) const {
+    if (std::holds_alternative<RingAwaitStep>(step)) return false;
+    const auto* op = std::get_if<RingOpStep<typename Traits::Op>>(&step);
+    return op == nullptr || !Traits::wire(state_, op->op).request.is_null();
+  }
+
+  void run_start(std::size_t index, const RingStartStep<typename Traits::Op>& step) {
+    Wire wire = Traits::wire(state_, step.op);
+    if (!wire.blocking) {
+      throw CaseStop{Outcome::Fail, "scenario error: step " + std::to_string(index) + " leaves " + spec::describe(step.op) +
+                                        " in flight, which does not block"};
+    }
+    InFlight flight{index, step.op, step.op, step.timeout_ns != 0 ? step.timeout_ns : scenario_.op_timeout_ns, 0, 0, 0};
+    HistoryRecord record;
+    record.step = index;
+    record.agent = step.agent;
+    record.action = "start " + spec::describe(step.op);
+    record.expected = "in flight";
+    auto next_state = state_;
+    if (auto split = Traits::split(state_, step.op)) {  // the model's first step: now, as the agent's
+      auto [after, first] = Traits::step(state_, split->first);
+      record.action += " (model: " + spec::describe(split->first) + " " + spec::describe(first) + ")";
+      next_state = std::move(after);
+      flight.awaited = std::move(split->second);
+    }
+    wire.request["timeout_ns"] = flight.timeout_ns;
+    if (!agents_[step.agent] || !agents_[step.agent]->running()) {
+      throw CaseStop{Outcome::Fail, "scenario error: agent " + std::to_string(step.agent) + " is not running for " + record.action};
+    }
+    // The reply may come as late as the operation's own deadline, on top of the usual one.
+    const auto timeout_ms = static_cast<std::uint32_t>(std::min<std::uint64_t>(flight.timeout_ns / 1'000'000 + 1, 60'000));
+    const auto sent = agents_[step.agent]->send(wire.request, request_deadline_ms_ + timeout_ms);
+    if (const auto* failure = std::get_if<AgentFailure>(&sent)) {
+      stop_on(*failure, "agent " + std::to_string(step.agent) + " " + record.action);
+    }
+    flight.id = std::get<std::uint64_t>(sent);
+    record.actual = "in flight";
+    in_flight_.emplace(step.agent, std::move(flight));
+    take_step(index, std::move(record), std::move(next_state));
+  }
+
+  void run_await(std::size_t index, const RingAwaitStep& step) {
+    const auto it = in_flight_.find(step.agent);
+    if (it == in_flight_.end()) {
+      throw CaseStop{Outcome::Fail, "scenario error: step " + std::to_string(index) + " awaits agent " + std::to_string(step.agent) +
+                                        ", which has no operation in flight"};
+    }
+    const InFlight flight = std::move(it->second);
+    in_flight_.erase(it);
+    auto [next_state, expected] = Traits::step(state_, flight.awaited);
+    HistoryRecord record;
+    record.step = index;
+    record.agent = step.agent;
+    record.action = "await " + spec::describe(flight.awaited) + " (started at step " + std::to_string(flight.step) + ")";
+    record.expected = spec::describe(expected);
+    const Reply reply = receive(step.agent, flight, record.action);
+    // What the case checks needs the operation in flight across the steps between its start and
+    // its await: begun (invoked_ns, the agent's clock, CLOCK_MONOTONIC as the harness's) before
+    // the first of them that reaches an agent began. An agent that began it later (a loaded
+    // machine) was not waiting in it then: those steps checked nothing of it. (Time the model's
+    // clock alone moves may run partly before the agent begins: the scenario's margins.)
+    if (flight.next_step_ns != 0) {
+      if (const auto late = began_late(reply, flight)) {
+        record.actual = "not checked";
+        result_.history.push_back(record);
+        throw CaseStop{Outcome::Inconclusive, "step " + std::to_string(index) + " (" + record.action + "): " + *late};
+      }
+    }
+    check_reply(index, flight.awaited, expected, reply, flight.timeout_ns, record);
+    take_step(index, std::move(record), std::move(next_state));
+  }
+
+  Reply receive(std::size_t index, const InFlight& flight, const std::string& during) {
+    if (!agents_[index] || !agents_[index]->running()) {
+      throw CaseStop{Outcome::Fail, "agent " + std::to_string(index) + " is not running for " + during};
+    }
+    RequestOutcome outcome = agents_[index]->receive(flight.id);
+    if (auto* failure = std::get_if<AgentFailure>(&outcome)) stop_on(*failure, "agent " + std::to_string(index) + " " + during);
+    Reply& reply = std::get<Reply>(outcome);
+    stop_on_lost_wakeups(index, reply);
+    if (reply.type == "unsupported") throw unsupported_stop(index, during, reply.message);
+    return reply;
+  }
+
+  // Why the reply shows the operation was not in flight when the step after its start began
+  // (nullopt: it was).
+  static std::optional<std::string> began_late(const Reply& reply, const InFlight& flight) {
+    if (reply.type != "ok" || !reply.result.contains("invoked_ns") || !reply.result["invoked_ns"].is_number_unsigned()) {
+      return std::string("the reply carries no invoked_ns, so whether the operation was in flight during the steps after "
+                         "its start cannot be told");
+    }
+    const std::uint64_t invoked_ns = reply.result["invoked_ns"].get<std::uint64_t>();
+    if (invoked_ns < flight.next_step_ns) return std::nullopt;
+    return "the agent began the operation (invoked_ns " + std::to_string(invoked_ns) + ") only after step " +
+           std::to_string(flight.next_step) + " began (" + std::to_string(flight.next_step_ns) +
+           " ns): it was not in flight across the steps between, so they checked nothing of it (a loaded machine?)";
+  }
+
+  // A case that failed with operations in flight: their replies, for the detail; and if one began
+  // only after the steps that followed its start, the failure may be the scenario's timing (the
+  // operation was not in flight as the model assumed), not the agent's: INCONCLUSIVE.
+  void settle_in_flight() noexcept {
+    try {
+      for (const auto& [agent, flight] : in_flight_) {
+        if (!agents_[agent] || !agents_[agent]->running()) continue;
+        RequestOutcome outcome = agents_[agent]->receive(flight.id);
+        const std::string who = "; agent " + std::to_string(agent) + "'s " + spec::describe(flight.op) + " in flight since step " +
+                                std::to_string(flight.step);
+        if (const auto* failure = std::get_if<AgentFailure>(&outcome)) {
+          result_.detail += who + ": " + failure->message;
+          continue;
+        }
+        const Reply& reply = std::get<Reply>(outcome);
+        result_.detail += who + " returned " + (reply.type == "ok" ? reply.result.value("status", reply.result.dump()) : reply.type);
+        if (flight.next_step_ns != 0) {
+          if (const auto late = began_late(reply, flight)) {
+            result_.outcome = Outcome::Inconclusive;
+            result_.detail += ", but " + *late;
+          }
+        }
+      }
+    } catch (const std::exception& e) {
+      result_.detail += std::string("; settling the operations in flight: ") + e.what();
+    }
+    in_flight_.clear();
   }
 
   // At the end the lane's shared counters equal the model's (REG-11 and each kind's accounting rule).
@@ -556,6 +754,7 @@ class RingRun {
   typename Traits::State state_;
   std::vector<std::unique_ptr<AgentProcess>> agents_;
   std::vector<std::vector<std::uint32_t>> readers_;  // per agent: Journal readers it attached
+  std::map<std::size_t, InFlight> in_flight_;        // per agent: its operation in flight, if any
   CaseResult result_;
 };
 
@@ -576,6 +775,21 @@ CaseResult run_ring_case(const CaseDef& def, const RingScenario& scenario, std::
     CaseResult operator()(const FanoutScenario& s) const { return RingRun<FanoutTraits>(def, s, seed, argv, dir, deadline_ms).run(); }
   };
   return std::visit(V{def, seed, agents, dir, request_deadline_ms}, scenario);
+}
+
+std::optional<std::pair<spec::JournalOp, spec::JournalOp>> journal_in_flight_split(const spec::JournalState& state,
+                                                                                  const spec::JournalOp& op) {
+  const auto* read = std::get_if<spec::JournalRead>(&op);
+  if (read == nullptr || read->second_step || read->heartbeat_ns || read->reader >= state.readers.size()) return std::nullopt;
+  // The heartbeat a call beginning now stores (JR-10: max(clock, previous + 1)), as the model
+  // computes it: the record's after the model's heartbeat call. Not attached, the read reports
+  // Evicted at once, and is checked whole.
+  const auto [probe, alive] = spec::step(state, spec::JournalHeartbeat{read->reader, std::nullopt, false, read->handle});
+  if (!(alive == spec::JournalResult{spec::JournalCallOutcome{true}})) return std::nullopt;
+  spec::JournalRead second = *read;
+  second.second_step = true;
+  return std::pair{spec::JournalOp{spec::JournalBeginCall{read->reader, probe.readers[read->reader].heartbeat_ns, read->handle}},
+                   spec::JournalOp{second}};
 }
 
 std::vector<std::string> describe_steps(const RingScenario& scenario) {

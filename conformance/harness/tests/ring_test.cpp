@@ -214,6 +214,12 @@ INSTANTIATE_TEST_SUITE_P(
                     "Required.Journal.BatchLinearizable.Drop.ProducerKilled",
                     "Required.Journal.BatchLinearizable.Drop.ProducerKilledLateSuccessor"},
                    "is torn or wrong|was never written"},
+        // A blocking Journal read that heartbeats every round while it waits: the writer never
+        // evicts the waiting reader, so its blocking write times out (JR-10).
+        RingDefect{"journal-read-heartbeats-while-waiting",
+                   {"Required.Journal.Eviction.*"},
+                   {"Required.Journal.Eviction.BlockingReadHeartbeatsAtItsStart"},
+                   "expected Ok, got Timeout"},
         // Every Lost count one too high: exactly the Drop cases where a consumer is lapped; in the
         // batch cases the consumer then skips one entry too many and meets an older one again.
         RingDefect{"fanout-lost-off-by-one",

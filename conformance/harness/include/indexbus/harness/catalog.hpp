@@ -92,6 +92,21 @@ struct RingOpStep {
   std::size_t agent = 0;
   Op op;
 };
+// A blocking operation left in flight: its request goes out and the runner goes on with the next
+// steps (other agents' operations, the model's clock) while the agent waits in it; the agent's
+// RingAwaitStep takes the reply later and compares it with the model, which takes the operation
+// at the await (a Journal read: its heartbeat at the start, JR-10; ring_step.cpp). The agent gets
+// no other step in between, and its deadline must outlast the steps in between. timeout_ns: the
+// operation's own deadline (0: the scenario's op_timeout_ns).
+template <typename Op>
+struct RingStartStep {
+  std::size_t agent = 0;
+  Op op;
+  std::uint64_t timeout_ns = 0;
+};
+struct RingAwaitStep {  // the reply of the agent's operation in flight (RingStartStep)
+  std::size_t agent = 0;
+};
 template <typename Config, typename Op>
 struct KindScenario {
   Config config;
@@ -100,7 +115,7 @@ struct KindScenario {
   // the reader id), and a killed agent's Journal readers count as detached in the model: a
   // re-attach by name takes the record over at its committed cursor (JR-4).
   std::vector<std::vector<RingRole>> roles;
-  std::vector<std::variant<RingOpStep<Op>, KillStep, RestartStep, RingAttachStep>> steps;
+  std::vector<std::variant<RingOpStep<Op>, KillStep, RestartStep, RingAttachStep, RingStartStep<Op>, RingAwaitStep>> steps;
   std::uint64_t op_timeout_ns = 1'000'000;  // of every blocking op
 };
 using JournalScenario = KindScenario<spec::JournalConfig, spec::JournalOp>;

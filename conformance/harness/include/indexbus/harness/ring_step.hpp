@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "indexbus/harness/agent_process.hpp"
@@ -25,5 +27,13 @@ void add_ring_cases(std::vector<CaseDef>& cases);
 
 // The steps of a ring scenario, described one per line (the saved scenario file).
 std::vector<std::string> describe_steps(const RingScenario& scenario);
+
+// How the runner checks a Journal operation left in flight (RingStartStep) against the model: the
+// model step taken when it starts and the operation the await checks. A read is split (JR-10: its
+// heartbeat is the one of its start, not of its return): JournalBeginCall with the heartbeat the
+// model stores for a call beginning now, then the read's second step. nullopt: the whole operation
+// is checked at the await (a write, or a read the model says reports Evicted at once).
+std::optional<std::pair<spec::JournalOp, spec::JournalOp>> journal_in_flight_split(const spec::JournalState& state,
+                                                                                  const spec::JournalOp& op);
 
 }  // namespace indexbus::harness
