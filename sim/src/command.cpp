@@ -268,8 +268,8 @@ int explore_lane(const RunArgs& args, const ExploreOptions& options, const Gener
               report.seconds, static_cast<double>(report.runs) / seconds,
               static_cast<double>(report.steps) / seconds / 1e6);
   if (options.strategy == StrategyKind::Exhaustive) {
-    say(report.exhausted ? "bounded space exhausted: every schedule with at most %u preemptions was run\n"
-                                 : "bounded space (at most %u preemptions) NOT exhausted within the budget\n",
+    say(report.exhausted ? "bounded space exhausted: every schedule with at most %u preemptions (clock jumps included) was run\n"
+                                 : "bounded space (at most %u preemptions, clock jumps included) NOT exhausted within the budget\n",
                 options.preemption_bound);
     if (report.nondeterminism_seen) say("warning: a schedule prefix did not reproduce (nondeterminism)\n");
   }
@@ -313,7 +313,7 @@ int explore_lane(const RunArgs& args, const ExploreOptions& options, const Gener
   }
   std::vector<TableRow> rows;
   if (f.deterministic) {
-    say("shrunk (%llu runs): %zu ops, %zu choices, %u preemptions\n",
+    say("shrunk (%llu runs): %zu ops, %zu choices, %u preemptions (clock jumps, 't', included)\n",
                 static_cast<unsigned long long>(f.shrink_runs), L::ops(f.scenario),
                 f.choices.size(), f.preemptions);
     say("replay shrunk: %s\n", replay_command<L>(args.lane, f.scenario, f.choices, options.seed, options.scheduler).c_str());

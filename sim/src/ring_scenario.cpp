@@ -111,6 +111,14 @@ bool valid_gates(const Scenario& s, std::string* error) {
 bool valid(const Scenario& s, std::string* error) {
   if (s.named && s.kind != LaneKind::Journal) return set_error(error, "named applies to journal only");
   if (s.reader_timeout_ns != 0 && s.kind != LaneKind::Journal) return set_error(error, "timeout applies to journal only");
+  if (s.clock_jumps != 0 && s.kind != LaneKind::Journal) return set_error(error, "jumps applies to journal only");
+  if (s.clock_jumps != 0 && s.reader_timeout_ns == 0) {
+    return set_error(error, "jumps needs a reader timeout (timeout=<ns>): a jump silences every reader for it");
+  }
+  if (s.clock_jumps > kClockJumpsMax) {
+    return set_error(error, "jumps must be in [1, " + std::to_string(kClockJumpsMax) + "], found " +
+                                std::to_string(s.clock_jumps));
+  }
   if (!is_power_of_two(s.capacity_slots) || s.capacity_slots > 64) {
     return set_error(error, "cap must be a power of two in [1, 64], found " + std::to_string(s.capacity_slots));
   }
@@ -151,6 +159,7 @@ std::string to_string(const Scenario& s) {
   }
   if (s.named) out += ",named";
   if (s.reader_timeout_ns != 0) out += ",timeout=" + std::to_string(s.reader_timeout_ns);
+  if (s.clock_jumps != 0) out += ",jumps=" + std::to_string(s.clock_jumps);
   out += ";p:" + join_ops(s.producer);
   for (std::size_t i = 0; i < s.readers.size(); ++i) out += ";r" + std::to_string(i) + ":" + join_ops(s.readers[i]);
   return out;
@@ -179,6 +188,13 @@ std::optional<Scenario> parse_scenario(std::string_view text, std::string* error
       s.named = true;
     } else if (field.starts_with("timeout=") && parse_u64(field.substr(8), value)) {
       s.reader_timeout_ns = value;
+    } else if (field.starts_with("jumps=")) {
+      if (!parse_u64(field.substr(6), value) || value == 0 || value > kClockJumpsMax) {
+        set_error(error, "jumps: expected a number in [1, " + std::to_string(kClockJumpsMax) + "], found '" +
+                             std::string(field.substr(6)) + "'");
+        return std::nullopt;
+      }
+      s.clock_jumps = static_cast<std::uint32_t>(value);
     } else if (field == "park" || field == "poll") {
       s.parking = field == "park";
     } else if (field.starts_with("cap=") && parse_u64(field.substr(4), value) && value <= 1u << 24) {
@@ -231,6 +247,7 @@ void to_json(nlohmann::json& out, const Scenario& s) {
                        {"gates", s.gates},
                        {"named", s.named},
                        {"reader_timeout_ns", s.reader_timeout_ns},
+                       {"clock_jumps", s.clock_jumps},
                        {"producer", join_ops(s.producer)},
                        {"compact", to_string(s)}};
   auto& readers = out["readers"] = nlohmann::json::array();
@@ -248,6 +265,7 @@ std::optional<Scenario> scenario_from_json(const nlohmann::json& in, std::string
     for (std::size_t i = 0; i < gates.size(); ++i) text += (i == 0 ? ",gates=" : ".") + std::to_string(gates[i]);
     if (in.value("named", false)) text += ",named";
     if (const auto t = in.value("reader_timeout_ns", std::uint64_t{0}); t != 0) text += ",timeout=" + std::to_string(t);
+    if (const auto j = in.value("clock_jumps", std::uint32_t{0}); j != 0) text += ",jumps=" + std::to_string(j);
     text += ";p:" + in.at("producer").get<std::string>();
     const auto readers = in.at("readers").get<std::vector<std::string>>();
     for (std::size_t i = 0; i < readers.size(); ++i) text += ";r" + std::to_string(i) + ":" + readers[i];
@@ -332,9 +350,13 @@ rc::Shrinkable<Scenario> generate(std::uint64_t seed, const GenParams& params) {
         // and two thirds set a reader timeout of 1..60 ns (JR-10), of the order of the deadlines
         // above: the clock moves only when every actor waits, so a reader that waits or stays
         // behind with uncommitted reads is evicted, racing its own calls, detaches and attaches.
+        // Half of those with a timeout (std::get<8>(t) / 2 == 2) also let the clock jump 1-3 times
+        // in the middle of calls (scheduler.hpp, "Clock jumps"); derived from the values drawn
+        // already, so every lane's scenario for a seed stays what it was apart from the jumps.
         if (kind == LaneKind::Journal) {
           s.named = std::get<8>(t) % 2 == 1;
           if (std::get<8>(t) / 2 != 0) s.reader_timeout_ns = std::get<9>(t);
+          if (std::get<8>(t) / 2 == 2) s.clock_jumps = 1 + static_cast<std::uint32_t>(std::get<9>(t) % 3);
         }
         for (auto& ops : s.readers) {
           if (ops.size() > ops_max) ops.resize(ops_max);

@@ -69,6 +69,7 @@ const char* to_string(AccessKind kind) noexcept {
     case AccessKind::Invoke: return "invoke";
     case AccessKind::Respond: return "respond";
     case AccessKind::Fence: return "fence";
+    case AccessKind::ClockJump: return "clock jump";
   }
   return "?";
 }
@@ -148,6 +149,7 @@ RunResult Scheduler::run(Strategy& strategy, Body body, void* context, Invariant
   trace_.clear();
   step_ = 0;
   now_ns_ = 0;
+  jumps_left_ = max_jumps_;
   event_time_ = 0;
   steps_since_store_ = 0;
   timed_mask_ = 0;
@@ -284,20 +286,61 @@ void Scheduler::point() {
 }
 
 void Scheduler::choose_and_switch(std::uint32_t current) {
-  const std::uint32_t mask = runnable_mask_;
-  assert(mask != 0);
-  std::uint32_t next;
-  if ((mask & (mask - 1)) == 0) {
-    next = static_cast<std::uint32_t>(std::countr_zero(mask));
-  } else {
-    next = strategy_->choose(Decision{step_, current, mask});
-    assert((mask >> next & 1u) != 0);
-    const bool preempts = current != kNoActor && (mask >> current & 1u) != 0 && next != current;
-    result_.choices.push_back(static_cast<std::uint8_t>(next));
-    result_.preemptive.push_back(preempts ? 1 : 0);
-    result_.preemptions += preempts ? 1 : 0;
+  // Bounded: each pass either picks an actor or spends one of at most kClockJumpsMax jumps.
+  for (;;) {
+    const std::uint32_t mask = runnable_mask_;
+    assert(mask != 0);
+    std::uint32_t next;
+    if ((mask & (mask - 1)) == 0 && max_jumps_ == 0) {
+      next = static_cast<std::uint32_t>(std::countr_zero(mask));
+    } else {
+      // With jumps on, every point is a decision, even with one actor runnable and after the last
+      // jump: the decision sequence (and so a recorded schedule) does not depend on how many
+      // jumps were taken, and shrinking can drop a jump without shifting the choices after it.
+      next = strategy_->choose(Decision{step_, current, mask, DecisionKind::Actor, 0, jumps_left_});
+      if (next == kClockChoice) {
+        assert(jumps_left_ > 0);
+        result_.choices.push_back(kClockChoice);
+        result_.preemptive.push_back(1);
+        ++result_.preemptions;
+        ++result_.clock_jumps;
+        jump_clock();
+        continue;
+      }
+      assert((mask >> next & 1u) != 0);
+      const bool preempts = current != kNoActor && (mask >> current & 1u) != 0 && next != current;
+      result_.choices.push_back(static_cast<std::uint8_t>(next));
+      result_.preemptive.push_back(preempts ? 1 : 0);
+      result_.preemptions += preempts ? 1 : 0;
+    }
+    if (next != current_) switch_to(next);
+    return;
   }
-  if (next != current_) switch_to(next);
+}
+
+void Scheduler::jump_clock() {
+  --jumps_left_;
+  now_ns_ += jump_ns_;
+  result_.trace_hash = mix(result_.trace_hash, std::uint64_t{static_cast<std::uint8_t>(AccessKind::ClockJump)} << 8);
+  result_.trace_hash = mix(result_.trace_hash, jump_ns_);
+  if (options_.trace) {
+    trace_.push_back(TraceEvent{step_, now_ns_, kNoActor, AccessKind::ClockJump, 0, nullptr, jump_ns_, Where{}, ReadFrom{}});
+  }
+  // A jump is time in which no actor takes a step, longer than any timeout the lane has: store
+  // buffers drain (C++ promises visibility in finite time; a context switch is a full barrier on
+  // Linux). So, as for an actor that pauses or sleeps, every load after the jump sees at least the
+  // stores made before it. Without this, a load after the jump could read a value older than a
+  // store of an operation that returned before it, while the AdvanceTime record orders that
+  // operation before every one invoked after the jump: the checker would see an order the memory
+  // model did not promise (found at once: a try_read after a jump answered Empty from a stale
+  // `closed` of a close that returned before it). This adds no happens-before.
+  if (weak()) {
+    for (std::uint32_t i = 0; i < actor_count_; ++i) weak_->flush(i, step_);
+  }
+  // Before any actor runs again: the world records the move here, not at the next invocation or
+  // response (ring_adapter.hpp, note_jump).
+  if (clock_hook_ != nullptr) clock_hook_(context_, jump_ns_);
+  if (timed_mask_ != 0) release_timeouts();
 }
 
 void Scheduler::record(AccessKind kind, const void* address, std::uint8_t bytes, std::uint64_t value,

@@ -29,12 +29,13 @@ std::uint32_t random_read_choice(Rng& rng, const Decision& d, std::uint32_t one_
 
 std::uint32_t RandomStrategy::choose(const Decision& d) {
   if (d.kind == DecisionKind::Read) return random_read_choice(rng_, d, kStaleOneIn);
+  if (d.jumps_left != 0 && rng_.below(clock_one_in_) == 0) return kClockChoice;
   const auto runnable = static_cast<std::uint64_t>(std::popcount(d.runnable_mask));
   return nth_set_bit(d.runnable_mask, rng_.below(runnable));
 }
 
 PctStrategy::PctStrategy(std::uint64_t seed, std::uint32_t actor_count, std::uint32_t depth,
-                         std::uint64_t steps_estimate) {
+                         std::uint64_t steps_estimate, std::uint64_t jump_steps_estimate) {
   assert(actor_count <= kActorsMax);
   assert(depth >= 1);
   Rng rng(seed);
@@ -48,10 +49,18 @@ PctStrategy::PctStrategy(std::uint64_t seed, std::uint32_t actor_count, std::uin
   for (std::uint32_t i = 0; i + 1 < depth; ++i) change_steps_.push_back(1 + rng.below(k));
   std::sort(change_steps_.begin(), change_steps_.end());
   lowered_ = depth;
+  Rng clock_rng(seed ^ 0x2545f4914f6cdd1dull);
+  const std::uint64_t jump_k = jump_steps_estimate == 0 ? k : jump_steps_estimate;
+  for (std::uint32_t i = 0; i < kClockPoints; ++i) jump_steps_.push_back(1 + clock_rng.below(jump_k));
+  std::sort(jump_steps_.begin(), jump_steps_.end());
 }
 
 std::uint32_t PctStrategy::choose(const Decision& d) {
   if (d.kind == DecisionKind::Read) return random_read_choice(read_rng_, d, kStaleOneIn);
+  if (d.jumps_left != 0 && next_jump_ < jump_steps_.size() && jump_steps_[next_jump_] <= d.step) {
+    ++next_jump_;
+    return kClockChoice;
+  }
   auto highest = [&] {
     std::uint32_t best = kNoActor;
     for (std::uint32_t mask = d.runnable_mask; mask != 0; mask &= mask - 1) {
@@ -79,10 +88,16 @@ std::uint32_t ReplayStrategy::choose(const Decision& d) {
     if (strict_ && !diverged_at_) diverged_at_ = index_ - 1;
     return 0;
   }
-  // Read letters left where an actor is chosen: the run no longer makes those reads.
-  while (index_ < choices_.size() && is_read_choice(choices_[index_])) {
+  // Read letters left where an actor is chosen: the run no longer makes those reads. A clock jump
+  // where none is offered: skipped too.
+  while (index_ < choices_.size() &&
+         (is_read_choice(choices_[index_]) || (choices_[index_] == kClockChoice && d.jumps_left == 0))) {
     if (strict_ && !diverged_at_) diverged_at_ = index_;
     ++index_;
+  }
+  if (index_ < choices_.size() && choices_[index_] == kClockChoice) {
+    ++index_;
+    return kClockChoice;
   }
   if (index_ < choices_.size()) {
     const std::uint32_t wanted = choices_[index_++];
@@ -97,7 +112,8 @@ std::uint32_t ExhaustiveStrategy::choose(const Decision& d) {
   const std::uint32_t mask = read ? d.candidates : d.runnable_mask;
   if (depth_ < path_.size()) {
     Node& node = path_[depth_++];
-    if (node.kind != d.kind || node.mask != mask || node.current != d.current) {
+    if (node.kind != d.kind || node.mask != mask || node.current != d.current ||
+        node.jumps_left != (read ? 0 : d.jumps_left)) {
       // The prefix did not reproduce: the run is not a function of its decisions.
       nondeterministic_ = true;
       return read ? 0 : non_preemptive_choice(d);
@@ -107,13 +123,17 @@ std::uint32_t ExhaustiveStrategy::choose(const Decision& d) {
   Node node;
   node.kind = d.kind;
   node.mask = mask;
+  node.jumps_left = read ? 0 : d.jumps_left;
   node.current = d.current;
   node.chosen = read ? 0 : non_preemptive_choice(d);
   node.tried = 1u << node.chosen;
   if (!path_.empty()) {
     const Node& parent = path_.back();
-    const bool parent_preempted = parent.kind == DecisionKind::Actor && parent.current != kNoActor &&
-                                  (parent.mask >> parent.current & 1u) != 0 && parent.chosen != parent.current;
+    // A clock jump costs one preemption, as a switch away from a runnable actor does.
+    const bool parent_preempted = parent.kind == DecisionKind::Actor &&
+                                  (parent.chosen == kClockChoice ||
+                                   (parent.current != kNoActor && (parent.mask >> parent.current & 1u) != 0 &&
+                                    parent.chosen != parent.current));
     const bool parent_stale = parent.kind == DecisionKind::Read && parent.chosen != 0;
     node.preemptions_before = parent.preemptions_before + (parent_preempted ? 1 : 0);
     node.stale_before = parent.stale_before + (parent_stale ? 1 : 0);
@@ -150,6 +170,15 @@ bool ExhaustiveStrategy::advance() {
         return true;
       }
     }
+    // Then the clock, where a jump is offered (bit 31 of tried: actors use bits 0-7).
+    constexpr std::uint32_t kClockTried = 1u << 31;
+    if (node.jumps_left != 0 && (node.tried & kClockTried) == 0) {
+      node.tried |= kClockTried;
+      if (node.preemptions_before + 1 <= bound_) {
+        node.chosen = kClockChoice;
+        return true;
+      }
+    }
     path_.pop_back();
   }
   return false;
@@ -160,8 +189,9 @@ std::string encode_schedule(const std::vector<std::uint8_t>& choices) {
   for (std::size_t i = 0; i < choices.size();) {
     std::size_t run = 1;
     while (i + run < choices.size() && choices[i + run] == choices[i]) ++run;
-    out += is_read_choice(choices[i]) ? static_cast<char>('A' + (choices[i] - kReadChoice))
-                                      : static_cast<char>('a' + choices[i]);
+    out += is_read_choice(choices[i])   ? static_cast<char>('A' + (choices[i] - kReadChoice))
+           : choices[i] == kClockChoice ? 't'
+                                        : static_cast<char>('a' + choices[i]);
     if (run > 1) out += std::to_string(run);
     i += run;
   }
@@ -177,6 +207,8 @@ std::optional<std::vector<std::uint8_t>> decode_schedule(std::string_view text) 
     std::uint8_t choice = 0;
     if (letter >= 'a' && letter < 'a' + static_cast<char>(kActorsMax)) {
       choice = static_cast<std::uint8_t>(letter - 'a');
+    } else if (letter == 't') {
+      choice = kClockChoice;
     } else if (letter >= 'A' && letter < 'A' + static_cast<char>(kReadChoicesMax)) {
       choice = static_cast<std::uint8_t>(kReadChoice + (letter - 'A'));
     } else {

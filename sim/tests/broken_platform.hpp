@@ -21,6 +21,14 @@
 //                        read that waited, or found its entry overwritten, re-checks its heartbeat
 //                        and misses the eviction (journal.hpp, "Eviction"), as the old re-check
 //                        of the state would have without the writer's state CAS.
+//   WriterTagsByStore    the Journal writer evicts by a plain store of the tagged heartbeat instead
+//                        of a CAS from the value it judged silent: a reader call whose heartbeat
+//                        CAS lands between the writer's load and its tag succeeds, and is evicted
+//                        under it (journal.hpp, "Eviction"). Needs a reader silent at the writer's
+//                        load and active right after: a clock jump in the middle of its call.
+//   ReaderStoresHeartbeat Journal reader calls store their heartbeat instead of CAS-ing it from
+//                        their last value: a call after an eviction overwrites the tag and goes on
+//                        as attached (the model: Evicted).
 // Events:
 //   OffByOneCapacity     the producer's load of read_seq answers one more than it is (never above
 //                        write_seq), so the Block full check admits capacity + 1 entries.
@@ -55,6 +63,8 @@ enum class PlatformBug : std::uint8_t {
   PublishBeforePayload,
   IgnoreGate,
   IgnoresEvictionTag,
+  WriterTagsByStore,
+  ReaderStoresHeartbeat,
   OffByOneCapacity,
   MissedWake,
   ClosedBeforeDrained,
@@ -104,6 +114,27 @@ class BrokenPlatform : public SimPlatform {
       if (events_ != nullptr) return events_load(word, value, order, actor, where);
     }
     return value;
+  }
+
+  // WriterTagsByStore, ReaderStoresHeartbeat: a CAS of a Journal heartbeat word made as a plain
+  // store of the desired value (one step, like the CAS), answered as if it succeeded. The writer's
+  // CASes that tag evicted; the readers' CASes between untagged values (calls, and attaches of a
+  // record never tagged).
+  template <typename T>
+  bool compare_exchange(T& word, T& expected, T desired, std::memory_order order, Where where = Where::current()) const {
+    if constexpr (std::is_same_v<T, std::uint64_t>) {
+      const std::uint32_t actor = scheduler_->current();
+      const bool as_store =
+          is_heartbeat(&word) &&
+          ((B == PlatformBug::WriterTagsByStore && actor == kProducer && (desired & kHeartbeatEvicted) != 0) ||
+           (B == PlatformBug::ReaderStoresHeartbeat && actor != kProducer && !is_heartbeat_tagged(expected) &&
+            !is_heartbeat_tagged(desired)));
+      if (as_store) {
+        SimPlatform::store(word, desired, order, where);
+        return true;
+      }
+    }
+    return SimPlatform::compare_exchange(word, expected, desired, order, where);
   }
 
   // MissedWake: marks the producer's announcement, so that its next load of read_seq (the

@@ -5,7 +5,8 @@
 //   IgnoreOneConsumer   a FanoutBroadcast producer that ignores the last consumer's cursor
 //                       (it sees one reader less), so under Block it overwrites entries that
 //                       consumer has not read.
-//   NoRevalidate, IgnoreGate, PublishBeforePayload, IgnoresEvictionTag
+//   NoRevalidate, IgnoreGate, PublishBeforePayload, IgnoresEvictionTag, WriterTagsByStore,
+//   ReaderStoresHeartbeat
 //                       platform policies (broken_platform.hpp, shared with the Events lane).
 #pragma once
 
@@ -41,5 +42,7 @@ using NoRevalidate = ring::Adapter<BrokenPlatformLanes<PlatformBug::NoRevalidate
 using IgnoreGate = ring::Adapter<BrokenPlatformLanes<PlatformBug::IgnoreGate>>;
 using PublishBeforePayload = ring::Adapter<BrokenPlatformLanes<PlatformBug::PublishBeforePayload>>;
 using IgnoresEvictionTag = ring::Adapter<BrokenPlatformLanes<PlatformBug::IgnoresEvictionTag>>;
+using WriterTagsByStore = ring::Adapter<BrokenPlatformLanes<PlatformBug::WriterTagsByStore>>;
+using ReaderStoresHeartbeat = ring::Adapter<BrokenPlatformLanes<PlatformBug::ReaderStoresHeartbeat>>;
 
 }  // namespace indexbus::sim::broken

@@ -220,7 +220,9 @@ ExploreReport<Scenario> explore_bug(StrategyKind kind, const BugCase& c, bool sh
     case PlatformBug::ClosedBeforeDrained: return explore_broken<PlatformBug::ClosedBeforeDrained>(kind, c, shrink);
     case PlatformBug::ReaderWaits: return explore_broken<PlatformBug::ReaderWaits>(kind, c, shrink);
     case PlatformBug::IgnoreGate:
-    case PlatformBug::IgnoresEvictionTag: break;  // ring bugs: inert on the Events lane
+    case PlatformBug::IgnoresEvictionTag:
+    case PlatformBug::WriterTagsByStore:
+    case PlatformBug::ReaderStoresHeartbeat: break;  // ring bugs: inert on the Events lane
   }
   ADD_FAILURE() << c.name << " plants nothing into the Events lane";
   return {};

@@ -159,7 +159,8 @@ TEST(RingScenarioString, RoundTripsAndRejectsNonsense) {
   for (const char* text : {"journal,drop,cap=4,slot=24,poll;p:w8,W16@30,W0,C;r0:r,R@5,a3,c,h,D;r1:D",
                            "sequenced_slots,block,cap=2,slot=16,park,gates=0.1.3;p:W8,C;r0:D;r1:r,D;r2:D",
                            "fanout_broadcast,block,cap=1,slot=8,park;p:C;r0:R",
-                           "journal,block,cap=2,slot=16,poll,named;p:w8,C;r0:r,c,X,A,D;r1:X,A,D"}) {
+                           "journal,block,cap=2,slot=16,poll,named;p:w8,C;r0:r,c,X,A,D;r1:X,A,D",
+                           "journal,block,cap=1,slot=16,park,timeout=5,jumps=2;p:w0,C;r0:h,D"}) {
     std::string error;
     const auto scenario = ring::parse_scenario(text, &error);
     ASSERT_TRUE(scenario.has_value()) << text << ": " << error;
@@ -179,7 +180,39 @@ TEST(RingScenarioString, RoundTripsAndRejectsNonsense) {
   EXPECT_FALSE(ring::parse_scenario("fanout_broadcast,block;p:;r0:X,A", &error).has_value());  // detach: Journal only
   EXPECT_FALSE(ring::parse_scenario("fanout_broadcast,block,named;p:;r0:", &error).has_value());
   EXPECT_NE(error.find("named"), std::string::npos) << error;
+  // jumps: Journal only, with a timeout, 1..kClockJumpsMax; each error names the field.
+  for (const char* text : {"journal,block,jumps=2;p:;r0:", "fanout_broadcast,block,jumps=1;p:;r0:",
+                           "journal,block,timeout=3,jumps=0;p:;r0:", "journal,block,timeout=3,jumps=9;p:;r0:",
+                           "journal,block,timeout=3,jumps=x;p:;r0:"}) {
+    error.clear();
+    EXPECT_FALSE(ring::parse_scenario(text, &error).has_value()) << text;
+    EXPECT_NE(error.find("jumps"), std::string::npos) << text << ": " << error;
+  }
+  EXPECT_FALSE(ring::parse_scenario("journal,block,jumps=2;p:;r0:", &error).has_value());
+  EXPECT_NE(error.find("timeout"), std::string::npos) << error;
 }
+
+// The generator lets the clock jump in about half of the Journal scenarios that set a reader
+// timeout, and never elsewhere.
+TEST(RingScenarioGenerator, SetsClockJumpsForHalfTheJournalScenariosWithATimeout) {
+  std::uint32_t timeouts = 0;
+  std::uint32_t jumps = 0;
+  for (std::uint64_t seed = 0; seed < 600; ++seed) {
+    const Scenario s = ring::generate(seed, params(LaneKind::Journal, std::nullopt)).value();
+    timeouts += s.reader_timeout_ns != 0 ? 1 : 0;
+    jumps += s.clock_jumps != 0 ? 1 : 0;
+    if (s.clock_jumps != 0) {
+      EXPECT_NE(s.reader_timeout_ns, 0u);
+      EXPECT_LE(s.clock_jumps, 3u);
+    }
+    EXPECT_EQ(ring::parse_scenario(ring::to_string(s)), s);
+    const Scenario other = ring::generate(seed, params(LaneKind::FanoutBroadcast, std::nullopt)).value();
+    EXPECT_EQ(other.clock_jumps, 0u);
+  }
+  EXPECT_GT(jumps, timeouts / 3);
+  EXPECT_LT(jumps, 2 * timeouts / 3);
+}
+
 
 }  // namespace
 
@@ -204,6 +237,14 @@ void expect_caught(const BugCase& c, StrategyKind strategy) {
     EXPECT_EQ(report.failure->kind, c.expected) << report.failure->message;
   }
   std::cout << c.name << ": caught after " << report.runs << " runs\n";
+  // The planted bug, not the lane: the real lane passes the failing schedule (replayed leniently:
+  // the broken platform's values may have steered the run elsewhere).
+  Explorer<ring::RealAdapter> real;
+  const Outcome again = real.replay(report.failure->scenario, report.failure->choices, false, false);
+  EXPECT_EQ(again.kind, FailureKind::None) << c.name << ": the real lane fails the schedule too: " << again.message
+                                           << "\nreplay: indexbus sim replay --lane " << to_string(c.kind)
+                                           << " --scenario '" << ring::to_string(report.failure->scenario)
+                                           << "' --schedule '" << encode_schedule(report.failure->choices) << "'";
 }
 
 void PrintTo(const BugCase& c, std::ostream* os) { *os << c.name; }
@@ -217,6 +258,7 @@ TEST_P(BrokenRing, IsCaught) {
   if (name.starts_with("NoRevalidate")) return expect_caught<broken::NoRevalidate>(c, strategy);
   if (name.starts_with("IgnoreGate")) return expect_caught<broken::IgnoreGate>(c, strategy);
   if (name.starts_with("IgnoresEvictionTag")) return expect_caught<broken::IgnoresEvictionTag>(c, strategy);
+  if (name.starts_with("ReaderStoresHeartbeat")) return expect_caught<broken::ReaderStoresHeartbeat>(c, strategy);
   return expect_caught<broken::PublishBeforePayload>(c, strategy);
 }
 
@@ -233,12 +275,27 @@ INSTANTIATE_TEST_SUITE_P(
             // An evicted reader that reads on: a read the model says Evicted (random), or a cursor
             // more than capacity behind under Block (pct).
             BugCase{"IgnoresEvictionTag_journal", LaneKind::Journal, OnFull::Block, FailureKind::NotLinearizable,
+                    FailureKind::Invariant},
+            // Reader calls that store their heartbeat over the writer's tag: caught since clock jumps
+            // (a reader evicted between two calls, or in one before its heartbeat) go on as attached.
+            BugCase{"ReaderStoresHeartbeat_journal", LaneKind::Journal, OnFull::Block, FailureKind::NotLinearizable,
                     FailureKind::Invariant}),
         ::testing::Values(StrategyKind::Random, StrategyKind::Pct)),
     [](const auto& test_info) {
       return std::string(std::get<0>(test_info.param).name) + "_" +
              std::string(to_string(std::get<1>(test_info.param)));
     });
+
+// A writer that tags by a store instead of a CAS: caught only when a reader's heartbeat CAS lands
+// between the writer's load of the silent value and its tag, which needs a clock jump in the
+// middle of that reader's call and the writer in the gap. Random walk only: PCT survived 3000
+// runs at each of seeds 20261126 and 1-4 (random: caught at run 65 of the default seed; at 28,
+// 1584 and 575 with seeds 2-4; seed 1 survived 3000).
+TEST(BrokenRing, WriterTagsByStoreIsCaughtByRandomWalk) {
+  expect_caught<broken::WriterTagsByStore>(BugCase{"WriterTagsByStore_journal", LaneKind::Journal, OnFull::Block,
+                                                   FailureKind::NotLinearizable, FailureKind::Invariant},
+                                           StrategyKind::Random);
+}
 
 }  // namespace
 
@@ -486,6 +543,63 @@ TEST(RingReplay, IsBitIdenticalAndShrinkingKeepsTheFailure) {
   EXPECT_NE(table.find("stamp"), std::string::npos);
   EXPECT_NE(table.find("ring.hpp:"), std::string::npos);
   std::cout << "shrunk to " << ring::to_string(f.scenario) << ", " << f.choices.size() << " choices:\n" << table;
+}
+
+// ---- Clock jumps ----
+
+// A clock jump lands in the middle of a reader call and the writer evicts the reader there: the
+// case idle clock moves never make (a reader falls silent only while every actor waits). The
+// reader never commits, so no run meets JournalReader::commit's own race (heartbeat CAS, then
+// cursor store). Every run must be linearizable, and some must show, in the trace, the writer's
+// eviction CAS between a reader call's invocation and its response, after a jump in that call.
+TEST(RingClockJumps, AReaderEvictedInTheMiddleOfACallIsLinearizable) {
+  const char* text = "journal,block,cap=1,slot=16,park,timeout=5,jumps=2;p:w0,w0,w0,w0,C;r0:r,a0,h,r,h";
+  const Scenario s = parsed(text);
+  const std::uint64_t seed = test_seed();
+  constexpr std::uint64_t kJumpRuns = 3000;
+  std::cout << "seed " << seed << "; repeat with: indexbus sim run --lane journal --strategy random --runs " << kJumpRuns
+            << " --seed " << seed << " --scenario '" << text << "'\n";
+  Scheduler scheduler(ring::RealAdapter::actor_count(s), {});
+  scheduler.set_trace(true);
+  ring::RealAdapter::World world;
+  std::uint64_t evicted_mid_call = 0;
+  std::uint64_t with_jump = 0;
+  std::uint64_t steps = 0;
+  for (std::uint64_t i = 0; i < kJumpRuns; ++i) {
+    world.reset(s, scheduler);
+    // As the explorer draws it: from the mean steps of the runs so far (RandomStrategy::clock_one_in_for).
+    RandomStrategy strategy(derive_seed(seed, i), RandomStrategy::clock_one_in_for(i == 0 ? 64 : steps / i));
+    const RunResult run = scheduler.run(strategy, &ring::RealAdapter::World::body, &world,
+                                        &ring::RealAdapter::World::invariant);
+    const std::string replay = "indexbus sim replay --lane journal --scenario '" + std::string(text) +
+                               "' --schedule '" + encode_schedule(run.choices) + "'";
+    ASSERT_EQ(run.status, RunStatus::Completed) << "run " << i << ": " << run.message << "\nreplay: " << replay;
+    const CheckOutcome check = world.check();
+    ASSERT_EQ(check.kind, FailureKind::None) << "run " << i << ": " << check.message << "\nreplay: " << replay;
+    ASSERT_LE(run.clock_jumps, 2u);
+    steps += run.steps;
+    if (run.clock_jumps == 0) continue;
+    ++with_jump;
+    // The reader (actor 1): in a call from its Invoke (not its attach's) to its Respond.
+    bool in_call = false;
+    bool jumped_in_call = false;
+    for (const TraceEvent& e : scheduler.trace()) {
+      if (e.kind == AccessKind::ClockJump) jumped_in_call = in_call;
+      if (e.actor != 1 && e.actor != 0) continue;
+      if (e.actor == 1 && e.kind == AccessKind::Invoke) {
+        in_call = world.history()[e.value].kind != ring::OpKind::Attach;
+        jumped_in_call = false;
+      }
+      if (e.actor == 1 && e.kind == AccessKind::Respond) in_call = false;
+      const bool eviction = e.actor == 0 && e.kind == AccessKind::Rmw && (e.value & kHeartbeatEvicted) != 0 &&
+                            world.name(e.address).find("heartbeat") != std::string::npos;
+      if (eviction && in_call && jumped_in_call) {
+        if (++evicted_mid_call == 1) std::cout << "first, run " << i << ": " << replay << "\n";
+      }
+    }
+  }
+  std::cout << with_jump << " runs with a jump, " << evicted_mid_call << " with an eviction in the middle of a call\n";
+  EXPECT_GT(evicted_mid_call, 0u);
 }
 
 }  // namespace

@@ -177,11 +177,15 @@ class Explorer {
       const Scenario scenario = fixed ? *fixed : shrinkable->value();
       Outcome outcome;
       const std::uint64_t run_steps_estimate = steps_estimate;
+      // The random walk's clock jumps (RandomStrategy::clock_one_in_for) are spread over a typical
+      // run: the mean steps so far, not the maximum (one long polling run would make jumps rare in
+      // every run after it).
+      const std::uint64_t run_mean_steps = report.runs == 0 ? steps_estimate : report.steps / report.runs;
       if (exhaustive) {
         exhaustive->begin_run();
         outcome = run(scenario, *exhaustive);
       } else {
-        auto strategy = make_strategy(o, run_seed, A::actor_count(scenario), run_steps_estimate);
+        auto strategy = make_strategy(o, run_seed, A::actor_count(scenario), run_steps_estimate, run_mean_steps);
         outcome = run(scenario, *strategy);
       }
       ++report.runs;
@@ -191,7 +195,8 @@ class Explorer {
       steps_estimate = std::max(steps_estimate, outcome.run.steps);
       if (outcome.kind != FailureKind::None) {
         report.seconds = elapsed();  // exploration only: shrinking is not part of the rate
-        report.failure = handle_failure(scenario, shrinkable, outcome, i, run_seed, run_steps_estimate, o);
+        report.failure =
+            handle_failure(scenario, shrinkable, outcome, i, run_seed, run_steps_estimate, run_mean_steps, o);
         break;
       }
       if (exhaustive && !exhaustive->advance()) {
@@ -217,6 +222,15 @@ class Explorer {
       TableRow row;
       row.step = e.step;
       row.now_ns = e.now_ns;
+      if (e.kind == AccessKind::ClockJump) {
+        // Not an actor's access: the clock jumped here, in the middle of whatever was in flight.
+        row.actor = "clock";
+        row.op = "clock jump";
+        row.access = to_string(e.kind);
+        row.value = "+" + std::to_string(e.value) + " ns";
+        rows.push_back(std::move(row));
+        continue;
+      }
       // An adapter whose actors depend on the scenario (loop_adapter.hpp) names them in its world.
       if constexpr (requires { world_.actor_name(e.actor); }) {
         row.actor = world_.actor_name(e.actor);
@@ -270,16 +284,17 @@ class Explorer {
   }
 
   static std::unique_ptr<Strategy> make_strategy(const ExploreOptions& o, std::uint64_t seed,
-                                                 std::uint32_t actors, std::uint64_t steps_estimate) {
+                                                 std::uint32_t actors, std::uint64_t steps_estimate,
+                                                 std::uint64_t mean_steps) {
     if (o.strategy == StrategyKind::Pct) {
-      return std::make_unique<PctStrategy>(seed, actors, o.pct_depth, steps_estimate);
+      return std::make_unique<PctStrategy>(seed, actors, o.pct_depth, steps_estimate, mean_steps);
     }
-    return std::make_unique<RandomStrategy>(seed);
+    return std::make_unique<RandomStrategy>(seed, RandomStrategy::clock_one_in_for(mean_steps));
   }
 
   Failure<Scenario> handle_failure(const Scenario& scenario, std::optional<rc::Shrinkable<Scenario>> shrinkable,
                                    const Outcome& outcome, std::uint64_t run_index, std::uint64_t run_seed,
-                                   std::uint64_t steps_estimate, const ExploreOptions& o) {
+                                   std::uint64_t steps_estimate, std::uint64_t mean_steps, const ExploreOptions& o) {
     Failure<Scenario> f;
     f.scenario = scenario;
     f.choices = outcome.run.choices;
@@ -294,7 +309,7 @@ class Explorer {
     // both reproduce the same trace.
     Outcome again;
     if (o.strategy != StrategyKind::Exhaustive) {
-      auto strategy = make_strategy(o, run_seed, A::actor_count(scenario), steps_estimate);
+      auto strategy = make_strategy(o, run_seed, A::actor_count(scenario), steps_estimate, mean_steps);
       again = run(scenario, *strategy);
     } else {
       again = replay(scenario, f.choices, true, false);
@@ -335,7 +350,7 @@ class Explorer {
     constexpr std::uint64_t kAttempts = 32;
     for (std::uint64_t k = 0; k < kAttempts && budget > 0; ++k, --budget) {
       auto strategy = make_strategy(o.strategy == StrategyKind::Exhaustive ? ExploreOptions{} : o,
-                                    derive_seed(o.seed ^ salt, k), A::actor_count(scenario), 256);
+                                    derive_seed(o.seed ^ salt, k), A::actor_count(scenario), 256, 256);
       Outcome fresh = run(scenario, *strategy);
       if (fresh.kind == kind) {
         choices = std::move(fresh.run.choices);
@@ -400,14 +415,20 @@ class Explorer {
       Outcome outcome = replay(f.scenario, prefix, false, false);
       if (outcome.kind == f.kind) f.choices = std::move(outcome.run.choices);
     }
-    // Level 2b: fewer preemptions: make one preemptive choice non-preemptive at a time.
+    // Level 2b: fewer preemptions: make one preemptive choice non-preemptive at a time, or drop
+    // one clock jump (with jumps on every point is a decision, so the choices after it still
+    // answer the decisions they answered).
     {
       Outcome current = replay(f.scenario, f.choices, true, false);
       for (std::size_t i = 0; i < current.run.preemptive.size() && budget > 0; ++i) {
         if (current.run.preemptive[i] == 0) continue;
         --budget;
         std::vector<std::uint8_t> candidate = current.run.choices;
-        candidate[i] = 0xff;  // not an actor: the replay makes the non-preemptive choice here
+        if (candidate[i] == kClockChoice) {
+          candidate.erase(candidate.begin() + static_cast<std::ptrdiff_t>(i));
+        } else {
+          candidate[i] = 0xff;  // not an actor: the replay makes the non-preemptive choice here
+        }
         Outcome outcome = replay(f.scenario, candidate, false, false);
         if (outcome.kind == f.kind && outcome.run.preemptions < current.run.preemptions) {
           current = std::move(outcome);

@@ -163,8 +163,17 @@ class Adapter {
       handle_ = {};
       std::size_t records = 2 * scenario.producer.size();
       for (const auto& ops : scenario.readers) records += 2 + 2 * ops.size() + 2 * drain_reads_max_;
-      // At most one clock record before each invocation and each response.
-      if (scenario.reader_timeout_ns != 0) records *= 2;
+      // Clock jumps (scenario `jumps=<n>`; off for every other scenario: the scheduler is shared
+      // by the scenarios of an exploration), each recorded at once (clock_jumped). A jump must
+      // leave every heartbeat taken before it silent after it, and a heartbeat runs ahead of the
+      // clock by up to one per reader call or attach since the clock last moved (journal.hpp:
+      // max(now, last + 1)): so timeout + 1 + an upper bound on the run's operations (records).
+      const bool jumps = scenario.reader_timeout_ns != 0 && scenario.clock_jumps != 0;
+      scheduler.set_clock_jumps(jumps ? scenario.reader_timeout_ns + 1 + records : 0, jumps ? scenario.clock_jumps : 0,
+                                jumps ? &World::clock_jumped : nullptr);
+      // At most one clock record before each invocation and each response, and two per jump
+      // (clock_jumped). Reserved: actors hold references to their records across steps.
+      if (scenario.reader_timeout_ns != 0) records = 2 * records + 2 * scenario.clock_jumps;
       history_.reserve(records);
       payloads_.resize(scenario.producer.size());
       for (std::size_t i = 0; i < scenario.producer.size(); ++i) {
@@ -234,17 +243,42 @@ class Adapter {
     // record: the checker may place the move before it, and must place it before every operation
     // invoked later and after every one that returned earlier.
     void note_clock() {
-      if (scenario_->reader_timeout_ns == 0 || scheduler_->now_ns() == clock_ns_) return;
-      assert(scheduler_->now_ns() > clock_ns_);
+      if (scenario_->reader_timeout_ns == 0) return;
+      record_clock(scheduler_->now_ns());
+    }
+
+    // A clock jump (scheduler.hpp, "Clock jumps"), called by the scheduler at the jump, before any
+    // actor runs again. Unlike an idle move, a jump lands while actors are in the middle of calls,
+    // between two of their accesses: each access before it read the old clock, each after it the
+    // new one. Recorded here, the move gets the event times between the last invocation or
+    // response before the jump and the first after it, which is the real-time order the lane
+    // showed: an operation that returned before the jump saw only the old clock and is ordered
+    // before the move; one invoked after saw only the new clock and is ordered after it; one in
+    // flight overlaps the move, and the checker places each of its steps (JournalBeginCall, the
+    // call's effect, a write's JournalEvict steps) on the side the model admits, as the
+    // preemption allowed the lane to. Noting lazily, at the next invocation or response, would
+    // give the same order only because every begin() and end() notes first; recording at once
+    // does not rest on that. A move made while everyone waited and not noted yet (no invocation
+    // or response since) is recorded first, as its own operation.
+    static void clock_jumped(void* context, std::uint64_t jump_ns) {
+      auto& world = *static_cast<World*>(context);
+      assert(world.scheduler_->now_ns() >= world.clock_ns_ + jump_ns);
+      world.record_clock(world.scheduler_->now_ns() - jump_ns);
+      world.record_clock(world.scheduler_->now_ns());
+    }
+
+    void record_clock(std::uint64_t now_ns) {
+      if (now_ns == clock_ns_) return;
+      assert(now_ns > clock_ns_);
       assert(history_.size() < history_.capacity());
       Record& r = history_.emplace_back();
       r.actor = kClockActor;
       r.kind = OpKind::AdvanceTime;
-      r.seq = scheduler_->now_ns() - clock_ns_;
+      r.seq = now_ns - clock_ns_;
       r.invoke_time = scheduler_->next_event_time();
       r.response_time = scheduler_->next_event_time();
       r.done = true;
-      clock_ns_ = scheduler_->now_ns();
+      clock_ns_ = now_ns;
     }
 
     Record& begin(std::uint32_t actor, std::uint32_t op_index, OpKind kind, const OpSpec& op) {

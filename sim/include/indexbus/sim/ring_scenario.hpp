@@ -4,7 +4,7 @@
 //
 // Compact form:
 //   <journal|sequenced_slots|fanout_broadcast>,<block|drop>,cap=<n>,slot=<n>,<park|poll>[,gates=<m0>.<m1>..][,named]
-//   [,timeout=<ns>]
+//   [,timeout=<ns>[,jumps=<n>]]
 //   ;p:<ops>;r0:<ops>[;r1:<ops>..]
 // Producer ops as for Events: w<bytes> try_write (SequencedSlots: try_claim, fill, publish),
 // W<bytes>[@<ns>] write (claim) with no deadline or a timeout, C close, and for SequencedSlots only
@@ -18,6 +18,12 @@
 // (Journal only) is the lane's reader_timeout_ns (JR-10; 0 or absent: never evict); with it the
 // simulated clock moves only when every actor waits (no tick per step), and each move is an
 // AdvanceTime operation of the history (ring_adapter.hpp), so the model's clock is the lane's.
+// jumps (Journal with a timeout only, 1..kClockJumpsMax) turns on clock jumps (scheduler.hpp): at
+// up to n scheduling points of the strategy's choosing the clock moves, while actors are
+// runnable, far enough to leave every reader silent (timeout + 1 ns, plus the lead a heartbeat
+// can take over the clock: ring_adapter.hpp), so a reader can fall silent in the middle of a call
+// (preempted for longer than the timeout) and be evicted there; each jump is an AdvanceTime operation recorded at that
+// point, and a 't' in the schedule string.
 #pragma once
 
 #include <cstdint>
@@ -65,6 +71,7 @@ struct Scenario {
   std::vector<std::uint64_t> gates;  // SequencedSlots: one mask per reader; empty elsewhere
   bool named = false;                // Journal: reader i attaches by the name "r<i>"
   std::uint64_t reader_timeout_ns = 0;  // Journal: the lane's reader timeout (JR-10); 0 never evicts
+  std::uint32_t clock_jumps = 0;     // Journal with a reader timeout: clock jumps per run; 0 none
   std::vector<OpSpec> producer;
   std::vector<std::vector<OpSpec>> readers;  // 1..kReadersMax
 

@@ -17,6 +17,17 @@
 // the next run and nothing on them is destroyed. So an actor body must hold nothing that owns heap
 // memory across a scheduling point; every buffer lives in the run's world, allocated up front.
 //
+// Clock jumps (opt-in per run, set_clock_jumps): a model of preemption with time. On a real machine
+// a thread can be descheduled between two of its shared-memory accesses for longer than any
+// timeout; with the clock moving only when every actor waits (set_clock_moves_only_when_idle) the
+// simulator would never show an actor silent in the middle of a call. With jumps on, every
+// scheduling point is a decision (even with one actor runnable, so that the decision sequence
+// does not depend on how many jumps were taken), and while jumps remain the strategy may choose
+// the clock instead of an actor: time advances by jump_ns, timed waiters whose deadline passed are
+// released, the world's hook records the move at that exact point, and the decision is made again
+// among the actors. At most max_jumps (<= kClockJumpsMax) per run; each is a choice of the
+// schedule ('t' in schedule strings) and counts as a preemption (of the running actor, by time).
+//
 // Determinism: a run is a function of (actor bodies, strategy decisions). The trace hash folds
 // every access (actor, kind, address offset, value) and is compared by the determinism self-check.
 #pragma once
@@ -53,7 +64,8 @@ struct Where {
   }
 };
 
-enum class AccessKind : std::uint8_t { Load, Store, Rmw, CopyIn, CopyOut, Wait, Wake, Pause, Invoke, Respond, Fence };
+// ClockJump: not an access but a trace row of its own (actor kNoActor, value the ns jumped).
+enum class AccessKind : std::uint8_t { Load, Store, Rmw, CopyIn, CopyOut, Wait, Wake, Pause, Invoke, Respond, Fence, ClockJump };
 const char* to_string(AccessKind kind) noexcept;
 
 // One scheduling decision: which runnable actor takes the next step (Actor), or, under the weak
@@ -65,10 +77,16 @@ struct Decision {
   std::uint32_t runnable_mask = 0;     // Actor: bit i: actor i may run; never 0
   DecisionKind kind = DecisionKind::Actor;
   std::uint32_t candidates = 0;        // Read: how many stores the load may read (>= 2); 0 is the newest
+  // Actor, clock jumps on: how many jumps remain; when non-zero the strategy may return
+  // kClockChoice (the clock jumps, then the decision is asked again). 0: only actors.
+  std::uint32_t jumps_left = 0;
 };
 
 // How a choice is kept in RunResult::choices and schedule strings: an actor as its index (0-7),
-// a read as kReadChoice + how many stores behind the newest it read.
+// a clock jump as kClockChoice ('t'), a read as kReadChoice + how many stores behind the newest it
+// read. kClockChoice is also what Strategy::choose returns for a jump.
+inline constexpr std::uint8_t kClockChoice = 0x20;
+inline constexpr std::uint32_t kClockJumpsMax = 8;  // per run (set_clock_jumps)
 inline constexpr std::uint8_t kReadChoice = 0x40;
 inline constexpr std::uint32_t kReadChoicesMax = 26;  // 'A'..'Z' in schedule strings
 static_assert(kStoreHistoryMax <= kReadChoicesMax);
@@ -79,8 +97,9 @@ inline bool is_read_choice(std::uint8_t choice) noexcept {
 class Strategy {
  public:
   virtual ~Strategy() = default;
-  // Actor: returns an actor whose bit is set in d.runnable_mask; called only when two or more may
-  // run. Read: returns an index below d.candidates (0: the newest store).
+  // Actor: returns an actor whose bit is set in d.runnable_mask, or kClockChoice if d.jumps_left
+  // is non-zero; called only when two or more may run, or, with clock jumps on, at every point.
+  // Read: returns an index below d.candidates (0: the newest store).
   virtual std::uint32_t choose(const Decision& d) = 0;
 };
 
@@ -119,8 +138,10 @@ struct RunResult {
   std::uint64_t trace_hash = 0;
   std::vector<std::uint8_t> choices;       // the actor chosen at each decision with 2+ runnable, and
                                            // each read choice (kReadChoice + stores behind)
-  std::vector<std::uint8_t> preemptive;    // 1 where that choice preempted a runnable current actor
-  std::uint32_t preemptions = 0;
+  std::vector<std::uint8_t> preemptive;    // 1 where that choice preempted a runnable current actor,
+                                           // or was a clock jump
+  std::uint32_t preemptions = 0;           // clock jumps included
+  std::uint32_t clock_jumps = 0;
   std::uint32_t stale_reads = 0;           // read choices of an older store than the newest
 };
 
@@ -132,6 +153,9 @@ class Scheduler {
   using InvariantHook = bool (*)(void* context, std::string& message);
   // Names a shared word for failure messages (the adapter's name of an address).
   using Namer = std::string (*)(void* context, const void* address);
+  // Called at a clock jump, at once, with the run's context and the ns jumped (now_ns() is the
+  // clock after the jump).
+  using ClockHook = void (*)(void* context, std::uint64_t jump_ns);
 
   struct Options {
     std::uint64_t steps_max = 1'000'000;  // per run; past it the run fails with StepBudget
@@ -160,6 +184,17 @@ class Scheduler {
   // deadline), not by tick_ns per step. A Journal scenario with a reader timeout needs it: the
   // model's clock moves by the AdvanceTime operations the adapter records at those jumps.
   void set_clock_moves_only_when_idle(bool on) noexcept { idle_clock_ = on; }
+  // Per run, set by a world at reset (see "Clock jumps" above): max_jumps 0 turns jumps off, and
+  // then the decisions are exactly those of a scheduler without them (old schedules replay as
+  // before). hook may be nullptr.
+  void set_clock_jumps(std::uint64_t jump_ns, std::uint32_t max_jumps, ClockHook hook) noexcept {
+    assert(max_jumps <= kClockJumpsMax);
+    assert(max_jumps == 0 || jump_ns > 0);
+    jump_ns_ = jump_ns;
+    max_jumps_ = max_jumps;
+    clock_hook_ = hook;
+  }
+  bool clock_jumps_on() const noexcept { return max_jumps_ != 0; }
   MemoryModel memory() const noexcept { return options_.memory; }
   bool weak() const noexcept { return options_.memory == MemoryModel::Weak; }
   // The run's weak memory (weak() only).
@@ -243,6 +278,7 @@ class Scheduler {
   // or declaring deadlock if nobody can run.
   void reschedule();
   void choose_and_switch(std::uint32_t current);
+  void jump_clock();
   std::uint32_t runnable_mask() const noexcept;
   void make_runnable(std::uint32_t actor) noexcept;
   void release_timeouts() noexcept;
@@ -273,6 +309,10 @@ class Scheduler {
   std::uint64_t step_ = 0;
   std::uint64_t now_ns_ = 0;
   bool idle_clock_ = false;  // set_clock_moves_only_when_idle
+  std::uint64_t jump_ns_ = 0;      // set_clock_jumps
+  std::uint32_t max_jumps_ = 0;
+  ClockHook clock_hook_ = nullptr;
+  std::uint32_t jumps_left_ = 0;   // this run
   std::uint64_t event_time_ = 0;
   std::uint64_t steps_since_store_ = 0;
   std::uint32_t timed_mask_ = 0;   // actors blocked or paused with a finite deadline
