@@ -544,6 +544,30 @@ TEST(RingFindings, AJournalCommitOverlappingItsEvictionIsLinearizable) {
   }
 }
 
+// A Journal read_at or try_read preempted past the timeout after its heartbeat: the writer evicts
+// the reader and writes on, and the call answered an entry written after the eviction (sim/README.md,
+// "Findings", results after an eviction). Before the fix (journal.hpp, "Results after an
+// eviction") both failed as "not linearizable" (pct seed 1: read_at(3) -> Entry{seq 3} at run 837
+// of 3000, try_read -> Entry{seq 1} at run 301); both pass the same 3000 runs now.
+TEST(RingFindings, AJournalCallPreemptedPastItsEvictionAnswersEvicted) {
+  for (const char* text : {"journal,block,cap=1,slot=16,park,timeout=1,jumps=2;p:w0,W0,w0,w0,C;r0:R@1,a3,D",
+                           "journal,block,cap=1,slot=16,park,timeout=1,jumps=2;p:w0,W0,C;r0:R@1,r,D"}) {
+    const Scenario s = parsed(text);
+    Explorer<ring::RealAdapter> explorer;
+    ExploreOptions o;
+    o.strategy = StrategyKind::Pct;
+    o.runs = 3000;
+    o.seed = 1;
+    o.shrink = false;
+    o.scheduler.memory = MemoryModel::Sequential;
+    std::cout << "repeat with: indexbus sim run --lane journal --strategy pct --runs " << o.runs << " --seed " << o.seed
+              << " --memory sc --scenario '" << text << "'\n";
+    const auto report = explorer.explore(s, [](std::uint64_t seed) { return ring::generate(seed, GenParams{}); }, o);
+    EXPECT_FALSE(report.failure.has_value()) << text << ": " << (report.failure ? report.failure->message : "");
+    EXPECT_EQ(report.runs, o.runs) << text;
+  }
+}
+
 // ---- Replay ----
 
 TEST(RingReplay, IsBitIdenticalAndShrinkingKeepsTheFailure) {

@@ -518,7 +518,14 @@ static ibc_result ring_poll(ibc_lane *lane, uint32_t reader, uint8_t *out) {
   }
   uint32_t closed = IBC_LOAD(&h->closed, memory_order_seq_cst); /* closed before write_seq */
   uint64_t w = IBC_LOAD(&h->write_seq, memory_order_seq_cst);
-  if (r == w) return (ibc_result){.status = closed ? IBC_CLOSED : IBC_EMPTY};
+  /* Journal: an Entry or Closed found after the heartbeat may postdate this reader's eviction (the
+   * call preempted past the timeout meanwhile): answered only while the heartbeat is still the
+   * call's (layout.md, "Journal", Read). Empty needs no check: write_seq and closed only grow. */
+  if (r == w) {
+    if (closed && lane->d.kind == IBC_JOURNAL && !journal_still_alive(lane, reader, record))
+      return (ibc_result){.status = IBC_EVICTED};
+    return (ibc_result){.status = closed ? IBC_CLOSED : IBC_EMPTY};
+  }
   if (r > w) return (ibc_result){.status = IBC_EMPTY}; /* a corrupt cursor: never read ahead */
   ibc_slot_header *slot = ibc_slot(lane, r);
   if (lane->d.kind == IBC_SEQUENCED_SLOTS) {
@@ -540,6 +547,8 @@ static ibc_result ring_poll(ibc_lane *lane, uint32_t reader, uint8_t *out) {
   if (before == 2 * r + 2) {
     length = ibc_load_payload(lane, slot, out);
     if (IBC_LOAD(&slot->stamp, memory_order_relaxed) == before) {
+      if (lane->d.kind == IBC_JOURNAL && !journal_still_alive(lane, reader, record))
+        return (ibc_result){.status = IBC_EVICTED};
       add_relaxed(&record->read_count, 1);
       lane->next[reader] = r + 1;
       if (lane->d.kind != IBC_JOURNAL) {
@@ -611,6 +620,8 @@ ibc_result ibc_journal_read_at(ibc_lane *lane, uint32_t reader, uint64_t seq, ui
   if (IBC_LOAD(&slot->stamp, memory_order_acquire) != 2 * seq + 2) return (ibc_result){.status = IBC_EVICTED};
   uint32_t length = ibc_load_payload(lane, slot, out);
   if (IBC_LOAD(&slot->stamp, memory_order_relaxed) != 2 * seq + 2) return (ibc_result){.status = IBC_EVICTED};
+  /* The entry may postdate this reader's eviction: answered only while still attached. */
+  if (!journal_still_alive(lane, reader, record)) return (ibc_result){.status = IBC_EVICTED};
   return (ibc_result){.status = IBC_ENTRY, .seq = seq, .length = length};
 }
 

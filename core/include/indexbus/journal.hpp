@@ -159,6 +159,17 @@
 // answered Evicted is a step of its own (JournalPublishCursor, placed anywhere in the commit's
 // interval: last_commit_stored() tells the simulator whether it happened).
 //
+// Results after an eviction. The same preemption between a call's heartbeat and its look at the
+// lane lets the writer evict the reader, write on and close meanwhile; an Entry written, or a
+// Closed stored, after the eviction is then no answer an evicted reader may give (found by the
+// simulator with clock jumps: a read_at answered Entry{3}, written after its reader's eviction;
+// sim/README.md, "Findings"). So a call that found an Entry or Closed by a write_seq it loaded
+// itself (a poll that reloads it, every read_at) loads the heartbeat word once more before it
+// answers or counts: untagged, the reader was attached all along, and the call takes effect where
+// it looked; tagged, Evicted. Empty, NotYet and overwritten answers need no such load: write_seq
+// and closed only grow, so they held at the heartbeat already. A poll from a write_seq cached by an
+// earlier call reads entries published before this call's heartbeat, and takes effect there.
+//
 // A Block writer waits at most until its deadline or until the earliest moment a holder becomes
 // evictable, then evicts it, so a dead reader blocks it for at most the timeout (JR-10).
 //
@@ -673,7 +684,14 @@ class JournalReader {
     if (seq < journal_detail::oldest_retained(written, lane_.capacity_slots)) return evicted_result();
     std::uint32_t length = 0;
     switch (ring_detail::read_slot(*platform_, lane_, seq, out, &length)) {
-      case ring_detail::SlotRead::Entry: return ReadResult{ReadStatus::Entry, seq, length, 0};
+      case ring_detail::SlotRead::Entry:
+        // The entry may have been written after the writer evicted this reader (header, "Results
+        // after an eviction"): only a reader still attached answers it.
+        if (!heartbeat_still_ours()) [[unlikely]] {
+          dead_ = true;
+          return evicted_result();
+        }
+        return ReadResult{ReadStatus::Entry, seq, length, 0};
       case ring_detail::SlotRead::NotYet: return ReadResult{ReadStatus::NotYet, 0, 0, 0};
       case ring_detail::SlotRead::Overwritten:
         // At once: the overwriting write took its first step (ring.hpp, "Overwritten is final").
@@ -806,7 +824,12 @@ class JournalReader {
     // write_seq is on the writer's line, which every publish writes: load it only when the cached
     // value says there is nothing left. A stale value is safe: it was loaded with acquire, so it
     // still proves entries below it published, and an overwrite is caught by the slot's stamp.
+    // Loaded in this call, it may show entries written after the writer evicted this reader (the
+    // call preempted past the timeout after its heartbeat): an Entry or Closed found so is checked
+    // against the heartbeat word before it counts (header, "Results after an eviction").
+    bool loaded_now = false;
     if (next_seq_ >= cached_write_seq_) {
+      loaded_now = true;
       cached_write_seq_ = platform_->load(h.write_seq, std::memory_order_acquire);
       if (next_seq_ >= cached_write_seq_) {
         // closed before write_seq: once closed is seen, so is the final write_seq (as in Events).
@@ -815,6 +838,10 @@ class JournalReader {
         const bool closed = platform_->load(h.closed, std::memory_order_seq_cst) != 0;
         cached_write_seq_ = platform_->load(h.write_seq, std::memory_order_seq_cst);
         if (next_seq_ >= cached_write_seq_) {
+          if (closed && !heartbeat_still_ours()) [[unlikely]] {
+            dead_ = true;
+            return evicted_result();
+          }
           return ReadResult{closed ? ReadStatus::Closed : ReadStatus::Empty, 0, 0, 0};
         }
       }
@@ -825,6 +852,10 @@ class JournalReader {
     std::uint32_t length = 0;
     switch (ring_detail::read_slot(*platform_, lane_, next_seq_, out, &length)) {
       case ring_detail::SlotRead::Entry: {
+        if (loaded_now && !heartbeat_still_ours()) [[unlikely]] {
+          dead_ = true;
+          return evicted_result();
+        }
         const std::uint64_t seq = next_seq_++;
         ReaderRecord& r = record();
         platform_->store(r.read_count, platform_->load(r.read_count, std::memory_order_relaxed) + 1,
