@@ -42,6 +42,12 @@ CaseResult run_lin_batch_case(const CaseDef& def, const LinBatchScenario& scenar
 // the entry, then the successor blocked on a full lane; seed 7 reproduced it), fixed by EV-16's
 // resume rule: the successor's attach stamps that entry (layout.md, "Resume").
 
+// The lane's counters of consumer 0 after its process was SIGKILLed with a read in flight and
+// replaced, against the linearized model's: equal, or as far apart as that one read may leave them
+// (lin_batch.cpp argues which). Declared here for its unit test (lin_batch_counters_test.cpp).
+bool killed_reader_counters_match(std::uint64_t read_count, std::uint64_t lost_count, std::uint64_t model_read_count,
+                                  std::uint64_t model_lost_count, std::uint64_t capacity_slots, OnFull on_full);
+
 // Appends the linearizability batch cases to the catalog.
 void add_lin_batch_cases(std::vector<CaseDef>& cases);
 
