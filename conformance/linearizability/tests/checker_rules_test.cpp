@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "events_without_rule7.hpp"
 #include "history_generator.hpp"
 #include "indexbus/linearizability/baseline.hpp"
 #include "indexbus/linearizability/checker.hpp"
@@ -503,20 +504,10 @@ void compare_with_deadlines_on(const generate::Workload<M>& workload, std::uint6
 
 // ---- Rule 7 and the observable hash -----------------------------------------------------------
 
-// The Events model without rule 7's hooks and with the full hash: the search before both.
-struct PlainEvents {
-  using State = EventsModel::State;
-  using Op = EventsModel::Op;
-  using Result = EventsModel::Result;
-  static std::pair<State, Result> step(const State& s, const Op& op) { return EventsModel::step(s, op); }
-  static std::uint64_t hash(const State& s) noexcept { return spec::hash_value(s); }
-  static bool same_result(const Result& observed, const Result& model) { return observed == model; }
-};
-static_assert(!HopelessCheck<PlainEvents>);
-// The observable hash alone, without rule 7.
-struct ObservableHashEvents : PlainEvents {
-  static std::uint64_t hash(const State& s) noexcept { return spec::hash_observable(s); }
-};
+// The Events model without rule 7's hooks and with the full hash (the search before both), and
+// with the observable hash alone (support/events_without_rule7.hpp).
+using test_models::ObservableHashEvents;
+using test_models::PlainEvents;
 
 // The observable hash: the same cursor reached through a read or a loss is one state for the memo;
 // a different cursor is not.

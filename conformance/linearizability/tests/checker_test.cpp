@@ -10,6 +10,8 @@
 #include <ctime>
 #include <vector>
 
+#include "events_without_rule7.hpp"
+
 namespace {
 
 using namespace indexbus;
@@ -143,17 +145,10 @@ TEST(Linearizability, HundredThousandOperationsWithoutBacktracking) {
   EXPECT_LE(result.configurations, history.size());
 }
 
-// The Events model without rule 7's hooks (checker.hpp): rule 7 rejects the history below at once
-// (entry 0 holds another payload and no consumer operation can go first), so the search that must
-// run into the limit is the one without it.
-struct EventsWithoutShortcuts {
-  using State = EventsModel::State;
-  using Op = EventsModel::Op;
-  using Result = EventsModel::Result;
-  static std::pair<State, Result> step(const State& s, const Op& op) { return EventsModel::step(s, op); }
-  static std::uint64_t hash(const State& s) noexcept { return EventsModel::hash(s); }
-  static bool same_result(const Result& observed, const Result& model) { return observed == model; }
-};
+// The Events model without rule 7's hooks (checker.hpp; support/events_without_rule7.hpp): rule 7
+// rejects the history below at once (entry 0 holds another payload and no consumer operation can go
+// first), so the search that must run into the limit is the one without it.
+using EventsWithoutShortcuts = test_models::ObservableHashEvents;
 
 // A search that cannot finish (20 writers all concurrent, then a read of an entry nobody wrote)
 // answers Unknown at the time limit instead of running on; with rule 7 it is a rejection.
